@@ -1,0 +1,536 @@
+//! Runtime values: immutable data, procedures, and the equalities and order over them.
+//!
+//! Values use `Rc`: an engine owns every value it creates, and the public
+//! [`crate::Value`] that crosses the API is a separate, plain-data type.
+
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use imbl::shared_ptr::RcK;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+
+use crate::machine::{Closure, Continuation};
+use crate::symbol::Symbol;
+
+pub type MapImpl = imbl::GenericOrdMap<Val, Val, RcK>;
+
+#[derive(Clone)]
+pub enum Val {
+    Null,
+    /// The value of expressions R7RS leaves unspecified; prints as nothing at the REPL.
+    Unspecified,
+    /// Marks a `letrec` variable read before its initialiser ran.
+    Unassigned,
+    Eof,
+    Bool(bool),
+    Int(i64),
+    Big(Rc<BigInt>),
+    Rat(Rc<BigRational>),
+    Real(f64),
+    Char(char),
+    Str(Rc<String>),
+    Sym(Symbol),
+    Keyword(Symbol),
+    Pair(Rc<Pair>),
+    Vector(Rc<Vec<Val>>),
+    Bytes(Rc<Vec<u8>>),
+    Map(Rc<MapImpl>),
+    Closure(Rc<Closure>),
+    Prim(&'static Prim),
+    Host(Rc<HostFn>),
+    Cont(Rc<Continuation>),
+    Param(Rc<Parameter>),
+    Record(Rc<Record>),
+    RecordType(Rc<RecordType>),
+    RecordProc(Rc<RecordProc>),
+    Promise(Rc<RefCell<Promise>>),
+    Values(Rc<Vec<Val>>),
+    Error(Rc<ErrorObj>),
+    Flow(Rc<crate::flow::FlowDef>),
+}
+
+pub struct Pair {
+    pub car: Val,
+    pub cdr: Val,
+}
+
+/// A long list, or a deeply nested one, must not drop recursively: that
+/// would overflow the Rust stack. Uniquely owned pairs are taken apart here.
+impl Drop for Pair {
+    fn drop(&mut self) {
+        let mut pending: Vec<Rc<Pair>> = Vec::new();
+        for slot in [&mut self.car, &mut self.cdr] {
+            if let Val::Pair(p) = std::mem::replace(slot, Val::Null) {
+                pending.push(p);
+            }
+        }
+        while let Some(p) = pending.pop() {
+            if let Some(mut inner) = Rc::into_inner(p) {
+                for slot in [&mut inner.car, &mut inner.cdr] {
+                    if let Val::Pair(p) = std::mem::replace(slot, Val::Null) {
+                        pending.push(p);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A primitive procedure implemented in Rust.
+pub struct Prim {
+    pub name: &'static str,
+    pub min_args: usize,
+    /// `None` for variadic.
+    pub max_args: Option<usize>,
+    pub kind: PrimKind,
+}
+
+pub type PrimResult = Result<Val, Val>;
+
+pub enum PrimKind {
+    /// No side effects and no engine access: may be evaluated eagerly and re-evaluated.
+    Pure(fn(&[Val]) -> PrimResult),
+    /// Needs the engine (output, flows, globals) but never calls back into Scheme.
+    Effect(fn(&mut crate::machine::Machine, &[Val]) -> PrimResult),
+    /// Manipulates the continuation (apply, call/cc, dynamic-wind, ...).
+    Control(crate::machine::ControlOp),
+}
+
+/// A procedure the embedding program registered.
+pub struct HostFn {
+    pub name: String,
+    #[allow(clippy::type_complexity)]
+    pub func: Box<dyn Fn(&[crate::Value]) -> Result<crate::Value, crate::Error> + Send>,
+}
+
+pub struct Parameter {
+    pub value: Val,
+    pub converter: Option<Val>,
+}
+
+pub struct RecordType {
+    pub name: Symbol,
+    pub fields: Vec<Symbol>,
+}
+
+pub struct Record {
+    pub rtd: Rc<RecordType>,
+    pub fields: Vec<Val>,
+}
+
+pub enum RecordProc {
+    Constructor(Rc<RecordType>, Vec<usize>),
+    Predicate(Rc<RecordType>),
+    Accessor(Rc<RecordType>, usize),
+    Modifier(Rc<RecordType>, usize),
+}
+
+pub enum Promise {
+    Done(Val),
+    /// A thunk still to run; `delay-force` chains are followed iteratively.
+    Delayed(Val),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ErrorKind {
+    Error,
+    FileError,
+    ReadError,
+}
+
+/// An R7RS error object: what `error` raises and builtins signal.
+pub struct ErrorObj {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub irritants: Vec<Val>,
+}
+
+// ---- construction helpers ----
+
+impl Val {
+    pub fn str(s: impl Into<String>) -> Val {
+        Val::Str(Rc::new(s.into()))
+    }
+
+    pub fn sym(name: &str) -> Val {
+        Val::Sym(Symbol::intern(name))
+    }
+
+    pub fn cons(car: Val, cdr: Val) -> Val {
+        Val::Pair(Rc::new(Pair { car, cdr }))
+    }
+
+    pub fn list(items: impl IntoIterator<Item = Val, IntoIter: DoubleEndedIterator>) -> Val {
+        Val::list_with_tail(items, Val::Null)
+    }
+
+    pub fn list_with_tail(
+        items: impl IntoIterator<Item = Val, IntoIter: DoubleEndedIterator>,
+        tail: Val,
+    ) -> Val {
+        items
+            .into_iter()
+            .rev()
+            .fold(tail, |acc, item| Val::cons(item, acc))
+    }
+
+    pub fn vector(items: Vec<Val>) -> Val {
+        Val::Vector(Rc::new(items))
+    }
+
+    pub fn map(m: MapImpl) -> Val {
+        Val::Map(Rc::new(m))
+    }
+
+    pub fn is_true(&self) -> bool {
+        !matches!(self, Val::Bool(false))
+    }
+
+    pub fn is_procedure(&self) -> bool {
+        matches!(
+            self,
+            Val::Closure(_)
+                | Val::Prim(_)
+                | Val::Host(_)
+                | Val::Cont(_)
+                | Val::Param(_)
+                | Val::RecordProc(_)
+        )
+    }
+
+    pub fn is_number(&self) -> bool {
+        matches!(self, Val::Int(_) | Val::Big(_) | Val::Rat(_) | Val::Real(_))
+    }
+
+    /// Iterate a proper or improper list's elements; the tail is ignored.
+    pub fn iter(&self) -> ListIter {
+        ListIter { cur: self.clone() }
+    }
+
+    /// The elements of a proper list, or `None` if it is improper.
+    pub fn to_vec(&self) -> Option<Vec<Val>> {
+        let mut out = Vec::new();
+        let mut cur = self;
+        loop {
+            match cur {
+                Val::Null => return Some(out),
+                Val::Pair(p) => {
+                    out.push(p.car.clone());
+                    cur = &p.cdr;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// True for data that may cross a flow boundary or enter the store.
+    pub fn is_plain(&self) -> bool {
+        let mut work = vec![self];
+        while let Some(v) = work.pop() {
+            match v {
+                Val::Null
+                | Val::Bool(_)
+                | Val::Int(_)
+                | Val::Big(_)
+                | Val::Rat(_)
+                | Val::Real(_)
+                | Val::Char(_)
+                | Val::Str(_)
+                | Val::Sym(_)
+                | Val::Keyword(_)
+                | Val::Bytes(_)
+                | Val::Unspecified => {}
+                Val::Pair(p) => {
+                    work.push(&p.car);
+                    work.push(&p.cdr);
+                }
+                Val::Vector(items) => work.extend(items.iter()),
+                Val::Map(m) => {
+                    for (k, v) in m.iter() {
+                        work.push(k);
+                        work.push(v);
+                    }
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// A short name for the kind of value, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Null => "empty list",
+            Val::Unspecified => "unspecified",
+            Val::Unassigned => "unassigned",
+            Val::Eof => "eof-object",
+            Val::Bool(_) => "boolean",
+            Val::Int(_) | Val::Big(_) => "integer",
+            Val::Rat(_) => "rational",
+            Val::Real(_) => "real",
+            Val::Char(_) => "char",
+            Val::Str(_) => "string",
+            Val::Sym(_) => "symbol",
+            Val::Keyword(_) => "keyword",
+            Val::Pair(_) => "pair",
+            Val::Vector(_) => "vector",
+            Val::Bytes(_) => "bytevector",
+            Val::Map(_) => "map",
+            Val::Closure(_)
+            | Val::Prim(_)
+            | Val::Host(_)
+            | Val::Cont(_)
+            | Val::Param(_)
+            | Val::RecordProc(_) => "procedure",
+            Val::Record(_) => "record",
+            Val::RecordType(_) => "record-type",
+            Val::Promise(_) => "promise",
+            Val::Values(_) => "multiple values",
+            Val::Error(_) => "error-object",
+            Val::Flow(_) => "flow",
+        }
+    }
+}
+
+pub struct ListIter {
+    cur: Val,
+}
+
+impl Iterator for ListIter {
+    type Item = Val;
+    fn next(&mut self) -> Option<Val> {
+        match std::mem::replace(&mut self.cur, Val::Null) {
+            Val::Pair(p) => {
+                self.cur = p.cdr.clone();
+                Some(p.car.clone())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Build the error object builtins raise: `message` plus the values it concerns.
+pub fn error(message: impl Into<String>, irritants: Vec<Val>) -> Val {
+    Val::Error(Rc::new(ErrorObj {
+        kind: ErrorKind::Error,
+        message: message.into(),
+        irritants,
+    }))
+}
+
+/// The standard "wrong type" error: `who: expected a WHAT, got VALUE`.
+pub fn type_error(who: &str, what: &str, got: &Val) -> Val {
+    error(format!("{who}: expected {what}"), vec![got.clone()])
+}
+
+// ---- equivalence ----
+
+fn ptr_eq<T>(a: &Rc<T>, b: &Rc<T>) -> bool {
+    Rc::ptr_eq(a, b)
+}
+
+/// `eqv?`: identity for compound values, value for atoms (exactness matters).
+pub fn eqv(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Null, Val::Null)
+        | (Val::Unspecified, Val::Unspecified)
+        | (Val::Eof, Val::Eof)
+        | (Val::Unassigned, Val::Unassigned) => true,
+        (Val::Bool(x), Val::Bool(y)) => x == y,
+        (Val::Int(x), Val::Int(y)) => x == y,
+        (Val::Big(x), Val::Big(y)) => x == y,
+        (Val::Rat(x), Val::Rat(y)) => x == y,
+        (Val::Real(x), Val::Real(y)) => x.to_bits() == y.to_bits(),
+        (Val::Char(x), Val::Char(y)) => x == y,
+        (Val::Sym(x), Val::Sym(y)) | (Val::Keyword(x), Val::Keyword(y)) => x == y,
+        (Val::Str(x), Val::Str(y)) => ptr_eq(x, y) || (x.is_empty() && y.is_empty()),
+        (Val::Pair(x), Val::Pair(y)) => ptr_eq(x, y),
+        (Val::Vector(x), Val::Vector(y)) => ptr_eq(x, y) || (x.is_empty() && y.is_empty()),
+        (Val::Bytes(x), Val::Bytes(y)) => ptr_eq(x, y) || (x.is_empty() && y.is_empty()),
+        (Val::Map(x), Val::Map(y)) => ptr_eq(x, y) || (x.is_empty() && y.is_empty()),
+        (Val::Closure(x), Val::Closure(y)) => ptr_eq(x, y),
+        (Val::Prim(x), Val::Prim(y)) => std::ptr::eq(*x, *y),
+        (Val::Host(x), Val::Host(y)) => ptr_eq(x, y),
+        (Val::Cont(x), Val::Cont(y)) => ptr_eq(x, y),
+        (Val::Param(x), Val::Param(y)) => ptr_eq(x, y),
+        (Val::Record(x), Val::Record(y)) => ptr_eq(x, y),
+        (Val::RecordType(x), Val::RecordType(y)) => ptr_eq(x, y),
+        (Val::RecordProc(x), Val::RecordProc(y)) => ptr_eq(x, y),
+        (Val::Promise(x), Val::Promise(y)) => ptr_eq(x, y),
+        (Val::Values(x), Val::Values(y)) => ptr_eq(x, y),
+        (Val::Error(x), Val::Error(y)) => ptr_eq(x, y),
+        (Val::Flow(x), Val::Flow(y)) => ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// `equal?`: structural over pairs, strings, vectors, bytevectors and maps.
+/// Iterative, so arbitrarily deep data cannot overflow the stack.
+pub fn equal(a: &Val, b: &Val) -> bool {
+    let mut work: Vec<(Val, Val)> = vec![(a.clone(), b.clone())];
+    while let Some((a, b)) = work.pop() {
+        match (&a, &b) {
+            (Val::Pair(x), Val::Pair(y)) => {
+                if !ptr_eq(x, y) {
+                    work.push((x.cdr.clone(), y.cdr.clone()));
+                    work.push((x.car.clone(), y.car.clone()));
+                }
+            }
+            (Val::Str(x), Val::Str(y)) => {
+                if x != y {
+                    return false;
+                }
+            }
+            (Val::Vector(x), Val::Vector(y)) => {
+                if x.len() != y.len() {
+                    return false;
+                }
+                work.extend(x.iter().cloned().zip(y.iter().cloned()).rev());
+            }
+            (Val::Bytes(x), Val::Bytes(y)) => {
+                if x != y {
+                    return false;
+                }
+            }
+            (Val::Map(x), Val::Map(y)) => {
+                if x.len() != y.len() {
+                    return false;
+                }
+                for ((k1, v1), (k2, v2)) in x.iter().zip(y.iter()) {
+                    if compare(k1, k2) != Ordering::Equal {
+                        return false;
+                    }
+                    work.push((v1.clone(), v2.clone()));
+                }
+            }
+            (Val::Record(x), Val::Record(y)) => {
+                if !ptr_eq(x, y) {
+                    if !ptr_eq(&x.rtd, &y.rtd) {
+                        return false;
+                    }
+                    work.extend(x.fields.iter().cloned().zip(y.fields.iter().cloned()));
+                }
+            }
+            _ => {
+                if !eqv(&a, &b) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+// ---- the total order used for map keys ----
+
+/// Rank of each kind of value in the documented total order (see docs/language.md).
+fn rank(v: &Val) -> u8 {
+    match v {
+        Val::Null => 0,
+        Val::Bool(_) => 1,
+        Val::Int(_) | Val::Big(_) | Val::Rat(_) | Val::Real(_) => 2,
+        Val::Char(_) => 3,
+        Val::Str(_) => 4,
+        Val::Sym(_) => 5,
+        Val::Keyword(_) => 6,
+        Val::Pair(_) => 7,
+        Val::Vector(_) => 8,
+        Val::Bytes(_) => 9,
+        Val::Map(_) => 10,
+        _ => 11,
+    }
+}
+
+/// Total order over plain data: by kind, then by value. Numbers compare
+/// numerically; an exact number sorts before an inexact one of equal value.
+pub fn compare(a: &Val, b: &Val) -> Ordering {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || compare_inner(a, b))
+}
+
+fn compare_inner(a: &Val, b: &Val) -> Ordering {
+    let (ra, rb) = (rank(a), rank(b));
+    if ra != rb {
+        return ra.cmp(&rb);
+    }
+    match (a, b) {
+        (Val::Bool(x), Val::Bool(y)) => x.cmp(y),
+        (x, y) if ra == 2 => crate::number::total_cmp(x, y),
+        (Val::Char(x), Val::Char(y)) => x.cmp(y),
+        (Val::Str(x), Val::Str(y)) => x.cmp(y),
+        (Val::Sym(x), Val::Sym(y)) | (Val::Keyword(x), Val::Keyword(y)) => {
+            if x == y {
+                Ordering::Equal
+            } else {
+                x.name().cmp(y.name())
+            }
+        }
+        (Val::Pair(_), Val::Pair(_)) => {
+            // Walk the spine iteratively; recurse only into cars.
+            let (mut x, mut y) = (a.clone(), b.clone());
+            loop {
+                match (&x, &y) {
+                    (Val::Pair(p), Val::Pair(q)) => {
+                        let c = compare(&p.car, &q.car);
+                        if c != Ordering::Equal {
+                            return c;
+                        }
+                        let (nx, ny) = (p.cdr.clone(), q.cdr.clone());
+                        x = nx;
+                        y = ny;
+                    }
+                    _ => return compare(&x, &y),
+                }
+            }
+        }
+        (Val::Vector(x), Val::Vector(y)) => x
+            .len()
+            .cmp(&y.len())
+            .then_with(|| cmp_seq(x.iter(), y.iter())),
+        (Val::Bytes(x), Val::Bytes(y)) => x.len().cmp(&y.len()).then_with(|| x.cmp(y)),
+        (Val::Map(x), Val::Map(y)) => x.len().cmp(&y.len()).then_with(|| {
+            for ((k1, v1), (k2, v2)) in x.iter().zip(y.iter()) {
+                let c = compare(k1, k2).then_with(|| compare(v1, v2));
+                if c != Ordering::Equal {
+                    return c;
+                }
+            }
+            Ordering::Equal
+        }),
+        _ => Ordering::Equal,
+    }
+}
+
+fn cmp_seq<'a>(x: impl Iterator<Item = &'a Val>, y: impl Iterator<Item = &'a Val>) -> Ordering {
+    for (a, b) in x.zip(y) {
+        let c = compare(a, b);
+        if c != Ordering::Equal {
+            return c;
+        }
+    }
+    Ordering::Equal
+}
+
+impl PartialEq for Val {
+    fn eq(&self, other: &Val) -> bool {
+        compare(self, other) == Ordering::Equal
+    }
+}
+impl Eq for Val {}
+impl PartialOrd for Val {
+    fn partial_cmp(&self, other: &Val) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Val {
+    fn cmp(&self, other: &Val) -> Ordering {
+        compare(self, other)
+    }
+}
+
+impl std::fmt::Debug for Val {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::printer::write_string(self))
+    }
+}
