@@ -1,22 +1,25 @@
 //! skein: an embeddable Scheme-like language for durable workflows.
 
+mod api;
 mod builtins;
+mod code;
+mod compile;
+mod derived;
+mod error;
 mod flow;
+mod globals;
 mod machine;
 mod number;
+mod output;
 mod printer;
+mod reader;
 mod source;
 mod symbol;
+mod syntax;
+mod syntax_rules;
 mod value;
 
-/// Plain data crossing the API boundary.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    Null,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("{0}")]
-    Eval(String),
-}
+pub use api::{Engine, Value};
+pub use error::{Diagnostic, Error};
+pub use machine::Limits;
+pub use source::Location;

@@ -128,7 +128,7 @@ fn print_inner(v: &Val, write: bool, out: &mut String) {
         }
         Val::Promise(p) => match &*p.borrow() {
             Promise::Done(_) => out.push_str("#<promise (forced)>"),
-            Promise::Delayed(_) => out.push_str("#<promise>"),
+            Promise::Delayed { .. } => out.push_str("#<promise>"),
         },
         Val::Values(vals) => print_seq(vals.iter(), write, out),
         Val::Error(e) => {

@@ -129,8 +129,8 @@ pub enum RecordProc {
 
 pub enum Promise {
     Done(Val),
-    /// A thunk still to run; `delay-force` chains are followed iteratively.
-    Delayed(Val),
+    /// A thunk still to run; for `delay-force` it returns another promise.
+    Delayed { thunk: Val, is_force: bool },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -145,6 +145,8 @@ pub struct ErrorObj {
     pub kind: ErrorKind,
     pub message: String,
     pub irritants: Vec<Val>,
+    /// Where it was first raised, filled in by the machine.
+    pub site: RefCell<Option<crate::machine::Site>>,
 }
 
 // ---- construction helpers ----
@@ -317,6 +319,7 @@ pub fn error(message: impl Into<String>, irritants: Vec<Val>) -> Val {
         kind: ErrorKind::Error,
         message: message.into(),
         irritants,
+        site: RefCell::new(None),
     }))
 }
 

@@ -2,18 +2,13 @@
 
 use crate::value::Prim;
 
+pub mod control;
+pub mod io;
 pub mod numbers;
 
 /// Every primitive, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Prim> {
-    [numbers::PRIMS].into_iter().flat_map(|prims| prims.iter())
-}
-
-/// Check the argument count, which the machine already enforces, and give the
-/// arguments as a fixed-size array so each primitive can destructure them.
-#[macro_export]
-macro_rules! args {
-    ($args:expr, $n:literal) => {
-        <&[$crate::value::Val; $n]>::try_from($args).expect("arity checked by the machine")
-    };
+    [control::PRIMS, io::PRIMS, numbers::PRIMS]
+        .into_iter()
+        .flat_map(|prims| prims.iter())
 }

@@ -1,0 +1,355 @@
+//! The embedding surface: [`Engine`] and the plain-data [`Value`] that crosses it.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::error::{diagnose, Error};
+use crate::machine::{Abort, LimitKind, Limits, Machine};
+use crate::output::Sink;
+use crate::symbol::Symbol;
+use crate::syntax::Syntax;
+use crate::value::{HostFn, MapImpl, Val};
+
+/// Plain data crossing the API: what a flow's arguments, requests, responses
+/// and results are made of. Equality is structural, like `equal?`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// The value of expressions whose value R7RS leaves unspecified.
+    Unspecified,
+    Bool(bool),
+    Int(i64),
+    /// An exact integer outside `i64`, in decimal.
+    BigInt(String),
+    /// An exact non-integer rational, as `"n/d"`.
+    Rational(String),
+    Real(f64),
+    Char(char),
+    Str(String),
+    Symbol(String),
+    Keyword(String),
+    /// A proper list; the empty list is `List(vec![])`.
+    List(Vec<Value>),
+    /// An improper list: items and the final cdr.
+    DottedList(Vec<Value>, Box<Value>),
+    Vector(Vec<Value>),
+    Bytes(Vec<u8>),
+    /// A map, in key order.
+    Map(Vec<(Value, Value)>),
+    /// A value that is not plain data (a procedure, a record, ...), as printed.
+    Opaque(String),
+}
+
+impl Value {
+    pub fn symbol(name: &str) -> Value {
+        Value::Symbol(name.to_string())
+    }
+
+    pub fn keyword(name: &str) -> Value {
+        Value::Keyword(name.to_string())
+    }
+
+    pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
+        Value::List(items.into_iter().collect())
+    }
+
+    /// The value as `write` prints it.
+    pub fn to_write_string(&self) -> String {
+        match self.to_val() {
+            Ok(v) => crate::printer::write_string(&v),
+            Err(_) => match self {
+                Value::Opaque(s) => s.clone(),
+                other => format!("{other:?}"),
+            },
+        }
+    }
+
+    pub(crate) fn from_val(v: &Val) -> Value {
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || match v {
+            Val::Unspecified => Value::Unspecified,
+            Val::Null => Value::List(vec![]),
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Int(i) => Value::Int(*i),
+            Val::Big(b) => Value::BigInt(b.to_string()),
+            Val::Rat(r) => Value::Rational(r.to_string()),
+            Val::Real(f) => Value::Real(*f),
+            Val::Char(c) => Value::Char(*c),
+            Val::Str(s) => Value::Str(s.to_string()),
+            Val::Sym(s) => Value::Symbol(s.name().to_string()),
+            Val::Keyword(s) => Value::Keyword(s.name().to_string()),
+            Val::Pair(_) => {
+                let mut items = Vec::new();
+                let mut cur = v.clone();
+                loop {
+                    match cur {
+                        Val::Pair(p) => {
+                            items.push(Value::from_val(&p.car));
+                            cur = p.cdr.clone();
+                        }
+                        Val::Null => return Value::List(items),
+                        tail => return Value::DottedList(items, Box::new(Value::from_val(&tail))),
+                    }
+                }
+            }
+            Val::Vector(items) => Value::Vector(items.iter().map(Value::from_val).collect()),
+            Val::Bytes(b) => Value::Bytes(b.to_vec()),
+            Val::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (Value::from_val(k), Value::from_val(v)))
+                    .collect(),
+            ),
+            other => Value::Opaque(crate::printer::write_string(other)),
+        })
+    }
+
+    pub(crate) fn to_val(&self) -> Result<Val, Error> {
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            Ok(match self {
+                Value::Unspecified => Val::Unspecified,
+                Value::Bool(b) => Val::Bool(*b),
+                Value::Int(i) => Val::Int(*i),
+                Value::BigInt(s) | Value::Rational(s) => crate::number::parse_number(s, 10)
+                    .filter(|v| matches!(v, Val::Int(_) | Val::Big(_) | Val::Rat(_)))
+                    .ok_or_else(|| Error::Host(format!("not an exact number: {s}")))?,
+                Value::Real(f) => Val::Real(*f),
+                Value::Char(c) => Val::Char(*c),
+                Value::Str(s) => Val::str(s.clone()),
+                Value::Symbol(s) => Val::Sym(Symbol::intern(s)),
+                Value::Keyword(s) => Val::Keyword(Symbol::intern(s)),
+                Value::List(items) => {
+                    let items = items.iter().map(Value::to_val).collect::<Result<Vec<_>, _>>()?;
+                    Val::list(items)
+                }
+                Value::DottedList(items, tail) => {
+                    let items = items.iter().map(Value::to_val).collect::<Result<Vec<_>, _>>()?;
+                    Val::list_with_tail(items, tail.to_val()?)
+                }
+                Value::Vector(items) => Val::vector(
+                    items.iter().map(Value::to_val).collect::<Result<Vec<_>, _>>()?,
+                ),
+                Value::Bytes(b) => Val::Bytes(Rc::new(b.clone())),
+                Value::Map(pairs) => {
+                    let mut m = MapImpl::default();
+                    for (k, v) in pairs {
+                        m.insert(k.to_val()?, v.to_val()?);
+                    }
+                    Val::map(m)
+                }
+                Value::Opaque(s) => {
+                    return Err(Error::Host(format!("{s} is not plain data")));
+                }
+            })
+        })
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_write_string())
+    }
+}
+
+macro_rules! value_from {
+    ($($t:ty => $e:expr),* $(,)?) => {
+        $(impl From<$t> for Value {
+            fn from(v: $t) -> Value {
+                let f: fn($t) -> Value = $e;
+                f(v)
+            }
+        })*
+    };
+}
+
+value_from! {
+    i64 => Value::Int,
+    i32 => |v| Value::Int(v.into()),
+    u32 => |v| Value::Int(v.into()),
+    usize => |v| i64::try_from(v).map_or_else(|_| Value::BigInt(v.to_string()), Value::Int),
+    f64 => Value::Real,
+    bool => Value::Bool,
+    char => Value::Char,
+    &str => |v| Value::Str(v.to_string()),
+    String => Value::Str,
+    Vec<Value> => Value::List,
+}
+
+/// Call a host function with plain-data arguments.
+pub(crate) fn call_host(h: &HostFn, args: &[Val]) -> Result<Val, Val> {
+    let mut plain = Vec::with_capacity(args.len());
+    for a in args {
+        if !a.is_plain() {
+            return Err(crate::value::error(
+                format!("{}: arguments to host functions must be plain data", h.name),
+                vec![a.clone()],
+            ));
+        }
+        plain.push(Value::from_val(a));
+    }
+    match (h.func)(&plain) {
+        Ok(v) => v
+            .to_val()
+            .map_err(|e| crate::value::error(format!("{}: {e}", h.name), vec![])),
+        Err(e) => Err(crate::value::error(format!("{}: {e}", h.name), vec![])),
+    }
+}
+
+/// An interpreter instance: globals, loaded code, flows and output.
+pub struct Engine {
+    pub(crate) m: Machine,
+}
+
+// SAFETY: an engine's `Rc`s are only ever reachable from inside the engine:
+// the public API hands out plain `Value`s (deep copies), host functions
+// receive and return plain `Value`s and must be `Send`, the symbol table is
+// behind a mutex, and no thread-local holds engine data. Moving the engine
+// moves every clone of every `Rc` it owns together, so no two threads can
+// touch one reference count. `Engine` is deliberately not `Sync`.
+unsafe impl Send for Engine {}
+
+const PRELUDE: &str = include_str!("../../../stdlib/prelude.scm");
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    /// A fresh engine with the standard library loaded, writing output to stdout.
+    pub fn new() -> Engine {
+        let mut engine = Engine { m: Machine::new() };
+        if let Err(e) = engine.eval_source("stdlib/prelude.scm", PRELUDE) {
+            // The prelude is part of the binary; tests keep it loading.
+            panic!("the standard prelude failed to load: {}", e.report());
+        }
+        engine
+    }
+
+    /// Evaluate every form in `source`; the value of the last one.
+    pub fn eval(&mut self, source: &str) -> Result<Value, Error> {
+        self.eval_source("<eval>", source)
+    }
+
+    /// Evaluate `source`, naming it `name` in error reports.
+    pub fn eval_source(&mut self, name: &str, source: &str) -> Result<Value, Error> {
+        let file = self.m.sources.add(name, source);
+        let forms = crate::reader::read_all(source, file).map_err(|e| {
+            Error::Syntax(diagnose(&self.m.sources, e.message, Some(e.span), &[], None))
+        })?;
+        let mut last = Val::Unspecified;
+        for form in &forms {
+            last = self.run_form(form)?;
+        }
+        Ok(Value::from_val(&last))
+    }
+
+    /// Read and evaluate a file.
+    pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<Value, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Host(format!("cannot read {}: {e}", path.display())))?;
+        let previous = self.m.base_dir.replace(
+            path.parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
+        );
+        let result = self.eval_source(&path.display().to_string(), &text);
+        self.m.base_dir = previous;
+        result
+    }
+
+    fn run_form(&mut self, form: &Syntax) -> Result<Val, Error> {
+        let node = self
+            .m
+            .compiler()
+            .compile_toplevel(form)
+            .map_err(|e| Error::Syntax(diagnose(&self.m.sources, e.message, Some(e.span), &[], None)))?;
+        let result = self.m.run(node);
+        self.m.out.flush();
+        result.map_err(|abort| self.abort_error(abort))
+    }
+
+    pub(crate) fn abort_error(&self, abort: Abort) -> Error {
+        match abort {
+            Abort::Uncaught(obj, site) => {
+                let raised = match &obj {
+                    Val::Error(_) => None,
+                    other => Some(Value::from_val(other)),
+                };
+                Error::Eval(diagnose(
+                    &self.m.sources,
+                    Machine::describe(&obj),
+                    Some(site.span),
+                    &site.chain,
+                    raised,
+                ))
+            }
+            Abort::Limit(kind) => Error::Limit(
+                match kind {
+                    LimitKind::Steps => "too many steps (max_steps)",
+                    LimitKind::Depth => "recursion too deep (max_depth)",
+                    LimitKind::Heap => "too much memory (max_heap_bytes)",
+                }
+                .to_string(),
+            ),
+            Abort::Interrupted => Error::Interrupted,
+            Abort::Exit(code) => Error::Exit(code),
+        }
+    }
+
+    /// Make `name` a procedure that calls `f` with plain-data arguments.
+    pub fn register_fn<F>(&mut self, name: &str, f: F)
+    where
+        F: Fn(&[Value]) -> Result<Value, Error> + Send + 'static,
+    {
+        let host = HostFn {
+            name: name.to_string(),
+            func: Box::new(f),
+        };
+        self.m.globals.define(name, Val::Host(Rc::new(host)));
+    }
+
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.m.limits = limits;
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.m.limits
+    }
+
+    /// Collect program output in a buffer instead of writing it to stdout.
+    pub fn capture_output(&mut self) {
+        self.m.out.set_sink(Sink::Buffer(String::new()));
+    }
+
+    /// Send program output to `writer`.
+    pub fn set_output(&mut self, writer: Box<dyn std::io::Write + Send>) {
+        self.m.out.set_sink(Sink::Writer(writer));
+    }
+
+    /// Take the output collected since the last call (after [`Engine::capture_output`]).
+    pub fn take_output(&mut self) -> String {
+        self.m.out.take_buffer()
+    }
+
+    /// A flag that, once set, interrupts the running evaluation (e.g. on Ctrl-C).
+    pub fn interrupt_handle(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.m.interrupt.clone()
+    }
+
+    /// Names of every global binding and macro, sorted (for completion).
+    pub fn global_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .m
+            .globals
+            .bound_names()
+            .into_iter()
+            .map(str::to_string)
+            .chain(self.m.expander.macro_names().map(|s| s.name().to_string()))
+            .chain(crate::compile::SPECIAL_FORMS.iter().map(|s| s.to_string()))
+            .filter(|n| !n.starts_with('%'))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}

@@ -1,0 +1,105 @@
+//! The analysed tree the compiler produces and the machine runs.
+//!
+//! Variables are resolved once: a local is `(depth, index)` into the chain of
+//! runtime frames, a global is an index into the engine's global table.
+
+use std::rc::Rc;
+
+use crate::source::Span;
+use crate::symbol::Symbol;
+use crate::value::Val;
+
+pub type GlobalId = u32;
+
+#[derive(Clone)]
+pub enum Node {
+    Const(Val),
+    Local(u32, u32),
+    /// A procedure of a `letrec` group of lambdas, materialised on reference.
+    FixRef(u32, u32),
+    Global(GlobalId, Span),
+    SetLocal(Rc<(u32, u32, Node)>),
+    SetGlobal(Rc<(GlobalId, Node, Span)>),
+    DefineGlobal(Rc<(GlobalId, Node)>),
+    If(Rc<(Node, Node, Node)>),
+    Lambda(Rc<Lambda>),
+    Seq(Rc<[Node]>),
+    And(Rc<[Node]>),
+    Or(Rc<[Node]>),
+    Call(Rc<Call>),
+    /// Evaluate the inits in the current environment, then run the body in a new frame.
+    Let(Rc<Let>),
+    /// A new frame whose slots start unassigned; inits run inside it, in order.
+    Letrec(Rc<Letrec>),
+    /// A frame holding a group of mutually recursive lambdas, then the body.
+    Fix(Rc<Fix>),
+    /// `(let name ((var init) ...) body)`.
+    NamedLet(Rc<NamedLet>),
+    Guard(Rc<Guard>),
+}
+
+pub struct Call {
+    pub op: Node,
+    pub args: Box<[Node]>,
+    pub span: Span,
+}
+
+pub struct Lambda {
+    pub name: Option<Symbol>,
+    pub required: usize,
+    pub rest: bool,
+    /// Parameters plus the body's internal variable definitions.
+    pub frame_size: usize,
+    pub body: Node,
+    pub span: Span,
+    /// `case-lambda`: the clause to try when the arity does not match.
+    pub next_case: Option<Rc<Lambda>>,
+}
+
+impl Lambda {
+    pub fn accepts(&self, n: usize) -> bool {
+        n == self.required || (self.rest && n > self.required)
+    }
+}
+
+pub struct Let {
+    pub inits: Box<[Node]>,
+    pub frame_size: usize,
+    pub body: Node,
+}
+
+pub struct Letrec {
+    pub inits: Box<[Node]>,
+    pub frame_size: usize,
+    pub body: Node,
+}
+
+pub struct Fix {
+    pub group: Rc<[Rc<Lambda>]>,
+    pub body: Node,
+}
+
+/// The loop procedure is made once per entry; `call.args` are the inits
+/// (`call.op` is unused).
+pub struct NamedLet {
+    pub lambda: Rc<Lambda>,
+    pub call: Rc<Call>,
+}
+
+/// `(guard (var clause ...) body ...)`: the handler is a one-argument lambda
+/// holding the clauses, which re-raises when none matches.
+pub struct Guard {
+    pub body: Node,
+    pub handler: Rc<Lambda>,
+}
+
+impl Node {
+    /// Can this node be evaluated without pushing frames (no calls except to
+    /// pure primitives)? The machine tries such nodes directly.
+    pub fn is_simple(&self) -> bool {
+        matches!(
+            self,
+            Node::Const(_) | Node::Local(..) | Node::Global(..) | Node::FixRef(..) | Node::Lambda(_)
+        )
+    }
+}

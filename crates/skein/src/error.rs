@@ -1,0 +1,146 @@
+//! The crate's error type and the rendered reports (`file:line:col: error: ...`,
+//! the source line with a caret, the chain of calls) made with codespan-reporting.
+
+use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, termcolor::NoColor, Config, DisplayStyle};
+
+use crate::source::{Location, SourceMap, Span};
+use crate::Value;
+
+/// An error with a place in the source, rendered for people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// The message with its irritants, e.g. `car: expected a pair 5`.
+    pub message: String,
+    pub location: Option<Location>,
+    /// Where the calls that led to the error were made, innermost first.
+    pub chain: Vec<Location>,
+    /// The full report: headline, source line with a caret, call chain.
+    pub report: String,
+    /// For an uncaught `raise` of a plain value: the value.
+    pub raised: Option<Value>,
+}
+
+impl Diagnostic {
+    pub fn headline(&self) -> String {
+        match &self.location {
+            Some(loc) => format!("{loc}: error: {}", self.message),
+            None => format!("error: {}", self.message),
+        }
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.headline())
+    }
+}
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The reader or the compiler rejected the source.
+    #[error("{0}")]
+    Syntax(Diagnostic),
+    /// A raised object (error or other value) that no handler caught.
+    #[error("{0}")]
+    Eval(Diagnostic),
+    /// A resource limit tripped; the engine stays usable.
+    #[error("limit exceeded: {0}")]
+    Limit(String),
+    /// Evaluation was interrupted by the host.
+    #[error("interrupted")]
+    Interrupted,
+    /// The program called `(exit code)`.
+    #[error("exit {0}")]
+    Exit(i32),
+    /// A flow operation was refused; nothing changed.
+    #[error("{0}")]
+    Flow(String),
+    /// A store document was refused; nothing was imported.
+    #[error("store: {0}")]
+    Store(String),
+    /// A host function failed, or a value could not be converted.
+    #[error("{0}")]
+    Host(String),
+}
+
+impl Error {
+    /// The rendered report for people: for errors with a source location,
+    /// the headline, the source line with a caret and the chain of calls.
+    pub fn report(&self) -> String {
+        match self {
+            Error::Syntax(d) | Error::Eval(d) => d.report.clone(),
+            other => format!("error: {other}\n"),
+        }
+    }
+
+    pub fn diagnostic(&self) -> Option<&Diagnostic> {
+        match self {
+            Error::Syntax(d) | Error::Eval(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// Render `message` at `span` with its call chain.
+pub fn diagnose(
+    sources: &SourceMap,
+    message: String,
+    span: Option<Span>,
+    chain: &[Span],
+    raised: Option<Value>,
+) -> Diagnostic {
+    let location = span.and_then(|s| sources.location(s));
+    let chain_locs: Vec<Location> = chain.iter().filter_map(|s| sources.location(*s)).collect();
+    let mut diag = Diagnostic {
+        message,
+        location,
+        chain: chain_locs,
+        report: String::new(),
+        raised,
+    };
+    diag.report = render(sources, &diag, span);
+    diag
+}
+
+fn render(sources: &SourceMap, diag: &Diagnostic, span: Option<Span>) -> String {
+    let mut out = diag.headline();
+    out.push('\n');
+    let Some(span) = span else {
+        return out;
+    };
+    let Some(file) = sources.file(span.file) else {
+        return out;
+    };
+    let mut files = SimpleFiles::new();
+    let id = files.add(file.name.as_str(), file.text.as_str());
+    let start = (span.start as usize).min(file.text.len());
+    // Underline the first line of the span only: a caret under a whole
+    // multi-line form says less than one under its start.
+    let line_end = file.text[start..]
+        .find('\n')
+        .map_or(file.text.len(), |i| start + i);
+    let end = (span.end as usize).clamp(start, line_end).max(start);
+    let notes = diag
+        .chain
+        .iter()
+        .map(|loc| format!("called from {loc}"))
+        .collect();
+    let report = Report::error()
+        .with_labels(vec![Label::primary(id, start..end)])
+        .with_notes(notes);
+    let config = Config {
+        display_style: DisplayStyle::Rich,
+        ..Config::default()
+    };
+    let mut buffer = NoColor::new(Vec::new());
+    if term::emit(&mut buffer, &config, &files, &report).is_ok() {
+        let text = String::from_utf8_lossy(&buffer.into_inner()).into_owned();
+        // codespan prints its own "error" headline first; ours replaces it.
+        let body = text.split_once('\n').map_or("", |(_, rest)| rest);
+        out.push_str(body);
+    }
+    out
+}

@@ -1,0 +1,562 @@
+//! The reader: source text to syntax objects with spans.
+//!
+//! Tokens are recognised with nom; nesting is tracked on an explicit stack,
+//! so a million open parentheses is a clean error, never a stack overflow.
+
+use std::rc::Rc;
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::{char as ch, multispace1, not_line_ending};
+use nom::combinator::{recognize, value};
+use nom::{IResult, Parser};
+
+use crate::source::Span;
+use crate::symbol::Symbol;
+use crate::syntax::{Ident, SynKind, Syntax};
+use crate::value::Val;
+
+/// Deepest nesting of lists, vectors and quotes the reader accepts.
+pub const MAX_NESTING: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadError {
+    pub message: String,
+    pub span: Span,
+}
+
+/// Read every datum in `text`, which is file `file` of the engine's source map.
+pub fn read_all(text: &str, file: u32) -> Result<Vec<Syntax>, ReadError> {
+    let mut reader = Reader {
+        text,
+        pos: 0,
+        file,
+        stack: Vec::new(),
+        out: Vec::new(),
+    };
+    reader.run()?;
+    Ok(reader.out)
+}
+
+enum Open {
+    List {
+        start: usize,
+        close: char,
+        items: Vec<Syntax>,
+        tail: Option<Syntax>,
+        dot_at: Option<usize>,
+    },
+    Vector {
+        start: usize,
+        items: Vec<Syntax>,
+    },
+    Bytes {
+        start: usize,
+        items: Vec<Syntax>,
+    },
+    Map {
+        start: usize,
+        items: Vec<Syntax>,
+    },
+    Prefix {
+        start: usize,
+        name: &'static str,
+    },
+    DatumComment,
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    pos: usize,
+    file: u32,
+    stack: Vec<Open>,
+    out: Vec<Syntax>,
+}
+
+fn is_delimiter(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | '"' | ';' | '\'' | '`' | ',')
+}
+
+/// Whitespace and comments other than `#;` (which needs the datum reader).
+fn atmosphere(input: &str) -> IResult<&str, ()> {
+    value(
+        (),
+        nom::multi::many0(alt((
+            value((), multispace1),
+            value((), (ch(';'), not_line_ending)),
+            block_comment,
+        ))),
+    )
+    .parse(input)
+}
+
+/// `#| ... |#`, nesting.
+fn block_comment(input: &str) -> IResult<&str, ()> {
+    let (mut rest, _) = tag("#|").parse(input)?;
+    let mut depth = 1usize;
+    while depth > 0 {
+        let open = rest.find("#|");
+        let close = rest.find("|#");
+        match (open, close) {
+            (Some(o), Some(c)) if o < c => {
+                depth += 1;
+                rest = &rest[o + 2..];
+            }
+            (_, Some(c)) => {
+                depth -= 1;
+                rest = &rest[c + 2..];
+            }
+            (_, None) => {
+                return Err(nom::Err::Failure(nom::error::Error::new(
+                    input,
+                    nom::error::ErrorKind::Tag,
+                )))
+            }
+        }
+    }
+    Ok((rest, ()))
+}
+
+fn token(input: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| !is_delimiter(c)).parse(input)
+}
+
+impl<'a> Reader<'a> {
+    fn rest(&self) -> &'a str {
+        &self.text[self.pos..]
+    }
+
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, start, end)
+    }
+
+    fn error(&self, message: impl Into<String>, start: usize, end: usize) -> ReadError {
+        ReadError {
+            message: message.into(),
+            span: self.span(start, end),
+        }
+    }
+
+    fn advance_to(&mut self, rest: &str) {
+        self.pos = self.text.len() - rest.len();
+    }
+
+    fn run(&mut self) -> Result<(), ReadError> {
+        loop {
+            match atmosphere(self.rest()) {
+                Ok((rest, ())) => self.advance_to(rest),
+                Err(_) => {
+                    return Err(self.error(
+                        "unterminated block comment: expected `|#`",
+                        self.pos,
+                        self.pos + 2,
+                    ))
+                }
+            }
+            let rest = self.rest();
+            let Some(c) = rest.chars().next() else {
+                return self.finish();
+            };
+            let start = self.pos;
+            match c {
+                '(' | '[' => {
+                    self.open(Open::List {
+                        start,
+                        close: if c == '(' { ')' } else { ']' },
+                        items: Vec::new(),
+                        tail: None,
+                        dot_at: None,
+                    })?;
+                    self.pos += 1;
+                }
+                '{' => {
+                    self.open(Open::Map {
+                        start,
+                        items: Vec::new(),
+                    })?;
+                    self.pos += 1;
+                }
+                ')' | ']' | '}' => {
+                    self.pos += 1;
+                    self.close(c, start)?;
+                }
+                '\'' => self.prefix(start, 1, "quote")?,
+                '`' => self.prefix(start, 1, "quasiquote")?,
+                ',' if rest.starts_with(",@") => self.prefix(start, 2, "unquote-splicing")?,
+                ',' => self.prefix(start, 1, "unquote")?,
+                '"' => {
+                    let (s, len) = self.string(start)?;
+                    self.pos += len;
+                    self.datum(Syntax::atom(Val::str(s), self.span(start, self.pos)))?;
+                }
+                '#' => self.hash(start)?,
+                '|' => {
+                    let (name, len) = self.bar_symbol(start)?;
+                    self.pos += len;
+                    let id = Ident::user(Symbol::intern(&name));
+                    self.datum(Syntax::new(SynKind::Id(id), self.span(start, self.pos)))?;
+                }
+                _ => {
+                    let (after, tok) = token(rest)
+                        .map_err(|_| self.error(format!("unexpected character `{c}`"), start, start + c.len_utf8()))?;
+                    self.advance_to(after);
+                    if tok == "." {
+                        self.dot(start)?;
+                    } else {
+                        let syn = self.atom(tok, start)?;
+                        self.datum(syn)?;
+                    }
+                }
+            }
+        }
+    }
+
+    fn open(&mut self, open: Open) -> Result<(), ReadError> {
+        if self.stack.len() >= MAX_NESTING {
+            return Err(self.error(
+                format!("nesting deeper than {MAX_NESTING} levels"),
+                self.pos,
+                self.pos + 1,
+            ));
+        }
+        self.stack.push(open);
+        Ok(())
+    }
+
+    fn prefix(&mut self, start: usize, len: usize, name: &'static str) -> Result<(), ReadError> {
+        self.open(Open::Prefix { start, name })?;
+        self.pos += len;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), ReadError> {
+        let Some(open) = self.stack.last() else {
+            return Ok(());
+        };
+        let end = self.text.len();
+        Err(match open {
+            Open::List { start, close, .. } => self.error(
+                format!("unexpected end of input: expected `{close}` to close this list"),
+                *start,
+                start + 1,
+            ),
+            Open::Vector { start, .. } | Open::Bytes { start, .. } => self.error(
+                "unexpected end of input: expected `)` to close this vector",
+                *start,
+                start + 1,
+            ),
+            Open::Map { start, .. } => self.error(
+                "unexpected end of input: expected `}` to close this map",
+                *start,
+                start + 1,
+            ),
+            Open::Prefix { start, name } => self.error(
+                format!("unexpected end of input: expected a datum after {name}"),
+                *start,
+                start + 1,
+            ),
+            Open::DatumComment => {
+                self.error("unexpected end of input: expected a datum after `#;`", end, end)
+            }
+        })
+    }
+
+    fn close(&mut self, c: char, at: usize) -> Result<(), ReadError> {
+        let syntax = match self.stack.pop() {
+            Some(Open::List {
+                start,
+                close,
+                items,
+                tail,
+                dot_at,
+            }) if close == c => {
+                if let (Some(dot), None) = (dot_at, &tail) {
+                    return Err(self.error("expected a datum after `.`", dot, dot + 1));
+                }
+                Syntax::new(
+                    SynKind::List(items.into(), tail.map(Rc::new)),
+                    self.span(start, self.pos),
+                )
+            }
+            Some(Open::Vector { start, items }) if c == ')' => {
+                Syntax::new(SynKind::Vector(items.into()), self.span(start, self.pos))
+            }
+            Some(Open::Bytes { start, items }) if c == ')' => {
+                let mut bytes = Vec::with_capacity(items.len());
+                for item in &items {
+                    match &item.kind {
+                        SynKind::Atom(Val::Int(n)) if (0..=255).contains(n) => bytes.push(*n as u8),
+                        _ => {
+                            return Err(ReadError {
+                                message: "bytevector elements must be integers from 0 to 255"
+                                    .into(),
+                                span: item.span,
+                            })
+                        }
+                    }
+                }
+                Syntax::new(SynKind::Bytes(Rc::new(bytes)), self.span(start, self.pos))
+            }
+            Some(Open::Map { start, items }) if c == '}' => {
+                if items.len() % 2 != 0 {
+                    return Err(self.error(
+                        "a map literal needs an even number of forms: key value ...",
+                        start,
+                        self.pos,
+                    ));
+                }
+                Syntax::new(SynKind::Map(items.into()), self.span(start, self.pos))
+            }
+            Some(other) => {
+                let expected = match &other {
+                    Open::List { close, .. } => format!("`{close}`"),
+                    Open::Vector { .. } | Open::Bytes { .. } => "`)`".to_string(),
+                    Open::Map { .. } => "`}`".to_string(),
+                    Open::Prefix { .. } | Open::DatumComment => "a datum".to_string(),
+                };
+                return Err(self.error(format!("unexpected `{c}`: expected {expected}"), at, at + 1));
+            }
+            None => return Err(self.error(format!("unexpected `{c}`: nothing to close"), at, at + 1)),
+        };
+        self.datum(syntax)
+    }
+
+    fn dot(&mut self, start: usize) -> Result<(), ReadError> {
+        match self.stack.last_mut() {
+            Some(Open::List {
+                items, dot_at, ..
+            }) if !items.is_empty() && dot_at.is_none() => {
+                *dot_at = Some(start);
+                Ok(())
+            }
+            _ => Err(self.error("unexpected `.`", start, start + 1)),
+        }
+    }
+
+    /// A complete datum: wrap it in pending prefixes, then add it to its container.
+    fn datum(&mut self, mut syntax: Syntax) -> Result<(), ReadError> {
+        loop {
+            match self.stack.last_mut() {
+                None => {
+                    self.out.push(syntax);
+                    return Ok(());
+                }
+                Some(Open::Prefix { start, name }) => {
+                    let span = Span::new(self.file, *start, syntax.span.end as usize);
+                    let head = Syntax::ident(name, span);
+                    syntax = Syntax::list(vec![head, syntax], span);
+                    self.stack.pop();
+                }
+                Some(Open::DatumComment) => {
+                    self.stack.pop();
+                    return Ok(());
+                }
+                Some(Open::List {
+                    items,
+                    tail,
+                    dot_at,
+                    ..
+                }) => {
+                    if dot_at.is_some() {
+                        if tail.is_some() {
+                            return Err(ReadError {
+                                message: "only one datum may follow `.` in a list".into(),
+                                span: syntax.span,
+                            });
+                        }
+                        *tail = Some(syntax);
+                    } else {
+                        items.push(syntax);
+                    }
+                    return Ok(());
+                }
+                Some(Open::Vector { items, .. })
+                | Some(Open::Bytes { items, .. })
+                | Some(Open::Map { items, .. }) => {
+                    items.push(syntax);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn hash(&mut self, start: usize) -> Result<(), ReadError> {
+        let rest = self.rest();
+        if rest.starts_with("#(") {
+            self.open(Open::Vector {
+                start,
+                items: Vec::new(),
+            })?;
+            self.pos += 2;
+        } else if rest.starts_with("#u8(") {
+            self.open(Open::Bytes {
+                start,
+                items: Vec::new(),
+            })?;
+            self.pos += 4;
+        } else if rest.starts_with("#;") {
+            self.open(Open::DatumComment)?;
+            self.pos += 2;
+        } else if rest.starts_with("#\\") {
+            let (c, len) = self.character(start)?;
+            self.pos += len;
+            self.datum(Syntax::atom(Val::Char(c), self.span(start, self.pos)))?;
+        } else {
+            let (after, tok) = token(rest).map_err(|_| self.error("unexpected `#`", start, start + 1))?;
+            self.advance_to(after);
+            let syn = self.atom(tok, start)?;
+            self.datum(syn)?;
+        }
+        Ok(())
+    }
+
+    fn atom(&self, tok: &str, start: usize) -> Result<Syntax, ReadError> {
+        let span = self.span(start, start + tok.len());
+        let val = match tok {
+            "#t" | "#true" => Val::Bool(true),
+            "#f" | "#false" => Val::Bool(false),
+            _ => {
+                if let Some(n) = crate::number::parse_number(tok, 10) {
+                    n
+                } else if tok.starts_with('#') {
+                    return Err(self.error(format!("unknown syntax `{tok}`"), start, start + tok.len()));
+                } else if let Some(name) = tok.strip_prefix(':').filter(|n| !n.starts_with(':') && !n.is_empty()) {
+                    Val::Keyword(Symbol::intern(name))
+                } else {
+                    return Ok(Syntax::new(SynKind::Id(Ident::user(Symbol::intern(tok))), span));
+                }
+            }
+        };
+        Ok(Syntax::atom(val, span))
+    }
+
+    /// A string literal starting at `start`; returns its value and length in bytes.
+    fn string(&self, start: usize) -> Result<(String, usize), ReadError> {
+        let body = &self.text[start + 1..];
+        let mut out = String::new();
+        let mut chars = body.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => return Ok((out, i + 2)),
+                '\\' => {
+                    let Some((j, e)) = chars.next() else { break };
+                    match e {
+                        'n' => out.push('\n'),
+                        't' => out.push('\t'),
+                        'r' => out.push('\r'),
+                        'a' => out.push('\x07'),
+                        'b' => out.push('\x08'),
+                        '0' => out.push('\0'),
+                        '\\' => out.push('\\'),
+                        '"' => out.push('"'),
+                        '|' => out.push('|'),
+                        'x' | 'X' => {
+                            let hex_start = j + 1;
+                            let Some(semi) = body[hex_start..].find(';') else {
+                                return Err(self.error(
+                                    "bad `\\x` escape: expected hex digits and `;`",
+                                    start + 1 + j - 1,
+                                    start + 2 + j,
+                                ));
+                            };
+                            let hex = &body[hex_start..hex_start + semi];
+                            let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
+                            let Some(c) = c else {
+                                return Err(self.error(
+                                    format!("bad `\\x{hex};` escape: not a Unicode scalar value"),
+                                    start + j,
+                                    start + 2 + hex_start + semi,
+                                ));
+                            };
+                            out.push(c);
+                            while chars.peek().is_some_and(|&(k, _)| k <= hex_start + semi) {
+                                chars.next();
+                            }
+                        }
+                        c if c == '\n' || c == ' ' || c == '\t' || c == '\r' => {
+                            // Line continuation: \ <spaces> newline <spaces>.
+                            let mut seen_newline = c == '\n';
+                            while let Some(&(_, w)) = chars.peek() {
+                                if w == '\n' && !seen_newline {
+                                    seen_newline = true;
+                                } else if w != ' ' && w != '\t' && w != '\r' {
+                                    break;
+                                }
+                                chars.next();
+                            }
+                        }
+                        other => {
+                            return Err(self.error(
+                                format!("unknown string escape `\\{other}`"),
+                                start + j,
+                                start + 2 + j,
+                            ))
+                        }
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        Err(self.error("unterminated string: expected `\"`", start, start + 1))
+    }
+
+    /// `|symbol with spaces|`.
+    fn bar_symbol(&self, start: usize) -> Result<(String, usize), ReadError> {
+        let body = &self.text[start + 1..];
+        let mut out = String::new();
+        let mut chars = body.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '|' => return Ok((out, i + 2)),
+                '\\' => match chars.next() {
+                    Some((_, 'n')) => out.push('\n'),
+                    Some((_, 't')) => out.push('\t'),
+                    Some((_, e)) => out.push(e),
+                    None => break,
+                },
+                c => out.push(c),
+            }
+        }
+        Err(self.error("unterminated `|symbol|`: expected `|`", start, start + 1))
+    }
+
+    /// `#\a`, `#\space`, `#\x41`.
+    fn character(&self, start: usize) -> Result<(char, usize), ReadError> {
+        let body = &self.text[start + 2..];
+        let Some(first) = body.chars().next() else {
+            return Err(self.error("expected a character after `#\\`", start, start + 2));
+        };
+        let rest: IResult<&str, &str> =
+            recognize(take_while(|c: char| !is_delimiter(c))).parse(&body[first.len_utf8()..]);
+        let tail = rest.map(|(_, t)| t).unwrap_or("");
+        let name_len = first.len_utf8() + tail.len();
+        let name = &body[..name_len];
+        let c = if tail.is_empty() {
+            Some(first)
+        } else {
+            match name {
+                "space" => Some(' '),
+                "newline" | "linefeed" | "nl" => Some('\n'),
+                "tab" => Some('\t'),
+                "return" => Some('\r'),
+                "null" | "nul" => Some('\0'),
+                "alarm" => Some('\x07'),
+                "backspace" => Some('\x08'),
+                "delete" | "rubout" => Some('\x7f'),
+                "escape" | "altmode" => Some('\x1b'),
+                _ => name
+                    .strip_prefix(['x', 'X'])
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .and_then(char::from_u32),
+            }
+        };
+        match c {
+            Some(c) => Ok((c, 2 + name_len)),
+            None => Err(self.error(
+                format!("unknown character name `#\\{name}`"),
+                start,
+                start + 2 + name_len,
+            )),
+        }
+    }
+}

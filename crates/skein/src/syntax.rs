@@ -1,0 +1,138 @@
+//! Syntax objects: source data with spans, and identifiers that macro expansion can rename.
+
+use std::rc::Rc;
+
+use crate::source::Span;
+use crate::symbol::Symbol;
+use crate::value::Val;
+
+/// An identifier: a symbol plus the mark of the macro expansion that introduced it
+/// (0 for identifiers written by the user). Two identifiers denote the same
+/// binding only if both parts are equal, which is what makes expansion hygienic.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Ident {
+    pub name: Symbol,
+    pub mark: u32,
+}
+
+impl Ident {
+    pub fn user(name: Symbol) -> Ident {
+        Ident { name, mark: 0 }
+    }
+}
+
+#[derive(Clone)]
+pub struct Syntax {
+    pub kind: SynKind,
+    pub span: Span,
+}
+
+#[derive(Clone)]
+pub enum SynKind {
+    /// Self-evaluating data: numbers, strings, chars, booleans, keywords.
+    Atom(Val),
+    Id(Ident),
+    /// A list; the tail is `Some` for a dotted list.
+    List(Rc<[Syntax]>, Option<Rc<Syntax>>),
+    Vector(Rc<[Syntax]>),
+    Bytes(Rc<Vec<u8>>),
+    /// `{k v ...}`: keys and values are evaluated, like `hash-map`.
+    Map(Rc<[Syntax]>),
+}
+
+impl Syntax {
+    pub fn new(kind: SynKind, span: Span) -> Syntax {
+        Syntax { kind, span }
+    }
+
+    pub fn list(items: Vec<Syntax>, span: Span) -> Syntax {
+        Syntax::new(SynKind::List(items.into(), None), span)
+    }
+
+    pub fn ident(name: &str, span: Span) -> Syntax {
+        Syntax::new(SynKind::Id(Ident::user(Symbol::intern(name))), span)
+    }
+
+    pub fn atom(v: Val, span: Span) -> Syntax {
+        Syntax::new(SynKind::Atom(v), span)
+    }
+
+    pub fn as_ident(&self) -> Option<Ident> {
+        match &self.kind {
+            SynKind::Id(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The items of a proper list.
+    pub fn as_list(&self) -> Option<&[Syntax]> {
+        match &self.kind {
+            SynKind::List(items, None) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Is this a proper list whose head is an identifier named `name`?
+    pub fn is_form(&self, name: &str) -> bool {
+        match self.as_list().and_then(|items| items.first()) {
+            Some(head) => matches!(head.as_ident(), Some(id) if id.name.name() == name),
+            None => false,
+        }
+    }
+
+    /// Strip spans and marks: the datum `quote` produces.
+    pub fn to_datum(&self) -> Val {
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || match &self.kind {
+            SynKind::Atom(v) => v.clone(),
+            SynKind::Id(id) => Val::Sym(id.name),
+            SynKind::List(items, tail) => {
+                let tail = tail.as_ref().map_or(Val::Null, |t| t.to_datum());
+                Val::list_with_tail(items.iter().map(Syntax::to_datum), tail)
+            }
+            SynKind::Vector(items) => Val::vector(items.iter().map(Syntax::to_datum).collect()),
+            SynKind::Bytes(b) => Val::Bytes(b.clone()),
+            SynKind::Map(items) => {
+                let mut m = crate::value::MapImpl::default();
+                for kv in items.chunks(2) {
+                    if let [k, v] = kv {
+                        m.insert(k.to_datum(), v.to_datum());
+                    }
+                }
+                Val::map(m)
+            }
+        })
+    }
+
+    /// Turn a runtime datum into syntax (for `eval`), every piece at `span`.
+    pub fn from_datum(v: &Val, span: Span) -> Syntax {
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            let kind = match v {
+                Val::Sym(s) => SynKind::Id(Ident::user(*s)),
+                Val::Pair(_) => {
+                    let mut items = Vec::new();
+                    let mut cur = v.clone();
+                    loop {
+                        match cur {
+                            Val::Pair(p) => {
+                                items.push(Syntax::from_datum(&p.car, span));
+                                cur = p.cdr.clone();
+                            }
+                            Val::Null => break SynKind::List(items.into(), None),
+                            tail => {
+                                break SynKind::List(
+                                    items.into(),
+                                    Some(Rc::new(Syntax::from_datum(&tail, span))),
+                                )
+                            }
+                        }
+                    }
+                }
+                Val::Vector(items) => {
+                    SynKind::Vector(items.iter().map(|i| Syntax::from_datum(i, span)).collect())
+                }
+                other => SynKind::Atom(other.clone()),
+            };
+            Syntax::new(kind, span)
+        })
+    }
+}
