@@ -1323,4 +1323,66 @@ mod tests {
             assert!(names.contains(&required), "{required}");
         }
     }
+
+    /// The library must never panic: sweep every primitive over awkward operands.
+    #[test]
+    fn no_primitive_panics_on_awkward_operands() {
+        let operands = parse_args(
+            "0 -0.0 1 -1 2 9223372036854775807 -9223372036854775808 \
+             100000000000000000000000 -100000000000000000000000 1/3 -7/2 \
+             0.5 -2.5 1e308 5e-324 +inf.0 -inf.0 +nan.0 #t \"x\"",
+        );
+        for prim in PRIMS {
+            let PrimKind::Pure(f) = prim.kind else {
+                continue;
+            };
+            let max = prim.max_args.unwrap_or(3).min(3);
+            for n in prim.min_args..=max {
+                let mut idx = vec![0; n];
+                loop {
+                    let args: Vec<Val> = idx.iter().map(|&i| operands[i].clone()).collect();
+                    // Errors are fine; results must be well-formed numbers or booleans.
+                    if let Ok(v) = f(&args) {
+                        let printed = show(&v);
+                        assert!(!printed.is_empty(), "{} gave an empty result", prim.name);
+                    }
+                    let Some(pos) = idx.iter().rposition(|&i| i + 1 < operands.len()) else {
+                        break;
+                    };
+                    idx[pos] += 1;
+                    for later in &mut idx[pos + 1..] {
+                        *later = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reader_never_panics_on_short_junk() {
+        let alphabet = [
+            "#", "e", "x", "i", "1", "/", ".", "+", "-", "0", "n", "a", "f", "é",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for t in &texts {
+                for c in alphabet {
+                    next.push(format!("{t}{c}"));
+                }
+            }
+            for t in &next {
+                // Whatever reads as a number must print back to the same number.
+                if let Some(v) = number::parse_number(t, 10) {
+                    let again = number::parse_number(&number::format_number(&v, 10), 10);
+                    assert!(
+                        again.is_some_and(|w| number::total_cmp(&v, &w) == Ordering::Equal
+                            || matches!(v, Val::Real(f) if f.is_nan())),
+                        "{t}"
+                    );
+                }
+            }
+            texts = next;
+        }
+    }
 }
