@@ -1,40 +1,973 @@
 //! The numeric tower: exact integers (fixnum, promoted to bignum), exact rationals, flonums.
+//!
+//! Invariants every constructor here keeps: `Val::Big` only holds integers outside the
+//! `i64` range, `Val::Rat` only holds reduced fractions whose denominator is not 1.
+//! Exact arithmetic never wraps and never rounds; mixing exact and inexact operands gives
+//! an inexact result.
 
 use std::cmp::Ordering;
+use std::rc::Rc;
 
-use crate::value::Val;
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
-/// Parse a numeric literal (`42`, `-1.5e3`, `1/3`, `#x1F`, `+inf.0`); `None` if `text` is not a number.
-pub fn parse_number(text: &str, radix: u32) -> Option<Val> {
-    if radix == 10 {
-        if let Ok(i) = text.parse::<i64>() {
-            return Some(Val::Int(i));
+use crate::value::{error, type_error, Val};
+
+/// Largest exact operand size, in bits, that multiplication and rational arithmetic accept:
+/// repeated squaring would otherwise exhaust memory within a few dozen steps.
+pub const MAX_BITS: u64 = 8 * 1024 * 1024;
+
+/// Largest result, in bits, that `expt` and exact decimal exponents (`#e1e300`) may build.
+pub const MAX_POWER_BITS: f64 = 1_000_000.0;
+
+// ---- normalisation and conversion ----
+
+/// A bignum result as a value: a fixnum when it fits.
+pub fn normalize_big(b: BigInt) -> Val {
+    match b.to_i64() {
+        Some(i) => Val::Int(i),
+        None => Val::Big(Rc::new(b)),
+    }
+}
+
+/// A rational result as a value: an integer when the denominator is 1.
+pub fn normalize_rat(r: BigRational) -> Val {
+    let (n, d) = r.into_raw();
+    if d.is_one() {
+        normalize_big(n)
+    } else {
+        Val::Rat(Rc::new(BigRational::new_raw(n, d)))
+    }
+}
+
+/// True for exact integers and exact rationals.
+pub fn is_exact(v: &Val) -> bool {
+    matches!(v, Val::Int(_) | Val::Big(_) | Val::Rat(_))
+}
+
+/// An exact integer as a bignum.
+pub fn to_bigint(v: &Val) -> Option<BigInt> {
+    match v {
+        Val::Int(i) => Some(BigInt::from(*i)),
+        Val::Big(b) => Some((**b).clone()),
+        _ => None,
+    }
+}
+
+/// An exact number as a rational.
+pub fn to_rational(v: &Val) -> Option<BigRational> {
+    match v {
+        Val::Rat(r) => Some((**r).clone()),
+        _ => to_bigint(v).map(BigRational::from_integer),
+    }
+}
+
+/// The nearest float to a number (correctly rounded; huge values become infinities).
+pub fn to_f64(v: &Val) -> Option<f64> {
+    match v {
+        Val::Int(i) => Some(*i as f64),
+        Val::Big(b) => b.to_f64(),
+        Val::Rat(r) => r.to_f64(),
+        Val::Real(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// The inexact counterpart of a number (identity on floats, and on non-numbers).
+pub fn to_inexact(v: &Val) -> Val {
+    match to_f64(v) {
+        Some(f) => Val::Real(f),
+        None => v.clone(),
+    }
+}
+
+/// The exact value of a float, which is always a dyadic rational; `None` for NaN and infinities.
+pub fn exact_of_f64(f: f64) -> Option<Val> {
+    if f.fract() == 0.0 && f.abs() < 9.2e18 {
+        return Some(Val::Int(f as i64));
+    }
+    BigRational::from_float(f).map(normalize_rat)
+}
+
+/// Exact or inexact zero (including `-0.0`).
+pub fn is_zero(v: &Val) -> bool {
+    match v {
+        Val::Int(i) => *i == 0,
+        Val::Real(f) => *f == 0.0,
+        // Big and Rat are never zero once normalised.
+        _ => false,
+    }
+}
+
+/// Strictly below zero; false for NaN and non-numbers.
+pub fn is_negative(v: &Val) -> bool {
+    match v {
+        Val::Int(i) => *i < 0,
+        Val::Big(b) => b.is_negative(),
+        Val::Rat(r) => r.is_negative(),
+        Val::Real(f) => *f < 0.0,
+        _ => false,
+    }
+}
+
+/// `(- v)` for a number; non-numbers are returned unchanged.
+pub fn neg(v: &Val) -> Val {
+    match v {
+        Val::Int(i) => match i.checked_neg() {
+            Some(n) => Val::Int(n),
+            None => normalize_big(-BigInt::from(*i)),
+        },
+        Val::Big(b) => normalize_big(-(**b).clone()),
+        Val::Rat(r) => normalize_rat(-(**r).clone()),
+        Val::Real(f) => Val::Real(-f),
+        other => other.clone(),
+    }
+}
+
+fn exact_bits(v: &Val) -> u64 {
+    match v {
+        Val::Int(_) => 64,
+        Val::Big(b) => b.bits(),
+        Val::Rat(r) => r.numer().bits() + r.denom().bits(),
+        _ => 0,
+    }
+}
+
+fn check_size(who: &str, a: &Val, b: &Val) -> Result<(), Val> {
+    if exact_bits(a).saturating_add(exact_bits(b)) > MAX_BITS {
+        Err(error(
+            format!("{who}: exact result would exceed {MAX_BITS} bits"),
+            vec![],
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_number(who: &str, v: &Val) -> Result<(), Val> {
+    if v.is_number() {
+        Ok(())
+    } else {
+        Err(type_error(who, "a number", v))
+    }
+}
+
+// ---- arithmetic ----
+
+#[derive(Clone, Copy)]
+enum Op {
+    Add,
+    Sub,
+    Mul,
+}
+
+impl Op {
+    fn who(self) -> &'static str {
+        match self {
+            Op::Add => "+",
+            Op::Sub => "-",
+            Op::Mul => "*",
         }
-        if text.chars().any(|c| c.is_ascii_digit()) {
-            if let Ok(f) = text.parse::<f64>() {
-                return Some(Val::Real(f));
+    }
+
+    fn fixnum(self, x: i64, y: i64) -> Option<i64> {
+        match self {
+            Op::Add => x.checked_add(y),
+            Op::Sub => x.checked_sub(y),
+            Op::Mul => x.checked_mul(y),
+        }
+    }
+
+    fn float(self, x: f64, y: f64) -> f64 {
+        match self {
+            Op::Add => x + y,
+            Op::Sub => x - y,
+            Op::Mul => x * y,
+        }
+    }
+
+    fn big(self, x: BigInt, y: BigInt) -> BigInt {
+        match self {
+            Op::Add => x + y,
+            Op::Sub => x - y,
+            Op::Mul => x * y,
+        }
+    }
+
+    fn rat(self, x: BigRational, y: BigRational) -> BigRational {
+        match self {
+            Op::Add => x + y,
+            Op::Sub => x - y,
+            Op::Mul => x * y,
+        }
+    }
+}
+
+fn arith(op: Op, a: &Val, b: &Val) -> Result<Val, Val> {
+    match (a, b) {
+        (Val::Int(x), Val::Int(y)) => Ok(match op.fixnum(*x, *y) {
+            Some(r) => Val::Int(r),
+            None => normalize_big(op.big(BigInt::from(*x), BigInt::from(*y))),
+        }),
+        (Val::Real(x), Val::Real(y)) => Ok(Val::Real(op.float(*x, *y))),
+        _ => {
+            check_number(op.who(), a)?;
+            check_number(op.who(), b)?;
+            if matches!(a, Val::Real(_)) || matches!(b, Val::Real(_)) {
+                let (x, y) = (to_f64(a).unwrap_or(0.0), to_f64(b).unwrap_or(0.0));
+                return Ok(Val::Real(op.float(x, y)));
+            }
+            let both_integers = !matches!(a, Val::Rat(_)) && !matches!(b, Val::Rat(_));
+            if both_integers {
+                if matches!(op, Op::Mul) {
+                    check_size(op.who(), a, b)?;
+                }
+                let (x, y) = (to_bigint(a), to_bigint(b));
+                Ok(normalize_big(
+                    op.big(x.unwrap_or_default(), y.unwrap_or_default()),
+                ))
+            } else {
+                check_size(op.who(), a, b)?;
+                let (x, y) = (to_rational(a), to_rational(b));
+                Ok(normalize_rat(op.rat(
+                    x.unwrap_or_else(BigRational::zero),
+                    y.unwrap_or_else(BigRational::zero),
+                )))
             }
         }
     }
-    None
 }
 
-/// The external representation of a number in `radix`.
-pub fn format_number(v: &Val, _radix: u32) -> String {
+/// `(+ a b)`.
+pub fn add(a: &Val, b: &Val) -> Result<Val, Val> {
+    arith(Op::Add, a, b)
+}
+
+/// `(- a b)`.
+pub fn sub(a: &Val, b: &Val) -> Result<Val, Val> {
+    arith(Op::Sub, a, b)
+}
+
+/// `(* a b)`.
+pub fn mul(a: &Val, b: &Val) -> Result<Val, Val> {
+    arith(Op::Mul, a, b)
+}
+
+/// `(/ a b)`: an error for an exact zero divisor, IEEE infinities or NaN for an inexact one.
+pub fn div(a: &Val, b: &Val) -> Result<Val, Val> {
+    check_number("/", a)?;
+    check_number("/", b)?;
+    if matches!(a, Val::Real(_)) || matches!(b, Val::Real(_)) {
+        let (x, y) = (to_f64(a).unwrap_or(0.0), to_f64(b).unwrap_or(0.0));
+        return Ok(Val::Real(x / y));
+    }
+    if is_zero(b) {
+        return Err(error("/: division by zero", vec![]));
+    }
+    if let (Val::Int(x), Val::Int(y)) = (a, b) {
+        if x.checked_rem(*y) == Some(0) {
+            if let Some(q) = x.checked_div(*y) {
+                return Ok(Val::Int(q));
+            }
+        }
+    }
+    check_size("/", a, b)?;
+    match (to_rational(a), to_rational(b)) {
+        (Some(x), Some(y)) => Ok(normalize_rat(x / y)),
+        _ => Err(type_error("/", "a number", a)),
+    }
+}
+
+// ---- comparison ----
+
+/// Numeric comparison for `=`, `<` and friends, whose errors name `who`. `None` means
+/// unordered (a NaN is involved), which makes every comparison false.
+pub fn num_cmp_as(who: &str, a: &Val, b: &Val) -> Result<Option<Ordering>, Val> {
+    match (a, b) {
+        (Val::Int(x), Val::Int(y)) => Ok(Some(x.cmp(y))),
+        (Val::Real(x), Val::Real(y)) => Ok(x.partial_cmp(y)),
+        _ => {
+            check_number(who, a)?;
+            check_number(who, b)?;
+            Ok(match (a, b) {
+                (Val::Real(x), e) => cmp_exact_f64(e, *x).map(Ordering::reverse),
+                (e, Val::Real(y)) => cmp_exact_f64(e, *y),
+                _ => Some(cmp_exact(a, b)),
+            })
+        }
+    }
+}
+
+/// [`num_cmp_as`] for callers without a procedure name (errors name `<`).
+pub fn num_cmp(a: &Val, b: &Val) -> Result<Option<Ordering>, Val> {
+    num_cmp_as("<", a, b)
+}
+
+fn cmp_exact(a: &Val, b: &Val) -> Ordering {
+    match (a, b) {
+        (Val::Int(x), Val::Int(y)) => x.cmp(y),
+        (Val::Rat(_), _) | (_, Val::Rat(_)) => to_rational(a).cmp(&to_rational(b)),
+        _ => to_bigint(a).cmp(&to_bigint(b)),
+    }
+}
+
+/// Compare an exact number with a float without rounding either.
+fn cmp_exact_f64(e: &Val, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    if f.is_infinite() {
+        return Some(if f > 0.0 {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        });
+    }
+    if let Val::Int(i) = e {
+        // Every integer up to 2^53 is exactly a float.
+        if i.unsigned_abs() <= 1 << 53 {
+            return (*i as f64).partial_cmp(&f);
+        }
+    }
+    let exact_f = BigRational::from_float(f)?;
+    to_rational(e).map(|r| r.cmp(&exact_f))
+}
+
+/// Total order over numbers for map keys: numeric value, then exact before inexact;
+/// `-0.0` before `0.0`; NaN last.
+pub fn total_cmp(a: &Val, b: &Val) -> Ordering {
+    match (a, b) {
+        (Val::Real(x), Val::Real(y)) => total_cmp_f64(*x, *y),
+        (Val::Real(x), e) => exact_vs_float(e, *x).reverse(),
+        (e, Val::Real(y)) => exact_vs_float(e, *y),
+        _ if a.is_number() && b.is_number() => cmp_exact(a, b),
+        _ => Ordering::Equal,
+    }
+}
+
+fn total_cmp_f64(x: f64, y: f64) -> Ordering {
+    match (x.is_nan(), y.is_nan()) {
+        (true, true) => x.to_bits().cmp(&y.to_bits()),
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => x
+            .partial_cmp(&y)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| y.is_sign_negative().cmp(&x.is_sign_negative())),
+    }
+}
+
+fn exact_vs_float(e: &Val, f: f64) -> Ordering {
+    match cmp_exact_f64(e, f) {
+        Some(Ordering::Equal) | None => Ordering::Less,
+        Some(o) => o,
+    }
+}
+
+// ---- reading ----
+
+enum Parsed {
+    Exact(Val),
+    Inexact(f64),
+}
+
+/// Parse a numeric literal (`42`, `-1.5e3`, `1/3`, `#x1F`, `#e1.5`, `+inf.0`); `None` if
+/// `text` is not a number. `radix` applies when `text` has no radix prefix.
+pub fn parse_number(text: &str, radix: u32) -> Option<Val> {
+    let mut radix = radix;
+    let mut radix_seen = false;
+    let mut exactness: Option<bool> = None;
+    let mut rest = text;
+    while let Some(after) = rest.strip_prefix('#') {
+        match after.bytes().next()?.to_ascii_lowercase() {
+            c @ (b'x' | b'o' | b'b' | b'd') if !radix_seen => {
+                radix_seen = true;
+                radix = match c {
+                    b'x' => 16,
+                    b'o' => 8,
+                    b'b' => 2,
+                    _ => 10,
+                };
+            }
+            c @ (b'e' | b'i') if exactness.is_none() => exactness = Some(c == b'e'),
+            _ => return None,
+        }
+        rest = &after[1..];
+    }
+    if !matches!(radix, 2 | 8 | 10 | 16) {
+        return None;
+    }
+    let (negative, body) = match rest.as_bytes().first() {
+        Some(b'+') => (false, &rest[1..]),
+        Some(b'-') => (true, &rest[1..]),
+        _ => (false, rest),
+    };
+    let signed = body.len() < rest.len();
+    let want_exact = exactness == Some(true);
+    let parsed = if signed && body.eq_ignore_ascii_case("inf.0") {
+        if want_exact {
+            return None;
+        }
+        Parsed::Inexact(f64::INFINITY)
+    } else if signed && body.eq_ignore_ascii_case("nan.0") {
+        if want_exact {
+            return None;
+        }
+        // NaN carries no meaningful sign: `-nan.0` reads as the one NaN.
+        return Some(Val::Real(f64::NAN));
+    } else {
+        parse_unsigned(body, radix, want_exact)?
+    };
+    let value = match parsed {
+        Parsed::Exact(v) if exactness == Some(false) => Val::Real(to_f64(&v)?),
+        Parsed::Exact(v) => v,
+        Parsed::Inexact(f) => Val::Real(f),
+    };
+    Some(if negative { neg(&value) } else { value })
+}
+
+fn all_digits(s: &str, radix: u32) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_digit(radix))
+}
+
+fn parse_uinteger(s: &str, radix: u32) -> Option<BigInt> {
+    if !all_digits(s, radix) {
+        return None;
+    }
+    BigInt::parse_bytes(s.as_bytes(), radix)
+}
+
+fn parse_unsigned(s: &str, radix: u32, want_exact: bool) -> Option<Parsed> {
+    if let Some((n, d)) = s.split_once('/') {
+        let (n, d) = (parse_uinteger(n, radix)?, parse_uinteger(d, radix)?);
+        if d.is_zero() {
+            return None;
+        }
+        return Some(Parsed::Exact(normalize_rat(BigRational::new(n, d))));
+    }
+    if all_digits(s, radix) {
+        if let Ok(i) = i64::from_str_radix(s, radix) {
+            return Some(Parsed::Exact(Val::Int(i)));
+        }
+        return Some(Parsed::Exact(normalize_big(parse_uinteger(s, radix)?)));
+    }
+    if radix != 10 {
+        return None;
+    }
+    // A decimal: digits, an optional point, an optional exponent; a digit somewhere before it.
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_ok = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if int_part.is_empty() && frac_part.is_empty() || !digits_ok(int_part) || !digits_ok(frac_part)
+    {
+        return None;
+    }
+    let exp_digits = match exponent {
+        Some(e) => {
+            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if !all_digits(digits, 10) {
+                return None;
+            }
+            Some(e)
+        }
+        None => None,
+    };
+    if !want_exact {
+        // Validated above, so Rust's correctly rounded parser sees only R7RS syntax.
+        return s.parse::<f64>().ok().map(Parsed::Inexact);
+    }
+    let digits = format!("{int_part}{frac_part}");
+    let m = parse_uinteger(&digits, 10)?;
+    if m.is_zero() {
+        return Some(Parsed::Exact(Val::Int(0)));
+    }
+    let exp: i64 = match exp_digits {
+        Some(e) => e.parse().ok()?,
+        None => 0,
+    };
+    let scale = exp.checked_sub(i64::try_from(frac_part.len()).ok()?)?;
+    if scale.unsigned_abs() as f64 * std::f64::consts::LOG2_10 > MAX_POWER_BITS {
+        return None;
+    }
+    let power = num_traits::pow(
+        BigInt::from(10),
+        usize::try_from(scale.unsigned_abs()).ok()?,
+    );
+    Some(Parsed::Exact(if scale >= 0 {
+        normalize_big(m * power)
+    } else {
+        normalize_rat(BigRational::new(m, power))
+    }))
+}
+
+// ---- printing ----
+
+/// The external representation of a number in `radix` (2 to 36; otherwise 10). Floats are
+/// always written in decimal, as the shortest text that reads back to the same float.
+pub fn format_number(v: &Val, radix: u32) -> String {
+    let radix = if (2..=36).contains(&radix) { radix } else { 10 };
     match v {
-        Val::Int(i) => i.to_string(),
-        Val::Big(b) => b.to_string(),
-        Val::Rat(r) => r.to_string(),
-        Val::Real(f) => format!("{f:?}"),
+        Val::Int(i) if radix == 10 => i.to_string(),
+        Val::Int(i) => BigInt::from(*i).to_str_radix(radix),
+        Val::Big(b) => b.to_str_radix(radix),
+        Val::Rat(r) => format!(
+            "{}/{}",
+            r.numer().to_str_radix(radix),
+            r.denom().to_str_radix(radix)
+        ),
+        Val::Real(f) => format_f64(*f),
         _ => String::new(),
     }
 }
 
-/// Total order over numbers for map keys: numeric value, then exact before inexact; NaN last.
-pub fn total_cmp(a: &Val, b: &Val) -> Ordering {
-    match (a, b) {
-        (Val::Int(x), Val::Int(y)) => x.cmp(y),
-        (Val::Real(x), Val::Real(y)) => x.total_cmp(y),
-        _ => Ordering::Equal,
+fn format_f64(f: f64) -> String {
+    if f.is_nan() {
+        "+nan.0".to_string()
+    } else if f.is_infinite() {
+        if f > 0.0 { "+inf.0" } else { "-inf.0" }.to_string()
+    } else {
+        // Debug is the shortest round-tripping form, with ".0" on integral values and an
+        // exponent (`1e21`, `1.5e-7`) for very large or small magnitudes: both read as inexact.
+        format!("{f:?}")
+    }
+}
+
+// ---- helpers shared with the numeric primitives ----
+
+/// Natural logarithm of a positive exact or inexact number, accurate even when the
+/// number is far outside the float range.
+pub fn ln_positive(v: &Val) -> f64 {
+    fn ln_big(b: &BigInt) -> f64 {
+        let bits = b.bits();
+        if bits < 1000 {
+            b.to_f64().unwrap_or(f64::NAN).ln()
+        } else {
+            let shift = bits - 64;
+            (b >> shift).to_f64().unwrap_or(f64::NAN).ln() + shift as f64 * std::f64::consts::LN_2
+        }
+    }
+    match v {
+        Val::Big(b) => ln_big(b),
+        Val::Rat(r) => match r.to_f64() {
+            Some(f) if f.is_normal() => f.ln(),
+            _ => ln_big(r.numer()) - ln_big(r.denom()),
+        },
+        _ => to_f64(v).unwrap_or(f64::NAN).ln(),
+    }
+}
+
+/// Euclid's algorithm on magnitudes, with a fixnum fast path.
+pub fn gcd(a: &Val, b: &Val) -> Val {
+    if let (Val::Int(x), Val::Int(y)) = (a, b) {
+        let g = num_integer::gcd(x.unsigned_abs(), y.unsigned_abs());
+        return match i64::try_from(g) {
+            Ok(g) => Val::Int(g),
+            Err(_) => normalize_big(BigInt::from(g)),
+        };
+    }
+    let (x, y) = (
+        to_bigint(a).unwrap_or_default(),
+        to_bigint(b).unwrap_or_default(),
+    );
+    normalize_big(x.gcd(&y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Val {
+        parse_number(s, 10).unwrap_or_else(|| panic!("{s} should parse"))
+    }
+
+    fn show(v: &Val) -> String {
+        format_number(v, 10)
+    }
+
+    fn big(s: &str) -> Val {
+        normalize_big(BigInt::parse_bytes(s.as_bytes(), 10).unwrap())
+    }
+
+    #[test]
+    fn parses_integers_of_any_size() {
+        assert!(matches!(p("42"), Val::Int(42)));
+        assert!(matches!(p("-17"), Val::Int(-17)));
+        assert!(matches!(p("+5"), Val::Int(5)));
+        assert!(matches!(p("9223372036854775807"), Val::Int(i64::MAX)));
+        assert!(matches!(p("-9223372036854775808"), Val::Int(i64::MIN)));
+        assert!(matches!(p("9223372036854775808"), Val::Big(_)));
+        let two_100 = "1267650600228229401496703205376";
+        assert_eq!(show(&p(two_100)), two_100);
+        assert_eq!(show(&p(&format!("-{two_100}"))), format!("-{two_100}"));
+    }
+
+    #[test]
+    fn parses_decimals() {
+        for (text, want) in [
+            ("1.5", 1.5),
+            (".5", 0.5),
+            ("1.", 1.0),
+            ("1e10", 1e10),
+            ("1.5E-3", 1.5e-3),
+            ("-0.0", -0.0),
+            ("+.25", 0.25),
+            ("1.e2", 100.0),
+            ("1e400", f64::INFINITY),
+        ] {
+            match p(text) {
+                Val::Real(f) => {
+                    assert_eq!(f, want, "{text}");
+                    assert_eq!(f.is_sign_negative(), want.is_sign_negative(), "{text}");
+                }
+                other => panic!("{text} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn parses_rationals_normalised() {
+        assert_eq!(show(&p("1/3")), "1/3");
+        assert_eq!(show(&p("-6/4")), "-3/2");
+        assert!(matches!(p("4/2"), Val::Int(2)));
+        assert!(matches!(p("0/5"), Val::Int(0)));
+    }
+
+    #[test]
+    fn parses_prefixes_in_either_order() {
+        assert!(matches!(p("#x10"), Val::Int(16)));
+        assert!(matches!(p("#XfF"), Val::Int(255)));
+        assert!(matches!(p("#x-ff"), Val::Int(-255)));
+        assert!(matches!(p("#o17"), Val::Int(15)));
+        assert!(matches!(p("#b-101"), Val::Int(-5)));
+        assert!(matches!(p("#d99"), Val::Int(99)));
+        assert!(matches!(p("#e#x10"), Val::Int(16)));
+        assert!(matches!(p("#x#e10"), Val::Int(16)));
+        assert!(matches!(p("#i#x10"), Val::Real(f) if f == 16.0));
+        assert_eq!(show(&p("#x1/A")), "1/10");
+        assert!(parse_number("#b1e1", 10).is_none());
+        assert!(matches!(p("#x1e1"), Val::Int(0x1e1)));
+    }
+
+    #[test]
+    fn exactness_prefixes_convert() {
+        assert_eq!(show(&p("#e1.5")), "3/2");
+        assert_eq!(show(&p("#e-.25")), "-1/4");
+        assert_eq!(show(&p("#e1.5e-3")), "3/2000");
+        assert_eq!(show(&p("#e1e3")), "1000");
+        assert_eq!(show(&p("#e1.2e1")), "12");
+        assert_eq!(show(&p("#e0e99999999999999")), "0");
+        assert!(matches!(p("#i1/3"), Val::Real(f) if f == 1.0 / 3.0));
+        assert!(matches!(p("#i5"), Val::Real(f) if f == 5.0));
+        assert!(parse_number("#e1e999999999", 10).is_none());
+        assert!(parse_number("#e+inf.0", 10).is_none());
+    }
+
+    #[test]
+    fn parses_infinities_and_nan() {
+        assert!(matches!(p("+inf.0"), Val::Real(f) if f == f64::INFINITY));
+        assert!(matches!(p("-inf.0"), Val::Real(f) if f == f64::NEG_INFINITY));
+        assert!(matches!(p("+nan.0"), Val::Real(f) if f.is_nan()));
+        assert!(matches!(p("-nan.0"), Val::Real(f) if f.is_nan()));
+        assert!(matches!(p("+INF.0"), Val::Real(f) if f == f64::INFINITY));
+        assert!(matches!(p("#i-inf.0"), Val::Real(f) if f == f64::NEG_INFINITY));
+    }
+
+    #[test]
+    fn rejects_non_numbers() {
+        for text in [
+            "",
+            "+",
+            "-",
+            "...",
+            ".",
+            "+.",
+            "1+",
+            "abc",
+            "1/0",
+            "1/-2",
+            "-/2",
+            "1e",
+            "e1",
+            "1e+",
+            "--1",
+            "+-1",
+            "#x",
+            "#",
+            "#e#e1",
+            "#x#o1",
+            "1.5/2",
+            "1/2.0",
+            "#x1.0",
+            "inf.0",
+            "nan.0",
+            "inf",
+            "nan",
+            "infinity",
+            "+infinity",
+            "1_000",
+            "0x10",
+            "1..2",
+            "1e1.5",
+            "#b2",
+            "#o8",
+            "#q1",
+            " 1",
+            "1 ",
+            "١",
+            "#xé",
+        ] {
+            assert!(parse_number(text, 10).is_none(), "{text:?} parsed");
+        }
+    }
+
+    #[test]
+    fn default_radix_applies_without_prefix() {
+        assert!(matches!(parse_number("ff", 16), Some(Val::Int(255))));
+        assert!(matches!(parse_number("101", 2), Some(Val::Int(5))));
+        assert!(matches!(parse_number("#d10", 2), Some(Val::Int(10))));
+        assert!(parse_number("1.5", 16).is_none());
+        assert!(parse_number("12", 2).is_none());
+        assert!(parse_number("1", 7).is_none());
+    }
+
+    #[test]
+    fn formats_floats_readably() {
+        for (f, want) in [
+            (1.0, "1.0"),
+            (0.5, "0.5"),
+            (-0.0, "-0.0"),
+            (100.0, "100.0"),
+            (1e21, "1e21"),
+            (1.5e-7, "1.5e-7"),
+            (0.1, "0.1"),
+            (123.456, "123.456"),
+            (f64::INFINITY, "+inf.0"),
+            (f64::NEG_INFINITY, "-inf.0"),
+            (f64::NAN, "+nan.0"),
+            (-f64::NAN, "+nan.0"),
+        ] {
+            assert_eq!(format_f64(f), want);
+        }
+    }
+
+    #[test]
+    fn floats_round_trip() {
+        for f in [
+            0.1,
+            1.0 / 3.0,
+            -2.5e-300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            1e16,
+            123456789012345680.0,
+            -0.0,
+        ] {
+            let text = format_f64(f);
+            match parse_number(&text, 10) {
+                Some(Val::Real(g)) => assert_eq!(g.to_bits(), f.to_bits(), "{text}"),
+                other => panic!("{text} read back as {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn exact_numbers_round_trip_in_every_radix() {
+        for text in [
+            "0",
+            "-1",
+            "1267650600228229401496703205376",
+            "-7/9",
+            "9223372036854775808",
+        ] {
+            let v = p(text);
+            for radix in [2, 8, 10, 16] {
+                let written = format_number(&v, radix);
+                let back = parse_number(&written, radix).unwrap();
+                assert_eq!(total_cmp(&v, &back), Ordering::Equal, "{text} in {radix}");
+            }
+        }
+        assert_eq!(format_number(&Val::Int(255), 16), "ff");
+        assert_eq!(format_number(&Val::Int(-5), 2), "-101");
+        assert_eq!(format_number(&Val::Int(i64::MIN), 16), "-8000000000000000");
+        assert_eq!(format_number(&p("-3/4"), 2), "-11/100");
+    }
+
+    #[test]
+    fn overflow_promotes_to_bignums() {
+        let max = Val::Int(i64::MAX);
+        let min = Val::Int(i64::MIN);
+        assert_eq!(
+            show(&add(&max, &Val::Int(1)).unwrap()),
+            "9223372036854775808"
+        );
+        assert_eq!(
+            show(&sub(&min, &Val::Int(1)).unwrap()),
+            "-9223372036854775809"
+        );
+        assert_eq!(
+            show(&mul(&min, &Val::Int(-1)).unwrap()),
+            "9223372036854775808"
+        );
+        assert_eq!(show(&neg(&min)), "9223372036854775808");
+        assert_eq!(
+            show(&div(&min, &Val::Int(-1)).unwrap()),
+            "9223372036854775808"
+        );
+        // And demotes back when the result fits.
+        let back = sub(&add(&max, &Val::Int(1)).unwrap(), &Val::Int(1)).unwrap();
+        assert!(matches!(back, Val::Int(i64::MAX)));
+        assert!(matches!(neg(&neg(&min)), Val::Int(i64::MIN)));
+    }
+
+    #[test]
+    fn exactness_is_contagious() {
+        assert!(matches!(add(&Val::Int(1), &Val::Real(0.5)).unwrap(), Val::Real(f) if f == 1.5));
+        assert!(matches!(mul(&p("1/2"), &Val::Real(4.0)).unwrap(), Val::Real(f) if f == 2.0));
+        assert_eq!(show(&add(&p("1/3"), &p("2/3")).unwrap()), "1");
+        assert_eq!(show(&add(&p("1/3"), &Val::Int(1)).unwrap()), "4/3");
+        assert_eq!(show(&div(&Val::Int(6), &Val::Int(4)).unwrap()), "3/2");
+        assert!(matches!(
+            div(&Val::Int(6), &Val::Int(3)).unwrap(),
+            Val::Int(2)
+        ));
+        assert!(matches!(
+            sub(&big("100000000000000000000"), &big("99999999999999999999")).unwrap(),
+            Val::Int(1)
+        ));
+    }
+
+    #[test]
+    fn division_by_zero() {
+        assert!(div(&Val::Int(1), &Val::Int(0)).is_err());
+        assert!(div(&p("1/2"), &Val::Int(0)).is_err());
+        assert!(
+            matches!(div(&Val::Int(1), &Val::Real(0.0)).unwrap(), Val::Real(f) if f == f64::INFINITY)
+        );
+        assert!(
+            matches!(div(&Val::Int(-1), &Val::Real(0.0)).unwrap(), Val::Real(f) if f == f64::NEG_INFINITY)
+        );
+        assert!(matches!(div(&Val::Real(0.0), &Val::Int(0)).unwrap(), Val::Real(f) if f.is_nan()));
+    }
+
+    #[test]
+    fn type_errors_name_the_operator() {
+        let err = add(&Val::Int(1), &Val::Bool(true)).unwrap_err();
+        match err {
+            Val::Error(e) => {
+                assert_eq!(e.message, "+: expected a number");
+                assert!(matches!(e.irritants[..], [Val::Bool(true)]));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(num_cmp(&Val::Int(1), &Val::str("x")).is_err());
+    }
+
+    #[test]
+    fn huge_products_are_refused() {
+        let mut v = big("340282366920938463463374607431768211456");
+        let mut refused = false;
+        for _ in 0..40 {
+            match mul(&v, &v) {
+                Ok(next) => v = next,
+                Err(_) => {
+                    refused = true;
+                    break;
+                }
+            }
+        }
+        assert!(refused);
+    }
+
+    #[test]
+    fn comparisons_are_exact_and_nan_is_unordered() {
+        let c = |a: &Val, b: &Val| num_cmp(a, b).unwrap();
+        assert_eq!(c(&Val::Int(1), &Val::Real(1.0)), Some(Ordering::Equal));
+        assert_eq!(c(&p("1/3"), &Val::Real(1.0 / 3.0)), Some(Ordering::Greater));
+        // 2^53 + 1 is not a float: it must not compare equal to 2^53 as a float.
+        let n = Val::Int((1 << 53) + 1);
+        assert_eq!(
+            c(&n, &Val::Real(9007199254740992.0)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            c(&Val::Int(i64::MAX), &Val::Real(i64::MAX as f64)),
+            Some(Ordering::Less)
+        );
+        let huge = p("#e1e400");
+        assert_eq!(c(&huge, &Val::Real(f64::INFINITY)), Some(Ordering::Less));
+        assert_eq!(c(&huge, &Val::Real(f64::MAX)), Some(Ordering::Greater));
+        assert_eq!(c(&Val::Int(1), &Val::Real(f64::NAN)), None);
+        assert_eq!(c(&Val::Real(f64::NAN), &Val::Real(f64::NAN)), None);
+        assert_eq!(c(&Val::Real(-0.0), &Val::Int(0)), Some(Ordering::Equal));
+    }
+
+    #[test]
+    fn total_order_for_map_keys() {
+        let order = [
+            Val::Real(f64::NEG_INFINITY),
+            big("-100000000000000000000"),
+            Val::Int(-1),
+            Val::Real(-1.0),
+            p("-1/2"),
+            Val::Int(0),
+            Val::Real(-0.0),
+            Val::Real(0.0),
+            // The float nearest 1/3 is slightly below it.
+            Val::Real(1.0 / 3.0),
+            p("1/3"),
+            Val::Int(1),
+            Val::Real(1.0),
+            big("100000000000000000000"),
+            Val::Real(f64::INFINITY),
+            Val::Real(f64::NAN),
+        ];
+        for (i, a) in order.iter().enumerate() {
+            for (j, b) in order.iter().enumerate() {
+                assert_eq!(total_cmp(a, b), i.cmp(&j), "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn exact_of_floats() {
+        assert_eq!(
+            show(&exact_of_f64(0.1).unwrap()),
+            "3602879701896397/36028797018963968"
+        );
+        assert!(matches!(exact_of_f64(-3.0), Some(Val::Int(-3))));
+        assert_eq!(show(&exact_of_f64(1e20).unwrap()), "100000000000000000000");
+        assert!(exact_of_f64(f64::NAN).is_none());
+        assert!(exact_of_f64(f64::INFINITY).is_none());
+    }
+
+    #[test]
+    fn gcd_handles_extreme_fixnums() {
+        assert_eq!(
+            show(&gcd(&Val::Int(i64::MIN), &Val::Int(0))),
+            "9223372036854775808"
+        );
+        assert!(matches!(gcd(&Val::Int(-12), &Val::Int(18)), Val::Int(6)));
+    }
+
+    #[test]
+    fn logarithms_of_huge_numbers() {
+        let v = mul(
+            &big("1000000000000000000000000000000"),
+            &big("1000000000000000000000000000000"),
+        )
+        .unwrap();
+        let mut huge = v;
+        for _ in 0..4 {
+            huge = mul(&huge, &huge).unwrap();
+        }
+        // 10^960 is beyond the float range, yet its logarithm is not.
+        let want = 960.0 * std::f64::consts::LN_10;
+        assert!((ln_positive(&huge) - want).abs() < 1e-9 * want);
     }
 }
