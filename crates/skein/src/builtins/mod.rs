@@ -2,11 +2,21 @@
 
 use crate::value::Prim;
 
+pub mod bytevectors;
+pub mod chars;
 pub mod numbers;
+pub mod strings;
 
 /// Every primitive, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Prim> {
-    [numbers::PRIMS].into_iter().flat_map(|prims| prims.iter())
+    [
+        numbers::PRIMS,
+        chars::PRIMS,
+        strings::PRIMS,
+        bytevectors::PRIMS,
+    ]
+    .into_iter()
+    .flat_map(|prims| prims.iter())
 }
 
 /// Check the argument count, which the machine already enforces, and give the
