@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use super::strings::{index_arg, int, length_arg, out_of_range, range_args, str_arg, str_range};
+use super::strings::{index_arg, int, length_arg, out_of_range, range_args, str_range, string_arg};
 use crate::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
 
 fn bytes_arg<'a>(who: &str, v: &'a Val) -> Result<&'a [u8], Val> {
@@ -88,7 +88,7 @@ fn utf8_to_string(args: &[Val]) -> PrimResult {
 
 /// `(string->utf8 s [start end])`: `start` and `end` are char indices.
 fn string_to_utf8(args: &[Val]) -> PrimResult {
-    let s = str_arg("string->utf8", &args[0])?;
+    let s = string_arg("string->utf8", &args[0])?;
     let part = str_range("string->utf8", s, args, 1)?;
     Ok(bytes(part.as_bytes().to_vec()))
 }

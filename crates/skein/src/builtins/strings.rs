@@ -1,6 +1,7 @@
 //! String, symbol and keyword primitives (R7RS 6.5 and 6.7), plus a few string utilities.
 //!
-//! Strings are immutable UTF-8; every index counts characters, not bytes.
+//! Strings are immutable UTF-8; every index counts characters, not bytes. A small
+//! per-thread cache (see [`Cursor`]) keeps loops that index long strings linear.
 //! Beyond R7RS (SRFI-13 style, all indices in chars):
 //! - `(string-index s char)`: index of the first `char` in `s`, or #f.
 //! - `(string-contains s sub)`: index where `sub` first occurs in `s`, or #f.
@@ -13,7 +14,9 @@
 //!
 //! `substring`'s `end` is optional, as in `string-copy`.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::rc::{Rc, Weak};
 
 use num_bigint::Sign;
 
@@ -24,6 +27,13 @@ use crate::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
 /// The longest string or bytevector `make-string` and `make-bytevector` build:
 /// a user number must not be able to ask for all of memory.
 pub(super) const MAX_LENGTH: usize = 100_000_000;
+
+pub(super) fn string_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<String>, Val> {
+    match v {
+        Val::Str(s) => Ok(s),
+        _ => Err(type_error(who, "a string", v)),
+    }
+}
 
 pub(super) fn str_arg<'a>(who: &str, v: &'a Val) -> Result<&'a str, Val> {
     match v {
@@ -121,45 +131,136 @@ pub(super) fn range_args(
     Ok((start, end))
 }
 
-/// Byte offset of char index `i` in `s` (`s.len()` when `i` is the length),
-/// `None` past the end. Only a non-ASCII char before `i` forces a walk over
-/// the chars, so loops indexing ASCII text stay cheap.
-fn char_to_byte(s: &str, i: usize) -> Option<usize> {
-    if s.as_bytes().get(..i).is_some_and(<[u8]>::is_ascii) {
-        return Some(i);
+// ---- char indexing ----
+
+/// Strings shorter than this (in bytes) are scanned on every lookup: that is
+/// cheap, and caching them would only evict the long strings.
+const CURSOR_MIN_BYTES: usize = 256;
+/// How many long strings the cache remembers: enough for a loop that walks
+/// two or three strings side by side.
+const CURSOR_SLOTS: usize = 4;
+
+/// What is known about a string indexed recently: whether it is ASCII (then a
+/// char index is a byte offset), its length in chars, and the last char index
+/// looked up with its byte offset. A loop over a long string (`string-length`
+/// at every step, `string-ref` or `substring` at neighbouring indices) thus
+/// costs O(1) per step instead of a scan from the start.
+struct Cursor {
+    /// The key. While this `Weak` lives, the allocation cannot be reused for
+    /// another string, and the string cannot change (`Rc::get_mut` refuses
+    /// while weak references exist), so an address match is an exact hit.
+    string: Weak<String>,
+    ascii: bool,
+    char_len: usize,
+    char_at: usize,
+    byte_at: usize,
+}
+
+thread_local! {
+    static CURSORS: RefCell<Vec<Cursor>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Cursor {
+    fn new(s: &Rc<String>) -> Cursor {
+        let ascii = s.is_ascii();
+        Cursor {
+            string: Rc::downgrade(s),
+            ascii,
+            char_len: if ascii { s.len() } else { s.chars().count() },
+            char_at: 0,
+            byte_at: 0,
+        }
     }
-    s.char_indices()
+
+    /// Byte offset in `s` (the cursor's string) of char index `i`, `s.len()`
+    /// when `i` is the length, `None` past the end. Walks from the nearest
+    /// known position: the start, the end, or the last lookup.
+    fn byte_offset(&mut self, s: &str, i: usize) -> Option<usize> {
+        if i > self.char_len {
+            return None;
+        }
+        if self.ascii {
+            return Some(i);
+        }
+        let from_cursor = i.abs_diff(self.char_at);
+        let byte = if i <= from_cursor && i <= self.char_len - i {
+            s.char_indices().nth(i).map(|(b, _)| b)
+        } else if self.char_len - i <= from_cursor {
+            walk_back(s, s.len(), self.char_len - i)
+        } else if i >= self.char_at {
+            let base = self.byte_at;
+            let rest = s.get(base..)?;
+            rest.char_indices()
+                .nth(i - self.char_at)
+                .map(|(b, _)| base + b)
+        } else {
+            walk_back(s, self.byte_at, self.char_at - i)
+        }
+        .or((i == self.char_len).then_some(s.len()))?;
+        self.char_at = i;
+        self.byte_at = byte;
+        Some(byte)
+    }
+}
+
+/// The byte offset `n` chars before byte offset `end` of `s`.
+fn walk_back(s: &str, end: usize, n: usize) -> Option<usize> {
+    if n == 0 {
+        return Some(end);
+    }
+    s.get(..end)?
+        .char_indices()
+        .rev()
+        .nth(n - 1)
         .map(|(b, _)| b)
-        .chain(std::iter::once(s.len()))
-        .nth(i)
+}
+
+/// Run `f` with the cursor for `s`: the cached one, or a new one (a scan of
+/// `s`) that replaces the oldest entry. Only speed depends on the cache.
+fn with_cursor<R>(s: &Rc<String>, f: impl FnOnce(&mut Cursor) -> R) -> R {
+    if s.len() < CURSOR_MIN_BYTES {
+        return f(&mut Cursor::new(s));
+    }
+    CURSORS.with(|cell| {
+        let Ok(mut cursors) = cell.try_borrow_mut() else {
+            return f(&mut Cursor::new(s));
+        };
+        let slot = match cursors
+            .iter()
+            .position(|c| std::ptr::eq(c.string.as_ptr(), Rc::as_ptr(s)))
+        {
+            Some(slot) => slot,
+            None => {
+                if cursors.len() >= CURSOR_SLOTS {
+                    cursors.remove(0);
+                }
+                cursors.push(Cursor::new(s));
+                cursors.len() - 1
+            }
+        };
+        f(&mut cursors[slot])
+    })
+}
+
+fn char_len(s: &Rc<String>) -> usize {
+    with_cursor(s, |c| c.char_len)
 }
 
 /// The part of `s` between the optional char indices `args[from]` (start) and
-/// `args[from + 1]` (end). Counts the chars of `s` only to report an error.
+/// `args[from + 1]` (end).
 pub(super) fn str_range<'a>(
     who: &str,
-    s: &'a str,
+    s: &'a Rc<String>,
     args: &[Val],
     from: usize,
 ) -> Result<&'a str, Val> {
-    let (start_v, end_v) = (args.get(from), args.get(from + 1));
-    let start = start_v.map_or(Ok(0), |v| index_arg(who, v))?;
-    let end = end_v.map(|v| index_arg(who, v)).transpose()?;
-    let len = || s.chars().count();
-    let Some(start_b) = char_to_byte(s, start) else {
-        return Err(out_of_range(who, start_v.unwrap_or(&Val::Int(0)), len()));
-    };
-    let rest = &s[start_b..];
-    let (Some(end), Some(end_v)) = (end, end_v) else {
-        return Ok(rest);
-    };
-    let Some(span) = end.checked_sub(start) else {
-        return Err(start_after_end(who, start_v.unwrap_or(&Val::Int(0)), end_v));
-    };
-    match char_to_byte(rest, span) {
-        Some(b) => Ok(&rest[..b]),
-        None => Err(out_of_range(who, end_v, len())),
-    }
+    let (start, end) = range_args(who, args, from, char_len(s))?;
+    let bytes = with_cursor(s, |c| {
+        Some((c.byte_offset(s, start)?, c.byte_offset(s, end)?))
+    });
+    bytes
+        .and_then(|(a, b)| s.get(a..b))
+        .ok_or_else(|| error(format!("{who}: internal error: bad string index"), vec![]))
 }
 
 fn string_p(args: &[Val]) -> PrimResult {
@@ -184,20 +285,25 @@ fn string(args: &[Val]) -> PrimResult {
 }
 
 fn string_length(args: &[Val]) -> PrimResult {
-    Ok(int(str_arg("string-length", &args[0])?.chars().count()))
+    Ok(int(char_len(string_arg("string-length", &args[0])?)))
 }
 
 fn string_ref(args: &[Val]) -> PrimResult {
-    let s = str_arg("string-ref", &args[0])?;
+    let s = string_arg("string-ref", &args[0])?;
     let k = index_arg("string-ref", &args[1])?;
-    char_to_byte(s, k)
-        .and_then(|b| s[b..].chars().next())
-        .map(Val::Char)
-        .ok_or_else(|| out_of_range("string-ref", &args[1], s.chars().count()))
+    with_cursor(s, |c| {
+        let found = (k < c.char_len)
+            .then(|| c.byte_offset(s, k))
+            .flatten()
+            .and_then(|b| s.get(b..)?.chars().next());
+        found
+            .map(Val::Char)
+            .ok_or_else(|| out_of_range("string-ref", &args[1], c.char_len))
+    })
 }
 
 fn substring(args: &[Val]) -> PrimResult {
-    let s = str_arg("substring", &args[0])?;
+    let s = string_arg("substring", &args[0])?;
     Ok(Val::str(str_range("substring", s, args, 1)?))
 }
 
@@ -210,7 +316,7 @@ fn string_append(args: &[Val]) -> PrimResult {
 }
 
 fn string_to_list(args: &[Val]) -> PrimResult {
-    let s = str_arg("string->list", &args[0])?;
+    let s = string_arg("string->list", &args[0])?;
     let part = str_range("string->list", s, args, 1)?;
     Ok(Val::list(part.chars().map(Val::Char).collect::<Vec<_>>()))
 }
@@ -225,7 +331,7 @@ fn list_to_string(args: &[Val]) -> PrimResult {
 
 /// `(string-copy s [start end])`: a fresh string, never `eqv?` to `s` (unless empty).
 fn string_copy(args: &[Val]) -> PrimResult {
-    let s = str_arg("string-copy", &args[0])?;
+    let s = string_arg("string-copy", &args[0])?;
     Ok(Val::str(str_range("string-copy", s, args, 1)?))
 }
 
@@ -296,7 +402,7 @@ fn string_foldcase(args: &[Val]) -> PrimResult {
 }
 
 fn string_to_vector(args: &[Val]) -> PrimResult {
-    let s = str_arg("string->vector", &args[0])?;
+    let s = string_arg("string->vector", &args[0])?;
     let part = str_range("string->vector", s, args, 1)?;
     Ok(Val::vector(part.chars().map(Val::Char).collect()))
 }
@@ -897,16 +1003,92 @@ mod tests {
         );
     }
 
+    /// Byte offset of each char index of `text`, and the length at the end.
+    fn offsets(text: &str) -> Vec<usize> {
+        text.char_indices()
+            .map(|(b, _)| b)
+            .chain([text.len()])
+            .collect()
+    }
+
     #[test]
-    fn char_offsets() {
-        assert_eq!(char_to_byte("héllo", 0), Some(0));
-        assert_eq!(char_to_byte("héllo", 2), Some(3));
-        assert_eq!(char_to_byte("héllo", 5), Some(6));
-        assert_eq!(char_to_byte("héllo", 6), None);
-        assert_eq!(char_to_byte("abc", 3), Some(3));
-        assert_eq!(char_to_byte("abc", 4), None);
-        assert_eq!(char_to_byte("日本語", 1), Some(3));
-        assert_eq!(char_to_byte("", usize::MAX), None);
+    fn cursor_offsets_in_any_order() {
+        for text in ["", "abc", "héllo", "日本語", &"aé日\u{1F600}".repeat(100)] {
+            let rc = std::rc::Rc::new(text.to_owned());
+            let expected = offsets(text);
+            let n = expected.len() - 1;
+            let mut cursor = Cursor::new(&rc);
+            assert_eq!(cursor.char_len, n);
+            // A fixed pseudo-random walk: forwards, backwards, near both ends.
+            let mut i = 0usize;
+            for step in 0..1000usize {
+                i = (i * 7 + step * 13 + 5) % (n + 1);
+                assert_eq!(cursor.byte_offset(text, i), Some(expected[i]), "{i}");
+            }
+            for i in (0..=n).rev() {
+                assert_eq!(cursor.byte_offset(text, i), Some(expected[i]));
+            }
+            assert_eq!(cursor.byte_offset(text, n + 1), None);
+            assert_eq!(cursor.byte_offset(text, usize::MAX), None);
+        }
+    }
+
+    #[test]
+    fn cached_strings_stay_distinct() {
+        // Long enough to be cached; more strings than cache slots, interleaved.
+        let texts: Vec<String> = (0..CURSOR_SLOTS + 2)
+            .map(|k| format!("{}{}", "é".repeat(CURSOR_MIN_BYTES + k), k))
+            .collect();
+        let vals: Vec<Val> = texts.iter().map(|t| s(t)).collect();
+        for round in 0..3 {
+            for (k, (t, v)) in texts.iter().zip(&vals).enumerate() {
+                let n = t.chars().count();
+                assert_eq!(string_length(std::slice::from_ref(v)).unwrap(), int(n));
+                let i = (round * 97 + k) % n;
+                let want = t.chars().nth(i).unwrap();
+                assert_eq!(string_ref(&[v.clone(), int(i)]).unwrap(), ch(want));
+            }
+        }
+        // A string built after another was dropped is never mistaken for it.
+        for k in 0..20 {
+            let text = if k % 2 == 0 {
+                "a".repeat(600)
+            } else {
+                "é".repeat(300)
+            };
+            let v = s(&text);
+            assert_eq!(
+                string_length(std::slice::from_ref(&v)).unwrap(),
+                int(text.chars().count())
+            );
+            assert_eq!(
+                string_ref(&[v.clone(), Val::Int(299)]).unwrap(),
+                ch(text.chars().nth(299).unwrap())
+            );
+        }
+    }
+
+    #[test]
+    fn loops_over_long_strings_are_linear() {
+        // Quadratic indexing would take minutes here; with the cursor it is instant.
+        let n = 200_000;
+        let v = s(&"é日".repeat(n / 2));
+        let mut count = 0;
+        let mut i = 0;
+        while Val::Int(i) < string_length(std::slice::from_ref(&v)).unwrap() {
+            let c = string_ref(&[v.clone(), Val::Int(i)]).unwrap();
+            let one = substring(&[v.clone(), Val::Int(i), Val::Int(i + 1)]).unwrap();
+            assert_eq!(string_ref(&[one, Val::Int(0)]).unwrap(), c);
+            count += 1;
+            i += 1;
+        }
+        assert_eq!(count, n);
+        let mut i = n as i64;
+        while i > 0 {
+            i -= 1;
+            let want = if i % 2 == 0 { 'é' } else { '日' };
+            assert_eq!(string_ref(&[v.clone(), Val::Int(i)]).unwrap(), ch(want));
+        }
     }
 
     #[test]
