@@ -1,7 +1,7 @@
 //! String, symbol and keyword primitives (R7RS 6.5 and 6.7), plus a few string utilities.
 //!
 //! Strings are immutable UTF-8; every index counts characters, not bytes. A small
-//! per-thread cache (see [`Cursor`]) keeps loops that index long strings linear.
+//! per-thread cache (`Cursor`, below) keeps loops that index long strings linear.
 //! Beyond R7RS (SRFI-13 style, all indices in chars):
 //! - `(string-index s char)`: index of the first `char` in `s`, or #f.
 //! - `(string-contains s sub)`: index where `sub` first occurs in `s`, or #f.
@@ -216,30 +216,35 @@ fn walk_back(s: &str, end: usize, n: usize) -> Option<usize> {
 }
 
 /// Run `f` with the cursor for `s`: the cached one, or a new one (a scan of
-/// `s`) that replaces the oldest entry. Only speed depends on the cache.
+/// `s`). The cursor is taken out of the cache while `f` runs and put back as
+/// the most recent entry, evicting the least recently used one. The cache is
+/// skipped, never a panic, if the thread-local is unavailable; only speed
+/// depends on it.
 fn with_cursor<R>(s: &Rc<String>, f: impl FnOnce(&mut Cursor) -> R) -> R {
     if s.len() < CURSOR_MIN_BYTES {
         return f(&mut Cursor::new(s));
     }
-    CURSORS.with(|cell| {
-        let Ok(mut cursors) = cell.try_borrow_mut() else {
-            return f(&mut Cursor::new(s));
-        };
-        let slot = match cursors
-            .iter()
-            .position(|c| std::ptr::eq(c.string.as_ptr(), Rc::as_ptr(s)))
-        {
-            Some(slot) => slot,
-            None => {
-                if cursors.len() >= CURSOR_SLOTS {
-                    cursors.remove(0);
-                }
-                cursors.push(Cursor::new(s));
-                cursors.len() - 1
+    let cached = CURSORS
+        .try_with(|cell| {
+            let mut cursors = cell.try_borrow_mut().ok()?;
+            let slot = cursors
+                .iter()
+                .position(|c| std::ptr::eq(c.string.as_ptr(), Rc::as_ptr(s)))?;
+            Some(cursors.remove(slot))
+        })
+        .ok()
+        .flatten();
+    let mut cursor = cached.unwrap_or_else(|| Cursor::new(s));
+    let result = f(&mut cursor);
+    let _ = CURSORS.try_with(|cell| {
+        if let Ok(mut cursors) = cell.try_borrow_mut() {
+            if cursors.len() >= CURSOR_SLOTS {
+                cursors.remove(0);
             }
-        };
-        f(&mut cursors[slot])
-    })
+            cursors.push(cursor);
+        }
+    });
+    result
 }
 
 fn char_len(s: &Rc<String>) -> usize {
