@@ -2,13 +2,31 @@
 
 use crate::value::Prim;
 
+pub mod bytevectors;
+pub mod chars;
 pub mod control;
+pub mod equivalence;
 pub mod io;
+pub mod lists;
+pub mod maps;
 pub mod numbers;
+pub mod strings;
+pub mod vectors;
 
 /// Every primitive, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Prim> {
-    [control::PRIMS, io::PRIMS, numbers::PRIMS]
-        .into_iter()
-        .flat_map(|prims| prims.iter())
+    [
+        control::PRIMS,
+        io::PRIMS,
+        numbers::PRIMS,
+        equivalence::PRIMS,
+        lists::PRIMS,
+        vectors::PRIMS,
+        maps::PRIMS,
+        chars::PRIMS,
+        strings::PRIMS,
+        bytevectors::PRIMS,
+    ]
+    .into_iter()
+    .flat_map(|prims| prims.iter())
 }

@@ -1,0 +1,1127 @@
+//! String, symbol and keyword primitives (R7RS 6.5 and 6.7), plus a few string utilities.
+//!
+//! Strings are immutable UTF-8; every index counts characters, not bytes. A small
+//! per-thread cache (`Cursor`, below) keeps loops that index long strings linear.
+//! Beyond R7RS (SRFI-13 style, all indices in chars):
+//! - `(string-index s char)`: index of the first `char` in `s`, or #f.
+//! - `(string-contains s sub)`: index where `sub` first occurs in `s`, or #f.
+//! - `(string-join strings [sep])`: the strings of a list joined by `sep` (default " ").
+//! - `(string-split s char)`: the list of fields between occurrences of `char`, empty
+//!   fields included, so it inverts `string-join`: `(string-split "a,,b" #\,)` is
+//!   `("a" "" "b")` and `(string-split "" #\,)` is `("")`.
+//! - `(string-trim s)`: `s` without leading and trailing whitespace.
+//! - `(string-prefix? prefix s)`, `(string-suffix? suffix s)`.
+//!
+//! `substring`'s `end` is optional, as in `string-copy`.
+
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::rc::{Rc, Weak};
+
+use num_bigint::Sign;
+
+use super::chars::{char_arg, push_full_foldcase};
+use crate::symbol::Symbol;
+use crate::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
+
+/// The longest string or bytevector `make-string` and `make-bytevector` build:
+/// a user number must not be able to ask for all of memory.
+pub(super) const MAX_LENGTH: usize = 100_000_000;
+
+pub(super) fn string_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<String>, Val> {
+    match v {
+        Val::Str(s) => Ok(s),
+        _ => Err(type_error(who, "a string", v)),
+    }
+}
+
+pub(super) fn str_arg<'a>(who: &str, v: &'a Val) -> Result<&'a str, Val> {
+    match v {
+        Val::Str(s) => Ok(s.as_str()),
+        _ => Err(type_error(who, "a string", v)),
+    }
+}
+
+fn symbol_arg(who: &str, v: &Val) -> Result<Symbol, Val> {
+    match v {
+        Val::Sym(s) => Ok(*s),
+        _ => Err(type_error(who, "a symbol", v)),
+    }
+}
+
+fn list_arg(who: &str, v: &Val) -> Result<Vec<Val>, Val> {
+    v.to_vec()
+        .ok_or_else(|| type_error(who, "a proper list", v))
+}
+
+/// A length or index as a Scheme integer; lengths never reach `i64::MAX`.
+pub(super) fn int(n: usize) -> Val {
+    Val::Int(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// An index argument. A negative or huge exact integer becomes `usize::MAX`,
+/// which every range check rejects, so the error still shows the value given.
+pub(super) fn index_arg(who: &str, v: &Val) -> Result<usize, Val> {
+    match v {
+        Val::Int(i) => Ok(usize::try_from(*i).unwrap_or(usize::MAX)),
+        Val::Big(_) => Ok(usize::MAX),
+        _ => Err(type_error(who, "an exact integer", v)),
+    }
+}
+
+/// A length for `make-string`/`make-bytevector`: non-negative and at most [`MAX_LENGTH`].
+pub(super) fn length_arg(who: &str, v: &Val) -> Result<usize, Val> {
+    let negative = match v {
+        Val::Int(n) => *n < 0,
+        Val::Big(b) => b.sign() == Sign::Minus,
+        _ => return Err(type_error(who, "an exact integer", v)),
+    };
+    if negative {
+        return Err(error(
+            format!("{who}: length must not be negative"),
+            vec![v.clone()],
+        ));
+    }
+    match v {
+        Val::Int(n) => usize::try_from(*n).ok().filter(|&n| n <= MAX_LENGTH),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        error(
+            format!("{who}: length exceeds the limit of {MAX_LENGTH}"),
+            vec![v.clone()],
+        )
+    })
+}
+
+pub(super) fn out_of_range(who: &str, index: &Val, len: usize) -> Val {
+    error(
+        format!("{who}: index {index:?} out of range for length {len}"),
+        vec![index.clone()],
+    )
+}
+
+fn start_after_end(who: &str, start: &Val, end: &Val) -> Val {
+    error(
+        format!("{who}: start {start:?} is greater than end {end:?}"),
+        vec![start.clone(), end.clone()],
+    )
+}
+
+/// The optional `start` and `end` at `args[from]` and `args[from + 1]` over a
+/// sequence of `len` elements, checked so that `0 <= start <= end <= len`.
+pub(super) fn range_args(
+    who: &str,
+    args: &[Val],
+    from: usize,
+    len: usize,
+) -> Result<(usize, usize), Val> {
+    let (start_v, end_v) = (args.get(from), args.get(from + 1));
+    let start = start_v.map_or(Ok(0), |v| index_arg(who, v))?;
+    let end = end_v.map_or(Ok(len), |v| index_arg(who, v))?;
+    if let Some(e) = end_v.filter(|_| end > len) {
+        return Err(out_of_range(who, e, len));
+    }
+    if let Some(s) = start_v.filter(|_| start > end) {
+        return Err(match end_v {
+            Some(e) if start <= len => start_after_end(who, s, e),
+            _ => out_of_range(who, s, len),
+        });
+    }
+    Ok((start, end))
+}
+
+// ---- char indexing ----
+
+/// Strings shorter than this (in bytes) are scanned on every lookup: that is
+/// cheap, and caching them would only evict the long strings.
+const CURSOR_MIN_BYTES: usize = 256;
+/// How many long strings the cache remembers: enough for a loop that walks
+/// two or three strings side by side.
+const CURSOR_SLOTS: usize = 4;
+
+/// What is known about a string indexed recently: whether it is ASCII (then a
+/// char index is a byte offset), its length in chars, and the last char index
+/// looked up with its byte offset. A loop over a long string (`string-length`
+/// at every step, `string-ref` or `substring` at neighbouring indices) thus
+/// costs O(1) per step instead of a scan from the start.
+struct Cursor {
+    /// The key. While this `Weak` lives, the allocation cannot be reused for
+    /// another string, and the string cannot change (`Rc::get_mut` refuses
+    /// while weak references exist), so an address match is an exact hit.
+    string: Weak<String>,
+    ascii: bool,
+    char_len: usize,
+    char_at: usize,
+    byte_at: usize,
+}
+
+thread_local! {
+    static CURSORS: RefCell<Vec<Cursor>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Cursor {
+    fn new(s: &Rc<String>) -> Cursor {
+        let ascii = s.is_ascii();
+        Cursor {
+            string: Rc::downgrade(s),
+            ascii,
+            char_len: if ascii { s.len() } else { s.chars().count() },
+            char_at: 0,
+            byte_at: 0,
+        }
+    }
+
+    /// Byte offset in `s` (the cursor's string) of char index `i`, `s.len()`
+    /// when `i` is the length, `None` past the end. Walks from the nearest
+    /// known position: the start, the end, or the last lookup.
+    fn byte_offset(&mut self, s: &str, i: usize) -> Option<usize> {
+        if i > self.char_len {
+            return None;
+        }
+        if self.ascii {
+            return Some(i);
+        }
+        let from_cursor = i.abs_diff(self.char_at);
+        let byte = if i <= from_cursor && i <= self.char_len - i {
+            s.char_indices().nth(i).map(|(b, _)| b)
+        } else if self.char_len - i <= from_cursor {
+            walk_back(s, s.len(), self.char_len - i)
+        } else if i >= self.char_at {
+            let base = self.byte_at;
+            let rest = s.get(base..)?;
+            rest.char_indices()
+                .nth(i - self.char_at)
+                .map(|(b, _)| base + b)
+        } else {
+            walk_back(s, self.byte_at, self.char_at - i)
+        }
+        .or((i == self.char_len).then_some(s.len()))?;
+        self.char_at = i;
+        self.byte_at = byte;
+        Some(byte)
+    }
+}
+
+/// The byte offset `n` chars before byte offset `end` of `s`.
+fn walk_back(s: &str, end: usize, n: usize) -> Option<usize> {
+    if n == 0 {
+        return Some(end);
+    }
+    s.get(..end)?
+        .char_indices()
+        .rev()
+        .nth(n - 1)
+        .map(|(b, _)| b)
+}
+
+/// Run `f` with the cursor for `s`: the cached one, or a new one (a scan of
+/// `s`). The cursor is taken out of the cache while `f` runs and put back as
+/// the most recent entry, evicting the least recently used one. The cache is
+/// skipped, never a panic, if the thread-local is unavailable; only speed
+/// depends on it.
+fn with_cursor<R>(s: &Rc<String>, f: impl FnOnce(&mut Cursor) -> R) -> R {
+    if s.len() < CURSOR_MIN_BYTES {
+        return f(&mut Cursor::new(s));
+    }
+    let cached = CURSORS
+        .try_with(|cell| {
+            let mut cursors = cell.try_borrow_mut().ok()?;
+            let slot = cursors
+                .iter()
+                .position(|c| std::ptr::eq(c.string.as_ptr(), Rc::as_ptr(s)))?;
+            Some(cursors.remove(slot))
+        })
+        .ok()
+        .flatten();
+    let mut cursor = cached.unwrap_or_else(|| Cursor::new(s));
+    let result = f(&mut cursor);
+    let _ = CURSORS.try_with(|cell| {
+        if let Ok(mut cursors) = cell.try_borrow_mut() {
+            if cursors.len() >= CURSOR_SLOTS {
+                cursors.remove(0);
+            }
+            cursors.push(cursor);
+        }
+    });
+    result
+}
+
+fn char_len(s: &Rc<String>) -> usize {
+    with_cursor(s, |c| c.char_len)
+}
+
+/// The part of `s` between the optional char indices `args[from]` (start) and
+/// `args[from + 1]` (end).
+pub(super) fn str_range<'a>(
+    who: &str,
+    s: &'a Rc<String>,
+    args: &[Val],
+    from: usize,
+) -> Result<&'a str, Val> {
+    let (start, end) = range_args(who, args, from, char_len(s))?;
+    let bytes = with_cursor(s, |c| {
+        Some((c.byte_offset(s, start)?, c.byte_offset(s, end)?))
+    });
+    bytes
+        .and_then(|(a, b)| s.get(a..b))
+        .ok_or_else(|| error(format!("{who}: internal error: bad string index"), vec![]))
+}
+
+fn string_p(args: &[Val]) -> PrimResult {
+    Ok(Val::Bool(matches!(args[0], Val::Str(_))))
+}
+
+/// `(make-string k [char])`: `char` defaults to a space.
+fn make_string(args: &[Val]) -> PrimResult {
+    let k = length_arg("make-string", &args[0])?;
+    let fill = match args.get(1) {
+        Some(c) => char_arg("make-string", c)?,
+        None => ' ',
+    };
+    Ok(Val::str(std::iter::repeat_n(fill, k).collect::<String>()))
+}
+
+fn string(args: &[Val]) -> PrimResult {
+    args.iter()
+        .map(|c| char_arg("string", c))
+        .collect::<Result<String, Val>>()
+        .map(Val::str)
+}
+
+fn string_length(args: &[Val]) -> PrimResult {
+    Ok(int(char_len(string_arg("string-length", &args[0])?)))
+}
+
+fn string_ref(args: &[Val]) -> PrimResult {
+    let s = string_arg("string-ref", &args[0])?;
+    let k = index_arg("string-ref", &args[1])?;
+    with_cursor(s, |c| {
+        let found = (k < c.char_len)
+            .then(|| c.byte_offset(s, k))
+            .flatten()
+            .and_then(|b| s.get(b..)?.chars().next());
+        found
+            .map(Val::Char)
+            .ok_or_else(|| out_of_range("string-ref", &args[1], c.char_len))
+    })
+}
+
+fn substring(args: &[Val]) -> PrimResult {
+    let s = string_arg("substring", &args[0])?;
+    Ok(Val::str(str_range("substring", s, args, 1)?))
+}
+
+fn string_append(args: &[Val]) -> PrimResult {
+    let parts = args
+        .iter()
+        .map(|a| str_arg("string-append", a))
+        .collect::<Result<Vec<&str>, Val>>()?;
+    Ok(Val::str(parts.concat()))
+}
+
+fn string_to_list(args: &[Val]) -> PrimResult {
+    let s = string_arg("string->list", &args[0])?;
+    let part = str_range("string->list", s, args, 1)?;
+    Ok(Val::list(part.chars().map(Val::Char).collect::<Vec<_>>()))
+}
+
+fn list_to_string(args: &[Val]) -> PrimResult {
+    list_arg("list->string", &args[0])?
+        .iter()
+        .map(|c| char_arg("list->string", c))
+        .collect::<Result<String, Val>>()
+        .map(Val::str)
+}
+
+/// `(string-copy s [start end])`: a fresh string, never `eqv?` to `s` (unless empty).
+fn string_copy(args: &[Val]) -> PrimResult {
+    let s = string_arg("string-copy", &args[0])?;
+    Ok(Val::str(str_range("string-copy", s, args, 1)?))
+}
+
+fn fold_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    s.chars().for_each(|c| push_full_foldcase(c, &mut out));
+    out
+}
+
+/// Every argument is a string and each adjacent pair stands in an order `ok`
+/// accepts; UTF-8 byte order is code point order. All arguments are type-checked.
+fn compare_strings(
+    who: &str,
+    args: &[Val],
+    case_fold: bool,
+    ok: fn(Ordering) -> bool,
+) -> PrimResult {
+    let strs = args
+        .iter()
+        .map(|a| str_arg(who, a))
+        .collect::<Result<Vec<&str>, Val>>()?;
+    let result = if case_fold {
+        let folded: Vec<String> = strs.iter().map(|s| fold_string(s)).collect();
+        folded.windows(2).all(|w| ok(w[0].cmp(&w[1])))
+    } else {
+        strs.windows(2).all(|w| ok(w[0].cmp(w[1])))
+    };
+    Ok(Val::Bool(result))
+}
+
+macro_rules! string_compare {
+    ($($fn:ident $name:literal $fold:literal, [$ord:pat];)*) => {
+        $(
+            fn $fn(args: &[Val]) -> PrimResult {
+                compare_strings($name, args, $fold, |o| matches!(o, $ord))
+            }
+        )*
+    };
+}
+
+string_compare! {
+    string_eq "string=?" false, [Ordering::Equal];
+    string_lt "string<?" false, [Ordering::Less];
+    string_gt "string>?" false, [Ordering::Greater];
+    string_le "string<=?" false, [Ordering::Less | Ordering::Equal];
+    string_ge "string>=?" false, [Ordering::Greater | Ordering::Equal];
+    string_ci_eq "string-ci=?" true, [Ordering::Equal];
+    string_ci_lt "string-ci<?" true, [Ordering::Less];
+    string_ci_gt "string-ci>?" true, [Ordering::Greater];
+    string_ci_le "string-ci<=?" true, [Ordering::Less | Ordering::Equal];
+    string_ci_ge "string-ci>=?" true, [Ordering::Greater | Ordering::Equal];
+}
+
+/// Full case mappings: `(string-upcase "straße")` is "STRASSE", and a final
+/// sigma lower-cases to `ς`.
+fn string_upcase(args: &[Val]) -> PrimResult {
+    Ok(Val::str(str_arg("string-upcase", &args[0])?.to_uppercase()))
+}
+
+fn string_downcase(args: &[Val]) -> PrimResult {
+    Ok(Val::str(
+        str_arg("string-downcase", &args[0])?.to_lowercase(),
+    ))
+}
+
+fn string_foldcase(args: &[Val]) -> PrimResult {
+    Ok(Val::str(fold_string(str_arg("string-foldcase", &args[0])?)))
+}
+
+fn string_to_vector(args: &[Val]) -> PrimResult {
+    let s = string_arg("string->vector", &args[0])?;
+    let part = str_range("string->vector", s, args, 1)?;
+    Ok(Val::vector(part.chars().map(Val::Char).collect()))
+}
+
+fn vector_to_string(args: &[Val]) -> PrimResult {
+    let Val::Vector(items) = &args[0] else {
+        return Err(type_error("vector->string", "a vector", &args[0]));
+    };
+    let (start, end) = range_args("vector->string", args, 1, items.len())?;
+    items[start..end]
+        .iter()
+        .map(|c| char_arg("vector->string", c))
+        .collect::<Result<String, Val>>()
+        .map(Val::str)
+}
+
+fn string_to_symbol(args: &[Val]) -> PrimResult {
+    Ok(Val::sym(str_arg("string->symbol", &args[0])?))
+}
+
+fn symbol_to_string(args: &[Val]) -> PrimResult {
+    Ok(Val::str(symbol_arg("symbol->string", &args[0])?.name()))
+}
+
+fn symbol_p(args: &[Val]) -> PrimResult {
+    Ok(Val::Bool(matches!(args[0], Val::Sym(_))))
+}
+
+fn symbol_eq(args: &[Val]) -> PrimResult {
+    let syms = args
+        .iter()
+        .map(|a| symbol_arg("symbol=?", a))
+        .collect::<Result<Vec<Symbol>, Val>>()?;
+    Ok(Val::Bool(syms.windows(2).all(|w| w[0] == w[1])))
+}
+
+/// `(string->keyword "name")` is `:name`: the colon is syntax, not part of the name.
+fn string_to_keyword(args: &[Val]) -> PrimResult {
+    let name = str_arg("string->keyword", &args[0])?;
+    Ok(Val::Keyword(Symbol::intern(name)))
+}
+
+fn keyword_to_string(args: &[Val]) -> PrimResult {
+    match &args[0] {
+        Val::Keyword(k) => Ok(Val::str(k.name())),
+        other => Err(type_error("keyword->string", "a keyword", other)),
+    }
+}
+
+fn keyword_p(args: &[Val]) -> PrimResult {
+    Ok(Val::Bool(matches!(args[0], Val::Keyword(_))))
+}
+
+fn string_null_p(args: &[Val]) -> PrimResult {
+    Ok(Val::Bool(str_arg("string-null?", &args[0])?.is_empty()))
+}
+
+fn string_index(args: &[Val]) -> PrimResult {
+    let s = str_arg("string-index", &args[0])?;
+    let c = char_arg("string-index", &args[1])?;
+    Ok(s.chars().position(|x| x == c).map_or(Val::Bool(false), int))
+}
+
+fn string_contains(args: &[Val]) -> PrimResult {
+    let s = str_arg("string-contains", &args[0])?;
+    let sub = str_arg("string-contains", &args[1])?;
+    Ok(s.find(sub)
+        .map_or(Val::Bool(false), |b| int(s[..b].chars().count())))
+}
+
+fn string_join(args: &[Val]) -> PrimResult {
+    let items = list_arg("string-join", &args[0])?;
+    let parts = items
+        .iter()
+        .map(|a| str_arg("string-join", a))
+        .collect::<Result<Vec<&str>, Val>>()?;
+    let sep = match args.get(1) {
+        Some(sep) => str_arg("string-join", sep)?,
+        None => " ",
+    };
+    Ok(Val::str(parts.join(sep)))
+}
+
+fn string_split(args: &[Val]) -> PrimResult {
+    let s = str_arg("string-split", &args[0])?;
+    let c = char_arg("string-split", &args[1])?;
+    Ok(Val::list(s.split(c).map(Val::str).collect::<Vec<_>>()))
+}
+
+/// Whitespace as `char-whitespace?` defines it (Unicode White_Space).
+fn string_trim(args: &[Val]) -> PrimResult {
+    Ok(Val::str(str_arg("string-trim", &args[0])?.trim()))
+}
+
+fn string_prefix_p(args: &[Val]) -> PrimResult {
+    let prefix = str_arg("string-prefix?", &args[0])?;
+    let s = str_arg("string-prefix?", &args[1])?;
+    Ok(Val::Bool(s.starts_with(prefix)))
+}
+
+fn string_suffix_p(args: &[Val]) -> PrimResult {
+    let suffix = str_arg("string-suffix?", &args[0])?;
+    let s = str_arg("string-suffix?", &args[1])?;
+    Ok(Val::Bool(s.ends_with(suffix)))
+}
+
+const fn prim(
+    name: &'static str,
+    min_args: usize,
+    max_args: Option<usize>,
+    f: fn(&[Val]) -> PrimResult,
+) -> Prim {
+    Prim {
+        name,
+        min_args,
+        max_args,
+        kind: PrimKind::Pure(f),
+    }
+}
+
+pub static PRIMS: &[Prim] = &[
+    prim("string?", 1, Some(1), string_p),
+    prim("make-string", 1, Some(2), make_string),
+    prim("string", 0, None, string),
+    prim("string-length", 1, Some(1), string_length),
+    prim("string-ref", 2, Some(2), string_ref),
+    prim("substring", 2, Some(3), substring),
+    prim("string-append", 0, None, string_append),
+    prim("string->list", 1, Some(3), string_to_list),
+    prim("list->string", 1, Some(1), list_to_string),
+    prim("string-copy", 1, Some(3), string_copy),
+    prim("string=?", 1, None, string_eq),
+    prim("string<?", 1, None, string_lt),
+    prim("string>?", 1, None, string_gt),
+    prim("string<=?", 1, None, string_le),
+    prim("string>=?", 1, None, string_ge),
+    prim("string-ci=?", 1, None, string_ci_eq),
+    prim("string-ci<?", 1, None, string_ci_lt),
+    prim("string-ci>?", 1, None, string_ci_gt),
+    prim("string-ci<=?", 1, None, string_ci_le),
+    prim("string-ci>=?", 1, None, string_ci_ge),
+    prim("string-upcase", 1, Some(1), string_upcase),
+    prim("string-downcase", 1, Some(1), string_downcase),
+    prim("string-foldcase", 1, Some(1), string_foldcase),
+    prim("string->vector", 1, Some(3), string_to_vector),
+    prim("vector->string", 1, Some(3), vector_to_string),
+    prim("string->symbol", 1, Some(1), string_to_symbol),
+    prim("symbol->string", 1, Some(1), symbol_to_string),
+    prim("symbol?", 1, Some(1), symbol_p),
+    prim("symbol=?", 1, None, symbol_eq),
+    prim("string->keyword", 1, Some(1), string_to_keyword),
+    prim("keyword->string", 1, Some(1), keyword_to_string),
+    prim("keyword?", 1, Some(1), keyword_p),
+    prim("string-null?", 1, Some(1), string_null_p),
+    prim("string-index", 2, Some(2), string_index),
+    prim("string-contains", 2, Some(2), string_contains),
+    prim("string-join", 1, Some(2), string_join),
+    prim("string-split", 2, Some(2), string_split),
+    prim("string-trim", 1, Some(1), string_trim),
+    prim("string-prefix?", 2, Some(2), string_prefix_p),
+    prim("string-suffix?", 2, Some(2), string_suffix_p),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Val {
+        Val::str(text)
+    }
+
+    fn ch(c: char) -> Val {
+        Val::Char(c)
+    }
+
+    fn sym(name: &str) -> Val {
+        Val::sym(name)
+    }
+
+    fn kw(name: &str) -> Val {
+        Val::Keyword(Symbol::intern(name))
+    }
+
+    fn chars(text: &str) -> Val {
+        Val::list(text.chars().map(Val::Char).collect::<Vec<_>>())
+    }
+
+    fn text(r: PrimResult) -> String {
+        match r {
+            Ok(Val::Str(s)) => s.to_string(),
+            other => panic!("expected a string, got {other:?}"),
+        }
+    }
+
+    fn truth(r: PrimResult) -> bool {
+        match r {
+            Ok(Val::Bool(b)) => b,
+            other => panic!("expected a boolean, got {other:?}"),
+        }
+    }
+
+    fn err<T: std::fmt::Debug>(r: Result<T, Val>) -> (String, Vec<Val>) {
+        match r {
+            Err(Val::Error(e)) => (e.message.clone(), e.irritants.clone()),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    fn err_message<T: std::fmt::Debug>(r: Result<T, Val>) -> String {
+        err(r).0
+    }
+
+    #[test]
+    fn predicates() {
+        assert!(truth(string_p(&[s("")])));
+        assert!(!truth(string_p(&[ch('a')])));
+        assert!(!truth(string_p(&[sym("a")])));
+        assert!(truth(symbol_p(&[sym("a")])));
+        assert!(!truth(symbol_p(&[s("a")])));
+        assert!(!truth(symbol_p(&[kw("a")])));
+        assert!(truth(keyword_p(&[kw("a")])));
+        assert!(!truth(keyword_p(&[sym("a")])));
+        assert!(truth(string_null_p(&[s("")])));
+        assert!(!truth(string_null_p(&[s(" ")])));
+        assert_eq!(
+            err_message(string_null_p(&[Val::Null])),
+            "string-null?: expected a string"
+        );
+    }
+
+    #[test]
+    fn make_string_and_string() {
+        assert_eq!(text(make_string(&[Val::Int(3), ch('é')])), "ééé");
+        assert_eq!(text(make_string(&[Val::Int(2)])), "  ");
+        assert_eq!(text(make_string(&[Val::Int(0), ch('x')])), "");
+        assert_eq!(text(string(&[ch('日'), ch('本'), ch('語')])), "日本語");
+        assert_eq!(text(string(&[])), "");
+        assert_eq!(
+            err_message(string(&[ch('a'), s("b")])),
+            "string: expected a char"
+        );
+    }
+
+    #[test]
+    fn make_string_refuses_bad_lengths() {
+        assert_eq!(
+            err_message(make_string(&[Val::Int(-1)])),
+            "make-string: length must not be negative"
+        );
+        assert_eq!(
+            err_message(make_string(&[Val::Int(i64::MAX)])),
+            "make-string: length exceeds the limit of 100000000"
+        );
+        let huge = Val::Big(std::rc::Rc::new(
+            num_bigint::BigInt::from(i64::MAX) * num_bigint::BigInt::from(10),
+        ));
+        assert!(make_string(std::slice::from_ref(&huge)).is_err());
+        let negative_huge = Val::Big(std::rc::Rc::new(
+            -(num_bigint::BigInt::from(i64::MAX) * num_bigint::BigInt::from(10)),
+        ));
+        assert_eq!(
+            err_message(make_string(&[negative_huge])),
+            "make-string: length must not be negative"
+        );
+        assert_eq!(
+            err_message(make_string(&[Val::Real(3.0)])),
+            "make-string: expected an exact integer"
+        );
+        assert_eq!(
+            err_message(make_string(&[Val::Int(2), s("x")])),
+            "make-string: expected a char"
+        );
+    }
+
+    #[test]
+    fn length_counts_chars() {
+        assert_eq!(string_length(&[s("hello")]).unwrap(), Val::Int(5));
+        assert_eq!(string_length(&[s("héllo")]).unwrap(), Val::Int(5));
+        assert_eq!(string_length(&[s("日本語")]).unwrap(), Val::Int(3));
+        assert_eq!(string_length(&[s("")]).unwrap(), Val::Int(0));
+        assert!(string_length(&[chars("ab")]).is_err());
+    }
+
+    #[test]
+    fn string_ref_by_char_index() {
+        assert_eq!(string_ref(&[s("hello"), Val::Int(1)]).unwrap(), ch('e'));
+        assert_eq!(string_ref(&[s("héllo"), Val::Int(1)]).unwrap(), ch('é'));
+        assert_eq!(string_ref(&[s("héllo"), Val::Int(4)]).unwrap(), ch('o'));
+        assert_eq!(string_ref(&[s("日本語"), Val::Int(2)]).unwrap(), ch('語'));
+        // ASCII prefix, non-ASCII char at the index.
+        assert_eq!(string_ref(&[s("ab日"), Val::Int(2)]).unwrap(), ch('日'));
+    }
+
+    #[test]
+    fn string_ref_errors_name_the_index() {
+        let (msg, irritants) = err(string_ref(&[s("héllo"), Val::Int(5)]));
+        assert_eq!(msg, "string-ref: index 5 out of range for length 5");
+        assert_eq!(irritants, vec![Val::Int(5)]);
+        assert_eq!(
+            err_message(string_ref(&[s("日本語"), Val::Int(-1)])),
+            "string-ref: index -1 out of range for length 3"
+        );
+        assert_eq!(
+            err_message(string_ref(&[s(""), Val::Int(0)])),
+            "string-ref: index 0 out of range for length 0"
+        );
+        let big = Val::Big(std::rc::Rc::new(
+            num_bigint::BigInt::from(i64::MAX) * num_bigint::BigInt::from(3),
+        ));
+        assert!(string_ref(&[s("abc"), big]).is_err());
+        assert_eq!(
+            err_message(string_ref(&[s("abc"), Val::Real(1.0)])),
+            "string-ref: expected an exact integer"
+        );
+        assert_eq!(
+            err_message(string_ref(&[sym("abc"), Val::Int(0)])),
+            "string-ref: expected a string"
+        );
+    }
+
+    #[test]
+    fn substrings() {
+        assert_eq!(
+            text(substring(&[s("hello"), Val::Int(1), Val::Int(3)])),
+            "el"
+        );
+        assert_eq!(
+            text(substring(&[s("héllo"), Val::Int(1), Val::Int(3)])),
+            "él"
+        );
+        assert_eq!(text(substring(&[s("日本語"), Val::Int(1)])), "本語");
+        assert_eq!(
+            text(substring(&[s("日本語"), Val::Int(3), Val::Int(3)])),
+            ""
+        );
+        assert_eq!(
+            text(substring(&[s("日本語"), Val::Int(0), Val::Int(3)])),
+            "日本語"
+        );
+        assert_eq!(
+            text(substring(&[s("ab日本"), Val::Int(2), Val::Int(3)])),
+            "日"
+        );
+    }
+
+    #[test]
+    fn substring_range_errors() {
+        assert_eq!(
+            err_message(substring(&[s("héllo"), Val::Int(2), Val::Int(6)])),
+            "substring: index 6 out of range for length 5"
+        );
+        assert_eq!(
+            err_message(substring(&[s("héllo"), Val::Int(6)])),
+            "substring: index 6 out of range for length 5"
+        );
+        let (msg, irritants) = err(substring(&[s("日本語"), Val::Int(2), Val::Int(1)]));
+        assert_eq!(msg, "substring: start 2 is greater than end 1");
+        assert_eq!(irritants, vec![Val::Int(2), Val::Int(1)]);
+        assert_eq!(
+            err_message(substring(&[s("abc"), Val::Int(-1), Val::Int(2)])),
+            "substring: index -1 out of range for length 3"
+        );
+        assert_eq!(
+            err_message(substring(&[s("abc"), Val::Int(0), s("2")])),
+            "substring: expected an exact integer"
+        );
+    }
+
+    #[test]
+    fn append() {
+        assert_eq!(text(string_append(&[])), "");
+        assert_eq!(
+            text(string_append(&[s("hé"), s(""), s("llo"), s("日本")])),
+            "héllo日本"
+        );
+        assert_eq!(
+            err_message(string_append(&[s("a"), ch('b')])),
+            "string-append: expected a string"
+        );
+    }
+
+    #[test]
+    fn lists_and_vectors() {
+        assert_eq!(string_to_list(&[s("héllo")]).unwrap(), chars("héllo"));
+        assert_eq!(
+            string_to_list(&[s("日本語"), Val::Int(1)]).unwrap(),
+            chars("本語")
+        );
+        assert_eq!(
+            string_to_list(&[s("日本語"), Val::Int(1), Val::Int(2)]).unwrap(),
+            chars("本")
+        );
+        assert_eq!(string_to_list(&[s("")]).unwrap(), Val::Null);
+        assert!(string_to_list(&[s("abc"), Val::Int(4)]).is_err());
+        assert_eq!(text(list_to_string(&[chars("日本語")])), "日本語");
+        assert_eq!(text(list_to_string(&[Val::Null])), "");
+        assert_eq!(
+            err_message(list_to_string(&[Val::list(vec![ch('a'), Val::Int(1)])])),
+            "list->string: expected a char"
+        );
+        let improper = Val::cons(ch('a'), ch('b'));
+        assert_eq!(
+            err_message(list_to_string(&[improper])),
+            "list->string: expected a proper list"
+        );
+
+        let v = string_to_vector(&[s("héllo"), Val::Int(1), Val::Int(3)]).unwrap();
+        assert_eq!(v, Val::vector(vec![ch('é'), ch('l')]));
+        let v = Val::vector("日本語".chars().map(Val::Char).collect());
+        assert_eq!(text(vector_to_string(std::slice::from_ref(&v))), "日本語");
+        assert_eq!(text(vector_to_string(&[v.clone(), Val::Int(2)])), "語");
+        assert_eq!(
+            err_message(vector_to_string(&[v.clone(), Val::Int(2), Val::Int(4)])),
+            "vector->string: index 4 out of range for length 3"
+        );
+        assert_eq!(
+            err_message(vector_to_string(&[v, Val::Int(2), Val::Int(1)])),
+            "vector->string: start 2 is greater than end 1"
+        );
+        assert_eq!(
+            err_message(vector_to_string(&[Val::vector(vec![Val::Int(1)])])),
+            "vector->string: expected a char"
+        );
+        assert_eq!(
+            err_message(vector_to_string(&[chars("a")])),
+            "vector->string: expected a vector"
+        );
+    }
+
+    #[test]
+    fn copy_is_fresh() {
+        let original = s("héllo");
+        let copy = string_copy(std::slice::from_ref(&original)).unwrap();
+        assert_eq!(copy, original);
+        assert!(!crate::value::eqv(&copy, &original));
+        assert_eq!(
+            text(string_copy(&[s("héllo"), Val::Int(1), Val::Int(2)])),
+            "é"
+        );
+        assert_eq!(text(string_copy(&[s("héllo"), Val::Int(5)])), "");
+        assert!(string_copy(&[s("héllo"), Val::Int(3), Val::Int(2)]).is_err());
+    }
+
+    #[test]
+    fn comparisons() {
+        assert!(truth(string_eq(&[s("abc")])));
+        assert!(truth(string_eq(&[s("日本"), s("日本"), s("日本")])));
+        assert!(!truth(string_eq(&[s("abc"), s("abc"), s("abd")])));
+        assert!(truth(string_lt(&[s("ab"), s("abc"), s("b")])));
+        assert!(!truth(string_lt(&[s("abc"), s("abc")])));
+        // Code point order: 'é' (U+E9) sorts after 'z'.
+        assert!(truth(string_lt(&[s("hzllo"), s("héllo")])));
+        assert!(truth(string_gt(&[s("日"), s("é"), s("")])));
+        assert!(truth(string_le(&[s("a"), s("a"), s("b")])));
+        assert!(truth(string_ge(&[s("b"), s("a"), s("a")])));
+        assert!(!truth(string_ge(&[s("a"), s("b")])));
+        assert_eq!(
+            err_message(string_lt(&[s("b"), s("a"), sym("c")])),
+            "string<?: expected a string"
+        );
+    }
+
+    #[test]
+    fn case_insensitive_comparisons() {
+        assert!(truth(string_ci_eq(&[s("HÉLLO"), s("héllo"), s("Héllo")])));
+        assert!(truth(string_ci_eq(&[s("Straße"), s("STRASSE")])));
+        assert!(truth(string_ci_eq(&[s("ΣΑΣ"), s("σας")])));
+        assert!(!truth(string_ci_eq(&[s("abc"), s("abd")])));
+        assert!(truth(string_ci_lt(&[s("ABC"), s("abd")])));
+        assert!(truth(string_ci_gt(&[s("b"), s("A")])));
+        assert!(truth(string_ci_le(&[s("a"), s("A"), s("b")])));
+        assert!(truth(string_ci_ge(&[s("B"), s("b"), s("a")])));
+        assert!(string_ci_eq(&[s("a"), ch('a')]).is_err());
+    }
+
+    #[test]
+    fn case_mapping() {
+        assert_eq!(text(string_upcase(&[s("héllo")])), "HÉLLO");
+        assert_eq!(text(string_upcase(&[s("straße")])), "STRASSE");
+        assert_eq!(text(string_upcase(&[s("日本語")])), "日本語");
+        assert_eq!(text(string_downcase(&[s("HÉLLO")])), "héllo");
+        assert_eq!(text(string_downcase(&[s("ΣΑΣ")])), "σας");
+        assert_eq!(text(string_foldcase(&[s("Straße ΣΑΣ")])), "strasse σασ");
+        assert!(string_upcase(&[ch('a')]).is_err());
+        assert!(string_downcase(&[Val::Null]).is_err());
+        assert!(string_foldcase(&[sym("A")]).is_err());
+    }
+
+    #[test]
+    fn symbols_and_keywords() {
+        assert_eq!(string_to_symbol(&[s("héllo")]).unwrap(), sym("héllo"));
+        assert_eq!(text(symbol_to_string(&[sym("日本語")])), "日本語");
+        assert_eq!(
+            err_message(symbol_to_string(&[s("a")])),
+            "symbol->string: expected a symbol"
+        );
+        assert!(string_to_symbol(&[sym("a")]).is_err());
+        assert!(truth(symbol_eq(&[sym("a")])));
+        assert!(truth(symbol_eq(&[sym("a"), sym("a"), sym("a")])));
+        assert!(!truth(symbol_eq(&[sym("a"), sym("b")])));
+        assert_eq!(
+            err_message(symbol_eq(&[sym("a"), sym("b"), s("c")])),
+            "symbol=?: expected a symbol"
+        );
+        assert!(symbol_eq(&[sym("a"), kw("a")]).is_err());
+
+        let k = string_to_keyword(&[s("name")]).unwrap();
+        assert_eq!(k, kw("name"));
+        assert!(!crate::value::equal(&k, &sym("name")));
+        assert_eq!(text(keyword_to_string(&[kw("name")])), "name");
+        assert_eq!(
+            err_message(keyword_to_string(&[sym("name")])),
+            "keyword->string: expected a keyword"
+        );
+        assert!(string_to_keyword(&[kw("name")]).is_err());
+    }
+
+    #[test]
+    fn index_and_contains_count_chars() {
+        assert_eq!(string_index(&[s("héllo"), ch('l')]).unwrap(), Val::Int(2));
+        assert_eq!(string_index(&[s("日本語"), ch('語')]).unwrap(), Val::Int(2));
+        assert_eq!(
+            string_index(&[s("abc"), ch('z')]).unwrap(),
+            Val::Bool(false)
+        );
+        assert!(string_index(&[s("abc"), s("a")]).is_err());
+        assert_eq!(
+            string_contains(&[s("héllo"), s("llo")]).unwrap(),
+            Val::Int(2)
+        );
+        assert_eq!(
+            string_contains(&[s("日本語"), s("本語")]).unwrap(),
+            Val::Int(1)
+        );
+        assert_eq!(string_contains(&[s("abc"), s("")]).unwrap(), Val::Int(0));
+        assert_eq!(
+            string_contains(&[s("abc"), s("cd")]).unwrap(),
+            Val::Bool(false)
+        );
+        assert_eq!(
+            err_message(string_contains(&[s("abc"), ch('a')])),
+            "string-contains: expected a string"
+        );
+    }
+
+    #[test]
+    fn join_and_split() {
+        let words = Val::list(vec![s("héllo"), s("日本"), s("")]);
+        assert_eq!(
+            text(string_join(std::slice::from_ref(&words))),
+            "héllo 日本 "
+        );
+        assert_eq!(text(string_join(&[words, s(", ")])), "héllo, 日本, ");
+        assert_eq!(text(string_join(&[Val::Null, s(",")])), "");
+        assert_eq!(
+            err_message(string_join(&[Val::list(vec![s("a"), sym("b")])])),
+            "string-join: expected a string"
+        );
+        assert_eq!(
+            err_message(string_join(&[s("a")])),
+            "string-join: expected a proper list"
+        );
+        assert!(string_join(&[Val::Null, ch(',')]).is_err());
+
+        assert_eq!(
+            string_split(&[s("a,,b"), ch(',')]).unwrap(),
+            Val::list(vec![s("a"), s(""), s("b")])
+        );
+        assert_eq!(
+            string_split(&[s("日本、語"), ch('、')]).unwrap(),
+            Val::list(vec![s("日本"), s("語")])
+        );
+        assert_eq!(
+            string_split(&[s(""), ch(',')]).unwrap(),
+            Val::list(vec![s("")])
+        );
+        assert_eq!(
+            string_split(&[s("abc"), ch(',')]).unwrap(),
+            Val::list(vec![s("abc")])
+        );
+        assert!(string_split(&[s("a,b"), s(",")]).is_err());
+    }
+
+    #[test]
+    fn trim_prefix_suffix() {
+        assert_eq!(text(string_trim(&[s("  héllo \n\t")])), "héllo");
+        assert_eq!(text(string_trim(&[s("\u{3000}日本語\u{3000}")])), "日本語");
+        assert_eq!(text(string_trim(&[s("   ")])), "");
+        assert!(string_trim(&[ch(' ')]).is_err());
+        assert!(truth(string_prefix_p(&[s("hé"), s("héllo")])));
+        assert!(truth(string_prefix_p(&[s(""), s("héllo")])));
+        assert!(!truth(string_prefix_p(&[s("héllo"), s("hé")])));
+        assert!(truth(string_suffix_p(&[s("語"), s("日本語")])));
+        assert!(!truth(string_suffix_p(&[s("日"), s("日本語")])));
+        assert_eq!(
+            err_message(string_suffix_p(&[s("a"), sym("a")])),
+            "string-suffix?: expected a string"
+        );
+    }
+
+    /// Byte offset of each char index of `text`, and the length at the end.
+    fn offsets(text: &str) -> Vec<usize> {
+        text.char_indices()
+            .map(|(b, _)| b)
+            .chain([text.len()])
+            .collect()
+    }
+
+    #[test]
+    fn cursor_offsets_in_any_order() {
+        for text in ["", "abc", "héllo", "日本語", &"aé日\u{1F600}".repeat(100)] {
+            let rc = std::rc::Rc::new(text.to_owned());
+            let expected = offsets(text);
+            let n = expected.len() - 1;
+            let mut cursor = Cursor::new(&rc);
+            assert_eq!(cursor.char_len, n);
+            // A fixed pseudo-random walk: forwards, backwards, near both ends.
+            let mut i = 0usize;
+            for step in 0..1000usize {
+                i = (i * 7 + step * 13 + 5) % (n + 1);
+                assert_eq!(cursor.byte_offset(text, i), Some(expected[i]), "{i}");
+            }
+            for i in (0..=n).rev() {
+                assert_eq!(cursor.byte_offset(text, i), Some(expected[i]));
+            }
+            assert_eq!(cursor.byte_offset(text, n + 1), None);
+            assert_eq!(cursor.byte_offset(text, usize::MAX), None);
+        }
+    }
+
+    #[test]
+    fn cached_strings_stay_distinct() {
+        // Long enough to be cached; more strings than cache slots, interleaved.
+        let texts: Vec<String> = (0..CURSOR_SLOTS + 2)
+            .map(|k| format!("{}{}", "é".repeat(CURSOR_MIN_BYTES + k), k))
+            .collect();
+        let vals: Vec<Val> = texts.iter().map(|t| s(t)).collect();
+        for round in 0..3 {
+            for (k, (t, v)) in texts.iter().zip(&vals).enumerate() {
+                let n = t.chars().count();
+                assert_eq!(string_length(std::slice::from_ref(v)).unwrap(), int(n));
+                let i = (round * 97 + k) % n;
+                let want = t.chars().nth(i).unwrap();
+                assert_eq!(string_ref(&[v.clone(), int(i)]).unwrap(), ch(want));
+            }
+        }
+        // A string built after another was dropped is never mistaken for it.
+        for k in 0..20 {
+            let text = if k % 2 == 0 {
+                "a".repeat(600)
+            } else {
+                "é".repeat(300)
+            };
+            let v = s(&text);
+            assert_eq!(
+                string_length(std::slice::from_ref(&v)).unwrap(),
+                int(text.chars().count())
+            );
+            assert_eq!(
+                string_ref(&[v.clone(), Val::Int(299)]).unwrap(),
+                ch(text.chars().nth(299).unwrap())
+            );
+        }
+    }
+
+    #[test]
+    fn loops_over_long_strings_are_linear() {
+        // Quadratic indexing would take minutes here; with the cursor it is instant.
+        let n = 200_000;
+        let v = s(&"é日".repeat(n / 2));
+        let mut count = 0;
+        let mut i = 0;
+        while Val::Int(i) < string_length(std::slice::from_ref(&v)).unwrap() {
+            let c = string_ref(&[v.clone(), Val::Int(i)]).unwrap();
+            let one = substring(&[v.clone(), Val::Int(i), Val::Int(i + 1)]).unwrap();
+            assert_eq!(string_ref(&[one, Val::Int(0)]).unwrap(), c);
+            count += 1;
+            i += 1;
+        }
+        assert_eq!(count, n);
+        let mut i = n as i64;
+        while i > 0 {
+            i -= 1;
+            let want = if i % 2 == 0 { 'é' } else { '日' };
+            assert_eq!(string_ref(&[v.clone(), Val::Int(i)]).unwrap(), ch(want));
+        }
+    }
+
+    #[test]
+    fn range_checks() {
+        let args = [Val::Null, Val::Int(1), Val::Int(3)];
+        assert_eq!(range_args("f", &args, 1, 3).unwrap(), (1, 3));
+        assert_eq!(range_args("f", &args[..1], 1, 3).unwrap(), (0, 3));
+        assert_eq!(range_args("f", &args[..2], 1, 3).unwrap(), (1, 3));
+        assert!(range_args("f", &args, 1, 2).is_err());
+        assert_eq!(
+            err_message(range_args("f", &[Val::Null, Val::Int(4)], 1, 3)),
+            "f: index 4 out of range for length 3"
+        );
+    }
+
+    #[test]
+    fn text_primitives_have_distinct_names_and_sane_arities() {
+        use super::super::{bytevectors, chars};
+        let all: Vec<&Prim> = [chars::PRIMS, PRIMS, bytevectors::PRIMS]
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut names: Vec<&str> = all.iter().map(|p| p.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        assert!(all
+            .iter()
+            .all(|p| p.max_args.is_none_or(|max| max >= p.min_args)));
+    }
+}
