@@ -2,11 +2,17 @@
 
 use crate::value::Prim;
 
+pub mod lists;
 pub mod numbers;
 
 /// Every primitive, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Prim> {
-    [numbers::PRIMS].into_iter().flat_map(|prims| prims.iter())
+    [
+        numbers::PRIMS,
+        lists::PRIMS,
+    ]
+    .into_iter()
+    .flat_map(|prims| prims.iter())
 }
 
 /// Check the argument count, which the machine already enforces, and give the
