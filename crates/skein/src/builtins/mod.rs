@@ -2,6 +2,7 @@
 
 use crate::value::Prim;
 
+pub mod equivalence;
 pub mod lists;
 pub mod numbers;
 
@@ -9,6 +10,7 @@ pub mod numbers;
 pub fn all() -> impl Iterator<Item = &'static Prim> {
     [
         numbers::PRIMS,
+        equivalence::PRIMS,
         lists::PRIMS,
     ]
     .into_iter()
