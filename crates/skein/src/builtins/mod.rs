@@ -5,6 +5,7 @@ use crate::value::Prim;
 pub mod equivalence;
 pub mod lists;
 pub mod numbers;
+pub mod vectors;
 
 /// Every primitive, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Prim> {
@@ -12,6 +13,7 @@ pub fn all() -> impl Iterator<Item = &'static Prim> {
         numbers::PRIMS,
         equivalence::PRIMS,
         lists::PRIMS,
+        vectors::PRIMS,
     ]
     .into_iter()
     .flat_map(|prims| prims.iter())
