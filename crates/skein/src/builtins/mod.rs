@@ -4,6 +4,7 @@ use crate::value::Prim;
 
 pub mod equivalence;
 pub mod lists;
+pub mod maps;
 pub mod numbers;
 pub mod vectors;
 
@@ -14,6 +15,7 @@ pub fn all() -> impl Iterator<Item = &'static Prim> {
         equivalence::PRIMS,
         lists::PRIMS,
         vectors::PRIMS,
+        maps::PRIMS,
     ]
     .into_iter()
     .flat_map(|prims| prims.iter())
