@@ -1,1 +1,45 @@
-fn main() {}
+//! The `skein` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "skein",
+    version,
+    about = "Run durable workflow scripts written in skein"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate every top-level form of FILE in order; print only what the program writes.
+    Run {
+        /// The .flow or .scm file to run.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run { file } => run(&file),
+    }
+}
+
+fn run(file: &PathBuf) -> ExitCode {
+    let mut engine = skein::Engine::new();
+    match engine.load_file(file) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(skein::Error::Exit(code)) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprint!("{}", e.report());
+            ExitCode::FAILURE
+        }
+    }
+}

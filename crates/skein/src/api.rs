@@ -4,10 +4,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::error::{diagnose, Error};
-use crate::machine::{Abort, LimitKind, Limits, Machine};
+use crate::machine::{Abort, LimitKind, Limits, Loader, Loading, Machine};
 use crate::output::Sink;
 use crate::symbol::Symbol;
-use crate::syntax::Syntax;
 use crate::value::{HostFn, MapImpl, Val};
 
 /// Plain data crossing the API: what a flow's arguments, requests, responses
@@ -116,15 +115,24 @@ impl Value {
                 Value::Symbol(s) => Val::Sym(Symbol::intern(s)),
                 Value::Keyword(s) => Val::Keyword(Symbol::intern(s)),
                 Value::List(items) => {
-                    let items = items.iter().map(Value::to_val).collect::<Result<Vec<_>, _>>()?;
+                    let items = items
+                        .iter()
+                        .map(Value::to_val)
+                        .collect::<Result<Vec<_>, _>>()?;
                     Val::list(items)
                 }
                 Value::DottedList(items, tail) => {
-                    let items = items.iter().map(Value::to_val).collect::<Result<Vec<_>, _>>()?;
+                    let items = items
+                        .iter()
+                        .map(Value::to_val)
+                        .collect::<Result<Vec<_>, _>>()?;
                     Val::list_with_tail(items, tail.to_val()?)
                 }
                 Value::Vector(items) => Val::vector(
-                    items.iter().map(Value::to_val).collect::<Result<Vec<_>, _>>()?,
+                    items
+                        .iter()
+                        .map(Value::to_val)
+                        .collect::<Result<Vec<_>, _>>()?,
                 ),
                 Value::Bytes(b) => Val::Bytes(Rc::new(b.clone())),
                 Value::Map(pairs) => {
@@ -233,13 +241,19 @@ impl Engine {
     pub fn eval_source(&mut self, name: &str, source: &str) -> Result<Value, Error> {
         let file = self.m.sources.add(name, source);
         let forms = crate::reader::read_all(source, file).map_err(|e| {
-            Error::Syntax(diagnose(&self.m.sources, e.message, Some(e.span), &[], None))
+            Error::Syntax(diagnose(
+                &self.m.sources,
+                e.message,
+                Some(e.span),
+                &[],
+                None,
+            ))
         })?;
-        let mut last = Val::Unspecified;
-        for form in &forms {
-            last = self.run_form(form)?;
-        }
-        Ok(Value::from_val(&last))
+        let dir = self.m.base_dir.clone();
+        let result = self.m.run_forms(Loading { forms, dir });
+        self.m.out.flush();
+        let value = result.map_err(|abort| self.abort_error(abort))?;
+        Ok(Value::from_val(&value))
     }
 
     /// Read and evaluate a file.
@@ -255,17 +269,6 @@ impl Engine {
         let result = self.eval_source(&path.display().to_string(), &text);
         self.m.base_dir = previous;
         result
-    }
-
-    fn run_form(&mut self, form: &Syntax) -> Result<Val, Error> {
-        let node = self
-            .m
-            .compiler()
-            .compile_toplevel(form)
-            .map_err(|e| Error::Syntax(diagnose(&self.m.sources, e.message, Some(e.span), &[], None)))?;
-        let result = self.m.run(node);
-        self.m.out.flush();
-        result.map_err(|abort| self.abort_error(abort))
     }
 
     pub(crate) fn abort_error(&self, abort: Abort) -> Error {
@@ -306,6 +309,12 @@ impl Engine {
             func: Box::new(f),
         };
         self.m.globals.define(name, Val::Host(Rc::new(host)));
+    }
+
+    /// Replace how `(load path)` reads sources (the default reads files);
+    /// `None` disables `load`.
+    pub fn set_loader(&mut self, loader: Option<Loader>) {
+        self.m.loader = loader;
     }
 
     pub fn set_limits(&mut self, limits: Limits) {

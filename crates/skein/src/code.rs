@@ -51,7 +51,6 @@ pub struct Lambda {
     /// Parameters plus the body's internal variable definitions.
     pub frame_size: usize,
     pub body: Node,
-    pub span: Span,
     /// `case-lambda`: the clause to try when the arity does not match.
     pub next_case: Option<Rc<Lambda>>,
 }
@@ -91,15 +90,4 @@ pub struct NamedLet {
 pub struct Guard {
     pub body: Node,
     pub handler: Rc<Lambda>,
-}
-
-impl Node {
-    /// Can this node be evaluated without pushing frames (no calls except to
-    /// pure primitives)? The machine tries such nodes directly.
-    pub fn is_simple(&self) -> bool {
-        matches!(
-            self,
-            Node::Const(_) | Node::Local(..) | Node::Global(..) | Node::FixRef(..) | Node::Lambda(_)
-        )
-    }
 }

@@ -258,13 +258,13 @@ impl<'a> Compiler<'a> {
                 err(format!("`{}` is a macro, not a variable", id.name), span)
             }
             Resolved::Global(name) => {
-                if self.exp.macros.contains_key(&name) || SPECIAL_FORMS.contains(&name.name()) {
-                    if self.globals.lookup(name).is_none() {
-                        return err(
-                            format!("`{name}` is syntax and cannot be used as a variable"),
-                            span,
-                        );
-                    }
+                let is_syntax =
+                    self.exp.macros.contains_key(&name) || SPECIAL_FORMS.contains(&name.name());
+                if is_syntax && self.globals.lookup(name).is_none() {
+                    return err(
+                        format!("`{name}` is syntax and cannot be used as a variable"),
+                        span,
+                    );
                 }
                 Ok(Node::Global(self.globals.id(name), span))
             }
@@ -374,16 +374,14 @@ impl<'a> Compiler<'a> {
 
     /// Compile `value`, naming it `name` if it is a lambda.
     fn compile_named(&mut self, value: &Syntax, name: Symbol) -> Result<Node, CompileError> {
-        if let Some(items) = value.as_list() {
-            if let [head, params, body @ ..] = items {
-                if self.is_special(head, "lambda") && !body.is_empty() {
-                    return Ok(Node::Lambda(self.compile_lambda(
-                        Some(name),
-                        params,
-                        body,
-                        value.span,
-                    )?));
-                }
+        if let Some([head, params, body @ ..]) = value.as_list() {
+            if self.is_special(head, "lambda") && !body.is_empty() {
+                return Ok(Node::Lambda(self.compile_lambda(
+                    Some(name),
+                    params,
+                    body,
+                    value.span,
+                )?));
             }
         }
         self.compile(value)
@@ -409,7 +407,10 @@ impl<'a> Compiler<'a> {
                 Ok(Node::SetLocal(Rc::new((self.depth_of(i), s, value))))
             }
             Resolved::Local(..) => err(
-                format!("set!: `{}` is a procedure defined in this body and cannot be assigned", id.name),
+                format!(
+                    "set!: `{}` is a procedure defined in this body and cannot be assigned",
+                    id.name
+                ),
                 target.span,
             ),
             Resolved::Global(name) => Ok(Node::SetGlobal(Rc::new((
@@ -467,7 +468,6 @@ impl<'a> Compiler<'a> {
             rest,
             frame_size,
             body,
-            span,
             next_case: None,
         }))
     }
@@ -633,7 +633,10 @@ impl<'a> Compiler<'a> {
 
     fn define_local_syntax(&mut self, args: &[Syntax], span: Span) -> Result<(), CompileError> {
         let [name, spec] = args else {
-            return err("define-syntax: expected (define-syntax name (syntax-rules ...))", span);
+            return err(
+                "define-syntax: expected (define-syntax name (syntax-rules ...))",
+                span,
+            );
         };
         let Some(id) = name.as_ident() else {
             return err("define-syntax: expected a name", name.span);
@@ -646,10 +649,10 @@ impl<'a> Compiler<'a> {
     }
 
     fn make_macro(&mut self, name: Symbol, spec: &Syntax) -> Result<Rc<Macro>, CompileError> {
-        let is_rules = spec
-            .as_list()
-            .and_then(|l| l.first())
-            .is_some_and(|h| self.is_special(h, "syntax-rules") || matches!(h.as_ident(), Some(i) if i.name.name() == "syntax-rules"));
+        let is_rules = spec.as_list().and_then(|l| l.first()).is_some_and(|h| {
+            self.is_special(h, "syntax-rules")
+                || matches!(h.as_ident(), Some(i) if i.name.name() == "syntax-rules")
+        });
         if !is_rules {
             return err("only syntax-rules macros are supported", spec.span);
         }
@@ -661,7 +664,10 @@ impl<'a> Compiler<'a> {
             return err("define-syntax: must come at the start of a body", span);
         }
         let [name, spec] = args else {
-            return err("define-syntax: expected (define-syntax name (syntax-rules ...))", span);
+            return err(
+                "define-syntax: expected (define-syntax name (syntax-rules ...))",
+                span,
+            );
         };
         let Some(id) = name.as_ident() else {
             return err("define-syntax: expected a name", name.span);
@@ -685,7 +691,10 @@ impl<'a> Compiler<'a> {
         let result = (|| {
             for b in bindings {
                 let Some([name, spec]) = b.as_list() else {
-                    return err("let-syntax: each binding is (name (syntax-rules ...))", b.span);
+                    return err(
+                        "let-syntax: each binding is (name (syntax-rules ...))",
+                        b.span,
+                    );
                 };
                 let Some(id) = name.as_ident() else {
                     return err("let-syntax: expected a name", name.span);
@@ -717,7 +726,10 @@ impl<'a> Compiler<'a> {
         form: &str,
     ) -> Result<Vec<(Ident, Syntax)>, CompileError> {
         let Some(list) = bindings.as_list() else {
-            return err(format!("{form}: expected a list of (name value) bindings"), bindings.span);
+            return err(
+                format!("{form}: expected a list of (name value) bindings"),
+                bindings.span,
+            );
         };
         list.iter()
             .map(|b| match b.as_list() {
@@ -807,7 +819,11 @@ impl<'a> Compiler<'a> {
         let bindings = self.parse_bindings(bindings, "letrec")?;
         // All lambdas and never assigned: a fix group, which makes no reference cycle.
         let all_lambdas = bindings.iter().all(|(id, v)| {
-            self.is_lambda(v) && !body.iter().chain(bindings.iter().map(|(_, v)| v)).any(|f| assigns(f, id.name))
+            self.is_lambda(v)
+                && !body
+                    .iter()
+                    .chain(bindings.iter().map(|(_, v)| v))
+                    .any(|f| assigns(f, id.name))
         });
         if all_lambdas && !bindings.is_empty() {
             self.push_frame(
@@ -821,13 +837,23 @@ impl<'a> Compiler<'a> {
                 let mut group = Vec::new();
                 for (id, value) in &bindings {
                     let items = value.as_list().unwrap_or(&[]);
-                    group.push(self.compile_lambda(Some(id.name), &items[1], &items[2..], value.span)?);
+                    group.push(self.compile_lambda(
+                        Some(id.name),
+                        &items[1],
+                        &items[2..],
+                        value.span,
+                    )?);
                 }
                 // The body gets a frame of its own for its internal definitions.
                 self.push_frame(Vec::new());
                 let body = self.compile_body(body, span);
                 let frame = self.frames.pop();
-                let size = frame.map_or(0, |f| f.vars.iter().filter(|(_, b)| matches!(b, Binding::Slot(_))).count());
+                let size = frame.map_or(0, |f| {
+                    f.vars
+                        .iter()
+                        .filter(|(_, b)| matches!(b, Binding::Slot(_)))
+                        .count()
+                });
                 Ok(Node::Fix(Rc::new(Fix {
                     group: group.into(),
                     body: Node::Let(Rc::new(Let {
@@ -865,7 +891,12 @@ impl<'a> Compiler<'a> {
         })))
     }
 
-    fn compile_and_or(&mut self, args: &[Syntax], and: bool, _span: Span) -> Result<Node, CompileError> {
+    fn compile_and_or(
+        &mut self,
+        args: &[Syntax],
+        and: bool,
+        _span: Span,
+    ) -> Result<Node, CompileError> {
         let mut nodes = args
             .iter()
             .map(|a| self.compile(a))
@@ -926,7 +957,10 @@ impl<'a> Compiler<'a> {
                 vec![
                     core("else", span),
                     Syntax::list(
-                        vec![core("raise-continuable", span), Syntax::new(SynKind::Id(var_id), span)],
+                        vec![
+                            core("raise-continuable", span),
+                            Syntax::new(SynKind::Id(var_id), span),
+                        ],
                         span,
                     ),
                 ],
@@ -991,7 +1025,8 @@ fn assigns(form: &Syntax, name: Symbol) -> bool {
                     return true;
                 }
             }
-            items.iter().any(|i| assigns(i, name)) || tail.as_ref().is_some_and(|t| assigns(t, name))
+            items.iter().any(|i| assigns(i, name))
+                || tail.as_ref().is_some_and(|t| assigns(t, name))
         }
         SynKind::Vector(items) => items.iter().any(|i| assigns(i, name)),
         _ => false,

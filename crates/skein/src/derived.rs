@@ -100,7 +100,11 @@ pub fn expand(
         },
         "delay" | "delay-force" | "make-promise-lazy" => match args {
             [expr] => {
-                let prim = if name == "delay" { "%delay" } else { "%delay-force" };
+                let prim = if name == "delay" {
+                    "%delay"
+                } else {
+                    "%delay-force"
+                };
                 Ok(b.call(prim, vec![b.thunk(std::slice::from_ref(expr))]))
             }
             _ => err(format!("{name}: expected one expression"), b.span),
@@ -110,20 +114,30 @@ pub fn expand(
                 return err("parameterize: expected bindings and a body", b.span);
             };
             let Some(bindings) = bindings.as_list() else {
-                return err("parameterize: expected a list of (parameter value)", bindings.span);
+                return err(
+                    "parameterize: expected a list of (parameter value)",
+                    bindings.span,
+                );
             };
             let mut params = Vec::new();
             let mut values = Vec::new();
             for binding in bindings {
                 let Some([p, v]) = binding.as_list() else {
-                    return err("parameterize: each binding is (parameter value)", binding.span);
+                    return err(
+                        "parameterize: each binding is (parameter value)",
+                        binding.span,
+                    );
                 };
                 params.push(p.clone());
                 values.push(v.clone());
             }
             Ok(b.call(
                 "%parameterize",
-                vec![b.call("list", params), b.call("list", values), b.thunk(body)],
+                vec![
+                    b.call("list", params),
+                    b.call("list", values),
+                    b.thunk(body),
+                ],
             ))
         }
         "define-record-type" => record_type(&b, args),
@@ -131,7 +145,10 @@ pub fn expand(
         "let-values" | "let*-values" => let_values(&mut b, args, name == "let*-values"),
         "receive" => {
             let Some((formals, rest)) = args.split_first() else {
-                return err("receive: expected formals, an expression and a body", b.span);
+                return err(
+                    "receive: expected formals, an expression and a body",
+                    b.span,
+                );
             };
             let Some((expr, body)) = rest.split_first() else {
                 return err("receive: expected an expression", b.span);
@@ -159,7 +176,10 @@ pub fn expand(
                         expr.clone(),
                         b.call(
                             "error",
-                            vec![Syntax::atom(Val::str(format!("assertion failed: {text}")), b.span)],
+                            vec![Syntax::atom(
+                                Val::str(format!("assertion failed: {text}")),
+                                b.span,
+                            )],
                         ),
                     ],
                 ))
@@ -199,7 +219,10 @@ fn cond(b: &mut Builder, clauses: &[Syntax]) -> Result<Syntax, CompileError> {
         return Ok(Syntax::atom(Val::Unspecified, b.span));
     };
     let Some(parts) = clause.as_list().filter(|p| !p.is_empty()) else {
-        return err("cond: each clause must be (test expression ...)", clause.span);
+        return err(
+            "cond: each clause must be (test expression ...)",
+            clause.span,
+        );
     };
     if is_id(&parts[0], "else") {
         if !rest.is_empty() {
@@ -234,7 +257,10 @@ fn case(b: &mut Builder, args: &[Syntax]) -> Result<Syntax, CompileError> {
     let mut conds = Vec::new();
     for clause in clauses {
         let Some(parts) = clause.as_list().filter(|p| p.len() >= 2) else {
-            return err("case: each clause must be ((datum ...) expression ...)", clause.span);
+            return err(
+                "case: each clause must be ((datum ...) expression ...)",
+                clause.span,
+            );
         };
         let test = if is_id(&parts[0], "else") {
             b.core("else")
@@ -262,7 +288,10 @@ fn case(b: &mut Builder, args: &[Syntax]) -> Result<Syntax, CompileError> {
 
 fn do_loop(b: &mut Builder, args: &[Syntax]) -> Result<Syntax, CompileError> {
     let [specs, exit, body @ ..] = args else {
-        return err("do: expected (do ((var init step) ...) (test expr ...) body ...)", b.span);
+        return err(
+            "do: expected (do ((var init step) ...) (test expr ...) body ...)",
+            b.span,
+        );
     };
     let Some(specs) = specs.as_list() else {
         return err("do: expected a list of (var init step)", specs.span);
@@ -334,7 +363,9 @@ fn quasi_inner(b: &Builder, t: &Syntax, depth: usize) -> Result<Syntax, CompileE
                 None => b.quote(Syntax::list(vec![], t.span)),
             };
             for item in items.iter().rev() {
-                let splice = item.as_list().filter(|l| l.len() == 2 && is_id(&l[0], "unquote-splicing"));
+                let splice = item
+                    .as_list()
+                    .filter(|l| l.len() == 2 && is_id(&l[0], "unquote-splicing"));
                 acc = match splice {
                     Some(l) if depth == 1 => b.call("append", vec![l[1].clone(), acc]),
                     Some(l) => b.call(
@@ -381,7 +412,12 @@ fn record_type(b: &Builder, args: &[Syntax]) -> Result<Syntax, CompileError> {
         let parts: Vec<Syntax> = match &spec.kind {
             SynKind::Id(_) => vec![spec.clone()],
             SynKind::List(items, None) if !items.is_empty() => items.to_vec(),
-            _ => return err("define-record-type: each field is (field accessor [modifier])", spec.span),
+            _ => {
+                return err(
+                    "define-record-type: each field is (field accessor [modifier])",
+                    spec.span,
+                )
+            }
         };
         field_names.push(parts[0].clone());
         let field = b.quote(parts[0].clone());
@@ -421,7 +457,10 @@ fn record_type(b: &Builder, args: &[Syntax]) -> Result<Syntax, CompileError> {
                 items[0].clone(),
                 b.call(
                     "%record-constructor",
-                    vec![type_name.clone(), b.quote(Syntax::list(items[1..].to_vec(), ctor.span))],
+                    vec![
+                        type_name.clone(),
+                        b.quote(Syntax::list(items[1..].to_vec(), ctor.span)),
+                    ],
                 ),
             ]));
         }
@@ -429,7 +468,10 @@ fn record_type(b: &Builder, args: &[Syntax]) -> Result<Syntax, CompileError> {
             out.push(b.list(vec![
                 b.core("define"),
                 ctor.clone(),
-                b.call("%record-constructor", vec![type_name.clone(), Syntax::atom(Val::Bool(false), b.span)]),
+                b.call(
+                    "%record-constructor",
+                    vec![type_name.clone(), Syntax::atom(Val::Bool(false), b.span)],
+                ),
             ]));
         }
         _ => {}
@@ -463,7 +505,11 @@ fn define_values(b: &mut Builder, args: &[Syntax]) -> Result<Syntax, CompileErro
     let temps: Vec<Syntax> = all.iter().map(|_| b.temp("v")).collect();
     let mut out = vec![b.core("begin")];
     for v in &all {
-        out.push(b.list(vec![b.core("define"), v.clone(), Syntax::atom(Val::Unspecified, b.span)]));
+        out.push(b.list(vec![
+            b.core("define"),
+            v.clone(),
+            Syntax::atom(Val::Unspecified, b.span),
+        ]));
     }
     let temp_formals = Syntax::new(
         SynKind::List(
@@ -488,7 +534,10 @@ fn let_values(b: &mut Builder, args: &[Syntax], sequential: bool) -> Result<Synt
         return err("let-values: expected bindings and a body", b.span);
     };
     let Some(list) = bindings.as_list() else {
-        return err("let-values: expected a list of (formals expression)", bindings.span);
+        return err(
+            "let-values: expected a list of (formals expression)",
+            bindings.span,
+        );
     };
     if list.is_empty() {
         let mut items = vec![b.core("let"), b.list(vec![])];
@@ -500,7 +549,10 @@ fn let_values(b: &mut Builder, args: &[Syntax], sequential: bool) -> Result<Synt
     let mut consumers: Vec<(Syntax, Syntax)> = Vec::new();
     for binding in list {
         let Some([f, expr]) = binding.as_list() else {
-            return err("let-values: each binding is (formals expression)", binding.span);
+            return err(
+                "let-values: each binding is (formals expression)",
+                binding.span,
+            );
         };
         if sequential {
             consumers.push((f.clone(), expr.clone()));
@@ -514,10 +566,7 @@ fn let_values(b: &mut Builder, args: &[Syntax], sequential: bool) -> Result<Synt
             if let (Some(r), Some(t)) = (&rest, &rest_temp) {
                 renames.push((r.clone(), t.clone()));
             }
-            let tf = Syntax::new(
-                SynKind::List(temps.into(), rest_temp.map(Rc::new)),
-                f.span,
-            );
+            let tf = Syntax::new(SynKind::List(temps.into(), rest_temp.map(Rc::new)), f.span);
             consumers.push((tf, expr.clone()));
         }
     }
@@ -528,7 +577,12 @@ fn let_values(b: &mut Builder, args: &[Syntax], sequential: bool) -> Result<Synt
     } else {
         let mut items = vec![
             b.core("let"),
-            b.list(renames.iter().map(|(v, t)| b.list(vec![v.clone(), t.clone()])).collect()),
+            b.list(
+                renames
+                    .iter()
+                    .map(|(v, t)| b.list(vec![v.clone(), t.clone()]))
+                    .collect(),
+            ),
         ];
         items.extend(body.iter().cloned());
         b.list(items)

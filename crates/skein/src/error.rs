@@ -3,7 +3,7 @@
 
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
 use codespan_reporting::files::SimpleFiles;
-use codespan_reporting::term::{self, termcolor::NoColor, Config, DisplayStyle};
+use codespan_reporting::term::{self, Config, DisplayStyle};
 
 use crate::source::{Location, SourceMap, Span};
 use crate::Value;
@@ -42,10 +42,10 @@ impl std::fmt::Display for Diagnostic {
 pub enum Error {
     /// The reader or the compiler rejected the source.
     #[error("{0}")]
-    Syntax(Diagnostic),
+    Syntax(Box<Diagnostic>),
     /// A raised object (error or other value) that no handler caught.
     #[error("{0}")]
-    Eval(Diagnostic),
+    Eval(Box<Diagnostic>),
     /// A resource limit tripped; the engine stays usable.
     #[error("limit exceeded: {0}")]
     Limit(String),
@@ -91,7 +91,7 @@ pub fn diagnose(
     span: Option<Span>,
     chain: &[Span],
     raised: Option<Value>,
-) -> Diagnostic {
+) -> Box<Diagnostic> {
     let location = span.and_then(|s| sources.location(s));
     let chain_locs: Vec<Location> = chain.iter().filter_map(|s| sources.location(*s)).collect();
     let mut diag = Diagnostic {
@@ -102,7 +102,7 @@ pub fn diagnose(
         raised,
     };
     diag.report = render(sources, &diag, span);
-    diag
+    Box::new(diag)
 }
 
 fn render(sources: &SourceMap, diag: &Diagnostic, span: Option<Span>) -> String {
@@ -135,9 +135,7 @@ fn render(sources: &SourceMap, diag: &Diagnostic, span: Option<Span>) -> String 
         display_style: DisplayStyle::Rich,
         ..Config::default()
     };
-    let mut buffer = NoColor::new(Vec::new());
-    if term::emit(&mut buffer, &config, &files, &report).is_ok() {
-        let text = String::from_utf8_lossy(&buffer.into_inner()).into_owned();
+    if let Ok(text) = term::emit_into_string(&config, &files, &report) {
         // codespan prints its own "error" headline first; ours replaces it.
         let body = text.split_once('\n').map_or("", |(_, rest)| rest);
         out.push_str(body);

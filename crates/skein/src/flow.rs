@@ -6,6 +6,7 @@ use crate::value::Val;
 /// A flow value made by `defflow` (named) or `flow-node` (anonymous).
 pub struct FlowDef {
     pub name: Option<Symbol>,
+    #[allow(dead_code)] // started by flow/start, which lands with the flow runtime
     pub proc: Val,
 }
 

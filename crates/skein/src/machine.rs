@@ -101,6 +101,7 @@ pub enum ControlOp {
     Force,
     Eval,
     Exit,
+    Load,
 }
 
 /// What happens once an unwind has run every `dynamic-wind` after-thunk above its target.
@@ -138,6 +139,16 @@ pub enum K {
     Force(Rc<RefCell<Promise>>, bool),
     Unwind(usize, Box<Then>),
     Rewind(Rc<Continuation>, Val, usize),
+    /// The rest of a file being loaded: forms are compiled one at a time, so
+    /// a macro defined by one form is in effect for the next, and a
+    /// continuation captured in one form includes the rest of the file.
+    Load(Rc<Loading>, usize),
+}
+
+pub struct Loading {
+    pub forms: Vec<crate::syntax::Syntax>,
+    /// Directory that `load` calls inside this file resolve against.
+    pub dir: Option<std::path::PathBuf>,
 }
 
 pub enum Next {
@@ -161,6 +172,14 @@ pub struct Machine {
     wind_ids: u64,
     /// Directory that relative `load` paths resolve against.
     pub base_dir: Option<std::path::PathBuf>,
+    /// Reads the source of `(load path)`; `None` disables `load`.
+    pub loader: Option<Loader>,
+}
+
+pub type Loader = Box<dyn Fn(&std::path::Path) -> Result<String, String> + Send>;
+
+fn read_file(path: &std::path::Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 fn frame_slot(env: &Env, depth: u32) -> &Rc<Frame> {
@@ -199,6 +218,7 @@ impl Machine {
             steps: 0,
             wind_ids: 0,
             base_dir: None,
+            loader: Some(Box::new(read_file)),
         };
         for prim in crate::builtins::all() {
             m.globals.define(prim.name, Val::Prim(prim));
@@ -208,17 +228,6 @@ impl Machine {
 
     pub fn compiler(&mut self) -> Compiler<'_> {
         Compiler::new(&mut self.globals, &mut self.expander)
-    }
-
-    /// Run `node` to completion in the global environment.
-    pub fn run(&mut self, node: Node) -> Result<Val, Abort> {
-        self.stack.clear();
-        self.steps = 0;
-        let result = self.execute(Next::Eval(node, None), 0);
-        if result.is_err() {
-            self.stack.clear();
-        }
-        result
     }
 
     /// The trampoline: step until the stack falls back to `base`.
@@ -427,7 +436,10 @@ impl Machine {
                 }));
                 self.push(K::Guard(handler))?;
                 match &g.body {
-                    Node::Lambda(body) => Ok(Next::Eval(body.body.clone(), Some(self.empty_frame(body, env)))),
+                    Node::Lambda(body) => Ok(Next::Eval(
+                        body.body.clone(),
+                        Some(self.empty_frame(body, env)),
+                    )),
                     other => Ok(Next::Eval(other.clone(), env)),
                 }
             }
@@ -573,7 +585,10 @@ impl Machine {
                 if matches!(self.globals.get(id), Val::Unassigned) {
                     self.call_span = span;
                     let name = self.globals.name(id);
-                    return self.raise(error(format!("set!: unbound variable: {name}"), vec![]), false);
+                    return self.raise(
+                        error(format!("set!: unbound variable: {name}"), vec![]),
+                        false,
+                    );
                 }
                 self.globals.set(id, v);
                 Ok(Next::Return(Val::Unspecified))
@@ -622,7 +637,93 @@ impl Machine {
             K::Force(p, chained) => self.forced(p, chained, v),
             K::Unwind(height, then) => self.unwind_to(height, *then),
             K::Rewind(k, vals, i) => self.rewind(k, vals, i),
+            K::Load(loading, next) => self.load_form(loading, next, v),
         }
+    }
+
+    /// Evaluate the forms of a source in order; the value of the last one.
+    pub fn run_forms(&mut self, loading: Loading) -> Result<Val, Abort> {
+        self.stack.clear();
+        self.steps = 0;
+        let first = self.load_form(Rc::new(loading), 0, Val::Unspecified);
+        let result = first.and_then(|next| self.execute(next, 0));
+        if result.is_err() {
+            self.stack.clear();
+        }
+        result
+    }
+
+    fn load_form(&mut self, loading: Rc<Loading>, i: usize, last: Val) -> Step {
+        let Some(form) = loading.forms.get(i) else {
+            return Ok(Next::Return(last));
+        };
+        let compiled = self.compiler().compile_toplevel(form);
+        match compiled {
+            Ok(node) => {
+                if i + 1 < loading.forms.len() {
+                    self.push(K::Load(loading, i + 1))?;
+                }
+                Ok(Next::Eval(node, None))
+            }
+            Err(e) => {
+                self.call_span = e.span;
+                self.raise(error(e.message, vec![]), false)
+            }
+        }
+    }
+
+    /// The directory relative `load` paths resolve against here.
+    fn load_dir(&self) -> Option<std::path::PathBuf> {
+        self.stack
+            .iter()
+            .rev()
+            .find_map(|k| match k {
+                K::Load(l, _) => Some(l.dir.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| self.base_dir.clone())
+    }
+
+    fn load(&mut self, path: &str) -> Step {
+        let full = match self.load_dir() {
+            Some(dir) if std::path::Path::new(path).is_relative() => dir.join(path),
+            _ => std::path::PathBuf::from(path),
+        };
+        let text = match &self.loader {
+            Some(loader) => loader(&full),
+            None => Err(format!("no source loader: cannot load {path}")),
+        };
+        let text = match text {
+            Ok(text) => text,
+            Err(message) => {
+                let e = Val::Error(Rc::new(ErrorObj {
+                    kind: crate::value::ErrorKind::FileError,
+                    message: format!("load: {message}"),
+                    irritants: vec![Val::str(path)],
+                    site: RefCell::new(None),
+                }));
+                return self.raise(e, false);
+            }
+        };
+        let file = self.sources.add(full.display().to_string(), text.clone());
+        let forms = match crate::reader::read_all(&text, file) {
+            Ok(forms) => forms,
+            Err(e) => {
+                self.call_span = e.span;
+                let e = Val::Error(Rc::new(ErrorObj {
+                    kind: crate::value::ErrorKind::ReadError,
+                    message: e.message,
+                    irritants: vec![],
+                    site: RefCell::new(None),
+                }));
+                return self.raise(e, false);
+            }
+        };
+        let loading = Loading {
+            forms,
+            dir: full.parent().map(std::path::Path::to_path_buf),
+        };
+        self.load_form(Rc::new(loading), 0, Val::Unspecified)
     }
 
     // ---- application ----
@@ -890,6 +991,16 @@ impl Machine {
                     }
                 }
             }
+            ControlOp::Load => match &args[0] {
+                Val::Str(path) => {
+                    let path = path.to_string();
+                    self.load(&path)
+                }
+                other => {
+                    let e = crate::value::type_error("load", "a string", other);
+                    self.raise(e, false)
+                }
+            },
             ControlOp::Exit => {
                 let code = match args.first() {
                     None | Some(Val::Bool(true)) => 0,
@@ -1095,7 +1206,11 @@ impl Machine {
     /// Run the before-thunks of the target's unshared winds (outermost first),
     /// then install the target's frames.
     fn rewind(&mut self, k: Rc<Continuation>, v: Val, i: usize) -> Step {
-        let winds: Vec<&K> = k.frames.iter().filter(|f| matches!(f, K::Wind(..))).collect();
+        let winds: Vec<&K> = k
+            .frames
+            .iter()
+            .filter(|f| matches!(f, K::Wind(..)))
+            .collect();
         if let Some(K::Wind(_, before, _)) = winds.get(i) {
             let before = before.clone();
             self.push(K::Rewind(k.clone(), v, i + 1))?;

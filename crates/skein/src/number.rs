@@ -301,6 +301,7 @@ pub fn num_cmp_as(who: &str, a: &Val, b: &Val) -> Result<Option<Ordering>, Val> 
 }
 
 /// [`num_cmp_as`] for callers without a procedure name (errors name `<`).
+#[cfg(test)]
 pub fn num_cmp(a: &Val, b: &Val) -> Result<Option<Ordering>, Val> {
     num_cmp_as("<", a, b)
 }

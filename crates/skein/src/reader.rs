@@ -74,7 +74,11 @@ struct Reader<'a> {
 }
 
 fn is_delimiter(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | '"' | ';' | '\'' | '`' | ',')
+    c.is_whitespace()
+        || matches!(
+            c,
+            '(' | ')' | '[' | ']' | '{' | '}' | '"' | ';' | '\'' | '`' | ','
+        )
 }
 
 /// Whitespace and comments other than `#;` (which needs the datum reader).
@@ -197,8 +201,13 @@ impl<'a> Reader<'a> {
                     self.datum(Syntax::new(SynKind::Id(id), self.span(start, self.pos)))?;
                 }
                 _ => {
-                    let (after, tok) = token(rest)
-                        .map_err(|_| self.error(format!("unexpected character `{c}`"), start, start + c.len_utf8()))?;
+                    let (after, tok) = token(rest).map_err(|_| {
+                        self.error(
+                            format!("unexpected character `{c}`"),
+                            start,
+                            start + c.len_utf8(),
+                        )
+                    })?;
                     self.advance_to(after);
                     if tok == "." {
                         self.dot(start)?;
@@ -255,9 +264,11 @@ impl<'a> Reader<'a> {
                 *start,
                 start + 1,
             ),
-            Open::DatumComment => {
-                self.error("unexpected end of input: expected a datum after `#;`", end, end)
-            }
+            Open::DatumComment => self.error(
+                "unexpected end of input: expected a datum after `#;`",
+                end,
+                end,
+            ),
         })
     }
 
@@ -314,18 +325,22 @@ impl<'a> Reader<'a> {
                     Open::Map { .. } => "`}`".to_string(),
                     Open::Prefix { .. } | Open::DatumComment => "a datum".to_string(),
                 };
-                return Err(self.error(format!("unexpected `{c}`: expected {expected}"), at, at + 1));
+                return Err(self.error(
+                    format!("unexpected `{c}`: expected {expected}"),
+                    at,
+                    at + 1,
+                ));
             }
-            None => return Err(self.error(format!("unexpected `{c}`: nothing to close"), at, at + 1)),
+            None => {
+                return Err(self.error(format!("unexpected `{c}`: nothing to close"), at, at + 1))
+            }
         };
         self.datum(syntax)
     }
 
     fn dot(&mut self, start: usize) -> Result<(), ReadError> {
         match self.stack.last_mut() {
-            Some(Open::List {
-                items, dot_at, ..
-            }) if !items.is_empty() && dot_at.is_none() => {
+            Some(Open::List { items, dot_at, .. }) if !items.is_empty() && dot_at.is_none() => {
                 *dot_at = Some(start);
                 Ok(())
             }
@@ -402,7 +417,8 @@ impl<'a> Reader<'a> {
             self.pos += len;
             self.datum(Syntax::atom(Val::Char(c), self.span(start, self.pos)))?;
         } else {
-            let (after, tok) = token(rest).map_err(|_| self.error("unexpected `#`", start, start + 1))?;
+            let (after, tok) =
+                token(rest).map_err(|_| self.error("unexpected `#`", start, start + 1))?;
             self.advance_to(after);
             let syn = self.atom(tok, start)?;
             self.datum(syn)?;
@@ -419,11 +435,21 @@ impl<'a> Reader<'a> {
                 if let Some(n) = crate::number::parse_number(tok, 10) {
                     n
                 } else if tok.starts_with('#') {
-                    return Err(self.error(format!("unknown syntax `{tok}`"), start, start + tok.len()));
-                } else if let Some(name) = tok.strip_prefix(':').filter(|n| !n.starts_with(':') && !n.is_empty()) {
+                    return Err(self.error(
+                        format!("unknown syntax `{tok}`"),
+                        start,
+                        start + tok.len(),
+                    ));
+                } else if let Some(name) = tok
+                    .strip_prefix(':')
+                    .filter(|n| !n.starts_with(':') && !n.is_empty())
+                {
                     Val::Keyword(Symbol::intern(name))
                 } else {
-                    return Ok(Syntax::new(SynKind::Id(Ident::user(Symbol::intern(tok))), span));
+                    return Ok(Syntax::new(
+                        SynKind::Id(Ident::user(Symbol::intern(tok))),
+                        span,
+                    ));
                 }
             }
         };

@@ -18,15 +18,6 @@ impl Span {
             end: end as u32,
         }
     }
-
-    /// The span covering both `self` and `other` (same file assumed).
-    pub fn to(self, other: Span) -> Span {
-        Span {
-            file: self.file,
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
-    }
 }
 
 /// One loaded source text.

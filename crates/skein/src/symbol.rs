@@ -24,7 +24,9 @@ fn table() -> &'static Mutex<Table> {
 fn lock() -> std::sync::MutexGuard<'static, Table> {
     // A panic while holding the lock cannot leave the table inconsistent
     // (every update is a single push + insert), so a poisoned lock is still usable.
-    table().lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    table()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Symbol {

@@ -72,14 +72,6 @@ impl Syntax {
         }
     }
 
-    /// Is this a proper list whose head is an identifier named `name`?
-    pub fn is_form(&self, name: &str) -> bool {
-        match self.as_list().and_then(|items| items.first()) {
-            Some(head) => matches!(head.as_ident(), Some(id) if id.name.name() == name),
-            None => false,
-        }
-    }
-
     /// Strip spans and marks: the datum `quote` produces.
     pub fn to_datum(&self) -> Val {
         stacker::maybe_grow(32 * 1024, 1024 * 1024, || match &self.kind {

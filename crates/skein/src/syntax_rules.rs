@@ -110,7 +110,9 @@ impl Macro {
     }
 
     fn match_form(&self, pat: &Syntax, form: &Syntax, b: &mut Bindings, top: bool) -> bool {
-        stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.match_inner(pat, form, b, top))
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            self.match_inner(pat, form, b, top)
+        })
     }
 
     fn match_inner(&self, pat: &Syntax, form: &Syntax, b: &mut Bindings, top: bool) -> bool {
@@ -133,7 +135,10 @@ impl Macro {
                 };
                 let (pitems, fitems) = if top {
                     // Skip the macro keyword on both sides.
-                    (pitems.get(1..).unwrap_or(&[]), fitems.get(1..).unwrap_or(&[]))
+                    (
+                        pitems.get(1..).unwrap_or(&[]),
+                        fitems.get(1..).unwrap_or(&[]),
+                    )
                 } else {
                     (&pitems[..], fitems)
                 };
@@ -237,13 +242,12 @@ impl Macro {
 
     fn collect_vars(&self, pat: &Syntax, out: &mut Vec<Symbol>) {
         match &pat.kind {
-            SynKind::Id(id) => {
+            SynKind::Id(id)
                 if id.name != self.ellipsis
                     && id.name.name() != "_"
-                    && !self.literals.contains(&id.name)
-                {
-                    out.push(id.name);
-                }
+                    && !self.literals.contains(&id.name) =>
+            {
+                out.push(id.name);
             }
             SynKind::List(items, tail) => {
                 for i in items.iter() {
@@ -287,12 +291,7 @@ impl Transcriber<'_> {
         enabled && matches!(s.as_ident(), Some(id) if id.name == self.ellipsis)
     }
 
-    fn transcribe(
-        &mut self,
-        t: &Syntax,
-        b: &Bindings,
-        ell: bool,
-    ) -> Result<Syntax, CompileError> {
+    fn transcribe(&mut self, t: &Syntax, b: &Bindings, ell: bool) -> Result<Syntax, CompileError> {
         stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.transcribe_inner(t, b, ell))
     }
 
@@ -420,10 +419,8 @@ impl Transcriber<'_> {
 
 fn template_vars(t: &Syntax, b: &Bindings, out: &mut Vec<Symbol>) {
     match &t.kind {
-        SynKind::Id(id) => {
-            if b.contains_key(&id.name) && !out.contains(&id.name) {
-                out.push(id.name);
-            }
+        SynKind::Id(id) if b.contains_key(&id.name) && !out.contains(&id.name) => {
+            out.push(id.name);
         }
         SynKind::List(items, tail) => {
             for i in items.iter() {

@@ -130,7 +130,10 @@ pub enum RecordProc {
 pub enum Promise {
     Done(Val),
     /// A thunk still to run; for `delay-force` it returns another promise.
-    Delayed { thunk: Val, is_force: bool },
+    Delayed {
+        thunk: Val,
+        is_force: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -259,40 +262,6 @@ impl Val {
             }
         }
         true
-    }
-
-    /// A short name for the kind of value, for error messages.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Val::Null => "empty list",
-            Val::Unspecified => "unspecified",
-            Val::Unassigned => "unassigned",
-            Val::Eof => "eof-object",
-            Val::Bool(_) => "boolean",
-            Val::Int(_) | Val::Big(_) => "integer",
-            Val::Rat(_) => "rational",
-            Val::Real(_) => "real",
-            Val::Char(_) => "char",
-            Val::Str(_) => "string",
-            Val::Sym(_) => "symbol",
-            Val::Keyword(_) => "keyword",
-            Val::Pair(_) => "pair",
-            Val::Vector(_) => "vector",
-            Val::Bytes(_) => "bytevector",
-            Val::Map(_) => "map",
-            Val::Closure(_)
-            | Val::Prim(_)
-            | Val::Host(_)
-            | Val::Cont(_)
-            | Val::Param(_)
-            | Val::RecordProc(_) => "procedure",
-            Val::Record(_) => "record",
-            Val::RecordType(_) => "record-type",
-            Val::Promise(_) => "promise",
-            Val::Values(_) => "multiple values",
-            Val::Error(_) => "error-object",
-            Val::Flow(_) => "flow",
-        }
     }
 }
 

@@ -18,7 +18,12 @@ const fn control(name: &'static str, min: usize, max: Option<usize>, op: Control
     }
 }
 
-const fn pure(name: &'static str, min: usize, max: Option<usize>, f: fn(&[Val]) -> PrimResult) -> Prim {
+const fn pure(
+    name: &'static str,
+    min: usize,
+    max: Option<usize>,
+    f: fn(&[Val]) -> PrimResult,
+) -> Prim {
     Prim {
         name,
         min_args: min,
@@ -88,7 +93,10 @@ fn record_constructor(_: &mut Machine, args: &[Val]) -> PrimResult {
             .map(|f| field_index("define-record-type", rtd, &f))
             .collect::<Result<Vec<_>, _>>()?,
     };
-    Ok(Val::RecordProc(Rc::new(RecordProc::Constructor(rtd.clone(), indices))))
+    Ok(Val::RecordProc(Rc::new(RecordProc::Constructor(
+        rtd.clone(),
+        indices,
+    ))))
 }
 
 fn record_predicate(_: &mut Machine, args: &[Val]) -> PrimResult {
@@ -99,13 +107,19 @@ fn record_predicate(_: &mut Machine, args: &[Val]) -> PrimResult {
 fn record_accessor(_: &mut Machine, args: &[Val]) -> PrimResult {
     let rtd = record_type_arg("define-record-type", &args[0])?;
     let i = field_index("define-record-type", rtd, &args[1])?;
-    Ok(Val::RecordProc(Rc::new(RecordProc::Accessor(rtd.clone(), i))))
+    Ok(Val::RecordProc(Rc::new(RecordProc::Accessor(
+        rtd.clone(),
+        i,
+    ))))
 }
 
 fn record_modifier(_: &mut Machine, args: &[Val]) -> PrimResult {
     let rtd = record_type_arg("define-record-type", &args[0])?;
     let i = field_index("define-record-type", rtd, &args[1])?;
-    Ok(Val::RecordProc(Rc::new(RecordProc::Modifier(rtd.clone(), i))))
+    Ok(Val::RecordProc(Rc::new(RecordProc::Modifier(
+        rtd.clone(),
+        i,
+    ))))
 }
 
 fn delay(_: &mut Machine, args: &[Val]) -> PrimResult {
@@ -138,21 +152,29 @@ fn error_object_p(args: &[Val]) -> PrimResult {
 }
 
 fn error_object_message(args: &[Val]) -> PrimResult {
-    Ok(Val::str(error_obj("error-object-message", &args[0])?.message.clone()))
+    Ok(Val::str(
+        error_obj("error-object-message", &args[0])?.message.clone(),
+    ))
 }
 
 fn error_object_irritants(args: &[Val]) -> PrimResult {
     Ok(Val::list(
-        error_obj("error-object-irritants", &args[0])?.irritants.clone(),
+        error_obj("error-object-irritants", &args[0])?
+            .irritants
+            .clone(),
     ))
 }
 
 fn file_error_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(&args[0], Val::Error(e) if e.kind == ErrorKind::FileError)))
+    Ok(Val::Bool(
+        matches!(&args[0], Val::Error(e) if e.kind == ErrorKind::FileError),
+    ))
 }
 
 fn read_error_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(&args[0], Val::Error(e) if e.kind == ErrorKind::ReadError)))
+    Ok(Val::Bool(
+        matches!(&args[0], Val::Error(e) if e.kind == ErrorKind::ReadError),
+    ))
 }
 
 fn eof_object(_: &[Val]) -> PrimResult {
@@ -165,12 +187,22 @@ fn eof_object_p(args: &[Val]) -> PrimResult {
 
 pub static PRIMS: &[Prim] = &[
     control("apply", 1, None, ControlOp::Apply),
-    control("call-with-current-continuation", 1, Some(1), ControlOp::CallCC),
+    control(
+        "call-with-current-continuation",
+        1,
+        Some(1),
+        ControlOp::CallCC,
+    ),
     control("call/cc", 1, Some(1), ControlOp::CallCC),
     control("values", 0, None, ControlOp::Values),
     control("call-with-values", 2, Some(2), ControlOp::CallWithValues),
     control("dynamic-wind", 3, Some(3), ControlOp::DynamicWind),
-    control("with-exception-handler", 2, Some(2), ControlOp::WithExceptionHandler),
+    control(
+        "with-exception-handler",
+        2,
+        Some(2),
+        ControlOp::WithExceptionHandler,
+    ),
     control("raise", 1, Some(1), ControlOp::Raise),
     control("raise-continuable", 1, Some(1), ControlOp::RaiseContinuable),
     control("error", 1, None, ControlOp::Error),
@@ -179,6 +211,7 @@ pub static PRIMS: &[Prim] = &[
     control("force", 1, Some(1), ControlOp::Force),
     control("eval", 1, Some(2), ControlOp::Eval),
     control("exit", 0, Some(1), ControlOp::Exit),
+    control("load", 1, Some(2), ControlOp::Load),
     effect("%record-type", 2, Some(2), make_record_type),
     effect("%record-constructor", 2, Some(2), record_constructor),
     effect("%record-predicate", 1, Some(1), record_predicate),

@@ -239,7 +239,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs number::total_cmp to order mixed exact/inexact numbers (core rewrite)"]
     fn exact_and_inexact_numbers_are_distinct_keys() {
         let m = hash_map(&[
             Val::Real(1.0),

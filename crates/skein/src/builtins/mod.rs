@@ -6,6 +6,7 @@ pub mod bytevectors;
 pub mod chars;
 pub mod control;
 pub mod equivalence;
+pub mod flows;
 pub mod io;
 pub mod lists;
 pub mod maps;
@@ -26,6 +27,7 @@ pub fn all() -> impl Iterator<Item = &'static Prim> {
         chars::PRIMS,
         strings::PRIMS,
         bytevectors::PRIMS,
+        flows::PRIMS,
     ]
     .into_iter()
     .flat_map(|prims| prims.iter())

@@ -1,7 +1,7 @@
 //! String, symbol and keyword primitives (R7RS 6.5 and 6.7), plus a few string utilities.
 //!
-//! Strings are immutable UTF-8; every index counts characters, not bytes. A small
-//! per-thread cache (`Cursor`, below) keeps loops that index long strings linear.
+//! Strings are immutable UTF-8; every index counts characters, not bytes; ASCII
+//! strings index in O(1).
 //! Beyond R7RS (SRFI-13 style, all indices in chars):
 //! - `(string-index s char)`: index of the first `char` in `s`, or #f.
 //! - `(string-contains s sub)`: index where `sub` first occurs in `s`, or #f.
@@ -14,9 +14,8 @@
 //!
 //! `substring`'s `end` is optional, as in `string-copy`.
 
-use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use num_bigint::Sign;
 
@@ -133,38 +132,23 @@ pub(super) fn range_args(
 
 // ---- char indexing ----
 
-/// Strings shorter than this (in bytes) are scanned on every lookup: that is
-/// cheap, and caching them would only evict the long strings.
-const CURSOR_MIN_BYTES: usize = 256;
-/// How many long strings the cache remembers: enough for a loop that walks
-/// two or three strings side by side.
-const CURSOR_SLOTS: usize = 4;
-
-/// What is known about a string indexed recently: whether it is ASCII (then a
+/// What is known about a string being indexed: whether it is ASCII (then a
 /// char index is a byte offset), its length in chars, and the last char index
-/// looked up with its byte offset. A loop over a long string (`string-length`
-/// at every step, `string-ref` or `substring` at neighbouring indices) thus
-/// costs O(1) per step instead of a scan from the start.
+/// looked up with its byte offset, so neighbouring lookups walk little.
+///
+/// No cache outlives a call: engine values must never be reachable from a
+/// thread-local (the engine is `Send`).
 struct Cursor {
-    /// The key. While this `Weak` lives, the allocation cannot be reused for
-    /// another string, and the string cannot change (`Rc::get_mut` refuses
-    /// while weak references exist), so an address match is an exact hit.
-    string: Weak<String>,
     ascii: bool,
     char_len: usize,
     char_at: usize,
     byte_at: usize,
 }
 
-thread_local! {
-    static CURSORS: RefCell<Vec<Cursor>> = const { RefCell::new(Vec::new()) };
-}
-
 impl Cursor {
     fn new(s: &Rc<String>) -> Cursor {
         let ascii = s.is_ascii();
         Cursor {
-            string: Rc::downgrade(s),
             ascii,
             char_len: if ascii { s.len() } else { s.chars().count() },
             char_at: 0,
@@ -215,36 +199,9 @@ fn walk_back(s: &str, end: usize, n: usize) -> Option<usize> {
         .map(|(b, _)| b)
 }
 
-/// Run `f` with the cursor for `s`: the cached one, or a new one (a scan of
-/// `s`). The cursor is taken out of the cache while `f` runs and put back as
-/// the most recent entry, evicting the least recently used one. The cache is
-/// skipped, never a panic, if the thread-local is unavailable; only speed
-/// depends on it.
+/// Run `f` with a cursor for `s`.
 fn with_cursor<R>(s: &Rc<String>, f: impl FnOnce(&mut Cursor) -> R) -> R {
-    if s.len() < CURSOR_MIN_BYTES {
-        return f(&mut Cursor::new(s));
-    }
-    let cached = CURSORS
-        .try_with(|cell| {
-            let mut cursors = cell.try_borrow_mut().ok()?;
-            let slot = cursors
-                .iter()
-                .position(|c| std::ptr::eq(c.string.as_ptr(), Rc::as_ptr(s)))?;
-            Some(cursors.remove(slot))
-        })
-        .ok()
-        .flatten();
-    let mut cursor = cached.unwrap_or_else(|| Cursor::new(s));
-    let result = f(&mut cursor);
-    let _ = CURSORS.try_with(|cell| {
-        if let Ok(mut cursors) = cell.try_borrow_mut() {
-            if cursors.len() >= CURSOR_SLOTS {
-                cursors.remove(0);
-            }
-            cursors.push(cursor);
-        }
-    });
-    result
+    f(&mut Cursor::new(s))
 }
 
 fn char_len(s: &Rc<String>) -> usize {
@@ -1035,64 +992,6 @@ mod tests {
             }
             assert_eq!(cursor.byte_offset(text, n + 1), None);
             assert_eq!(cursor.byte_offset(text, usize::MAX), None);
-        }
-    }
-
-    #[test]
-    fn cached_strings_stay_distinct() {
-        // Long enough to be cached; more strings than cache slots, interleaved.
-        let texts: Vec<String> = (0..CURSOR_SLOTS + 2)
-            .map(|k| format!("{}{}", "é".repeat(CURSOR_MIN_BYTES + k), k))
-            .collect();
-        let vals: Vec<Val> = texts.iter().map(|t| s(t)).collect();
-        for round in 0..3 {
-            for (k, (t, v)) in texts.iter().zip(&vals).enumerate() {
-                let n = t.chars().count();
-                assert_eq!(string_length(std::slice::from_ref(v)).unwrap(), int(n));
-                let i = (round * 97 + k) % n;
-                let want = t.chars().nth(i).unwrap();
-                assert_eq!(string_ref(&[v.clone(), int(i)]).unwrap(), ch(want));
-            }
-        }
-        // A string built after another was dropped is never mistaken for it.
-        for k in 0..20 {
-            let text = if k % 2 == 0 {
-                "a".repeat(600)
-            } else {
-                "é".repeat(300)
-            };
-            let v = s(&text);
-            assert_eq!(
-                string_length(std::slice::from_ref(&v)).unwrap(),
-                int(text.chars().count())
-            );
-            assert_eq!(
-                string_ref(&[v.clone(), Val::Int(299)]).unwrap(),
-                ch(text.chars().nth(299).unwrap())
-            );
-        }
-    }
-
-    #[test]
-    fn loops_over_long_strings_are_linear() {
-        // Quadratic indexing would take minutes here; with the cursor it is instant.
-        let n = 200_000;
-        let v = s(&"é日".repeat(n / 2));
-        let mut count = 0;
-        let mut i = 0;
-        while Val::Int(i) < string_length(std::slice::from_ref(&v)).unwrap() {
-            let c = string_ref(&[v.clone(), Val::Int(i)]).unwrap();
-            let one = substring(&[v.clone(), Val::Int(i), Val::Int(i + 1)]).unwrap();
-            assert_eq!(string_ref(&[one, Val::Int(0)]).unwrap(), c);
-            count += 1;
-            i += 1;
-        }
-        assert_eq!(count, n);
-        let mut i = n as i64;
-        while i > 0 {
-            i -= 1;
-            let want = if i % 2 == 0 { 'é' } else { '日' };
-            assert_eq!(string_ref(&[v.clone(), Val::Int(i)]).unwrap(), ch(want));
         }
     }
 
