@@ -13,8 +13,8 @@
 
 (define p (make-parameter 1))
 (define converted (make-parameter 5 (lambda (x) (* x 2))))
-(define log '())
-(define logged (make-parameter 'init (lambda (x) (set! log (cons x log)) x)))
+(define conversions '())
+(define logged (make-parameter 'init (lambda (x) (set! conversions (cons x conversions)) x)))
 
 (check "initial value" (p))
 (check "radix default" (f 12))
@@ -23,7 +23,7 @@
 (check "converter applied to initial value" (converted))
 (check "converter applied in parameterize" (parameterize ((converted 7)) (converted)))
 (check "value restored without converting again" (converted))
-(check "converter calls" (begin (parameterize ((logged 'a)) (logged)) (reverse log)))
+(check "converter calls" (begin (parameterize ((logged 'a)) (logged)) (reverse conversions)))
 (check "nested parameterize"
        (parameterize ((p 2))
          (let ((outer (p)))
