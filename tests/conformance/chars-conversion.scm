@@ -1,0 +1,18 @@
+; Character conversions: digit-value, char<->integer, case mapping (incl. non-ASCII).
+(define (check label value)
+  (display label) (display " => ") (write value) (newline))
+
+(check "digit-value #\\3" (digit-value #\3))
+(check "digit-value #\\9" (digit-value #\9))
+(check "digit-value #\\a" (digit-value #\a))
+(check "char->integer #\\a" (char->integer #\a))
+(check "char->integer #\\newline" (char->integer #\newline))
+(check "integer->char 97" (integer->char 97))
+(check "integer->char 955" (integer->char 955))
+(check "char-upcase #\\a" (char-upcase #\a))
+(check "char-upcase #\\A" (char-upcase #\A))
+(check "char-upcase #\\1" (char-upcase #\1))
+(check "char-downcase #\\A" (char-downcase #\A))
+(check "char-foldcase #\\A" (char-foldcase #\A))
+(check "char-upcase lambda" (char-upcase #\x3bb))
+(check "char-downcase Lambda" (char-downcase #\x39b))

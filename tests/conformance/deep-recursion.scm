@@ -1,0 +1,37 @@
+; Non-tail recursion 100,000 deep: the continuation is not bounded by a native stack.
+(define (check label value)
+  (display label) (display " => ") (write value) (newline))
+
+(define (build n) (if (= n 0) '() (cons n (build (- n 1)))))
+(define (sum lst) (if (null? lst) 0 (+ (car lst) (sum (cdr lst)))))
+(define (my-map f lst) (if (null? lst) '() (cons (f (car lst)) (my-map f (cdr lst)))))
+(define (my-append a b) (if (null? a) b (cons (car a) (my-append (cdr a) b))))
+(define (nest n) (if (= n 0) '() (list (nest (- n 1)))))
+(define (depth x) (if (null? x) 0 (+ 1 (depth (car x)))))
+(define (deep-even? n) (if (= n 0) #t (not (deep-even? (- n 1)))))
+(define (count-up n) (if (= n 0) 0 (+ 1 (count-up (- n 1)))))
+
+(define big (build 100000))
+
+(check "build length" (length big))
+(check "build head" (list (car big) (cadr big) (caddr big)))
+(check "build last" (list-ref big 99999))
+(check "non-tail sum" (sum big))
+(check "non-tail map" (car (my-map (lambda (x) (* x 2)) big)))
+(check "non-tail append" (length (my-append big big)))
+(check "nested depth" (depth (nest 100000)))
+(check "deep not" (deep-even? 100000))
+(check "count-up" (count-up 100000))
+(check "builtin map on a long list" (apply + (map (lambda (x) 1) big)))
+(check "apply + long list" (apply + big))
+(check "equal? long lists" (equal? big (build 100000)))
+(check "reverse long list" (car (reverse big)))
+(check "list->vector long list" (vector-length (list->vector big)))
+(check "deep recursion inside guard"
+       (guard (e (#t (list 'caught e)))
+         (let down ((n 100000))
+           (if (= n 0) (raise 'bottom) (+ 1 (down (- n 1)))))))
+(check "deep recursion then escape"
+       (call/cc (lambda (k)
+                  (let down ((n 100000))
+                    (if (= n 0) (k 'escaped-from-bottom) (+ 1 (down (- n 1))))))))

@@ -1,0 +1,28 @@
+; String literal escapes and how write/display print strings.
+(define (check label value)
+  (display label) (display " => ") (write value) (newline))
+
+(check "plain" "hello")
+(check "empty" "")
+(check "escaped quote" "say \"hi\"")
+(check "escaped backslash" "a\\b")
+(check "newline escape" "line1\nline2")
+(check "tab escape" "a\tb")
+(check "return escape" "a\rb")
+(check "hex escape" "\x41;BC")
+(check "hex escape non-ASCII" "\x3bb;")
+(check "length of \\n" (string-length "\n"))
+(check "code of \\a" (char->integer (string-ref "\a" 0)))
+(check "code of \\b" (char->integer (string-ref "\b" 0)))
+(check "code of \\t" (char->integer (string-ref "\t" 0)))
+(check "code of \\r" (char->integer (string-ref "\r" 0)))
+(check "code of \\x7f;" (char->integer (string-ref "\x7f;" 0)))
+(check "literal newline inside string" (string-length "a
+b"))
+(check "line continuation" "line 1 \
+       continued")
+(check "non-ASCII" "λ→")
+(display "display: ") (display "say \"hi\"\\") (newline)
+(display "display list: ") (display '("a" #\b c 1.5)) (newline)
+(display "write list: ") (write '("a" #\b c 1.5)) (newline)
+(display "write-string: ") (write-string "plain \"text\"") (newline)

@@ -1,0 +1,42 @@
+; quote and quasiquote, including nesting, vectors and unquote-splicing (R7RS 4.1.2, 4.2.8).
+(define (check label value)
+  (display label) (display " => ") (write value) (newline))
+
+(check "quote symbol" (quote a))
+(check "quote vector" (quote #(a b c)))
+(check "quote list" (quote (+ 1 2)))
+(check "'()" '())
+(check "quote string" '"abc")
+(check "quote number" '145932)
+(check "quote #t" '#t)
+(check "''a is (quote a)" (equal? ''a '(quote a)))
+(check "car of ''a" (car ''a))
+(check "quasiquote simple" `(list ,(+ 1 2) 4))
+(check "quasiquote with quote inside"
+       (let ((name 'a)) (equal? `(list ,name ',name) '(list a (quote a)))))
+(check "unquote-splicing" `(a ,(+ 1 2) ,@(map abs '(4 -5 6)) b))
+(check "splicing before dotted tail" `((foo ,(- 10 3)) ,@(cdr '(c)) . ,(car '(cons))))
+(check "quasiquote vector" `#(10 5 ,(square 2) ,@(map square '(4 3)) 8))
+(check "vector inside list" `(1 #(,(+ 1 1) ,@(list 3 4))))
+(check "splice empty list" `(1 ,@'() 2))
+(check "splice at end" `(1 ,@(list 2 3)))
+(check "dotted unquote" `(1 . ,(+ 1 1)))
+(check "no unquotes" `(a (b c) #(d)))
+(check "unquote at top" (let ((x 5)) `,x))
+(check "quasiquote symbol" `a)
+(check "long form" (quasiquote (list (unquote (+ 1 2)) 4)))
+(check "long form equals short" (equal? `(list ,(+ 1 2) 4) (quasiquote (list (unquote (+ 1 2)) 4))))
+(check "nested quasiquote"
+       (equal? `(a `(b ,(+ 1 2) ,(foo ,(+ 1 3) d) e) f)
+               '(a `(b ,(+ 1 2) ,(foo 4 d) e) f)))
+(check "nested quasiquote with ,,"
+       (let ((name1 'x) (name2 'y))
+         (equal? `(a `(b ,,name1 ,',name2 d) e)
+                 '(a `(b ,x ,'y d) e))))
+(check "inner level kept"
+       (equal? `(1 `,(+ 1 ,(+ 2 3)) 4)
+               '(1 `,(+ 1 5) 4)))
+(check "shape of nested result"
+       (let ((r `(1 `,(+ 1 ,(+ 2 3)) 4)))
+         (list (car (cadr r)) (car (cadr (cadr r))) (cadr (cadr (cadr r))))))
+(check "unquote-splicing of computed list" (let ((xs (list 1 2 3))) `(0 ,@xs 4 ,@xs)))
