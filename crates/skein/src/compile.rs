@@ -950,24 +950,29 @@ impl<'a> Compiler<'a> {
                 .and_then(Syntax::as_ident)
                 .is_some_and(|i| i.name.name() == "else")
         });
+        // The handler gets the condition and a re-raiser: a continuation back
+        // to the `raise`, which raises the condition again there when no
+        // clause matches (R7RS: in the dynamic environment of the raise).
+        let reraise = Syntax::new(
+            SynKind::Id(Ident {
+                name: Symbol::intern("reraise"),
+                mark: self.exp.fresh_mark(0, 0),
+            }),
+            span,
+        );
+        let var_ref = Syntax::new(SynKind::Id(var_id), span);
         let mut cond = vec![core("cond", span)];
         cond.extend(clauses.iter().cloned());
         if !has_else {
             cond.push(Syntax::list(
                 vec![
                     core("else", span),
-                    Syntax::list(
-                        vec![
-                            core("raise-continuable", span),
-                            Syntax::new(SynKind::Id(var_id), span),
-                        ],
-                        span,
-                    ),
+                    Syntax::list(vec![reraise.clone(), var_ref], span),
                 ],
                 span,
             ));
         }
-        let params = Syntax::list(vec![var.clone()], span);
+        let params = Syntax::list(vec![var.clone(), reraise], span);
         let handler = self.compile_lambda(None, &params, &[Syntax::list(cond, span)], span)?;
         let body = self.compile_lambda(None, &Syntax::list(vec![], span), body, span)?;
         Ok(Node::Guard(Rc::new(Guard {

@@ -522,6 +522,9 @@ fn define_values(b: &mut Builder, args: &[Syntax]) -> Result<Syntax, CompileErro
     for (v, t) in all.iter().zip(&temps) {
         setter.push(b.call("set!", vec![v.clone(), t.clone()]));
     }
+    if all.is_empty() {
+        setter.push(Syntax::atom(Val::Unspecified, b.span));
+    }
     out.push(b.call(
         "call-with-values",
         vec![b.thunk(std::slice::from_ref(expr)), b.list(setter)],

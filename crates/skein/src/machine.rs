@@ -37,6 +37,10 @@ pub struct Closure {
 /// A captured continuation: the frames above the nearest flow prompt (or all of them).
 pub struct Continuation {
     pub frames: Vec<K>,
+    /// For the re-raiser a `guard` hands its clauses: after reinstating the
+    /// frames, raise the value continuably to the handlers below this frame
+    /// (relative to the base), instead of returning it.
+    pub reraise_below: Option<usize>,
 }
 
 /// Where an error was raised: its span and the spans of the calls that led there.
@@ -107,7 +111,7 @@ pub enum ControlOp {
 /// What happens once an unwind has run every `dynamic-wind` after-thunk above its target.
 #[derive(Clone)]
 pub enum Then {
-    ApplyHandler(Val, Val),
+    ApplyHandler(Val, Vec<Val>),
     Reenter(Rc<Continuation>, Val, usize),
 }
 
@@ -621,7 +625,7 @@ impl Machine {
                 } else {
                     // The handler returned from `raise`: that is an error, raised
                     // where the handler ran, so the handler itself is not current.
-                    let below = (self.stack.len() + 1).saturating_sub(skip);
+                    let below = self.stack.len().saturating_sub(skip);
                     let e = error("handler returned from a non-continuable raise", vec![v]);
                     self.raise_below(e, false, below)
                 }
@@ -898,6 +902,7 @@ impl Machine {
                 let base = self.prompt_base();
                 let k = Continuation {
                     frames: self.stack[base..].to_vec(),
+                    reraise_below: None,
                 };
                 self.apply(f, vec![Val::Cont(Rc::new(k))])
             }
@@ -1128,8 +1133,16 @@ impl Machine {
                     return self.apply(handler, vec![obj]);
                 }
                 K::Guard(h) => {
+                    // The clauses run after unwinding to the guard; if none
+                    // matches, the re-raiser goes back to where `raise` was.
                     let handler = h.clone();
-                    return self.unwind_to(i, Then::ApplyHandler(handler, obj));
+                    let base = self.prompt_base();
+                    let reraiser = Continuation {
+                        frames: self.stack[base..].to_vec(),
+                        reraise_below: Some(i - base),
+                    };
+                    let args = vec![obj, Val::Cont(Rc::new(reraiser))];
+                    return self.unwind_to(i, Then::ApplyHandler(handler, args));
                 }
                 _ => {}
             }
@@ -1159,7 +1172,7 @@ impl Machine {
         }
         self.stack.truncate(height);
         match then {
-            Then::ApplyHandler(handler, obj) => self.apply(handler, vec![obj]),
+            Then::ApplyHandler(handler, args) => self.apply(handler, args),
             Then::Reenter(k, v, i) => self.rewind(k, v, i),
         }
     }
@@ -1224,7 +1237,10 @@ impl Machine {
             }
         }
         self.stack.extend(k.frames.iter().cloned());
-        Ok(Next::Return(v))
+        match k.reraise_below {
+            Some(below) => self.raise_below(v, true, base + below),
+            None => Ok(Next::Return(v)),
+        }
     }
 
     /// Write program output (suppressed while a flow replays).
