@@ -138,7 +138,7 @@ pub enum K {
     HandlerCall(usize, bool),
     Guard(Val),
     Param(Rc<Parameter>, Val),
-    ParamConvert(Vec<Rc<Parameter>>, Vec<Val>, Vec<Val>, Val),
+    ParamConvert(Box<(Vec<Rc<Parameter>>, Vec<Val>, Vec<Val>, Val)>),
     MakeParam(Val),
     Force(Rc<RefCell<Promise>>, bool),
     Unwind(usize, Box<Then>),
@@ -630,7 +630,8 @@ impl Machine {
                     self.raise_below(e, false, below)
                 }
             }
-            K::ParamConvert(params, raw, mut done, thunk) => {
+            K::ParamConvert(state) => {
+                let (params, raw, mut done, thunk) = *state;
                 done.push(v);
                 self.parameterize(params, raw, done, thunk)
             }
@@ -1029,7 +1030,7 @@ impl Machine {
             let value = raw.get(i).cloned().unwrap_or(Val::Unspecified);
             return match params[i].converter.clone() {
                 Some(conv) => {
-                    self.push(K::ParamConvert(params, raw, done, thunk))?;
+                    self.push(K::ParamConvert(Box::new((params, raw, done, thunk))))?;
                     self.apply(conv, vec![value])
                 }
                 None => {
