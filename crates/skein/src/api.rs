@@ -273,7 +273,8 @@ impl Engine {
 
     pub(crate) fn abort_error(&self, abort: Abort) -> Error {
         match abort {
-            Abort::Uncaught(obj, site) => {
+            Abort::Uncaught(raised) => {
+                let (obj, site) = *raised;
                 let raised = match &obj {
                     Val::Error(_) => None,
                     other => Some(Value::from_val(other)),

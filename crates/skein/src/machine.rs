@@ -15,15 +15,20 @@ use crate::compile::{Compiler, Expander};
 use crate::globals::Globals;
 use crate::output::Output;
 use crate::source::{SourceMap, Span};
+use smallvec::{smallvec, SmallVec};
+
 use crate::value::{
     error, ErrorObj, Parameter, Prim, PrimKind, Promise, Record, RecordProc, RecordType, Val,
 };
+
+/// Arguments of one call; most calls have few, which then need no allocation.
+pub type Args = SmallVec<[Val; 3]>;
 
 /// An environment: a chain of frames; `None` is the global environment.
 pub type Env = Option<Rc<Frame>>;
 
 pub struct Frame {
-    pub slots: RefCell<Vec<Val>>,
+    pub slots: RefCell<Args>,
     /// For a fix frame: the mutually recursive lambdas it binds.
     pub fix: Option<Rc<[Rc<Lambda>]>>,
     pub parent: Env,
@@ -74,8 +79,8 @@ impl Default for Limits {
 /// Why the machine stopped without a value.
 #[derive(Debug)]
 pub enum Abort {
-    /// A raised object no handler caught.
-    Uncaught(Val, Site),
+    /// A raised object no handler caught (boxed: every step returns a `Result`).
+    Uncaught(Box<(Val, Site)>),
     Limit(LimitKind),
     Interrupted,
     Exit(i32),
@@ -111,7 +116,7 @@ pub enum ControlOp {
 /// What happens once an unwind has run every `dynamic-wind` after-thunk above its target.
 #[derive(Clone)]
 pub enum Then {
-    ApplyHandler(Val, Vec<Val>),
+    ApplyHandler(Val, Args),
     Reenter(Rc<Continuation>, Val, usize),
 }
 
@@ -123,8 +128,8 @@ pub enum K {
     And(Rc<[Node]>, usize, Env),
     Or(Rc<[Node]>, usize, Env),
     Op(Rc<Call>, Env),
-    Arg(Rc<Call>, Val, Vec<Val>, Env),
-    Let(Rc<crate::code::Let>, Vec<Val>, Env),
+    Arg(Rc<Call>, Val, Args, Env),
+    Let(Rc<crate::code::Let>, Args, Env),
     Letrec(Rc<crate::code::Letrec>, usize, Env),
     SetLocal(u32, u32, Env),
     SetGlobal(GlobalId, Span),
@@ -138,7 +143,7 @@ pub enum K {
     HandlerCall(usize, bool),
     Guard(Val),
     Param(Rc<Parameter>, Val),
-    ParamConvert(Box<(Vec<Rc<Parameter>>, Vec<Val>, Vec<Val>, Val)>),
+    ParamConvert(Box<ParamState>),
     MakeParam(Val),
     Force(Rc<RefCell<Promise>>, bool),
     Unwind(usize, Box<Then>),
@@ -154,6 +159,9 @@ pub struct Loading {
     /// Directory that `load` calls inside this file resolve against.
     pub dir: Option<std::path::PathBuf>,
 }
+
+/// `parameterize` converting its values: parameters, raw values, converted so far, body thunk.
+type ParamState = (Vec<Rc<Parameter>>, Vec<Val>, Vec<Val>, Val);
 
 pub enum Next {
     Eval(Node, Env),
@@ -265,11 +273,33 @@ impl Machine {
     // ---- variables ----
 
     fn local(&self, env: &Env, depth: u32, idx: u32) -> Result<Val, Val> {
-        let frame = frame_slot(env, depth);
-        let v = frame.slots.borrow()[idx as usize].clone();
-        match v {
-            Val::Unassigned => Err(error("variable used before its definition", vec![])),
-            v => Ok(v),
+        match self.local_fast(env, depth, idx) {
+            Some(v) => Ok(v),
+            None => Err(error("variable used before its definition", vec![])),
+        }
+    }
+
+    /// A local's value, or `None` if it is still unassigned.
+    #[inline(always)]
+    fn local_fast(&self, env: &Env, depth: u32, idx: u32) -> Option<Val> {
+        let frame = if depth == 0 {
+            env.as_ref()?
+        } else {
+            frame_slot(env, depth)
+        };
+        match frame.slots.borrow().get(idx as usize) {
+            Some(Val::Unassigned) | None => None,
+            Some(v) => Some(v.clone()),
+        }
+    }
+
+    /// Constants and assigned locals: the leaves most primitive calls have.
+    #[inline(always)]
+    fn leaf(&self, node: &Node, env: &Env) -> Option<Val> {
+        match node {
+            Node::Const(v) => Some(v.clone()),
+            Node::Local(d, i) => self.local_fast(env, *d, *i),
+            _ => None,
         }
     }
 
@@ -323,17 +353,49 @@ impl Machine {
                     return None;
                 };
                 let n = call.args.len();
-                if n < prim.min_args || prim.max_args.is_some_and(|max| n > max) || n > 4 {
+                if n < prim.min_args || prim.max_args.is_some_and(|max| n > max) {
                     return None;
                 }
-                let mut buf: [Val; 4] = [Val::Null, Val::Null, Val::Null, Val::Null];
-                for (slot, arg) in buf.iter_mut().zip(call.args.iter()) {
-                    match self.quick(arg, env, depth + 1)? {
-                        Ok(v) => *slot = v,
-                        Err(e) => return Some(Err(e)),
+                let result = match &call.args[..] {
+                    [] => f(&[]),
+                    [a] => {
+                        let a = match self.leaf(a, env) {
+                            Some(v) => v,
+                            None => match self.quick(a, env, depth + 1)? {
+                                Ok(v) => v,
+                                Err(e) => return Some(Err(e)),
+                            },
+                        };
+                        f(std::slice::from_ref(&a))
                     }
-                }
-                let result = f(&buf[..n]);
+                    [a, b] => {
+                        let a = match self.leaf(a, env) {
+                            Some(v) => v,
+                            None => match self.quick(a, env, depth + 1)? {
+                                Ok(v) => v,
+                                Err(e) => return Some(Err(e)),
+                            },
+                        };
+                        let b = match self.leaf(b, env) {
+                            Some(v) => v,
+                            None => match self.quick(b, env, depth + 1)? {
+                                Ok(v) => v,
+                                Err(e) => return Some(Err(e)),
+                            },
+                        };
+                        f(&[a, b])
+                    }
+                    args => {
+                        let mut vals = Vec::with_capacity(args.len());
+                        for arg in args {
+                            match self.quick(arg, env, depth + 1)? {
+                                Ok(v) => vals.push(v),
+                                Err(e) => return Some(Err(e)),
+                            }
+                        }
+                        f(&vals)
+                    }
+                };
                 if result.is_err() {
                     self.call_span = call.span;
                 }
@@ -377,7 +439,7 @@ impl Machine {
             Node::And(items) => self.and_or(items, 0, env, true),
             Node::Or(items) => self.and_or(items, 0, env, false),
             Node::Call(call) => match self.quick(&call.op, &env, 0) {
-                Some(Ok(op)) => self.args(call, op, Vec::new(), env),
+                Some(Ok(op)) => self.args(call, op, Args::new(), env),
                 Some(Err(e)) => self.raise(e, false),
                 None => {
                     let op = call.op.clone();
@@ -387,7 +449,7 @@ impl Machine {
             },
             Node::NamedLet(nl) => {
                 let fix = Rc::new(Frame {
-                    slots: RefCell::new(Vec::new()),
+                    slots: RefCell::new(Args::new()),
                     fix: Some(Rc::from(vec![nl.lambda.clone()])),
                     parent: env.clone(),
                 });
@@ -395,12 +457,12 @@ impl Machine {
                     lambda: nl.lambda.clone(),
                     env: Some(fix),
                 }));
-                self.args(nl.call.clone(), op, Vec::new(), env)
+                self.args(nl.call.clone(), op, Args::new(), env)
             }
-            Node::Let(l) => self.let_inits(l, Vec::new(), env),
+            Node::Let(l) => self.let_inits(l, Args::new(), env),
             Node::Letrec(l) => {
                 let frame = Some(Rc::new(Frame {
-                    slots: RefCell::new(vec![Val::Unassigned; l.frame_size]),
+                    slots: RefCell::new(smallvec![Val::Unassigned; l.frame_size]),
                     fix: None,
                     parent: env,
                 }));
@@ -408,7 +470,7 @@ impl Machine {
             }
             Node::Fix(f) => {
                 let frame = Some(Rc::new(Frame {
-                    slots: RefCell::new(Vec::new()),
+                    slots: RefCell::new(Args::new()),
                     fix: Some(f.group.clone()),
                     parent: env,
                 }));
@@ -452,7 +514,7 @@ impl Machine {
 
     fn empty_frame(&self, lambda: &Lambda, parent: Env) -> Rc<Frame> {
         Rc::new(Frame {
-            slots: RefCell::new(vec![Val::Unassigned; lambda.frame_size]),
+            slots: RefCell::new(smallvec![Val::Unassigned; lambda.frame_size]),
             fix: None,
             parent,
         })
@@ -487,7 +549,7 @@ impl Machine {
         Ok(Next::Eval(node, env))
     }
 
-    fn args(&mut self, call: Rc<Call>, op: Val, mut args: Vec<Val>, env: Env) -> Step {
+    fn args(&mut self, call: Rc<Call>, op: Val, mut args: Args, env: Env) -> Step {
         if args.capacity() == 0 {
             args.reserve_exact(call.args.len());
         }
@@ -506,7 +568,7 @@ impl Machine {
         self.apply(op, args)
     }
 
-    fn let_inits(&mut self, l: Rc<crate::code::Let>, mut vals: Vec<Val>, env: Env) -> Step {
+    fn let_inits(&mut self, l: Rc<crate::code::Let>, mut vals: Args, env: Env) -> Step {
         while vals.len() < l.inits.len() {
             match self.quick(&l.inits[vals.len()], &env, 0) {
                 Some(Ok(v)) => vals.push(v),
@@ -568,7 +630,7 @@ impl Machine {
                     self.and_or(items, i, env, false)
                 }
             }
-            K::Op(call, env) => self.args(call, v, Vec::new(), env),
+            K::Op(call, env) => self.args(call, v, Args::new(), env),
             K::Arg(call, op, mut args, env) => {
                 args.push(v);
                 self.args(call, op, args, env)
@@ -603,19 +665,19 @@ impl Machine {
             }
             K::CallWithValues(consumer) => {
                 let args = match v {
-                    Val::Values(vals) => vals.to_vec(),
-                    v => vec![v],
+                    Val::Values(vals) => vals.iter().cloned().collect(),
+                    v => smallvec![v],
                 };
                 self.apply(consumer, args)
             }
             K::WindBefore(before, thunk, after) => {
                 self.wind_ids += 1;
                 self.push(K::Wind(self.wind_ids, before, after))?;
-                self.apply(thunk, vec![])
+                self.apply(thunk, smallvec![])
             }
             K::Wind(_, _, after) => {
                 self.push(K::WindAfter(v))?;
-                self.apply(after, vec![])
+                self.apply(after, smallvec![])
             }
             K::WindAfter(result) => Ok(Next::Return(result)),
             K::Handler(_) | K::Guard(_) | K::Param(..) => Ok(Next::Return(v)),
@@ -733,7 +795,7 @@ impl Machine {
 
     // ---- application ----
 
-    pub fn apply(&mut self, f: Val, mut args: Vec<Val>) -> Step {
+    pub fn apply(&mut self, f: Val, mut args: Args) -> Step {
         match f {
             Val::Closure(c) => {
                 self.steps += 1;
@@ -771,7 +833,7 @@ impl Machine {
                 let v = match args.len() {
                     1 => args.pop().unwrap_or(Val::Unspecified),
                     0 => Val::Unspecified,
-                    _ => Val::Values(Rc::new(args)),
+                    _ => Val::Values(Rc::new(args.into_vec())),
                 };
                 self.invoke_continuation(k, v)
             }
@@ -793,7 +855,7 @@ impl Machine {
         }
     }
 
-    fn apply_prim(&mut self, p: &'static Prim, args: Vec<Val>) -> Step {
+    fn apply_prim(&mut self, p: &'static Prim, args: Args) -> Step {
         let n = args.len();
         if n < p.min_args || p.max_args.is_some_and(|max| n > max) {
             return self.raise(arity_error(p.name, p.min_args, p.max_args, n), false);
@@ -825,7 +887,7 @@ impl Machine {
         Ok(())
     }
 
-    fn apply_record(&mut self, rp: &RecordProc, args: Vec<Val>) -> Result<Val, Val> {
+    fn apply_record(&mut self, rp: &RecordProc, args: Args) -> Result<Val, Val> {
         let check = |rtd: &Rc<RecordType>, v: &Val, who: &str| -> Result<Rc<Record>, Val> {
             match v {
                 Val::Record(r) if Rc::ptr_eq(&r.rtd, rtd) => Ok(r.clone()),
@@ -880,7 +942,7 @@ impl Machine {
 
     // ---- control primitives ----
 
-    fn control(&mut self, op: ControlOp, mut args: Vec<Val>) -> Step {
+    fn control(&mut self, op: ControlOp, mut args: Args) -> Step {
         match op {
             ControlOp::Apply => {
                 let f = args.remove(0);
@@ -905,25 +967,25 @@ impl Machine {
                     frames: self.stack[base..].to_vec(),
                     reraise_below: None,
                 };
-                self.apply(f, vec![Val::Cont(Rc::new(k))])
+                self.apply(f, smallvec![Val::Cont(Rc::new(k))])
             }
             ControlOp::Values => Ok(Next::Return(if args.len() == 1 {
                 args.remove(0)
             } else {
-                Val::Values(Rc::new(args))
+                Val::Values(Rc::new(args.into_vec()))
             })),
             ControlOp::CallWithValues => {
                 let consumer = args.pop().unwrap_or(Val::Null);
                 let producer = args.remove(0);
                 self.push(K::CallWithValues(consumer))?;
-                self.apply(producer, vec![])
+                self.apply(producer, smallvec![])
             }
             ControlOp::DynamicWind => {
                 let after = args.pop().unwrap_or(Val::Null);
                 let thunk = args.pop().unwrap_or(Val::Null);
                 let before = args.remove(0);
                 self.push(K::WindBefore(before.clone(), thunk, after))?;
-                self.apply(before, vec![])
+                self.apply(before, smallvec![])
             }
             ControlOp::WithExceptionHandler => {
                 let thunk = args.pop().unwrap_or(Val::Null);
@@ -935,7 +997,7 @@ impl Machine {
                     );
                 }
                 self.push(K::Handler(handler))?;
-                self.apply(thunk, vec![])
+                self.apply(thunk, smallvec![])
             }
             ControlOp::Raise => self.raise(args.remove(0), false),
             ControlOp::RaiseContinuable => self.raise(args.remove(0), true),
@@ -945,14 +1007,14 @@ impl Machine {
                     Val::Str(s) => s.to_string(),
                     other => crate::printer::write_string(&other),
                 };
-                self.raise(error(message, args), false)
+                self.raise(error(message, args.into_vec()), false)
             }
             ControlOp::MakeParameter => {
                 let value = args.remove(0);
                 match args.pop() {
                     Some(converter) => {
                         self.push(K::MakeParam(converter.clone()))?;
-                        self.apply(converter, vec![value])
+                        self.apply(converter, smallvec![value])
                     }
                     None => Ok(Next::Return(Val::Param(Rc::new(Parameter {
                         value,
@@ -1031,7 +1093,7 @@ impl Machine {
             return match params[i].converter.clone() {
                 Some(conv) => {
                     self.push(K::ParamConvert(Box::new((params, raw, done, thunk))))?;
-                    self.apply(conv, vec![value])
+                    self.apply(conv, smallvec![value])
                 }
                 None => {
                     let mut done = done;
@@ -1043,7 +1105,7 @@ impl Machine {
         for (p, v) in params.into_iter().zip(done) {
             self.push(K::Param(p, v))?;
         }
-        self.apply(thunk, vec![])
+        self.apply(thunk, smallvec![])
     }
 
     fn param_value(&self, p: &Rc<Parameter>) -> Val {
@@ -1064,7 +1126,7 @@ impl Machine {
         };
         let (thunk, is_force) = state;
         self.push(K::Force(p, is_force))?;
-        self.apply(thunk, vec![])
+        self.apply(thunk, smallvec![])
     }
 
     fn forced(&mut self, p: Rc<RefCell<Promise>>, is_force: bool, v: Val) -> Step {
@@ -1131,7 +1193,7 @@ impl Machine {
                     let handler = h.clone();
                     let skip = self.stack.len() - i;
                     self.push(K::HandlerCall(skip, continuable))?;
-                    return self.apply(handler, vec![obj]);
+                    return self.apply(handler, smallvec![obj]);
                 }
                 K::Guard(h) => {
                     // The clauses run after unwinding to the guard; if none
@@ -1142,7 +1204,7 @@ impl Machine {
                         frames: self.stack[base..].to_vec(),
                         reraise_below: Some(i - base),
                     };
-                    let args = vec![obj, Val::Cont(Rc::new(reraiser))];
+                    let args = smallvec![obj, Val::Cont(Rc::new(reraiser))];
                     return self.unwind_to(i, Then::ApplyHandler(handler, args));
                 }
                 _ => {}
@@ -1152,7 +1214,7 @@ impl Machine {
             Val::Error(e) => e.site.borrow().clone().unwrap_or_else(|| self.site()),
             _ => self.site(),
         };
-        Err(Abort::Uncaught(obj, site))
+        Err(Abort::Uncaught(Box::new((obj, site))))
     }
 
     /// Pop frames down to `height`, running the after-thunk of each
@@ -1169,7 +1231,7 @@ impl Machine {
             };
             self.stack.truncate(at);
             self.push(K::Unwind(height, Box::new(then)))?;
-            return self.apply(after, vec![]);
+            return self.apply(after, smallvec![]);
         }
         self.stack.truncate(height);
         match then {
@@ -1228,7 +1290,7 @@ impl Machine {
         if let Some(K::Wind(_, before, _)) = winds.get(i) {
             let before = before.clone();
             self.push(K::Rewind(k.clone(), v, i + 1))?;
-            return self.apply(before, vec![]);
+            return self.apply(before, smallvec![]);
         }
         let base = self.prompt_base();
         self.stack.truncate(base);

@@ -153,6 +153,10 @@ fn even_p(args: &[Val]) -> PrimResult {
 // ---- comparison ----
 
 fn chain(who: &str, args: &[Val], holds: fn(Ordering) -> bool) -> PrimResult {
+    // Fast path: two fixnums, the overwhelmingly common case.
+    if let [Val::Int(a), Val::Int(b)] = args {
+        return Ok(Val::Bool(holds(a.cmp(b))));
+    }
     for a in args {
         number(who, a)?;
     }
@@ -214,6 +218,11 @@ fn min(args: &[Val]) -> PrimResult {
 // ---- arithmetic ----
 
 fn plus(args: &[Val]) -> PrimResult {
+    if let [Val::Int(a), Val::Int(b)] = args {
+        if let Some(sum) = a.checked_add(*b) {
+            return Ok(Val::Int(sum));
+        }
+    }
     let Some((first, rest)) = args.split_first() else {
         return Ok(Val::Int(0));
     };
@@ -230,6 +239,11 @@ fn times(args: &[Val]) -> PrimResult {
 }
 
 fn minus(args: &[Val]) -> PrimResult {
+    if let [Val::Int(a), Val::Int(b)] = args {
+        if let Some(diff) = a.checked_sub(*b) {
+            return Ok(Val::Int(diff));
+        }
+    }
     let first = number("-", &args[0])?;
     if args.len() == 1 {
         return Ok(number::neg(first));
