@@ -188,3 +188,9 @@
   (map-set m k (f (apply map-get m k default))))
 
 (define (char-ascii? c) (< (char->integer c) 128))
+
+;; Time, randomness and sleeping are requests: the host answers them, and the
+;; answers are in the replay log, so a flow replays deterministically.
+(define (flow/now) (request 'now '()))
+(define (flow/random n) (request 'random n))
+(define (flow/sleep seconds) (request 'sleep seconds))

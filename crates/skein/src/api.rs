@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::error::{diagnose, Error};
-use crate::machine::{Abort, LimitKind, Limits, Loader, Loading, Machine};
+use crate::machine::{Abort, Limits, Loader, Loading, Machine};
 use crate::output::Sink;
 use crate::symbol::Symbol;
 use crate::value::{HostFn, MapImpl, Val};
@@ -287,14 +287,7 @@ impl Engine {
                     raised,
                 ))
             }
-            Abort::Limit(kind) => Error::Limit(
-                match kind {
-                    LimitKind::Steps => "too many steps (max_steps)",
-                    LimitKind::Depth => "recursion too deep (max_depth)",
-                    LimitKind::Heap => "too much memory (max_heap_bytes)",
-                }
-                .to_string(),
-            ),
+            Abort::Limit(kind) => Error::Limit(kind.describe().to_string()),
             Abort::Interrupted => Error::Interrupted,
             Abort::Exit(code) => Error::Exit(code),
         }

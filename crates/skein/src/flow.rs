@@ -1,12 +1,22 @@
 //! Flows: durable procedures whose `request`s suspend them.
+//!
+//! A running flow sits above a prompt frame on the machine's stack. `request`
+//! moves the frames above the prompt into the flow's instance (a live,
+//! delimited continuation) and returns `(flow-suspended id tag payload)` to
+//! whoever started or resumed it. The replay log — every answered request —
+//! plus the flow's name and arguments is the durable truth: after an import a
+//! flow has no frames and is rebuilt by replay the first time it is resumed.
 
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::machine::{Args, Machine, Next, K};
 use crate::symbol::Symbol;
-use crate::value::Val;
+use crate::value::{error, Val};
 
 /// A flow value made by `defflow` (named) or `flow-node` (anonymous).
 pub struct FlowDef {
     pub name: Option<Symbol>,
-    #[allow(dead_code)] // started by flow/start, which lands with the flow runtime
     pub proc: Val,
 }
 
@@ -17,4 +27,448 @@ impl FlowDef {
             None => "anonymous".to_string(),
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    Suspended,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Suspended => "suspended",
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "suspended" => Status::Suspended,
+            "done" => Status::Done,
+            "failed" => Status::Failed,
+            "cancelled" => Status::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// One started flow.
+pub struct Instance {
+    pub flow: Rc<FlowDef>,
+    pub args: Vec<Val>,
+    pub status: Status,
+    /// Every answered request, in order: (tag, response).
+    pub log: Vec<(Val, Val)>,
+    /// The request a suspended flow waits on: (tag, payload).
+    pub pending: Option<(Val, Val)>,
+    pub result: Option<Val>,
+    pub error: Option<String>,
+    /// The live continuation of a suspended flow; `None` after an import
+    /// until the flow is rebuilt by replay.
+    pub frames: Option<Vec<K>>,
+}
+
+/// Replay in progress: the running flow answers requests from its log.
+pub struct Replay {
+    /// The next log entry to answer from.
+    pub pos: usize,
+    /// The response of the resume that triggered the rebuild.
+    pub response: Val,
+}
+
+#[derive(Default)]
+pub struct FlowStore {
+    pub instances: BTreeMap<u64, Instance>,
+    pub next_id: u64,
+    /// The flow whose code is executing now (flows never nest).
+    pub running: Option<u64>,
+    pub replay: Option<Replay>,
+}
+
+impl FlowStore {
+    pub fn new() -> FlowStore {
+        FlowStore {
+            next_id: 1,
+            ..FlowStore::default()
+        }
+    }
+}
+
+fn sym(name: &str) -> Val {
+    Val::sym(name)
+}
+
+fn id_val(id: u64) -> Val {
+    Val::Int(i64::try_from(id).unwrap_or(i64::MAX))
+}
+
+fn plain_error(what: &str, v: &Val) -> Val {
+    error(
+        format!("{what} must be plain data (numbers, strings, symbols, keywords, chars, booleans, lists, vectors, maps)"),
+        vec![v.clone()],
+    )
+}
+
+impl Machine {
+    fn flow_id_arg(&self, who: &str, v: &Val) -> Result<u64, Val> {
+        match v {
+            Val::Int(n) if *n > 0 => Ok(*n as u64),
+            other => Err(crate::value::type_error(who, "a flow id", other)),
+        }
+    }
+
+    fn refuse_inside_flow(&self, who: &str) -> Result<(), Val> {
+        match self.flows.running {
+            Some(id) => Err(error(
+                format!("{who}: not allowed inside a running flow (flow {id}): flows are deterministic"),
+                vec![],
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `(flow/start flow arg ...)`.
+    pub(crate) fn flow_start(&mut self, mut args: Args) -> Result<Next, Val> {
+        self.refuse_inside_flow("flow/start")?;
+        let flow = match args.remove(0) {
+            Val::Flow(f) => f,
+            other => return Err(crate::value::type_error("flow/start", "a flow", &other)),
+        };
+        for a in &args {
+            if !a.is_plain() {
+                return Err(plain_error("flow/start: arguments", a));
+            }
+        }
+        let id = self.flows.next_id;
+        self.flows.next_id += 1;
+        let proc = flow.proc.clone();
+        self.flows.instances.insert(
+            id,
+            Instance {
+                flow,
+                args: args.to_vec(),
+                status: Status::Running,
+                log: Vec::new(),
+                pending: None,
+                result: None,
+                error: None,
+                frames: None,
+            },
+        );
+        self.enter_flow(id);
+        Ok(Next::Apply(proc, args))
+    }
+
+    fn enter_flow(&mut self, id: u64) {
+        self.flows.running = Some(id);
+        self.stack.push(K::Prompt(id));
+    }
+
+    /// `(flow/resume id value)`.
+    pub(crate) fn flow_resume(&mut self, args: Args) -> Result<Next, Val> {
+        self.refuse_inside_flow("flow/resume")?;
+        let id = self.flow_id_arg("flow/resume", &args[0])?;
+        let value = args[1].clone();
+        if !value.is_plain() {
+            return Err(plain_error("flow/resume: the response", &value));
+        }
+        let Some(inst) = self.flows.instances.get(&id) else {
+            return Err(error(format!("flow/resume: no flow with id {id}"), vec![]));
+        };
+        if inst.status != Status::Suspended {
+            return Err(error(
+                format!(
+                    "flow/resume: flow {id} is {}, not suspended",
+                    inst.status.name()
+                ),
+                vec![],
+            ));
+        }
+        if inst.frames.is_none() {
+            return self.flow_rebuild(id, value);
+        }
+        let inst = self.flows.instances.get_mut(&id).expect("checked above");
+        let frames = inst.frames.take().unwrap_or_default();
+        let (tag, _) = inst.pending.take().unwrap_or((Val::Null, Val::Null));
+        inst.log.push((tag, value.clone()));
+        inst.status = Status::Running;
+        self.enter_flow(id);
+        self.stack.extend(frames);
+        Ok(Next::Return(value))
+    }
+
+    /// Rebuild a flow that has a log but no frames: run its procedure again,
+    /// answering each request from the log, with output suppressed.
+    fn flow_rebuild(&mut self, id: u64, response: Val) -> Result<Next, Val> {
+        let inst = self.flows.instances.get(&id).expect("caller checked");
+        let name = inst.flow.name;
+        let current = name
+            .and_then(|n| self.globals.lookup(n))
+            .map(|g| self.globals.get(g).clone());
+        let flow = match current {
+            Some(Val::Flow(f)) => f,
+            _ => {
+                return Err(error(
+                    format!(
+                        "flow/resume: flow {id} must be rebuilt by replay, but `{}` is not defined as a flow: define it, then resume",
+                        inst.flow.display_name()
+                    ),
+                    vec![],
+                ))
+            }
+        };
+        let inst = self.flows.instances.get_mut(&id).expect("caller checked");
+        inst.flow = flow.clone();
+        inst.status = Status::Running;
+        let args: Args = inst.args.iter().cloned().collect();
+        self.flows.replay = Some(Replay { pos: 0, response });
+        self.out.suppressed = true;
+        self.enter_flow(id);
+        Ok(Next::Apply(flow.proc.clone(), args))
+    }
+
+    /// `(request tag [payload])`.
+    pub(crate) fn flow_request(&mut self, args: Args) -> Result<Next, Val> {
+        let Some(id) = self.flows.running else {
+            return Err(error(
+                "request: only allowed inside a running flow (start one with flow/start)",
+                vec![],
+            ));
+        };
+        let tag = args[0].clone();
+        let payload = args.get(1).cloned().unwrap_or(Val::Null);
+        if !tag.is_plain() {
+            return Err(plain_error("request: the tag", &tag));
+        }
+        if !payload.is_plain() {
+            return Err(plain_error("request: the payload", &payload));
+        }
+        if let Some(replay) = &mut self.flows.replay {
+            let inst = self.flows.instances.get(&id).expect("running flow exists");
+            let pos = replay.pos;
+            let expected = match inst.log.get(pos) {
+                Some((logged, response)) => {
+                    if crate::value::equal(logged, &tag) {
+                        let response = response.clone();
+                        replay.pos += 1;
+                        return Ok(Next::Return(response));
+                    }
+                    Some(logged.clone())
+                }
+                // Past the log: this must be the request the flow was waiting on.
+                None => match &inst.pending {
+                    Some((pending, _)) if crate::value::equal(pending, &tag) => None,
+                    Some((pending, _)) => Some(pending.clone()),
+                    None => None,
+                },
+            };
+            if let Some(expected) = expected {
+                let message = format!(
+                    "replay diverged in flow {id} ({}) at log position {pos}: the log has tag {} but the code now requests {}",
+                    inst.flow.display_name(),
+                    crate::printer::write_string(&expected),
+                    crate::printer::write_string(&tag),
+                );
+                return Err(error(message, vec![]));
+            }
+            // Replay is complete: answer the pending request with the new
+            // response and run on live.
+            let response = self
+                .flows
+                .replay
+                .take()
+                .map(|r| r.response)
+                .unwrap_or(Val::Null);
+            self.out.suppressed = false;
+            let inst = self.flows.instances.get_mut(&id).expect("running flow exists");
+            inst.pending = None;
+            inst.log.push((tag, response.clone()));
+            return Ok(Next::Return(response));
+        }
+        // Suspend: move the flow's frames out, down to its prompt.
+        let prompt = self.prompt_index().expect("a running flow has a prompt");
+        let frames = self.stack.split_off(prompt + 1);
+        self.stack.pop();
+        self.flows.running = None;
+        let inst = self.flows.instances.get_mut(&id).expect("running flow exists");
+        inst.frames = Some(frames);
+        inst.pending = Some((tag.clone(), payload.clone()));
+        inst.status = Status::Suspended;
+        Ok(Next::Return(Val::list([
+            sym("flow-suspended"),
+            id_val(id),
+            tag,
+            payload,
+        ])))
+    }
+
+    /// The flow's procedure returned `v` into its prompt.
+    pub(crate) fn flow_returned(&mut self, id: u64, v: Val) -> Val {
+        if !v.is_plain() {
+            let message = "the flow's result must be plain data".to_string();
+            return self.flow_failed(id, message);
+        }
+        self.leave_flow();
+        if let Some(inst) = self.flows.instances.get_mut(&id) {
+            inst.status = Status::Done;
+            inst.result = Some(v.clone());
+            inst.frames = None;
+        }
+        Val::list([sym("flow-done"), id_val(id), v])
+    }
+
+    /// An uncaught raise reached the flow's prompt (already popped).
+    pub(crate) fn flow_failed(&mut self, id: u64, message: String) -> Val {
+        self.leave_flow();
+        if let Some(inst) = self.flows.instances.get_mut(&id) {
+            inst.status = Status::Failed;
+            inst.error = Some(message.clone());
+            inst.frames = None;
+            inst.pending = None;
+        }
+        Val::list([sym("flow-failed"), id_val(id), Val::str(message)])
+    }
+
+    fn leave_flow(&mut self) {
+        self.flows.running = None;
+        self.flows.replay = None;
+        self.out.suppressed = false;
+    }
+
+    /// After an aborted evaluation (a limit, an interrupt) inside a flow:
+    /// the flow cannot continue, so it fails with the reason.
+    pub(crate) fn abandon_running_flow(&mut self, reason: &str) {
+        if let Some(id) = self.flows.running {
+            self.flow_failed(id, reason.to_string());
+        }
+    }
+
+    /// Index of the nearest prompt frame, if a flow is running.
+    pub(crate) fn prompt_index(&self) -> Option<usize> {
+        self.flows.running?;
+        self.stack.iter().rposition(|k| matches!(k, K::Prompt(_)))
+    }
+
+    fn instance(&self, who: &str, v: &Val) -> Result<(u64, &Instance), Val> {
+        let id = self.flow_id_arg(who, v)?;
+        self.flows
+            .instances
+            .get(&id)
+            .map(|i| (id, i))
+            .ok_or_else(|| error(format!("{who}: no flow with id {id}"), vec![]))
+    }
+
+    pub(crate) fn flow_query(&mut self, op: FlowQuery, args: &[Val]) -> Result<Val, Val> {
+        match op {
+            FlowQuery::Status => {
+                let id = self.flow_id_arg("flow/status", &args[0])?;
+                Ok(match self.flows.instances.get(&id) {
+                    Some(i) => sym(i.status.name()),
+                    None => Val::Bool(false),
+                })
+            }
+            FlowQuery::Result => {
+                let (id, inst) = self.instance("flow/result", &args[0])?;
+                match (&inst.status, &inst.result) {
+                    (Status::Done, Some(v)) => Ok(v.clone()),
+                    (status, _) => Err(error(
+                        format!("flow/result: flow {id} is {}, not done", status.name()),
+                        vec![],
+                    )),
+                }
+            }
+            FlowQuery::Waiting => {
+                let (_, inst) = self.instance("flow/waiting", &args[0])?;
+                Ok(match (&inst.status, &inst.pending) {
+                    (Status::Suspended, Some((tag, payload))) => {
+                        Val::list([tag.clone(), payload.clone()])
+                    }
+                    _ => Val::Bool(false),
+                })
+            }
+            FlowQuery::Log => {
+                let (_, inst) = self.instance("flow/log", &args[0])?;
+                Ok(Val::list(
+                    inst.log
+                        .iter()
+                        .map(|(t, r)| Val::list([t.clone(), r.clone()]))
+                        .collect::<Vec<_>>(),
+                ))
+            }
+            FlowQuery::List => Ok(Val::list(
+                self.flows.instances.keys().map(|id| id_val(*id)).collect::<Vec<_>>(),
+            )),
+            FlowQuery::HostRequests => Ok(Val::list(
+                self.flows
+                    .instances
+                    .iter()
+                    .filter(|(_, i)| i.status == Status::Suspended)
+                    .filter_map(|(id, i)| {
+                        let (tag, payload) = i.pending.as_ref()?;
+                        Some(Val::list([id_val(*id), tag.clone(), payload.clone()]))
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            FlowQuery::Cancel => {
+                self.refuse_inside_flow("flow/cancel")?;
+                let (id, inst) = self.instance("flow/cancel", &args[0])?;
+                if inst.status != Status::Suspended {
+                    return Err(error(
+                        format!(
+                            "flow/cancel: flow {id} is {}, not suspended",
+                            inst.status.name()
+                        ),
+                        vec![],
+                    ));
+                }
+                if let Some(inst) = self.flows.instances.get_mut(&id) {
+                    inst.status = Status::Cancelled;
+                    inst.frames = None;
+                    inst.pending = None;
+                }
+                Ok(Val::list([sym("flow-cancelled"), id_val(id)]))
+            }
+            FlowQuery::Reset => {
+                self.refuse_inside_flow("flow-store-reset!")?;
+                self.flows = FlowStore::new();
+                Ok(Val::Unspecified)
+            }
+            FlowQuery::Export => {
+                self.refuse_inside_flow("flow-store-export")?;
+                let doc = crate::store::StoreDoc::from_store(&self.flows)
+                    .map_err(|m| error(format!("flow-store-export: {m}"), vec![]))?;
+                Ok(doc.to_val())
+            }
+            FlowQuery::Import => {
+                self.refuse_inside_flow("flow-store-import!")?;
+                let doc = crate::store::StoreDoc::from_val(&args[0])
+                    .map_err(|m| error(format!("flow-store-import!: {m}"), vec![]))?;
+                self.flows = doc.into_store();
+                Ok(Val::Unspecified)
+            }
+        }
+    }
+}
+
+/// Flow operations that need the engine but never run Scheme code.
+#[derive(Clone, Copy, Debug)]
+pub enum FlowQuery {
+    Status,
+    Result,
+    Waiting,
+    Log,
+    List,
+    HostRequests,
+    Cancel,
+    Reset,
+    Export,
+    Import,
 }

@@ -14,6 +14,7 @@ mod output;
 mod printer;
 mod reader;
 mod source;
+mod store;
 mod symbol;
 mod syntax;
 mod syntax_rules;

@@ -93,6 +93,16 @@ pub enum LimitKind {
     Heap,
 }
 
+impl LimitKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LimitKind::Steps => "too many steps (max_steps)",
+            LimitKind::Depth => "recursion too deep (max_depth)",
+            LimitKind::Heap => "too much memory (max_heap_bytes)",
+        }
+    }
+}
+
 /// Primitives the machine implements because they manipulate the continuation.
 #[derive(Clone, Copy, Debug)]
 pub enum ControlOp {
@@ -111,6 +121,10 @@ pub enum ControlOp {
     Eval,
     Exit,
     Load,
+    FlowStart,
+    FlowResume,
+    Request,
+    Flow(crate::flow::FlowQuery),
 }
 
 /// What happens once an unwind has run every `dynamic-wind` after-thunk above its target.
@@ -152,6 +166,8 @@ pub enum K {
     /// a macro defined by one form is in effect for the next, and a
     /// continuation captured in one form includes the rest of the file.
     Load(Rc<Loading>, usize),
+    /// The base of a running flow: its procedure's value returns here.
+    Prompt(u64),
 }
 
 pub struct Loading {
@@ -166,6 +182,7 @@ type ParamState = (Vec<Rc<Parameter>>, Vec<Val>, Vec<Val>, Val);
 pub enum Next {
     Eval(Node, Env),
     Return(Val),
+    Apply(Val, Args),
 }
 
 type Step = Result<Next, Abort>;
@@ -177,7 +194,7 @@ pub struct Machine {
     pub out: Output,
     pub limits: Limits,
     pub interrupt: Arc<AtomicBool>,
-    stack: Vec<K>,
+    pub(crate) stack: Vec<K>,
     /// The span of the call being applied, for error locations.
     call_span: Span,
     steps: u64,
@@ -186,6 +203,7 @@ pub struct Machine {
     pub base_dir: Option<std::path::PathBuf>,
     /// Reads the source of `(load path)`; `None` disables `load`.
     pub loader: Option<Loader>,
+    pub flows: crate::flow::FlowStore,
 }
 
 pub type Loader = Box<dyn Fn(&std::path::Path) -> Result<String, String> + Send>;
@@ -231,6 +249,7 @@ impl Machine {
             wind_ids: 0,
             base_dir: None,
             loader: Some(Box::new(read_file)),
+            flows: crate::flow::FlowStore::new(),
         };
         for prim in crate::builtins::all() {
             m.globals.define(prim.name, Val::Prim(prim));
@@ -247,6 +266,7 @@ impl Machine {
         loop {
             next = match next {
                 Next::Eval(node, env) => self.eval(node, env)?,
+                Next::Apply(f, args) => self.apply(f, args)?,
                 Next::Return(v) => {
                     if self.stack.len() <= base {
                         return Ok(v);
@@ -648,6 +668,9 @@ impl Machine {
                 Ok(Next::Return(Val::Unspecified))
             }
             K::SetGlobal(id, span) => {
+                if let Some(e) = self.global_write_in_flow(id, span) {
+                    return self.raise(e, false);
+                }
                 if matches!(self.globals.get(id), Val::Unassigned) {
                     self.call_span = span;
                     let name = self.globals.name(id);
@@ -660,6 +683,9 @@ impl Machine {
                 Ok(Next::Return(Val::Unspecified))
             }
             K::Define(id) => {
+                if let Some(e) = self.global_write_in_flow(id, self.call_span) {
+                    return self.raise(e, false);
+                }
                 self.globals.set(id, v);
                 Ok(Next::Return(Val::Unspecified))
             }
@@ -705,6 +731,7 @@ impl Machine {
             K::Unwind(height, then) => self.unwind_to(height, *then),
             K::Rewind(k, vals, i) => self.rewind(k, vals, i),
             K::Load(loading, next) => self.load_form(loading, next, v),
+            K::Prompt(id) => Ok(Next::Return(self.flow_returned(id, v))),
         }
     }
 
@@ -714,7 +741,26 @@ impl Machine {
         self.steps = 0;
         let first = self.load_form(Rc::new(loading), 0, Val::Unspecified);
         let result = first.and_then(|next| self.execute(next, 0));
-        if result.is_err() {
+        self.finish_run(result)
+    }
+
+    /// Run `f` applied to `args` to completion (for the embedding API).
+    pub fn run_apply(&mut self, f: Val, args: Args) -> Result<Val, Abort> {
+        self.stack.clear();
+        self.steps = 0;
+        let result = self.execute(Next::Apply(f, args), 0);
+        self.finish_run(result)
+    }
+
+    fn finish_run(&mut self, result: Result<Val, Abort>) -> Result<Val, Abort> {
+        if let Err(abort) = &result {
+            let reason = match abort {
+                Abort::Limit(kind) => format!("aborted: {}", kind.describe()),
+                Abort::Interrupted => "aborted: interrupted".to_string(),
+                Abort::Exit(code) => format!("aborted: exit {code}"),
+                Abort::Uncaught(..) => "aborted".to_string(),
+            };
+            self.abandon_running_flow(&reason);
             self.stack.clear();
         }
         result
@@ -1069,6 +1115,22 @@ impl Machine {
                     self.raise(e, false)
                 }
             },
+            ControlOp::FlowStart => match self.flow_start(args) {
+                Ok(next) => Ok(next),
+                Err(e) => self.raise(e, false),
+            },
+            ControlOp::FlowResume => match self.flow_resume(args) {
+                Ok(next) => Ok(next),
+                Err(e) => self.raise(e, false),
+            },
+            ControlOp::Request => match self.flow_request(args) {
+                Ok(next) => Ok(next),
+                Err(e) => self.raise(e, false),
+            },
+            ControlOp::Flow(query) => match self.flow_query(query, &args) {
+                Ok(v) => Ok(Next::Return(v)),
+                Err(e) => self.raise(e, false),
+            },
             ControlOp::Exit => {
                 let code = match args.first() {
                     None | Some(Val::Bool(true)) => 0,
@@ -1110,10 +1172,11 @@ impl Machine {
 
     fn param_value(&self, p: &Rc<Parameter>) -> Val {
         for k in self.stack.iter().rev() {
-            if let K::Param(q, v) = k {
-                if Rc::ptr_eq(p, q) {
-                    return v.clone();
-                }
+            match k {
+                K::Param(q, v) if Rc::ptr_eq(p, q) => return v.clone(),
+                // A flow runs in a clean dynamic environment.
+                K::Prompt(_) => break,
+                _ => {}
             }
         }
         p.value.clone()
@@ -1148,7 +1211,20 @@ impl Machine {
 
     /// Index just above the nearest flow prompt: the base of delimited captures.
     fn prompt_base(&self) -> usize {
-        0
+        self.prompt_index().map_or(0, |p| p + 1)
+    }
+
+    /// Flows are deterministic: their code may not change global variables.
+    fn global_write_in_flow(&mut self, id: GlobalId, span: Span) -> Option<Val> {
+        let flow = self.flows.running?;
+        self.call_span = span;
+        Some(error(
+            format!(
+                "cannot assign the global variable {} inside flow {flow}: flows must be deterministic",
+                self.globals.name(id)
+            ),
+            vec![],
+        ))
     }
 
     fn site(&self) -> Site {
@@ -1194,6 +1270,20 @@ impl Machine {
                     let skip = self.stack.len() - i;
                     self.push(K::HandlerCall(skip, continuable))?;
                     return self.apply(handler, smallvec![obj]);
+                }
+                K::Prompt(id) => {
+                    // Uncaught inside a flow: the flow fails; its caller carries on.
+                    let id = *id;
+                    let site = match &obj {
+                        Val::Error(e) => e.site.borrow().clone().unwrap_or_else(|| self.site()),
+                        _ => self.site(),
+                    };
+                    let mut message = Machine::describe(&obj);
+                    if let Some(loc) = self.sources.location(site.span) {
+                        message = format!("{loc}: {message}");
+                    }
+                    self.stack.truncate(i);
+                    return Ok(Next::Return(self.flow_failed(id, message)));
                 }
                 K::Guard(h) => {
                     // The clauses run after unwinding to the guard; if none

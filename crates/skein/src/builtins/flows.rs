@@ -1,9 +1,10 @@
-//! Flow values: `defflow` (through `%make-flow`) and `flow-node`.
+//! Flow primitives: `defflow` (through `%make-flow`), `flow-node`, `request`,
+//! starting, resuming and inspecting flows, and the store.
 
 use std::rc::Rc;
 
-use crate::flow::FlowDef;
-use crate::machine::Machine;
+use crate::flow::{FlowDef, FlowQuery};
+use crate::machine::{ControlOp, Machine};
 use crate::value::{type_error, Prim, PrimKind, PrimResult, Val};
 
 fn procedure_arg(who: &str, v: &Val) -> Result<Val, Val> {
@@ -30,6 +31,23 @@ fn flow_node(_: &mut Machine, args: &[Val]) -> PrimResult {
     Ok(Val::Flow(Rc::new(FlowDef { name: None, proc })))
 }
 
+fn flow_p(args: &[Val]) -> PrimResult {
+    Ok(Val::Bool(matches!(args[0], Val::Flow(_))))
+}
+
+const fn control(name: &'static str, min: usize, max: Option<usize>, op: ControlOp) -> Prim {
+    Prim {
+        name,
+        min_args: min,
+        max_args: max,
+        kind: PrimKind::Control(op),
+    }
+}
+
+const fn query(name: &'static str, args: usize, q: FlowQuery) -> Prim {
+    control(name, args, Some(args), ControlOp::Flow(q))
+}
+
 pub static PRIMS: &[Prim] = &[
     Prim {
         name: "%make-flow",
@@ -43,4 +61,23 @@ pub static PRIMS: &[Prim] = &[
         max_args: Some(1),
         kind: PrimKind::Effect(flow_node),
     },
+    Prim {
+        name: "flow?",
+        min_args: 1,
+        max_args: Some(1),
+        kind: PrimKind::Pure(flow_p),
+    },
+    control("flow/start", 1, None, ControlOp::FlowStart),
+    control("flow/resume", 2, Some(2), ControlOp::FlowResume),
+    control("request", 1, Some(2), ControlOp::Request),
+    query("flow/status", 1, FlowQuery::Status),
+    query("flow/result", 1, FlowQuery::Result),
+    query("flow/waiting", 1, FlowQuery::Waiting),
+    query("flow/log", 1, FlowQuery::Log),
+    query("flow/list", 0, FlowQuery::List),
+    query("flow/cancel", 1, FlowQuery::Cancel),
+    query("flow-host-requests", 0, FlowQuery::HostRequests),
+    query("flow-store-export", 0, FlowQuery::Export),
+    query("flow-store-import!", 1, FlowQuery::Import),
+    query("flow-store-reset!", 0, FlowQuery::Reset),
 ];
