@@ -112,7 +112,14 @@ pub struct Compiler<'a> {
     pub globals: &'a mut Globals,
     pub exp: &'a mut Expander,
     frames: Vec<ScopeFrame>,
+    /// Macro uses expanded for this top-level form, and how deeply nested:
+    /// a macro that expands forever is an error, not a hang.
+    expansions: usize,
+    expansion_depth: usize,
 }
+
+const MAX_EXPANSIONS: usize = 1_000_000;
+const MAX_EXPANSION_DEPTH: usize = 1_000;
 
 enum BodyItem {
     Define(Ident, Syntax, Span),
@@ -125,12 +132,16 @@ impl<'a> Compiler<'a> {
             globals,
             exp,
             frames: Vec::new(),
+            expansions: 0,
+            expansion_depth: 0,
         }
     }
 
     /// Compile one top-level form.
     pub fn compile_toplevel(&mut self, syn: &Syntax) -> Result<Node, CompileError> {
         self.frames.clear();
+        self.expansions = 0;
+        self.expansion_depth = 0;
         self.compile(syn)
     }
 
@@ -158,13 +169,11 @@ impl<'a> Compiler<'a> {
                 if let Some(id) = head.as_ident() {
                     match self.resolve(id) {
                         Resolved::Local(_, Binding::Macro(m)) => {
-                            let expanded = self.expand_macro(&m, syn)?;
-                            return self.compile(&expanded);
+                            return self.compile_expansion(&m, syn);
                         }
                         Resolved::Global(name) => {
                             if let Some(m) = self.exp.macros.get(&name).cloned() {
-                                let expanded = self.expand_macro(&m, syn)?;
-                                return self.compile(&expanded);
+                                return self.compile_expansion(&m, syn);
                             }
                             if SPECIAL_FORMS.contains(&name.name()) {
                                 return self.compile_special(name.name(), items, syn);
@@ -178,7 +187,34 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    fn compile_expansion(&mut self, m: &Rc<Macro>, syn: &Syntax) -> Result<Node, CompileError> {
+        let expanded = self.expand_macro(m, syn)?;
+        if self.expansion_depth >= MAX_EXPANSION_DEPTH {
+            return err(
+                format!(
+                    "{}: macro expansion nested more than {MAX_EXPANSION_DEPTH} deep (does it expand into itself forever?)",
+                    m.name
+                ),
+                syn.span,
+            );
+        }
+        self.expansion_depth += 1;
+        let result = self.compile(&expanded);
+        self.expansion_depth -= 1;
+        result
+    }
+
     fn expand_macro(&mut self, m: &Rc<Macro>, syn: &Syntax) -> Result<Syntax, CompileError> {
+        self.expansions += 1;
+        if self.expansions > MAX_EXPANSIONS {
+            return err(
+                format!(
+                    "{}: more than {MAX_EXPANSIONS} macro expansions in one form (does it expand forever?)",
+                    m.name
+                ),
+                syn.span,
+            );
+        }
         let mut marks: Vec<(u32, u32)> = Vec::new();
         let exp = &mut *self.exp;
         let scope_len = m.scope_len;

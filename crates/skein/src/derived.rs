@@ -387,6 +387,13 @@ fn quasi_inner(b: &Builder, t: &Syntax, depth: usize) -> Result<Syntax, CompileE
             let as_list = Syntax::list(items.to_vec(), t.span);
             Ok(b.call("list->vector", vec![quasi(b, &as_list, depth)?]))
         }
+        SynKind::Map(items) => {
+            let as_list = Syntax::list(items.to_vec(), t.span);
+            Ok(b.call(
+                "apply",
+                vec![b.core("hash-map"), quasi(b, &as_list, depth)?],
+            ))
+        }
         SynKind::Id(_) => Ok(b.quote(t.clone())),
         _ => Ok(t.clone()),
     }

@@ -128,7 +128,9 @@ impl Machine {
     fn refuse_inside_flow(&self, who: &str) -> Result<(), Val> {
         match self.flows.running {
             Some(id) => Err(error(
-                format!("{who}: not allowed inside a running flow (flow {id}): flows are deterministic"),
+                format!(
+                    "{who}: not allowed inside a running flow (flow {id}): flows are deterministic"
+                ),
                 vec![],
             )),
             None => Ok(()),
@@ -288,7 +290,11 @@ impl Machine {
                 .map(|r| r.response)
                 .unwrap_or(Val::Null);
             self.out.suppressed = false;
-            let inst = self.flows.instances.get_mut(&id).expect("running flow exists");
+            let inst = self
+                .flows
+                .instances
+                .get_mut(&id)
+                .expect("running flow exists");
             inst.pending = None;
             inst.log.push((tag, response.clone()));
             return Ok(Next::Return(response));
@@ -298,7 +304,11 @@ impl Machine {
         let frames = self.stack.split_off(prompt + 1);
         self.stack.pop();
         self.flows.running = None;
-        let inst = self.flows.instances.get_mut(&id).expect("running flow exists");
+        let inst = self
+            .flows
+            .instances
+            .get_mut(&id)
+            .expect("running flow exists");
         inst.frames = Some(frames);
         inst.pending = Some((tag.clone(), payload.clone()));
         inst.status = Status::Suspended;
@@ -404,7 +414,11 @@ impl Machine {
                 ))
             }
             FlowQuery::List => Ok(Val::list(
-                self.flows.instances.keys().map(|id| id_val(*id)).collect::<Vec<_>>(),
+                self.flows
+                    .instances
+                    .keys()
+                    .map(|id| id_val(*id))
+                    .collect::<Vec<_>>(),
             )),
             FlowQuery::HostRequests => Ok(Val::list(
                 self.flows

@@ -773,9 +773,9 @@ impl Machine {
         let compiled = self.compiler().compile_toplevel(form);
         match compiled {
             Ok(node) => {
-                if i + 1 < loading.forms.len() {
-                    self.push(K::Load(loading, i + 1))?;
-                }
+                // Pushed even after the last form: a `load` there must still
+                // resolve against this file's directory.
+                self.push(K::Load(loading, i + 1))?;
                 Ok(Next::Eval(node, None))
             }
             Err(e) => {
@@ -842,12 +842,14 @@ impl Machine {
     // ---- application ----
 
     pub fn apply(&mut self, f: Val, mut args: Args) -> Step {
+        // Every application counts, so no loop (not even one made of
+        // continuation invocations) escapes the limits or an interrupt.
+        self.steps += 1;
+        if self.steps & 0xffff == 0 {
+            self.check_budget()?;
+        }
         match f {
             Val::Closure(c) => {
-                self.steps += 1;
-                if self.steps & 0xffff == 0 {
-                    self.check_budget()?;
-                }
                 let mut lambda = &c.lambda;
                 while !lambda.accepts(args.len()) {
                     match &lambda.next_case {

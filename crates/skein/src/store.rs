@@ -220,10 +220,14 @@ impl StoreDoc {
                 .and_then(|l| l.to_vec())
                 .ok_or_else(|| format!("flow {id}: missing or invalid :log"))?
                 .iter()
-                .map(|e| pair(e).ok_or_else(|| format!("flow {id}: each log entry is (tag response)")))
+                .map(|e| {
+                    pair(e).ok_or_else(|| format!("flow {id}: each log entry is (tag response)"))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let pending = match get(m, "pending") {
-                Some(p) => Some(pair(&p).ok_or_else(|| format!("flow {id}: :pending is (tag payload)"))?),
+                Some(p) => {
+                    Some(pair(&p).ok_or_else(|| format!("flow {id}: :pending is (tag payload)"))?)
+                }
                 None => None,
             };
             let error = match get(m, "error") {
@@ -262,7 +266,10 @@ impl StoreDoc {
                     "flow".into(),
                     r.flow.map_or(Json::Null, |s| Json::String(s.name().into())),
                 );
-                m.insert("args".into(), Json::Array(r.args.iter().map(encode).collect()));
+                m.insert(
+                    "args".into(),
+                    Json::Array(r.args.iter().map(encode).collect()),
+                );
                 m.insert("status".into(), json!(r.status.name()));
                 m.insert(
                     "log".into(),
@@ -274,7 +281,10 @@ impl StoreDoc {
                     ),
                 );
                 if let Some((t, p)) = &r.pending {
-                    m.insert("pending".into(), json!({"tag": encode(t), "payload": encode(p)}));
+                    m.insert(
+                        "pending".into(),
+                        json!({"tag": encode(t), "payload": encode(p)}),
+                    );
                 }
                 if let Some(v) = &r.result {
                     m.insert("result".into(), encode(v));
@@ -341,9 +351,15 @@ impl StoreDoc {
                 .and_then(Status::parse)
                 .ok_or_else(|| format!("flow {id}: missing or invalid \"status\""))?;
             let entry = |e: &Json, a: &str, b: &str| -> Result<(Val, Val), String> {
-                let o = e.as_object().ok_or_else(|| format!("flow {id}: expected {{\"{a}\", \"{b}\"}}"))?;
-                let x = o.get(a).ok_or_else(|| format!("flow {id}: missing \"{a}\""))?;
-                let y = o.get(b).ok_or_else(|| format!("flow {id}: missing \"{b}\""))?;
+                let o = e
+                    .as_object()
+                    .ok_or_else(|| format!("flow {id}: expected {{\"{a}\", \"{b}\"}}"))?;
+                let x = o
+                    .get(a)
+                    .ok_or_else(|| format!("flow {id}: missing \"{a}\""))?;
+                let y = o
+                    .get(b)
+                    .ok_or_else(|| format!("flow {id}: missing \"{b}\""))?;
                 Ok((decode(x)?, decode(y)?))
             };
             let log = m
@@ -416,7 +432,9 @@ pub fn encode(v: &Val) -> Json {
         }
         Val::Vector(items) => json!({"vector": items.iter().map(encode).collect::<Vec<_>>()}),
         Val::Bytes(b) => json!({"bytes": b.as_slice()}),
-        Val::Map(m) => json!({"map": m.iter().map(|(k, v)| json!([encode(k), encode(v)])).collect::<Vec<_>>()}),
+        Val::Map(m) => {
+            json!({"map": m.iter().map(|(k, v)| json!([encode(k), encode(v)])).collect::<Vec<_>>()})
+        }
         // Never reached for validated plain data.
         other => json!({"opaque": crate::printer::write_string(other)}),
     })

@@ -100,6 +100,7 @@ impl Syntax {
         stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
             let kind = match v {
                 Val::Sym(s) => SynKind::Id(Ident::user(*s)),
+                Val::Null => SynKind::List(Rc::from(Vec::new()), None),
                 Val::Pair(_) => {
                     let mut items = Vec::new();
                     let mut cur = v.clone();

@@ -339,6 +339,10 @@ impl Transcriber<'_> {
                 let out = self.transcribe_seq(items, b, ell)?;
                 Ok(Syntax::new(SynKind::Vector(out.into()), self.span))
             }
+            SynKind::Map(items) => {
+                let out = self.transcribe_seq(items, b, ell)?;
+                Ok(Syntax::new(SynKind::Map(out.into()), self.span))
+            }
             _ => Ok(t.clone()),
         }
     }
@@ -430,7 +434,7 @@ fn template_vars(t: &Syntax, b: &Bindings, out: &mut Vec<Symbol>) {
                 template_vars(t, b, out);
             }
         }
-        SynKind::Vector(items) => {
+        SynKind::Vector(items) | SynKind::Map(items) => {
             for i in items.iter() {
                 template_vars(i, b, out);
             }

@@ -156,13 +156,13 @@ mod tests {
         );
         assert_eq!(
             content(make_bytevector(&[Val::Int(0), Val::Int(7)])),
-            vec![]
+            Vec::<u8>::new()
         );
         assert_eq!(
             content(bytevector(&[Val::Int(1), Val::Int(0), Val::Int(255)])),
             vec![1, 0, 255]
         );
-        assert_eq!(content(bytevector(&[])), vec![]);
+        assert_eq!(content(bytevector(&[])), Vec::<u8>::new());
     }
 
     #[test]
@@ -233,7 +233,7 @@ mod tests {
             content(bytevector_copy(&[b.clone(), Val::Int(1), Val::Int(3)])),
             vec![2, 3]
         );
-        assert_eq!(content(bytevector_copy(&[b.clone(), Val::Int(4)])), vec![]);
+        assert_eq!(content(bytevector_copy(&[b.clone(), Val::Int(4)])), Vec::<u8>::new());
         assert_eq!(
             err_message(bytevector_copy(&[b.clone(), Val::Int(1), Val::Int(5)])),
             "bytevector-copy: index 5 out of range for length 4"
@@ -247,7 +247,7 @@ mod tests {
             "bytevector-copy: index 5 out of range for length 4"
         );
 
-        assert_eq!(content(bytevector_append(&[])), vec![]);
+        assert_eq!(content(bytevector_append(&[])), Vec::<u8>::new());
         assert_eq!(
             content(bytevector_append(&[bv(&[1]), bv(&[]), bv(&[2, 3])])),
             vec![1, 2, 3]
