@@ -233,7 +233,10 @@ mod tests {
             content(bytevector_copy(&[b.clone(), Val::Int(1), Val::Int(3)])),
             vec![2, 3]
         );
-        assert_eq!(content(bytevector_copy(&[b.clone(), Val::Int(4)])), Vec::<u8>::new());
+        assert_eq!(
+            content(bytevector_copy(&[b.clone(), Val::Int(4)])),
+            Vec::<u8>::new()
+        );
         assert_eq!(
             err_message(bytevector_copy(&[b.clone(), Val::Int(1), Val::Int(5)])),
             "bytevector-copy: index 5 out of range for length 4"
