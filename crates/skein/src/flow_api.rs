@@ -34,11 +34,13 @@ pub enum FlowStatus {
     Cancelled,
 }
 
-fn prim(name: &str) -> Val {
-    crate::builtins::all()
-        .find(|p| p.name == name)
-        .map(Val::Prim)
-        .unwrap_or(Val::Unspecified)
+/// The primitive named `name` (looked up once: the API calls it per step).
+fn prim(name: &'static str) -> Val {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static PRIMS: OnceLock<HashMap<&'static str, &'static crate::value::Prim>> = OnceLock::new();
+    let prims = PRIMS.get_or_init(|| crate::builtins::all().map(|p| (p.name, p)).collect());
+    prims.get(name).map_or(Val::Unspecified, |p| Val::Prim(p))
 }
 
 impl Engine {
@@ -68,7 +70,7 @@ impl Engine {
         self.run_flow_op("flow/resume", call)
     }
 
-    fn run_flow_op(&mut self, op: &str, args: Args) -> Result<Step, Error> {
+    fn run_flow_op(&mut self, op: &'static str, args: Args) -> Result<Step, Error> {
         let result = self.m.run_apply(prim(op), args);
         self.m.out.flush();
         match result {
