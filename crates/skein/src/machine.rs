@@ -62,7 +62,8 @@ pub struct Limits {
     pub max_steps: Option<u64>,
     /// Continuation frames: the depth of non-tail recursion.
     pub max_depth: Option<usize>,
-    /// Approximate bytes held by the continuation and large allocations.
+    /// Approximate bytes held by the continuation and by the pairs allocated
+    /// (and not yet freed) since the evaluation started.
     pub max_heap_bytes: Option<usize>,
 }
 
@@ -71,7 +72,7 @@ impl Default for Limits {
         Limits {
             max_steps: Some(100_000_000_000),
             max_depth: Some(10_000_000),
-            max_heap_bytes: Some(8 << 30),
+            max_heap_bytes: Some(4 << 30),
         }
     }
 }
@@ -198,6 +199,8 @@ pub struct Machine {
     /// The span of the call being applied, for error locations.
     call_span: Span,
     steps: u64,
+    /// Live pairs when the current evaluation started (see `max_heap_bytes`).
+    pairs_at_start: i64,
     wind_ids: u64,
     /// Directory that relative `load` paths resolve against.
     pub base_dir: Option<std::path::PathBuf>,
@@ -246,6 +249,7 @@ impl Machine {
             stack: Vec::new(),
             call_span: Span::default(),
             steps: 0,
+            pairs_at_start: 0,
             wind_ids: 0,
             base_dir: None,
             loader: Some(Box::new(read_file)),
@@ -739,6 +743,7 @@ impl Machine {
     pub fn run_forms(&mut self, loading: Loading) -> Result<Val, Abort> {
         self.stack.clear();
         self.steps = 0;
+        self.pairs_at_start = crate::value::live_pairs();
         let first = self.load_form(Rc::new(loading), 0, Val::Unspecified);
         let result = first.and_then(|next| self.execute(next, 0));
         self.finish_run(result)
@@ -748,6 +753,7 @@ impl Machine {
     pub fn run_apply(&mut self, f: Val, args: Args) -> Result<Val, Abort> {
         self.stack.clear();
         self.steps = 0;
+        self.pairs_at_start = crate::value::live_pairs();
         let result = self.execute(Next::Apply(f, args), 0);
         self.finish_run(result)
     }
@@ -927,7 +933,10 @@ impl Machine {
             return Err(Abort::Limit(LimitKind::Steps));
         }
         if let Some(max) = self.limits.max_heap_bytes {
-            let bytes = self.stack.len() * std::mem::size_of::<K>();
+            let pairs =
+                usize::try_from(crate::value::live_pairs() - self.pairs_at_start).unwrap_or(0);
+            let bytes =
+                self.stack.len() * std::mem::size_of::<K>() + pairs * crate::value::PAIR_BYTES;
             if bytes > max {
                 return Err(Abort::Limit(LimitKind::Heap));
             }

@@ -3,7 +3,7 @@
 //! Values use `Rc`: an engine owns every value it creates, and the public
 //! [`crate::Value`] that crosses the API is a separate, plain-data type.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
 use std::rc::Rc;
 
@@ -56,10 +56,25 @@ pub struct Pair {
     pub cdr: Val,
 }
 
+thread_local! {
+    /// Pairs allocated minus pairs freed on this thread: what `max_heap_bytes`
+    /// measures (a count only, never engine data, so the engine stays `Send`).
+    static LIVE_PAIRS: Cell<i64> = const { Cell::new(0) };
+}
+
+/// The number of live pairs on this thread.
+pub fn live_pairs() -> i64 {
+    LIVE_PAIRS.with(Cell::get)
+}
+
+/// Heap bytes one pair costs: the pair and its reference counts.
+pub const PAIR_BYTES: usize = std::mem::size_of::<Pair>() + 2 * std::mem::size_of::<usize>();
+
 /// A long list, or a deeply nested one, must not drop recursively: that
 /// would overflow the Rust stack. Uniquely owned pairs are taken apart here.
 impl Drop for Pair {
     fn drop(&mut self) {
+        LIVE_PAIRS.with(|n| n.set(n.get() - 1));
         let mut pending: Vec<Rc<Pair>> = Vec::new();
         for slot in [&mut self.car, &mut self.cdr] {
             if let Val::Pair(p) = std::mem::replace(slot, Val::Null) {
@@ -164,6 +179,7 @@ impl Val {
     }
 
     pub fn cons(car: Val, cdr: Val) -> Val {
+        LIVE_PAIRS.with(|n| n.set(n.get() + 1));
         Val::Pair(Rc::new(Pair { car, cdr }))
     }
 
