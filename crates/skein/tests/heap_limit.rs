@@ -5,9 +5,10 @@ use skein::{Engine, Error, Limits, Value};
 
 fn engine_with_heap(bytes: usize) -> Engine {
     let mut engine = Engine::new();
-    let mut limits = Limits::default();
-    limits.max_heap_bytes = Some(bytes);
-    engine.set_limits(limits);
+    engine.set_limits(Limits {
+        max_heap_bytes: Some(bytes),
+        ..Limits::default()
+    });
     engine
 }
 
