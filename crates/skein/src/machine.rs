@@ -574,9 +574,6 @@ impl Machine {
     }
 
     fn args(&mut self, call: Rc<Call>, op: Val, mut args: Args, env: Env) -> Step {
-        if args.capacity() == 0 {
-            args.reserve_exact(call.args.len());
-        }
         while args.len() < call.args.len() {
             match self.quick(&call.args[args.len()], &env, 0) {
                 Some(Ok(v)) => args.push(v),
