@@ -143,6 +143,7 @@ fn print_inner(v: &Val, write: bool, out: &mut String) {
         Val::Flow(f) => {
             let _ = write!(out, "#<flow {}>", f.display_name());
         }
+        Val::Port(_) => out.push_str("#<port>"),
     }
 }
 

@@ -33,9 +33,25 @@ pub fn read_all(text: &str, file: u32) -> Result<Vec<Syntax>, ReadError> {
         file,
         stack: Vec::new(),
         out: Vec::new(),
+        just_one: false,
     };
     reader.run()?;
     Ok(reader.out)
+}
+
+/// Read the first datum of `text`: the datum (or `None` at the end of the
+/// text) and the byte offset just after it. For `read` on string ports.
+pub fn read_one(text: &str, file: u32) -> Result<(Option<Syntax>, usize), ReadError> {
+    let mut reader = Reader {
+        text,
+        pos: 0,
+        file,
+        stack: Vec::new(),
+        out: Vec::new(),
+        just_one: true,
+    };
+    reader.run()?;
+    Ok((reader.out.pop(), reader.pos))
 }
 
 enum Open {
@@ -71,6 +87,8 @@ struct Reader<'a> {
     file: u32,
     stack: Vec<Open>,
     out: Vec<Syntax>,
+    /// Stop after the first complete top-level datum.
+    just_one: bool,
 }
 
 fn is_delimiter(c: char) -> bool {
@@ -156,6 +174,9 @@ impl<'a> Reader<'a> {
                         self.pos + 2,
                     ))
                 }
+            }
+            if self.just_one && !self.out.is_empty() {
+                return Ok(());
             }
             let rest = self.rest();
             let Some(c) = rest.chars().next() else {

@@ -49,6 +49,23 @@ pub enum Val {
     Values(Rc<Vec<Val>>),
     Error(Rc<ErrorObj>),
     Flow(Rc<crate::flow::FlowDef>),
+    Port(Rc<Port>),
+}
+
+/// An R7RS port. The console port writes to the engine's output; string and
+/// bytevector ports are local buffers (a port is I/O state, not data).
+pub struct Port {
+    pub kind: PortKind,
+    pub open: Cell<bool>,
+}
+
+pub enum PortKind {
+    Console,
+    TextOut(RefCell<String>),
+    /// The text and the byte offset read so far.
+    TextIn(String, Cell<usize>),
+    BytesOut(RefCell<Vec<u8>>),
+    BytesIn(Vec<u8>, Cell<usize>),
 }
 
 pub struct Pair {
@@ -350,6 +367,7 @@ pub fn eqv(a: &Val, b: &Val) -> bool {
         (Val::Values(x), Val::Values(y)) => ptr_eq(x, y),
         (Val::Error(x), Val::Error(y)) => ptr_eq(x, y),
         (Val::Flow(x), Val::Flow(y)) => ptr_eq(x, y),
+        (Val::Port(x), Val::Port(y)) => ptr_eq(x, y),
         _ => false,
     }
 }

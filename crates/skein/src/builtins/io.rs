@@ -1,6 +1,7 @@
-//! Output primitives: `display`, `write`, `newline` and friends. An optional
-//! port argument is accepted and ignored: all output goes to the engine's sink.
+//! Output primitives: `display`, `write`, `newline` and friends, to the
+//! engine's output or to the port given as the optional last argument.
 
+use super::ports::write_to;
 use crate::machine::Machine;
 use crate::printer;
 use crate::value::{type_error, Prim, PrimKind, PrimResult, Val};
@@ -21,44 +22,45 @@ const fn effect(
 
 fn display(m: &mut Machine, args: &[Val]) -> PrimResult {
     let text = printer::display_string(&args[0]);
-    m.write_output(&text);
-    Ok(Val::Unspecified)
+    write_to(m, "display", args, 1, &text)
 }
 
 fn write(m: &mut Machine, args: &[Val]) -> PrimResult {
     let text = printer::write_string(&args[0]);
-    m.write_output(&text);
-    Ok(Val::Unspecified)
+    write_to(m, "write", args, 1, &text)
 }
 
-fn newline(m: &mut Machine, _: &[Val]) -> PrimResult {
-    m.write_output("\n");
-    Ok(Val::Unspecified)
+fn newline(m: &mut Machine, args: &[Val]) -> PrimResult {
+    write_to(m, "newline", args, 0, "\n")
 }
 
 fn write_string(m: &mut Machine, args: &[Val]) -> PrimResult {
-    match &args[0] {
-        Val::Str(s) => {
-            let s = s.clone();
-            m.write_output(&s);
-            Ok(Val::Unspecified)
-        }
-        other => Err(type_error("write-string", "a string", other)),
+    let Val::Str(s) = &args[0] else {
+        return Err(type_error("write-string", "a string", &args[0]));
+    };
+    let chars: Vec<char> = s.chars().collect();
+    let index = |i: usize, default: usize| match args.get(i) {
+        None => Ok(default),
+        Some(Val::Int(n)) if *n >= 0 && (*n as usize) <= chars.len() => Ok(*n as usize),
+        Some(other) => Err(type_error(
+            "write-string",
+            "an index into the string",
+            other,
+        )),
+    };
+    let (start, end) = (index(2, 0)?, index(3, chars.len())?);
+    if start > end {
+        return Err(type_error("write-string", "start <= end", &args[2]));
     }
+    let text: String = chars[start..end].iter().collect();
+    write_to(m, "write-string", args, 1, &text)
 }
 
 fn write_char(m: &mut Machine, args: &[Val]) -> PrimResult {
     match &args[0] {
-        Val::Char(c) => {
-            m.write_output(c.encode_utf8(&mut [0; 4]));
-            Ok(Val::Unspecified)
-        }
+        Val::Char(c) => write_to(m, "write-char", args, 1, c.encode_utf8(&mut [0; 4])),
         other => Err(type_error("write-char", "a char", other)),
     }
-}
-
-fn current_output_port(_: &mut Machine, _: &[Val]) -> PrimResult {
-    Ok(Val::Unspecified)
 }
 
 fn flush_output_port(m: &mut Machine, _: &[Val]) -> PrimResult {
@@ -72,8 +74,7 @@ pub static PRIMS: &[Prim] = &[
     effect("write-shared", 1, Some(2), write),
     effect("write-simple", 1, Some(2), write),
     effect("newline", 0, Some(1), newline),
-    effect("write-string", 1, Some(2), write_string),
+    effect("write-string", 1, Some(4), write_string),
     effect("write-char", 1, Some(2), write_char),
-    effect("current-output-port", 0, Some(0), current_output_port),
     effect("flush-output-port", 0, Some(1), flush_output_port),
 ];

@@ -11,7 +11,9 @@ pub mod io;
 pub mod lists;
 pub mod maps;
 pub mod numbers;
+pub mod ports;
 pub mod strings;
+pub mod system;
 pub mod vectors;
 
 /// Every primitive, in registration order.
@@ -19,6 +21,7 @@ pub fn all() -> impl Iterator<Item = &'static Prim> {
     [
         control::PRIMS,
         io::PRIMS,
+        ports::PRIMS,
         numbers::PRIMS,
         equivalence::PRIMS,
         lists::PRIMS,
@@ -28,6 +31,7 @@ pub fn all() -> impl Iterator<Item = &'static Prim> {
         strings::PRIMS,
         bytevectors::PRIMS,
         flows::PRIMS,
+        system::PRIMS,
     ]
     .into_iter()
     .flat_map(|prims| prims.iter())

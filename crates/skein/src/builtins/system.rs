@@ -1,0 +1,117 @@
+//! The system interface (R7RS 6.14): clocks and the environment. These are
+//! nondeterministic, so a flow may not call them: inside a flow, time is a
+//! request (`flow/now`) whose answer is in the replay log.
+
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::machine::Machine;
+use crate::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
+
+fn outside_flows(m: &Machine, who: &str, instead: &str) -> Result<(), Val> {
+    match m.flows.running {
+        Some(id) => Err(error(
+            format!(
+                "{who}: not allowed inside flow {id}: flows must be deterministic; use {instead}"
+            ),
+            vec![],
+        )),
+        None => Ok(()),
+    }
+}
+
+fn current_second(m: &mut Machine, _: &[Val]) -> PrimResult {
+    outside_flows(m, "current-second", "(flow/now)")?;
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    Ok(Val::Real(secs))
+}
+
+fn current_jiffy(m: &mut Machine, _: &[Val]) -> PrimResult {
+    outside_flows(m, "current-jiffy", "(flow/now)")?;
+    static START: OnceLock<Instant> = OnceLock::new();
+    let nanos = START.get_or_init(Instant::now).elapsed().as_nanos();
+    Ok(Val::Int(i64::try_from(nanos).unwrap_or(i64::MAX)))
+}
+
+fn jiffies_per_second(_: &[Val]) -> PrimResult {
+    Ok(Val::Int(1_000_000_000))
+}
+
+fn get_environment_variable(m: &mut Machine, args: &[Val]) -> PrimResult {
+    outside_flows(m, "get-environment-variable", "a request")?;
+    match &args[0] {
+        Val::Str(name) => Ok(std::env::var(name.as_str()).map_or(Val::Bool(false), Val::str)),
+        other => Err(type_error("get-environment-variable", "a string", other)),
+    }
+}
+
+fn get_environment_variables(m: &mut Machine, _: &[Val]) -> PrimResult {
+    outside_flows(m, "get-environment-variables", "a request")?;
+    let mut vars: Vec<(String, String)> = std::env::vars().collect();
+    vars.sort();
+    Ok(Val::list(
+        vars.into_iter()
+            .map(|(k, v)| Val::cons(Val::str(k), Val::str(v)))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+fn features(_: &[Val]) -> PrimResult {
+    Ok(Val::list(
+        ["r7rs", "exact-closed", "ratios", "full-unicode", "skein"]
+            .into_iter()
+            .map(Val::sym)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+fn command_line(_: &[Val]) -> PrimResult {
+    Ok(Val::list(vec![Val::str("skein")]))
+}
+
+pub static PRIMS: &[Prim] = &[
+    Prim {
+        name: "current-second",
+        min_args: 0,
+        max_args: Some(0),
+        kind: PrimKind::Effect(current_second),
+    },
+    Prim {
+        name: "current-jiffy",
+        min_args: 0,
+        max_args: Some(0),
+        kind: PrimKind::Effect(current_jiffy),
+    },
+    Prim {
+        name: "jiffies-per-second",
+        min_args: 0,
+        max_args: Some(0),
+        kind: PrimKind::Pure(jiffies_per_second),
+    },
+    Prim {
+        name: "get-environment-variable",
+        min_args: 1,
+        max_args: Some(1),
+        kind: PrimKind::Effect(get_environment_variable),
+    },
+    Prim {
+        name: "get-environment-variables",
+        min_args: 0,
+        max_args: Some(0),
+        kind: PrimKind::Effect(get_environment_variables),
+    },
+    Prim {
+        name: "features",
+        min_args: 0,
+        max_args: Some(0),
+        kind: PrimKind::Pure(features),
+    },
+    Prim {
+        name: "command-line",
+        min_args: 0,
+        max_args: Some(0),
+        kind: PrimKind::Pure(command_line),
+    },
+];
