@@ -14,7 +14,11 @@ pub type GlobalId = u32;
 #[derive(Clone)]
 pub enum Node {
     Const(Val),
+    /// A parameter or `let` variable: always assigned.
     Local(u32, u32),
+    /// A `letrec` or internal-definition variable, which may be read before
+    /// its definition ran: checked, and the error names it.
+    LocalChecked(Rc<(u32, u32, Symbol, Span)>),
     /// A procedure of a `letrec` group of lambdas, materialised on reference.
     FixRef(u32, u32),
     Global(GlobalId, Span),

@@ -54,7 +54,9 @@ impl Expander {
 
 #[derive(Clone)]
 enum Binding {
-    Slot(u32),
+    /// A slot of a runtime frame; `true` if it may be read before it is
+    /// assigned (letrec and internal definitions), which the machine checks.
+    Slot(u32, bool),
     Fix(u32),
     Macro(Rc<Macro>),
 }
@@ -282,13 +284,19 @@ impl<'a> Compiler<'a> {
     fn slots(ids: &[Ident]) -> Vec<(Ident, Binding)> {
         ids.iter()
             .enumerate()
-            .map(|(i, id)| (*id, Binding::Slot(i as u32)))
+            .map(|(i, id)| (*id, Binding::Slot(i as u32, false)))
             .collect()
     }
 
     fn compile_ref(&mut self, id: Ident, span: Span) -> Result<Node, CompileError> {
         match self.resolve(id) {
-            Resolved::Local(i, Binding::Slot(s)) => Ok(Node::Local(self.depth_of(i), s)),
+            Resolved::Local(i, Binding::Slot(s, false)) => Ok(Node::Local(self.depth_of(i), s)),
+            Resolved::Local(i, Binding::Slot(s, true)) => Ok(Node::LocalChecked(Rc::new((
+                self.depth_of(i),
+                s,
+                id.name,
+                span,
+            )))),
             Resolved::Local(i, Binding::Fix(s)) => Ok(Node::FixRef(self.depth_of(i), s)),
             Resolved::Local(_, Binding::Macro(_)) => {
                 err(format!("`{}` is a macro, not a variable", id.name), span)
@@ -439,7 +447,7 @@ impl<'a> Compiler<'a> {
         };
         let value = self.compile(value)?;
         match self.resolve(id) {
-            Resolved::Local(i, Binding::Slot(s)) => {
+            Resolved::Local(i, Binding::Slot(s, _)) => {
                 Ok(Node::SetLocal(Rc::new((self.depth_of(i), s, value))))
             }
             Resolved::Local(..) => err(
@@ -495,7 +503,7 @@ impl<'a> Compiler<'a> {
         let frame_size = frame.map_or(0, |f| {
             f.vars
                 .iter()
-                .filter(|(_, b)| matches!(b, Binding::Slot(_)))
+                .filter(|(_, b)| matches!(b, Binding::Slot(..)))
                 .count()
         });
         Ok(Rc::new(Lambda {
@@ -544,9 +552,11 @@ impl<'a> Compiler<'a> {
             let slot = self.frames[frame]
                 .vars
                 .iter()
-                .filter(|(_, b)| matches!(b, Binding::Slot(_)))
+                .filter(|(_, b)| matches!(b, Binding::Slot(..)))
                 .count() as u32;
-            self.frames[frame].vars.push((*id, Binding::Slot(slot)));
+            self.frames[frame]
+                .vars
+                .push((*id, Binding::Slot(slot, true)));
         }
         let has_fix = !fix.is_empty();
         if has_fix {
@@ -591,7 +601,7 @@ impl<'a> Compiler<'a> {
                     }
                     let value = self.compile_named(value, id.name)?;
                     match self.resolve(*id) {
-                        Resolved::Local(i, Binding::Slot(s)) => {
+                        Resolved::Local(i, Binding::Slot(s, _)) => {
                             nodes.push(Node::SetLocal(Rc::new((self.depth_of(i), s, value))))
                         }
                         _ => return err("define: internal error resolving definition", *span),
@@ -801,7 +811,7 @@ impl<'a> Compiler<'a> {
         let frame_size = frame.map_or(0, |f| {
             f.vars
                 .iter()
-                .filter(|(_, b)| matches!(b, Binding::Slot(_)))
+                .filter(|(_, b)| matches!(b, Binding::Slot(..)))
                 .count()
         });
         Ok(Node::Let(Rc::new(Let {
@@ -887,7 +897,7 @@ impl<'a> Compiler<'a> {
                 let size = frame.map_or(0, |f| {
                     f.vars
                         .iter()
-                        .filter(|(_, b)| matches!(b, Binding::Slot(_)))
+                        .filter(|(_, b)| matches!(b, Binding::Slot(..)))
                         .count()
                 });
                 Ok(Node::Fix(Rc::new(Fix {
@@ -902,8 +912,14 @@ impl<'a> Compiler<'a> {
             self.frames.pop();
             return result;
         }
-        let ids: Vec<Ident> = bindings.iter().map(|(id, _)| *id).collect();
-        self.push_frame(Self::slots(&ids));
+        // letrec slots may be read before they are assigned: checked reads.
+        self.push_frame(
+            bindings
+                .iter()
+                .enumerate()
+                .map(|(i, (id, _))| (*id, Binding::Slot(i as u32, true)))
+                .collect(),
+        );
         let result = (|| {
             let inits = bindings
                 .iter()
@@ -917,7 +933,7 @@ impl<'a> Compiler<'a> {
         let frame_size = frame.map_or(0, |f| {
             f.vars
                 .iter()
-                .filter(|(_, b)| matches!(b, Binding::Slot(_)))
+                .filter(|(_, b)| matches!(b, Binding::Slot(..)))
                 .count()
         });
         Ok(Node::Letrec(Rc::new(Letrec {

@@ -303,6 +303,20 @@ impl Machine {
         }
     }
 
+    fn local_checked(
+        &mut self,
+        env: &Env,
+        r: &(u32, u32, crate::symbol::Symbol, Span),
+    ) -> Result<Val, Val> {
+        match self.local_fast(env, r.0, r.1) {
+            Some(v) => Ok(v),
+            None => {
+                self.call_span = r.3;
+                Err(error(format!("{} used before its definition", r.2), vec![]))
+            }
+        }
+    }
+
     /// A local's value, or `None` if it is still unassigned.
     #[inline(always)]
     fn local_fast(&self, env: &Env, depth: u32, idx: u32) -> Option<Val> {
@@ -360,6 +374,7 @@ impl Machine {
         match node {
             Node::Const(v) => Some(Ok(v.clone())),
             Node::Local(d, i) => Some(self.local(env, *d, *i)),
+            Node::LocalChecked(r) => Some(self.local_checked(env, r)),
             Node::Global(id, span) => Some(self.global(*id, *span)),
             Node::FixRef(d, i) => Some(Ok(self.fix_ref(env, *d, *i))),
             Node::Lambda(l) => Some(Ok(Val::Closure(Rc::new(Closure {
@@ -435,6 +450,10 @@ impl Machine {
         match node {
             Node::Const(v) => Ok(Next::Return(v)),
             Node::Local(d, i) => match self.local(&env, d, i) {
+                Ok(v) => Ok(Next::Return(v)),
+                Err(e) => self.raise(e, false),
+            },
+            Node::LocalChecked(r) => match self.local_checked(&env, &r) {
                 Ok(v) => Ok(Next::Return(v)),
                 Err(e) => self.raise(e, false),
             },
