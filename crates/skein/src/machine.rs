@@ -1225,9 +1225,26 @@ impl Machine {
         }
         if is_force {
             if let Val::Promise(q) = v {
-                // delay-force: p becomes whatever q yields; q is forced with p waiting.
-                self.push(K::Force(p, false))?;
-                return self.force(q);
+                // delay-force: p takes over q's work in place, so a chain of
+                // delay-forces runs in constant space (R7RS 4.2.5).
+                let next = match &*q.borrow() {
+                    Promise::Done(x) => Err(x.clone()),
+                    Promise::Delayed { thunk, is_force } => Ok((thunk.clone(), *is_force)),
+                };
+                return match next {
+                    Err(x) => {
+                        *p.borrow_mut() = Promise::Done(x.clone());
+                        Ok(Next::Return(x))
+                    }
+                    Ok((thunk, is_force)) => {
+                        *p.borrow_mut() = Promise::Delayed {
+                            thunk: thunk.clone(),
+                            is_force,
+                        };
+                        self.push(K::Force(p, is_force))?;
+                        self.apply(thunk, smallvec![])
+                    }
+                };
             }
         }
         *p.borrow_mut() = Promise::Done(v.clone());
