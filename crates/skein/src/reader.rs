@@ -16,6 +16,16 @@ use crate::symbol::Symbol;
 use crate::syntax::{Ident, SynKind, Syntax};
 use crate::value::Val;
 
+/// How a prefix was written, for messages.
+fn prefix_text(name: &str) -> &'static str {
+    match name {
+        "quote" => "'",
+        "quasiquote" => "`",
+        "unquote" => ",",
+        _ => ",@",
+    }
+}
+
 /// Deepest nesting of lists, vectors and quotes the reader accepts.
 pub const MAX_NESTING: usize = 10_000;
 
@@ -149,12 +159,20 @@ impl<'a> Reader<'a> {
         loop {
             match atmosphere(self.rest()) {
                 Ok((rest, ())) => self.advance_to(rest),
-                Err(_) => {
+                Err(e) => {
+                    // Point at the `#|` left open, not at the whitespace
+                    // and comments that came before it.
+                    let at = match e {
+                        nom::Err::Failure(e) | nom::Err::Error(e) => {
+                            self.text.len() - e.input.len()
+                        }
+                        nom::Err::Incomplete(_) => self.pos,
+                    };
                     return Err(self.error(
-                        "unterminated block comment: expected `|#`",
-                        self.pos,
-                        self.pos + 2,
-                    ))
+                        "unterminated block comment: expected `|#` to close this `#|`",
+                        at,
+                        at + 2,
+                    ));
                 }
             }
             let rest = self.rest();
@@ -260,7 +278,10 @@ impl<'a> Reader<'a> {
                 start + 1,
             ),
             Open::Prefix { start, name } => self.error(
-                format!("unexpected end of input: expected a datum after {name}"),
+                format!(
+                    "unexpected end of input: expected a datum after `{}`",
+                    prefix_text(name)
+                ),
                 *start,
                 start + 1,
             ),
@@ -323,7 +344,10 @@ impl<'a> Reader<'a> {
                     Open::List { close, .. } => format!("`{close}`"),
                     Open::Vector { .. } | Open::Bytes { .. } => "`)`".to_string(),
                     Open::Map { .. } => "`}`".to_string(),
-                    Open::Prefix { .. } | Open::DatumComment => "a datum".to_string(),
+                    Open::Prefix { name, .. } => {
+                        format!("a datum after `{}`", prefix_text(name))
+                    }
+                    Open::DatumComment => "a datum after `#;`".to_string(),
                 };
                 return Err(self.error(
                     format!("unexpected `{c}`: expected {expected}"),
@@ -339,13 +363,25 @@ impl<'a> Reader<'a> {
     }
 
     fn dot(&mut self, start: usize) -> Result<(), ReadError> {
-        match self.stack.last_mut() {
-            Some(Open::List { items, dot_at, .. }) if !items.is_empty() && dot_at.is_none() => {
+        let message = match self.stack.last_mut() {
+            Some(Open::List {
+                items,
+                dot_at: dot_at @ None,
+                ..
+            }) if !items.is_empty() => {
                 *dot_at = Some(start);
-                Ok(())
+                return Ok(());
             }
-            _ => Err(self.error("unexpected `.`", start, start + 1)),
-        }
+            Some(Open::List { dot_at: None, .. }) => {
+                "unexpected `.`: expected a datum before it, as in `(a . b)`"
+            }
+            Some(Open::List { tail: Some(_), .. }) => {
+                "unexpected second `.`: expected `)` after the datum that follows `.`"
+            }
+            Some(Open::List { .. }) => "unexpected `.`: expected a datum after `.`",
+            _ => "unexpected `.` outside a list: expected a datum",
+        };
+        Err(self.error(message, start, start + 1))
     }
 
     /// A complete datum: wrap it in pending prefixes, then add it to its container.
@@ -436,7 +472,10 @@ impl<'a> Reader<'a> {
                     n
                 } else if tok.starts_with('#') {
                     return Err(self.error(
-                        format!("unknown syntax `{tok}`"),
+                        format!(
+                            "unknown syntax `{tok}`: expected `#t`, `#f`, `#\\`, `#(`, `#u8(`, \
+                             `#|`, `#;` or a number"
+                        ),
                         start,
                         start + tok.len(),
                     ));
@@ -477,25 +516,31 @@ impl<'a> Reader<'a> {
                         '"' => out.push('"'),
                         '|' => out.push('|'),
                         'x' | 'X' => {
+                            // `\` is at body offset j - 1, so at text offset start + j.
+                            let backslash = start + j;
                             let hex_start = j + 1;
-                            let Some(semi) = body[hex_start..].find(';') else {
+                            let digits = body[hex_start..]
+                                .find(|c: char| !c.is_ascii_hexdigit())
+                                .unwrap_or(body.len() - hex_start);
+                            let hex = &body[hex_start..hex_start + digits];
+                            if hex.is_empty() || !body[hex_start + digits..].starts_with(';') {
                                 return Err(self.error(
-                                    "bad `\\x` escape: expected hex digits and `;`",
-                                    start + 1 + j - 1,
-                                    start + 2 + j,
+                                    "bad `\\x` escape: expected hex digits and `;`, as in `\\x41;`",
+                                    backslash,
+                                    start + 1 + hex_start + digits,
                                 ));
-                            };
-                            let hex = &body[hex_start..hex_start + semi];
+                            }
                             let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
                             let Some(c) = c else {
                                 return Err(self.error(
                                     format!("bad `\\x{hex};` escape: not a Unicode scalar value"),
-                                    start + j,
-                                    start + 2 + hex_start + semi,
+                                    backslash,
+                                    start + 2 + hex_start + digits,
                                 ));
                             };
                             out.push(c);
-                            while chars.peek().is_some_and(|&(k, _)| k <= hex_start + semi) {
+                            // Skip the digits and the `;`.
+                            while chars.peek().is_some_and(|&(k, _)| k <= hex_start + digits) {
                                 chars.next();
                             }
                         }
@@ -570,16 +615,34 @@ impl<'a> Reader<'a> {
                 "backspace" => Some('\x08'),
                 "delete" | "rubout" => Some('\x7f'),
                 "escape" | "altmode" => Some('\x1b'),
-                _ => name
+                _ => match name
                     .strip_prefix(['x', 'X'])
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .and_then(char::from_u32),
+                    .filter(|hex| hex.chars().all(|c| c.is_ascii_hexdigit()))
+                {
+                    Some(hex) => match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                        Some(c) => Some(c),
+                        None => {
+                            return Err(self.error(
+                                format!(
+                                    "bad character `#\\{name}`: expected the hex code of a \
+                                     Unicode scalar value"
+                                ),
+                                start,
+                                start + 2 + name_len,
+                            ))
+                        }
+                    },
+                    None => None,
+                },
             }
         };
         match c {
             Some(c) => Ok((c, 2 + name_len)),
             None => Err(self.error(
-                format!("unknown character name `#\\{name}`"),
+                format!(
+                    "unknown character name `#\\{name}`: expected one character, a name \
+                     such as `space` or `newline`, or `x` and hex digits"
+                ),
                 start,
                 start + 2 + name_len,
             )),
