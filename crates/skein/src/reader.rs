@@ -37,9 +37,11 @@ pub struct ReadError {
 
 /// Read every datum in `text`, which is file `file` of the engine's source map.
 pub fn read_all(text: &str, file: u32) -> Result<Vec<Syntax>, ReadError> {
+    // A byte order mark, as some editors save it, is not part of the program.
+    let pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut reader = Reader {
         text,
-        pos: 0,
+        pos,
         file,
         stack: Vec::new(),
         out: Vec::new(),
@@ -497,12 +499,19 @@ impl<'a> Reader<'a> {
 
     /// A string literal starting at `start`; returns its value and length in bytes.
     fn string(&self, start: usize) -> Result<(String, usize), ReadError> {
+        self.escaped(start, '"')
+    }
+
+    /// The text between the `close` character at `start` and the next
+    /// unescaped `close`, with R7RS escapes (strings and `|symbols|` share
+    /// them); returns it and the length of the whole literal in bytes.
+    fn escaped(&self, start: usize, close: char) -> Result<(String, usize), ReadError> {
         let body = &self.text[start + 1..];
         let mut out = String::new();
         let mut chars = body.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
             match c {
-                '"' => return Ok((out, i + 2)),
+                c if c == close => return Ok((out, i + 2)),
                 '\\' => {
                     let Some((j, e)) = chars.next() else { break };
                     match e {
@@ -558,7 +567,10 @@ impl<'a> Reader<'a> {
                         }
                         other => {
                             return Err(self.error(
-                                format!("unknown string escape `\\{other}`"),
+                                format!(
+                                    "unknown {} escape `\\{other}`",
+                                    if close == '"' { "string" } else { "symbol" }
+                                ),
                                 start + j,
                                 start + 2 + j,
                             ))
@@ -568,27 +580,17 @@ impl<'a> Reader<'a> {
                 c => out.push(c),
             }
         }
-        Err(self.error("unterminated string: expected `\"`", start, start + 1))
+        let message = if close == '"' {
+            "unterminated string: expected `\"`"
+        } else {
+            "unterminated `|symbol|`: expected `|`"
+        };
+        Err(self.error(message, start, start + 1))
     }
 
-    /// `|symbol with spaces|`.
+    /// `|symbol with spaces|`, with the escapes of strings (`|a\x41;|` is `aA`).
     fn bar_symbol(&self, start: usize) -> Result<(String, usize), ReadError> {
-        let body = &self.text[start + 1..];
-        let mut out = String::new();
-        let mut chars = body.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '|' => return Ok((out, i + 2)),
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => out.push('\n'),
-                    Some((_, 't')) => out.push('\t'),
-                    Some((_, e)) => out.push(e),
-                    None => break,
-                },
-                c => out.push(c),
-            }
-        }
-        Err(self.error("unterminated `|symbol|`: expected `|`", start, start + 1))
+        self.escaped(start, '|')
     }
 
     /// `#\a`, `#\space`, `#\x41`.
