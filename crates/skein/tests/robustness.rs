@@ -296,6 +296,29 @@ fn invalid_string_escapes_say_what_is_expected() {
 }
 
 #[test]
+fn bar_symbols_take_the_escapes_of_strings() {
+    // Regression: `\x41;` in a |symbol| read as the letters `x41;`.
+    let mut e = engine();
+    assert_eq!(eval_ok(&mut e, "(symbol->string '|a\\x41;b|)"), "\"aAb\"");
+    assert_eq!(eval_ok(&mut e, "(symbol->string '|a\\|b|)"), "\"a|b\"");
+    assert_eq!(eval_ok(&mut e, "(eq? '|abc| 'abc)"), "#t");
+    assert_syntax_error("'|a\\qb|", 1, 4, &["unknown symbol escape `\\q`"]);
+    assert_syntax_error("'|a\\x41 b|", 1, 4, &["`\\x`", "expected", "`;`"]);
+    assert_syntax_error("(list |abc)", 1, 7, &["unterminated", "expected `|`"]);
+}
+
+#[test]
+fn a_leading_byte_order_mark_is_ignored() {
+    // Regression: a file saved with a BOM failed with `unbound variable: `
+    // naming an invisible character.
+    let mut e = engine();
+    assert_eq!(eval_ok(&mut e, "\u{feff}(+ 1 2)"), "3");
+    let (message, line, _) = syntax_error("\u{feff})");
+    assert_eq!(line, 1);
+    assert!(message.contains("nothing to close"), "{message}");
+}
+
+#[test]
 fn bad_literals_point_at_the_literal() {
     assert_syntax_error("(list #u8(1 2 256))", 1, 15, &["bytevector", "0 to 255"]);
     assert_syntax_error("(list {:a 1 :b})", 1, 7, &["map literal", "even number"]);
@@ -353,11 +376,87 @@ fn a_million_deep_list_in_the_cdr_direction_writes_compares_and_drops() {
 
 #[test]
 fn deep_data_dropped_with_the_engine() {
+    // The global table, not a `set!`, lets go of it here. (The cdr
+    // direction drops through the same pair loop, already covered above.)
     let mut e = engine();
     eval_ok(&mut e, BUILDERS);
     eval_ok(&mut e, &format!("(define a (nest-car {DEEP}))"));
-    eval_ok(&mut e, &format!("(define b (nest-cdr {DEEP}))"));
     drop(e);
+}
+
+// Deep data through containers other than pairs. Each of these aborts the
+// test process with a stack overflow today (a drop, or a conversion, that
+// recurses once per level), so they are ignored; run them one at a time.
+
+#[test]
+#[ignore = "bug: Val::Vector drops recursively; a 1,000,000-deep vector overflows the stack"]
+fn a_million_deep_vector_drops() {
+    let mut e = engine();
+    eval_ok(
+        &mut e,
+        "(define v (let loop ((i 0) (acc '())) (if (= i 1000000) acc (loop (+ i 1) (vector acc)))))",
+    );
+    eval_ok(&mut e, "(set! v #f)");
+}
+
+#[test]
+#[ignore = "bug: maps (imbl nodes) drop recursively; a 1,000,000-deep map overflows the stack"]
+fn a_million_deep_map_drops() {
+    let mut e = engine();
+    eval_ok(
+        &mut e,
+        "(define m (let loop ((i 0) (acc '())) (if (= i 1000000) acc (loop (+ i 1) (hash-map :k acc)))))",
+    );
+    eval_ok(&mut e, "(set! m #f)");
+}
+
+#[test]
+#[ignore = "bug: closures and their environment frames drop recursively; a chain of \
+            1,000,000 closures, each capturing the previous, overflows the stack"]
+fn a_million_nested_closures_drop() {
+    let mut e = engine();
+    eval_ok(
+        &mut e,
+        "(define f (let loop ((i 0) (k (lambda (x) x)))
+           (if (= i 1000000) k (loop (+ i 1) (lambda (x) (k (+ x 1)))))))",
+    );
+    assert_eq!(eval_ok(&mut e, "(f 0)"), "1000000");
+    eval_ok(&mut e, "(set! f #f)");
+}
+
+#[test]
+#[ignore = "bug: a forced promise holding a pair drops recursively (Pair's iterative drop \
+            stops at promises); a stream forced 1,000,000 deep overflows the stack"]
+fn a_million_element_forced_stream_drops() {
+    let mut e = engine();
+    eval_ok(
+        &mut e,
+        "(define (from n) (cons n (delay (from (+ n 1)))))
+         (define s (from 0))
+         (define (stream-ref s k) (if (= k 0) (car s) (stream-ref (force (cdr s)) (- k 1))))",
+    );
+    assert_eq!(eval_ok(&mut e, "(stream-ref s 1000000)"), "1000000");
+    eval_ok(&mut e, "(set! s #f)");
+}
+
+#[test]
+#[ignore = "bug: api::Value drops recursively; returning a 1,000,000-deep list from eval \
+            overflows the stack when the Value is dropped"]
+fn a_million_deep_list_returned_from_eval() {
+    let mut e = engine();
+    eval_ok(&mut e, BUILDERS);
+    let v = e.eval(&format!("(nest-car {DEEP})")).expect("the list");
+    drop(v);
+}
+
+#[test]
+#[ignore = "bug: the raised value of an uncaught raise is converted to an api::Value, which \
+            drops recursively; raising a 1,000,000-deep list overflows the stack"]
+fn raising_a_million_deep_list() {
+    let mut e = engine();
+    eval_ok(&mut e, BUILDERS);
+    let err = e.eval(&format!("(raise (nest-car {DEEP}))")).unwrap_err();
+    drop(err);
 }
 
 // ---- limits ----
@@ -412,6 +511,25 @@ fn max_steps_stops_an_infinite_loop_and_the_engine_stays_usable() {
 }
 
 #[test]
+#[ignore = "bug: macro expansion counts against no limit; a macro that expands into \
+            itself runs forever, growing memory by gigabytes (hangs, then runs out of memory)"]
+fn a_macro_that_expands_forever_stops_at_a_limit() {
+    let mut e = engine();
+    e.set_limits(Limits {
+        max_steps: Some(1_000_000),
+        max_depth: Some(10_000),
+        ..Limits::default()
+    });
+    for src in [
+        "(define-syntax forever (syntax-rules () ((_) (forever)))) (forever)",
+        "(define-syntax grow (syntax-rules () ((_ x) (grow (x))))) (grow 1)",
+    ] {
+        assert!(e.eval(src).is_err(), "{src}");
+        assert_eq!(eval_ok(&mut e, "(+ 1 2)"), "3");
+    }
+}
+
+#[test]
 fn a_two_million_iteration_tail_loop_runs_under_default_limits() {
     let mut e = engine();
     assert_eq!(
@@ -424,7 +542,7 @@ fn a_two_million_iteration_tail_loop_runs_under_default_limits() {
 }
 
 #[test]
-#[ignore = "slow in a debug build (~10 s); the 2,000,000-iteration loop above runs by default"]
+#[ignore = "slow in a debug build (~20 s); the 2,000,000-iteration loop above runs by default"]
 fn a_ten_million_iteration_tail_loop_runs_under_default_limits() {
     let mut e = engine();
     assert_eq!(
@@ -662,10 +780,49 @@ mod generated {
                 }),
                 1 => (e.clone(), e.clone())
                     .prop_map(|(a, b)| format!("(define-syntax m (syntax-rules () ((_ v ...) (list v ...)))) (m {a} {b})")),
-                1 => args.prop_map(|a| format!("(eval '({}))", a.join(" "))),
+                1 => args.clone().prop_map(|a| format!("(eval '({}))", a.join(" "))),
+                1 => (e.clone(), e.clone(), e.clone()).prop_map(|(a, b, c)| {
+                    format!("(cond ({a} => (lambda (v) {b})) ((not {a}) {c}) (else x))")
+                }),
+                1 => (e.clone(), e.clone(), e.clone())
+                    .prop_map(|(a, b, c)| format!("(case {a} ((1 x \"s\") {b}) (else => (lambda (v) {c})))")),
+                1 => (e.clone(), e.clone(), e.clone()).prop_map(|(a, b, c)| {
+                    format!("(do ((x {a} {b})) ((not (number? x)) {c}) (set! y x))")
+                }),
+                1 => (e.clone(), e.clone()).prop_map(|(a, b)| {
+                    format!("((case-lambda ((x) {a}) ((x . y) {b})) {a} {b})")
+                }),
+                1 => (e.clone(), e.clone()).prop_map(|(a, b)| {
+                    format!("(let ((p (make-parameter {a}))) (parameterize ((p {b})) (p)))")
+                }),
+                1 => (e.clone(), e.clone()).prop_map(|(a, b)| {
+                    format!("(let-values (((x . y) (values {a} {b}))) y)")
+                }),
+                1 => (e.clone(), e.clone())
+                    .prop_map(|(a, b)| format!("`(1 `(2 ,(3 ,{a} ,@{b})) #(,{a} ,@{b}))")),
+                1 => e.clone().prop_map(|a| format!("(unquote {a})")),
+                1 => (select(TEMPLATES), e.clone(), e.clone())
+                    .prop_map(|(t, a, b)| format!("(define-syntax m (syntax-rules {t})) (m {a} {b})")),
+                1 => (e.clone(), e.clone()).prop_map(|(a, b)| {
+                    format!("(define k2 #f) (+ 1 (call/cc (lambda (c) (set! k2 c) {a}))) (if (number? x) (begin (set! x #f) (k2 {b})))")
+                }),
             ]
         })
     }
+
+    /// Macro definitions, hostile ones included (bad ellipses, recursion).
+    const TEMPLATES: &[&str] = &[
+        "() ((_ a ...) (list a ...))",
+        "() ((_ a b) (let ((t a)) (if t t b)))",
+        "() ((_ (a ...) ...) '((a ...) ...))",
+        "() ((_ a ...) (a ... ...))",
+        "() ((_ a) (m a a)) ((_ a b) (list a b))",
+        "(...) ((_ a ...) (list a ...))",
+        "(else) ((_ else a) a)",
+        "() ((_ . r) 'r)",
+        "() ((_ #(a ...) ...) (list a ... ...))",
+        "()",
+    ];
 
     /// Tokens of every kind the reader knows, including broken ones.
     const TOKENS: &[&str] = &[
@@ -800,8 +957,80 @@ mod generated {
         }
     }
 
+    /// Values that builtins find awkward: wrong types, edges, non-ASCII text, procedures.
+    const AWKWARD: &[&str] = &[
+        "0",
+        "-1",
+        "1",
+        "2",
+        "7",
+        "255",
+        "256",
+        "1.5",
+        "-0.0",
+        "+nan.0",
+        "+inf.0",
+        "1/2",
+        "100000001",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "(expt 2 64)",
+        "(- (expt 2 64))",
+        "\"\"",
+        "\"héllo\"",
+        "\"日本語\"",
+        "#\\x0",
+        "#\\λ",
+        "'()",
+        "'(1 2 3)",
+        "'(1 . 2)",
+        "'#(1 2)",
+        "#u8(1 2)",
+        "{:a 1}",
+        "'sym",
+        ":kw",
+        "#t",
+        "#f",
+        "car",
+        "(lambda args args)",
+        "(lambda (x) (raise x))",
+        "(make-parameter 1)",
+        "(delay 1)",
+        "(guard (e (#t e)) (car 1))",
+        "(if #f #f)",
+        "(eof-object)",
+    ];
+
+    /// Every procedure the engine defines, by name.
+    fn procedure_names() -> Vec<String> {
+        let mut e = Engine::new();
+        e.global_names()
+            .into_iter()
+            .filter(|name| {
+                // `exit` only ends the evaluation; `load` reads files; both are
+                // fine but not interesting with these arguments.
+                name != "exit"
+                    && name != "load"
+                    && matches!(
+                        e.eval(&format!("(procedure? {name})")),
+                        Ok(skein::Value::Bool(true))
+                    )
+            })
+            .collect()
+    }
+
     proptest! {
         #![proptest_config(config())]
+
+        #[test]
+        fn every_builtin_survives_awkward_arguments(
+            (name, args) in (
+                select(procedure_names()),
+                prop::collection::vec(select(AWKWARD), 0..5),
+            )
+        ) {
+            survives(&format!("{BINDINGS}({name} {})", args.join(" ")))?;
+        }
 
         #[test]
         fn token_soup_never_panics(src in token_soup()) {
