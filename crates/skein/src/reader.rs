@@ -16,6 +16,16 @@ use crate::symbol::Symbol;
 use crate::syntax::{Ident, SynKind, Syntax};
 use crate::value::Val;
 
+/// How a prefix was written, for messages.
+fn prefix_text(name: &str) -> &'static str {
+    match name {
+        "quote" => "'",
+        "quasiquote" => "`",
+        "unquote" => ",",
+        _ => ",@",
+    }
+}
+
 /// Deepest nesting of lists, vectors and quotes the reader accepts.
 pub const MAX_NESTING: usize = 10_000;
 
@@ -27,9 +37,11 @@ pub struct ReadError {
 
 /// Read every datum in `text`, which is file `file` of the engine's source map.
 pub fn read_all(text: &str, file: u32) -> Result<Vec<Syntax>, ReadError> {
+    // A byte order mark, as some editors save it, is not part of the program.
+    let pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut reader = Reader {
         text,
-        pos: 0,
+        pos,
         file,
         stack: Vec::new(),
         out: Vec::new(),
@@ -167,12 +179,20 @@ impl<'a> Reader<'a> {
         loop {
             match atmosphere(self.rest()) {
                 Ok((rest, ())) => self.advance_to(rest),
-                Err(_) => {
+                Err(e) => {
+                    // Point at the `#|` left open, not at the whitespace
+                    // and comments that came before it.
+                    let at = match e {
+                        nom::Err::Failure(e) | nom::Err::Error(e) => {
+                            self.text.len() - e.input.len()
+                        }
+                        nom::Err::Incomplete(_) => self.pos,
+                    };
                     return Err(self.error(
-                        "unterminated block comment: expected `|#`",
-                        self.pos,
-                        self.pos + 2,
-                    ))
+                        "unterminated block comment: expected `|#` to close this `#|`",
+                        at,
+                        at + 2,
+                    ));
                 }
             }
             if self.just_one && !self.out.is_empty() {
@@ -281,7 +301,10 @@ impl<'a> Reader<'a> {
                 start + 1,
             ),
             Open::Prefix { start, name } => self.error(
-                format!("unexpected end of input: expected a datum after {name}"),
+                format!(
+                    "unexpected end of input: expected a datum after `{}`",
+                    prefix_text(name)
+                ),
                 *start,
                 start + 1,
             ),
@@ -344,7 +367,10 @@ impl<'a> Reader<'a> {
                     Open::List { close, .. } => format!("`{close}`"),
                     Open::Vector { .. } | Open::Bytes { .. } => "`)`".to_string(),
                     Open::Map { .. } => "`}`".to_string(),
-                    Open::Prefix { .. } | Open::DatumComment => "a datum".to_string(),
+                    Open::Prefix { name, .. } => {
+                        format!("a datum after `{}`", prefix_text(name))
+                    }
+                    Open::DatumComment => "a datum after `#;`".to_string(),
                 };
                 return Err(self.error(
                     format!("unexpected `{c}`: expected {expected}"),
@@ -360,13 +386,25 @@ impl<'a> Reader<'a> {
     }
 
     fn dot(&mut self, start: usize) -> Result<(), ReadError> {
-        match self.stack.last_mut() {
-            Some(Open::List { items, dot_at, .. }) if !items.is_empty() && dot_at.is_none() => {
+        let message = match self.stack.last_mut() {
+            Some(Open::List {
+                items,
+                dot_at: dot_at @ None,
+                ..
+            }) if !items.is_empty() => {
                 *dot_at = Some(start);
-                Ok(())
+                return Ok(());
             }
-            _ => Err(self.error("unexpected `.`", start, start + 1)),
-        }
+            Some(Open::List { dot_at: None, .. }) => {
+                "unexpected `.`: expected a datum before it, as in `(a . b)`"
+            }
+            Some(Open::List { tail: Some(_), .. }) => {
+                "unexpected second `.`: expected `)` after the datum that follows `.`"
+            }
+            Some(Open::List { .. }) => "unexpected `.`: expected a datum after `.`",
+            _ => "unexpected `.` outside a list: expected a datum",
+        };
+        Err(self.error(message, start, start + 1))
     }
 
     /// A complete datum: wrap it in pending prefixes, then add it to its container.
@@ -457,7 +495,10 @@ impl<'a> Reader<'a> {
                     n
                 } else if tok.starts_with('#') {
                     return Err(self.error(
-                        format!("unknown syntax `{tok}`"),
+                        format!(
+                            "unknown syntax `{tok}`: expected `#t`, `#f`, `#\\`, `#(`, `#u8(`, \
+                             `#|`, `#;` or a number"
+                        ),
                         start,
                         start + tok.len(),
                     ));
@@ -479,12 +520,19 @@ impl<'a> Reader<'a> {
 
     /// A string literal starting at `start`; returns its value and length in bytes.
     fn string(&self, start: usize) -> Result<(String, usize), ReadError> {
+        self.escaped(start, '"')
+    }
+
+    /// The text between the `close` character at `start` and the next
+    /// unescaped `close`, with R7RS escapes (strings and `|symbols|` share
+    /// them); returns it and the length of the whole literal in bytes.
+    fn escaped(&self, start: usize, close: char) -> Result<(String, usize), ReadError> {
         let body = &self.text[start + 1..];
         let mut out = String::new();
         let mut chars = body.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
             match c {
-                '"' => return Ok((out, i + 2)),
+                c if c == close => return Ok((out, i + 2)),
                 '\\' => {
                     let Some((j, e)) = chars.next() else { break };
                     match e {
@@ -498,25 +546,31 @@ impl<'a> Reader<'a> {
                         '"' => out.push('"'),
                         '|' => out.push('|'),
                         'x' | 'X' => {
+                            // `\` is at body offset j - 1, so at text offset start + j.
+                            let backslash = start + j;
                             let hex_start = j + 1;
-                            let Some(semi) = body[hex_start..].find(';') else {
+                            let digits = body[hex_start..]
+                                .find(|c: char| !c.is_ascii_hexdigit())
+                                .unwrap_or(body.len() - hex_start);
+                            let hex = &body[hex_start..hex_start + digits];
+                            if hex.is_empty() || !body[hex_start + digits..].starts_with(';') {
                                 return Err(self.error(
-                                    "bad `\\x` escape: expected hex digits and `;`",
-                                    start + 1 + j - 1,
-                                    start + 2 + j,
+                                    "bad `\\x` escape: expected hex digits and `;`, as in `\\x41;`",
+                                    backslash,
+                                    start + 1 + hex_start + digits,
                                 ));
-                            };
-                            let hex = &body[hex_start..hex_start + semi];
+                            }
                             let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
                             let Some(c) = c else {
                                 return Err(self.error(
                                     format!("bad `\\x{hex};` escape: not a Unicode scalar value"),
-                                    start + j,
-                                    start + 2 + hex_start + semi,
+                                    backslash,
+                                    start + 2 + hex_start + digits,
                                 ));
                             };
                             out.push(c);
-                            while chars.peek().is_some_and(|&(k, _)| k <= hex_start + semi) {
+                            // Skip the digits and the `;`.
+                            while chars.peek().is_some_and(|&(k, _)| k <= hex_start + digits) {
                                 chars.next();
                             }
                         }
@@ -534,7 +588,10 @@ impl<'a> Reader<'a> {
                         }
                         other => {
                             return Err(self.error(
-                                format!("unknown string escape `\\{other}`"),
+                                format!(
+                                    "unknown {} escape `\\{other}`",
+                                    if close == '"' { "string" } else { "symbol" }
+                                ),
                                 start + j,
                                 start + 2 + j,
                             ))
@@ -544,27 +601,17 @@ impl<'a> Reader<'a> {
                 c => out.push(c),
             }
         }
-        Err(self.error("unterminated string: expected `\"`", start, start + 1))
+        let message = if close == '"' {
+            "unterminated string: expected `\"`"
+        } else {
+            "unterminated `|symbol|`: expected `|`"
+        };
+        Err(self.error(message, start, start + 1))
     }
 
-    /// `|symbol with spaces|`.
+    /// `|symbol with spaces|`, with the escapes of strings (`|a\x41;|` is `aA`).
     fn bar_symbol(&self, start: usize) -> Result<(String, usize), ReadError> {
-        let body = &self.text[start + 1..];
-        let mut out = String::new();
-        let mut chars = body.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '|' => return Ok((out, i + 2)),
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => out.push('\n'),
-                    Some((_, 't')) => out.push('\t'),
-                    Some((_, e)) => out.push(e),
-                    None => break,
-                },
-                c => out.push(c),
-            }
-        }
-        Err(self.error("unterminated `|symbol|`: expected `|`", start, start + 1))
+        self.escaped(start, '|')
     }
 
     /// `#\a`, `#\space`, `#\x41`.
@@ -591,16 +638,34 @@ impl<'a> Reader<'a> {
                 "backspace" => Some('\x08'),
                 "delete" | "rubout" => Some('\x7f'),
                 "escape" | "altmode" => Some('\x1b'),
-                _ => name
+                _ => match name
                     .strip_prefix(['x', 'X'])
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .and_then(char::from_u32),
+                    .filter(|hex| hex.chars().all(|c| c.is_ascii_hexdigit()))
+                {
+                    Some(hex) => match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                        Some(c) => Some(c),
+                        None => {
+                            return Err(self.error(
+                                format!(
+                                    "bad character `#\\{name}`: expected the hex code of a \
+                                     Unicode scalar value"
+                                ),
+                                start,
+                                start + 2 + name_len,
+                            ))
+                        }
+                    },
+                    None => None,
+                },
             }
         };
         match c {
             Some(c) => Ok((c, 2 + name_len)),
             None => Err(self.error(
-                format!("unknown character name `#\\{name}`"),
+                format!(
+                    "unknown character name `#\\{name}`: expected one character, a name \
+                     such as `space` or `newline`, or `x` and hex digits"
+                ),
                 start,
                 start + 2 + name_len,
             )),

@@ -40,6 +40,48 @@ pub enum SynKind {
     Map(Rc<[Syntax]>),
 }
 
+/// Syntax nests as deep as the reader allows (and `eval` of deep data builds
+/// deeper still); the derived drop would recurse once per level and overflow
+/// a small thread stack. Uniquely owned children are taken apart here instead.
+impl Drop for Syntax {
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        take_children(&mut self.kind, &mut pending);
+        while let Some(mut kind) = pending.pop() {
+            take_children(&mut kind, &mut pending);
+        }
+    }
+}
+
+/// Move the nested kinds of `kind` that nothing else shares into `pending`,
+/// leaving atoms behind, so dropping `kind` itself recurses no further.
+fn take_children(kind: &mut SynKind, pending: &mut Vec<SynKind>) {
+    let mut take = |syn: &mut Syntax| {
+        if matches!(
+            syn.kind,
+            SynKind::List(..) | SynKind::Vector(_) | SynKind::Map(_)
+        ) {
+            pending.push(std::mem::replace(&mut syn.kind, SynKind::Atom(Val::Null)));
+        }
+    };
+    match kind {
+        SynKind::List(items, tail) => {
+            if let Some(items) = Rc::get_mut(items) {
+                items.iter_mut().for_each(&mut take);
+            }
+            if let Some(tail) = tail.as_mut().and_then(Rc::get_mut) {
+                take(tail);
+            }
+        }
+        SynKind::Vector(items) | SynKind::Map(items) => {
+            if let Some(items) = Rc::get_mut(items) {
+                items.iter_mut().for_each(&mut take);
+            }
+        }
+        SynKind::Atom(_) | SynKind::Id(_) | SynKind::Bytes(_) => {}
+    }
+}
+
 impl Syntax {
     pub fn new(kind: SynKind, span: Span) -> Syntax {
         Syntax { kind, span }
