@@ -9,6 +9,9 @@ use crate::output::Sink;
 use crate::symbol::Symbol;
 use crate::value::{HostFn, MapImpl, Val};
 
+/// How deeply nested a [`Value`] the engine hands to the host may be.
+pub const MAX_VALUE_DEPTH: usize = 1_000;
+
 /// Plain data crossing the API: what a flow's arguments, requests, responses
 /// and results are made of. Equality is structural, like `equal?`.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,7 +66,19 @@ impl Value {
     }
 
     pub(crate) fn from_val(v: &Val) -> Value {
-        stacker::maybe_grow(32 * 1024, 1024 * 1024, || match v {
+        Value::from_val_within(v, MAX_VALUE_DEPTH)
+    }
+
+    fn from_val_within(v: &Val, depth: usize) -> Value {
+        if depth == 0 {
+            // A host value this deep would overflow the host's stack when
+            // dropped (Rust drops recursively); hand over its printed form.
+            return Value::Opaque(format!(
+                "#<value nested more than {MAX_VALUE_DEPTH} levels deep>"
+            ));
+        }
+        let inner = |x: &Val| Value::from_val_within(x, depth - 1);
+        match v {
             Val::Unspecified => Value::Unspecified,
             Val::Null => Value::List(vec![]),
             Val::Bool(b) => Value::Bool(*b),
@@ -81,23 +96,19 @@ impl Value {
                 loop {
                     match cur {
                         Val::Pair(p) => {
-                            items.push(Value::from_val(&p.car));
+                            items.push(inner(&p.car));
                             cur = p.cdr.clone();
                         }
                         Val::Null => return Value::List(items),
-                        tail => return Value::DottedList(items, Box::new(Value::from_val(&tail))),
+                        tail => return Value::DottedList(items, Box::new(inner(&tail))),
                     }
                 }
             }
-            Val::Vector(items) => Value::Vector(items.iter().map(Value::from_val).collect()),
+            Val::Vector(items) => Value::Vector(items.iter().map(inner).collect()),
             Val::Bytes(b) => Value::Bytes(b.to_vec()),
-            Val::Map(m) => Value::Map(
-                m.iter()
-                    .map(|(k, v)| (Value::from_val(k), Value::from_val(v)))
-                    .collect(),
-            ),
+            Val::Map(m) => Value::Map(m.iter().map(|(k, v)| (inner(k), inner(v))).collect()),
             other => Value::Opaque(crate::printer::write_string(other)),
-        })
+        }
     }
 
     pub(crate) fn to_val(&self) -> Result<Val, Error> {
@@ -253,7 +264,9 @@ impl Engine {
         let result = self.m.run_forms(Loading { forms, dir });
         self.m.out.flush();
         let value = result.map_err(|abort| self.abort_error(abort))?;
-        Ok(Value::from_val(&value))
+        let plain = Value::from_val(&value);
+        crate::value::release(value);
+        Ok(plain)
     }
 
     /// Read and evaluate a file.

@@ -35,7 +35,8 @@ impl Globals {
     }
 
     pub fn set(&mut self, id: GlobalId, value: Val) {
-        self.values[id as usize] = value;
+        let old = std::mem::replace(&mut self.values[id as usize], value);
+        crate::value::release(old);
     }
 
     pub fn name(&self, id: GlobalId) -> Symbol {
@@ -58,5 +59,11 @@ impl Globals {
             .collect();
         names.sort_unstable();
         names
+    }
+}
+
+impl Drop for Globals {
+    fn drop(&mut self) {
+        crate::value::dismantle(std::mem::take(&mut self.values), Vec::new());
     }
 }

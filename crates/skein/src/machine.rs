@@ -34,6 +34,36 @@ pub struct Frame {
     pub parent: Env,
 }
 
+impl Frame {
+    pub fn take_slots(&self) -> Args {
+        std::mem::take(&mut *self.slots.borrow_mut())
+    }
+
+    pub fn take_parent(mut self) -> Env {
+        self.parent.take()
+    }
+}
+
+/// Environments chain through closures (a closure over a closure over ...):
+/// dropping a frame must not recurse down that chain.
+impl Drop for Frame {
+    fn drop(&mut self) {
+        let parent_owned = self
+            .parent
+            .as_ref()
+            .is_some_and(|p| Rc::strong_count(p) == 1);
+        let slots_owned = self
+            .slots
+            .get_mut()
+            .iter()
+            .any(crate::value::owns_structure);
+        if parent_owned || slots_owned {
+            let vals = std::mem::take(self.slots.get_mut()).into_vec();
+            crate::value::dismantle(vals, self.parent.take().into_iter().collect());
+        }
+    }
+}
+
 pub struct Closure {
     pub lambda: Rc<Lambda>,
     pub env: Env,
@@ -521,7 +551,11 @@ impl Machine {
             }
             Node::SetLocal(rc) => match self.quick(&rc.2, &env, 0) {
                 Some(Ok(v)) => {
-                    frame_slot(&env, rc.0).slots.borrow_mut()[rc.1 as usize] = v;
+                    let old = std::mem::replace(
+                        &mut frame_slot(&env, rc.0).slots.borrow_mut()[rc.1 as usize],
+                        v,
+                    );
+                    crate::value::release(old);
                     Ok(Next::Return(Val::Unspecified))
                 }
                 Some(Err(e)) => self.raise(e, false),
@@ -684,7 +718,9 @@ impl Machine {
                 self.letrec_inits(l, i + 1, env)
             }
             K::SetLocal(d, i, env) => {
-                frame_slot(&env, d).slots.borrow_mut()[i as usize] = v;
+                let old =
+                    std::mem::replace(&mut frame_slot(&env, d).slots.borrow_mut()[i as usize], v);
+                crate::value::release(old);
                 Ok(Next::Return(Val::Unspecified))
             }
             K::SetGlobal(id, span) => {

@@ -88,24 +88,99 @@ pub fn live_pairs() -> i64 {
 pub const PAIR_BYTES: usize = std::mem::size_of::<Pair>() + 2 * std::mem::size_of::<usize>();
 
 /// A long list, or a deeply nested one, must not drop recursively: that
-/// would overflow the Rust stack. Uniquely owned pairs are taken apart here.
+/// would overflow the Rust stack. Uniquely owned children are taken apart here.
 impl Drop for Pair {
     fn drop(&mut self) {
         LIVE_PAIRS.with(|n| n.set(n.get() - 1));
-        let mut pending: Vec<Rc<Pair>> = Vec::new();
-        for slot in [&mut self.car, &mut self.cdr] {
-            if let Val::Pair(p) = std::mem::replace(slot, Val::Null) {
-                pending.push(p);
-            }
+        let car = std::mem::replace(&mut self.car, Val::Null);
+        let cdr = std::mem::replace(&mut self.cdr, Val::Null);
+        if owns_structure(&car) || owns_structure(&cdr) {
+            dismantle(vec![car, cdr], Vec::new());
         }
-        while let Some(p) = pending.pop() {
-            if let Some(mut inner) = Rc::into_inner(p) {
-                for slot in [&mut inner.car, &mut inner.cdr] {
-                    if let Val::Pair(p) = std::mem::replace(slot, Val::Null) {
-                        pending.push(p);
+    }
+}
+
+/// Is `v` the last reference to a value that can contain other values?
+/// Only such values can make a drop recurse.
+pub(crate) fn owns_structure(v: &Val) -> bool {
+    match v {
+        Val::Pair(p) => Rc::strong_count(p) == 1,
+        Val::Vector(x) | Val::Values(x) => Rc::strong_count(x) == 1,
+        Val::Map(m) => Rc::strong_count(m) == 1,
+        Val::Closure(c) => Rc::strong_count(c) == 1,
+        Val::Promise(p) => Rc::strong_count(p) == 1,
+        Val::Record(r) => Rc::strong_count(r) == 1,
+        Val::Error(e) => Rc::strong_count(e) == 1,
+        _ => false,
+    }
+}
+
+/// Drop `v` without recursion, however deeply it nests.
+pub(crate) fn release(v: Val) {
+    if owns_structure(&v) {
+        dismantle(vec![v], Vec::new());
+    }
+}
+
+/// Drop values and environment frames without recursion: each uniquely owned
+/// container is emptied into the work lists before it is freed, so any
+/// nesting depth (lists, vectors, closures over closures, forced streams)
+/// drops in constant stack.
+pub(crate) fn dismantle(mut vals: Vec<Val>, mut frames: Vec<Rc<crate::machine::Frame>>) {
+    loop {
+        if let Some(v) = vals.pop() {
+            match v {
+                Val::Pair(p) => {
+                    if let Some(mut inner) = Rc::into_inner(p) {
+                        vals.push(std::mem::replace(&mut inner.car, Val::Null));
+                        vals.push(std::mem::replace(&mut inner.cdr, Val::Null));
                     }
                 }
+                Val::Vector(x) | Val::Values(x) => {
+                    if let Some(items) = Rc::into_inner(x) {
+                        vals.extend(items);
+                    }
+                }
+                Val::Map(m) => {
+                    if let Some(m) = Rc::into_inner(m) {
+                        for (k, v) in m {
+                            vals.push(k);
+                            vals.push(v);
+                        }
+                    }
+                }
+                Val::Closure(c) => {
+                    if let Some(c) = Rc::into_inner(c) {
+                        frames.extend(c.env);
+                    }
+                }
+                Val::Promise(p) => {
+                    if let Some(p) = Rc::into_inner(p) {
+                        match p.into_inner() {
+                            Promise::Done(x) => vals.push(x),
+                            Promise::Delayed { thunk, .. } => vals.push(thunk),
+                        }
+                    }
+                }
+                Val::Record(r) => {
+                    if let Some(r) = Rc::into_inner(r) {
+                        vals.extend(r.fields);
+                    }
+                }
+                Val::Error(e) => {
+                    if let Some(e) = Rc::into_inner(e) {
+                        vals.extend(e.irritants);
+                    }
+                }
+                _ => {}
             }
+        } else if let Some(f) = frames.pop() {
+            if let Some(frame) = Rc::into_inner(f) {
+                vals.extend(frame.take_slots());
+                frames.extend(frame.take_parent());
+            }
+        } else {
+            return;
         }
     }
 }

@@ -105,8 +105,6 @@ fn write_nested_code(depth: usize) {
 }
 
 #[test]
-#[ignore = "bug: dropping the compiled code of a 9,000-deep call nest recurses once per \
-            level (code::Node has no iterative Drop) and overflows a 2 MiB thread stack"]
 fn nesting_within_the_limit_evaluates_and_prints_as_code() {
     write_nested_code(9_000);
 }
@@ -150,8 +148,6 @@ fn write_nested_vectors(depth: usize) {
 }
 
 #[test]
-#[ignore = "bug: a Val::Vector nested 9,000 deep drops recursively (only Pair has an \
-            iterative Drop) and overflows a 2 MiB thread stack"]
 fn nesting_within_the_limit_as_quoted_vectors() {
     write_nested_vectors(9_000);
 }
@@ -169,8 +165,6 @@ fn write_nested_quasiquote(depth: usize) {
 }
 
 #[test]
-#[ignore = "bug: quasiquote expands to a call nest as deep as the template, and dropping \
-            its compiled code (code::Node) overflows a 2 MiB thread stack"]
 fn nesting_within_the_limit_as_quasiquoted_data() {
     write_nested_quasiquote(9_000);
 }
@@ -389,7 +383,6 @@ fn deep_data_dropped_with_the_engine() {
 // recurses once per level), so they are ignored; run them one at a time.
 
 #[test]
-#[ignore = "bug: Val::Vector drops recursively; a 1,000,000-deep vector overflows the stack"]
 fn a_million_deep_vector_drops() {
     let mut e = engine();
     eval_ok(
@@ -400,7 +393,6 @@ fn a_million_deep_vector_drops() {
 }
 
 #[test]
-#[ignore = "bug: maps (imbl nodes) drop recursively; a 1,000,000-deep map overflows the stack"]
 fn a_million_deep_map_drops() {
     let mut e = engine();
     eval_ok(
@@ -411,8 +403,6 @@ fn a_million_deep_map_drops() {
 }
 
 #[test]
-#[ignore = "bug: closures and their environment frames drop recursively; a chain of \
-            1,000,000 closures, each capturing the previous, overflows the stack"]
 fn a_million_nested_closures_drop() {
     let mut e = engine();
     eval_ok(
@@ -425,8 +415,6 @@ fn a_million_nested_closures_drop() {
 }
 
 #[test]
-#[ignore = "bug: a forced promise holding a pair drops recursively (Pair's iterative drop \
-            stops at promises); a stream forced 1,000,000 deep overflows the stack"]
 fn a_million_element_forced_stream_drops() {
     let mut e = engine();
     eval_ok(
@@ -440,8 +428,6 @@ fn a_million_element_forced_stream_drops() {
 }
 
 #[test]
-#[ignore = "bug: api::Value drops recursively; returning a 1,000,000-deep list from eval \
-            overflows the stack when the Value is dropped"]
 fn a_million_deep_list_returned_from_eval() {
     let mut e = engine();
     eval_ok(&mut e, BUILDERS);
@@ -450,8 +436,6 @@ fn a_million_deep_list_returned_from_eval() {
 }
 
 #[test]
-#[ignore = "bug: the raised value of an uncaught raise is converted to an api::Value, which \
-            drops recursively; raising a 1,000,000-deep list overflows the stack"]
 fn raising_a_million_deep_list() {
     let mut e = engine();
     eval_ok(&mut e, BUILDERS);
@@ -511,8 +495,6 @@ fn max_steps_stops_an_infinite_loop_and_the_engine_stays_usable() {
 }
 
 #[test]
-#[ignore = "bug: macro expansion counts against no limit; a macro that expands into \
-            itself runs forever, growing memory by gigabytes (hangs, then runs out of memory)"]
 fn a_macro_that_expands_forever_stops_at_a_limit() {
     let mut e = engine();
     e.set_limits(Limits {
@@ -542,7 +524,6 @@ fn a_two_million_iteration_tail_loop_runs_under_default_limits() {
 }
 
 #[test]
-#[ignore = "slow in a debug build (~20 s); the 2,000,000-iteration loop above runs by default"]
 fn a_ten_million_iteration_tail_loop_runs_under_default_limits() {
     let mut e = engine();
     assert_eq!(
