@@ -389,32 +389,53 @@ fn a_history_of_twenty_thousand_requests_replays() {
 
 #[test]
 fn a_long_history_replays_once_then_resumes_live() {
-    // After the one replay, each further resume costs one step, not the history.
-    const N: i64 = 20_000;
+    // After the one replay, each further resume runs one step of the flow,
+    // not its history: a host function called once per loop iteration counts.
+    const N: usize = 20_000;
     let source = "(defflow counter
        (lambda ()
          (let loop ((i 0))
+           (tick)
            (if (eq? (request 'tick i) 'stop) i (loop (+ i 1))))))";
-    let mut e = engine_from("counter.flow", source);
+    let counting = |count: &Arc<AtomicUsize>| {
+        let mut e = engine();
+        let c = count.clone();
+        e.register_fn("tick", move |_: &[Value]| {
+            c.fetch_add(1, Ordering::SeqCst);
+            Ok(Value::Unspecified)
+        });
+        e.eval_source("counter.flow", source).unwrap();
+        e
+    };
+    let first = Arc::new(AtomicUsize::new(0));
+    let mut e = counting(&first);
     e.start("counter", vec![]).unwrap();
     for _ in 0..N {
         e.resume(1, sym("go")).unwrap();
     }
+    assert_eq!(first.load(Ordering::SeqCst), N + 1);
     let json = e.export_json().unwrap();
-    let mut fresh = engine_from("counter.flow", source);
+
+    let second = Arc::new(AtomicUsize::new(0));
+    let mut fresh = counting(&second);
     fresh.import_json(&json).unwrap();
-    let mut limits = skein::Limits::default();
     fresh.resume(1, sym("go")).unwrap();
-    // Live now: a resume with a tiny step budget succeeds, which a replay of
-    // 20,000 requests could not.
-    limits.max_steps = Some(1_000);
-    fresh.set_limits(limits);
+    assert_eq!(
+        second.load(Ordering::SeqCst),
+        N + 2,
+        "one replay, then one live step"
+    );
     for _ in 0..10 {
         assert!(matches!(
             fresh.resume(1, sym("go")).unwrap(),
             Step::Suspended { .. }
         ));
     }
+    assert_eq!(
+        second.load(Ordering::SeqCst),
+        N + 12,
+        "live: one step per resume"
+    );
     assert_eq!(
         fresh.resume(1, sym("stop")).unwrap(),
         Step::Done {
