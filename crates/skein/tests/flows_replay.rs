@@ -510,3 +510,42 @@ fn replay_in_the_same_engine_matches_an_uninterrupted_run() {
         }
     );
 }
+
+#[test]
+fn a_live_flow_keeps_its_code_when_redefined_and_a_rebuild_uses_the_new_one() {
+    // Redefinition replaces the global, as `define` does; a suspended flow's
+    // live continuation is not touched. Only a rebuild (after an import)
+    // runs the current definition.
+    let mut e = engine_from("original.flow", ORIGINAL);
+    e.start("f", vec![Value::from(1)]).unwrap();
+    e.resume(1, Value::from(10)).unwrap();
+    e.eval_source(
+        "v2.flow",
+        "(defflow f (lambda (x) (let* ((a (request 'a x)) (b (request 'b a))) (list 'v2 a b (request 'c b)))))",
+    )
+    .unwrap();
+    e.resume(1, Value::from(20)).unwrap();
+    assert_eq!(
+        e.resume(1, Value::from(30)).unwrap(),
+        Step::Done {
+            id: 1,
+            value: list(vec![Value::from(10), Value::from(20), Value::from(30)])
+        },
+        "the live flow finished with the code it started with"
+    );
+    // The same history rebuilt under the new definition takes the new code.
+    let json = suspended_export();
+    e.import_json(&json).unwrap();
+    assert_eq!(
+        e.resume(1, Value::from(30)).unwrap(),
+        Step::Done {
+            id: 1,
+            value: list(vec![
+                sym("v2"),
+                Value::from(10),
+                Value::from(20),
+                Value::from(30)
+            ])
+        }
+    );
+}
