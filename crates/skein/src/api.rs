@@ -7,7 +7,7 @@ use crate::error::{diagnose, Error};
 use crate::machine::{Abort, Limits, Loader, Loading, Machine};
 use crate::output::Sink;
 use crate::symbol::Symbol;
-use crate::value::{HostFn, MapImpl, Val};
+use crate::value::{ErrorKind, HostFn, MapImpl, Val};
 
 /// How deeply nested a [`Value`] the engine hands to the host may be.
 pub const MAX_VALUE_DEPTH: usize = 1_000;
@@ -292,13 +292,20 @@ impl Engine {
                     Val::Error(_) => None,
                     other => Some(Value::from_val(other)),
                 };
-                Error::Eval(diagnose(
+                let syntax = matches!(&obj, Val::Error(e)
+                    if matches!(e.kind, ErrorKind::SyntaxError | ErrorKind::ReadError));
+                let diag = diagnose(
                     &self.m.sources,
                     Machine::describe(&obj),
                     Some(site.span),
                     &site.chain,
                     raised,
-                ))
+                );
+                if syntax {
+                    Error::Syntax(diag)
+                } else {
+                    Error::Eval(diag)
+                }
             }
             Abort::Limit(kind) => Error::Limit(kind.describe().to_string()),
             Abort::Interrupted => Error::Interrupted,

@@ -57,6 +57,9 @@ pub struct Lambda {
     pub body: Node,
     /// `case-lambda`: the clause to try when the arity does not match.
     pub next_case: Option<Rc<Lambda>>,
+    /// The body of a named `let` (or `do`): its iterations belong to the
+    /// enclosing procedure's activation in error reports.
+    pub is_loop: bool,
 }
 
 impl Lambda {

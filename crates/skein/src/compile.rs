@@ -513,6 +513,7 @@ impl<'a> Compiler<'a> {
             frame_size,
             body,
             next_case: None,
+            is_loop: false,
         }))
     }
 
@@ -845,6 +846,12 @@ impl<'a> Compiler<'a> {
         self.push_frame(vec![(name, Binding::Fix(0))]);
         let lambda = self.compile_lambda(Some(name.name), &params, body, span);
         self.frames.pop();
+        let lambda = lambda.map(|mut l| {
+            if let Some(l) = Rc::get_mut(&mut l) {
+                l.is_loop = true;
+            }
+            l
+        });
         Ok(Node::NamedLet(Rc::new(NamedLet {
             lambda: lambda?,
             call: Rc::new(Call {

@@ -322,6 +322,20 @@ impl Machine {
 
     /// The flow's procedure returned `v` into its prompt.
     pub(crate) fn flow_returned(&mut self, id: u64, v: Val) -> Val {
+        if let Some(replay) = &self.flows.replay {
+            // The code finished where the log says it made more requests.
+            let pos = replay.pos;
+            let inst = self.flows.instances.get(&id);
+            let logged = inst
+                .and_then(|i| i.log.get(pos).or(i.pending.as_ref()))
+                .map(|(tag, _)| crate::printer::write_string(tag))
+                .unwrap_or_default();
+            let name = inst.map(|i| i.flow.display_name()).unwrap_or_default();
+            let message = format!(
+                "replay diverged in flow {id} ({name}) at log position {pos}: the log has tag {logged} but the code now finishes"
+            );
+            return self.flow_failed(id, message);
+        }
         if !v.is_plain() {
             let message = "the flow's result must be plain data".to_string();
             return self.flow_failed(id, message);

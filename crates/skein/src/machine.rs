@@ -32,6 +32,13 @@ pub struct Frame {
     /// For a fix frame: the mutually recursive lambdas it binds.
     pub fix: Option<Rc<[Rc<Lambda>]>>,
     pub parent: Env,
+    /// The call that started the procedure activation this frame belongs
+    /// to (for error reports' call chains); `None` at top level.
+    pub call_site: Option<Span>,
+}
+
+fn site_of(env: &Env) -> Option<Span> {
+    env.as_ref().and_then(|f| f.call_site)
 }
 
 impl Frame {
@@ -191,6 +198,9 @@ pub enum K {
     ParamConvert(Box<ParamState>),
     MakeParam(Val),
     Force(Rc<RefCell<Promise>>, bool),
+    /// Running after-thunks while unwinding; the target is this many frames
+    /// below this frame (relative, so a flow suspended in an after-thunk can
+    /// resume at any depth).
     Unwind(usize, Box<Then>),
     Rewind(Rc<Continuation>, Val, usize),
     /// The rest of a file being loaded: forms are compiled one at a time, so
@@ -228,6 +238,8 @@ pub struct Machine {
     pub(crate) stack: Vec<K>,
     /// The span of the call being applied, for error locations.
     call_span: Span,
+    /// The call that started the activation being evaluated.
+    cur_site: Option<Span>,
     steps: u64,
     /// Live pairs when the current evaluation started (see `max_heap_bytes`).
     pairs_at_start: i64,
@@ -278,6 +290,7 @@ impl Machine {
             interrupt: Arc::new(AtomicBool::new(false)),
             stack: Vec::new(),
             call_span: Span::default(),
+            cur_site: None,
             steps: 0,
             pairs_at_start: 0,
             wind_ids: 0,
@@ -477,6 +490,7 @@ impl Machine {
     // ---- one step ----
 
     fn eval(&mut self, node: Node, env: Env) -> Step {
+        self.cur_site = site_of(&env);
         match node {
             Node::Const(v) => Ok(Next::Return(v)),
             Node::Local(d, i) => match self.local(&env, d, i) {
@@ -524,6 +538,7 @@ impl Machine {
                 let fix = Rc::new(Frame {
                     slots: RefCell::new(Args::new()),
                     fix: Some(Rc::from(vec![nl.lambda.clone()])),
+                    call_site: site_of(&env),
                     parent: env.clone(),
                 });
                 let op = Val::Closure(Rc::new(Closure {
@@ -537,6 +552,7 @@ impl Machine {
                 let frame = Some(Rc::new(Frame {
                     slots: RefCell::new(smallvec![Val::Unassigned; l.frame_size]),
                     fix: None,
+                    call_site: site_of(&env),
                     parent: env,
                 }));
                 self.letrec_inits(l, 0, frame)
@@ -545,6 +561,7 @@ impl Machine {
                 let frame = Some(Rc::new(Frame {
                     slots: RefCell::new(Args::new()),
                     fix: Some(f.group.clone()),
+                    call_site: site_of(&env),
                     parent: env,
                 }));
                 Ok(Next::Eval(f.body.clone(), frame))
@@ -593,6 +610,7 @@ impl Machine {
         Rc::new(Frame {
             slots: RefCell::new(smallvec![Val::Unassigned; lambda.frame_size]),
             fix: None,
+            call_site: site_of(&parent),
             parent,
         })
     }
@@ -658,6 +676,7 @@ impl Machine {
         let frame = Rc::new(Frame {
             slots: RefCell::new(vals),
             fix: None,
+            call_site: site_of(&env),
             parent: env,
         });
         Ok(Next::Eval(l.body.clone(), Some(frame)))
@@ -784,7 +803,10 @@ impl Machine {
                 converter: Some(converter),
             })))),
             K::Force(p, chained) => self.forced(p, chained, v),
-            K::Unwind(height, then) => self.unwind_to(height, *then),
+            K::Unwind(distance, then) => {
+                let height = self.stack.len().saturating_sub(distance);
+                self.unwind_to(height, *then)
+            }
             K::Rewind(k, vals, i) => self.rewind(k, vals, i),
             K::Load(loading, next) => self.load_form(loading, next, v),
             K::Prompt(id) => Ok(Next::Return(self.flow_returned(id, v))),
@@ -838,7 +860,8 @@ impl Machine {
             }
             Err(e) => {
                 self.call_span = e.span;
-                self.raise(error(e.message, vec![]), false)
+                let e = crate::value::error_of(crate::value::ErrorKind::SyntaxError, e.message);
+                self.raise(e, false)
             }
         }
     }
@@ -931,6 +954,11 @@ impl Machine {
                     slots: RefCell::new(args),
                     fix: None,
                     parent: c.env.clone(),
+                    call_site: if lambda.is_loop {
+                        site_of(&c.env)
+                    } else {
+                        Some(self.call_span)
+                    },
                 });
                 Ok(Next::Eval(lambda.body.clone(), Some(frame)))
             }
@@ -1164,7 +1192,9 @@ impl Machine {
                     Ok(node) => Ok(Next::Eval(node, None)),
                     Err(e) => {
                         self.call_span = e.span;
-                        self.raise(error(e.message, vec![]), false)
+                        let e =
+                            crate::value::error_of(crate::value::ErrorKind::SyntaxError, e.message);
+                        self.raise(e, false)
                     }
                 }
             }
@@ -1307,16 +1337,28 @@ impl Machine {
         ))
     }
 
+    /// Where an error happens: the failing call, and the calls of the
+    /// procedure activations that are waiting for it, innermost first.
     fn site(&self) -> Site {
-        let mut chain = Vec::new();
-        for k in self.stack.iter().rev() {
-            if let K::Arg(call, ..) | K::Op(call, _) = k {
-                if chain.last() != Some(&call.span) {
-                    chain.push(call.span);
-                }
-                if chain.len() >= 12 {
-                    break;
-                }
+        let mut chain: Vec<Span> = Vec::new();
+        let waiting = self.stack.iter().rev().filter_map(|k| match k {
+            K::If(_, env)
+            | K::Seq(_, _, env)
+            | K::And(_, _, env)
+            | K::Or(_, _, env)
+            | K::Op(_, env)
+            | K::Arg(_, _, _, env)
+            | K::Let(_, _, env)
+            | K::Letrec(_, _, env)
+            | K::SetLocal(_, _, env) => Some(site_of(env)),
+            _ => None,
+        });
+        for site in std::iter::once(self.cur_site).chain(waiting).flatten() {
+            if chain.last() != Some(&site) && site != self.call_span {
+                chain.push(site);
+            }
+            if chain.len() >= 12 {
+                break;
             }
         }
         Site {
@@ -1400,7 +1442,7 @@ impl Machine {
                 _ => Val::Unspecified,
             };
             self.stack.truncate(at);
-            self.push(K::Unwind(height, Box::new(then)))?;
+            self.push(K::Unwind(at - height, Box::new(then)))?;
             return self.apply(after, smallvec![]);
         }
         self.stack.truncate(height);

@@ -92,6 +92,13 @@ impl StoreDoc {
     }
 
     fn validate(self) -> Result<StoreDoc, String> {
+        if self.next_id > i64::MAX as u64 {
+            return Err(format!(
+                "next_id {} is beyond the integer range (at most {})",
+                self.next_id,
+                i64::MAX
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         for r in &self.flows {
             let id = r.id;

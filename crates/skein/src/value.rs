@@ -248,6 +248,8 @@ pub enum ErrorKind {
     Error,
     FileError,
     ReadError,
+    /// The compiler rejected a form (reported as `Error::Syntax`).
+    SyntaxError,
 }
 
 /// An R7RS error object: what `error` raises and builtins signal.
@@ -396,6 +398,16 @@ pub fn error(message: impl Into<String>, irritants: Vec<Val>) -> Val {
         kind: ErrorKind::Error,
         message: message.into(),
         irritants,
+        site: RefCell::new(None),
+    }))
+}
+
+/// An error object of a particular kind (file, read, syntax errors).
+pub fn error_of(kind: ErrorKind, message: impl Into<String>) -> Val {
+    Val::Error(Rc::new(ErrorObj {
+        kind,
+        message: message.into(),
+        irritants: vec![],
         site: RefCell::new(None),
     }))
 }

@@ -839,7 +839,6 @@ fn request_inside_an_after_thunk_while_unwinding() {
 }
 
 #[test]
-#[ignore = "bug: a flow suspended inside an after-thunk during unwinding keeps an absolute stack height (K::Unwind); resumed from a deeper stack it truncates its caller's frames and its prompt, and the flow stays 'running'"]
 fn request_inside_an_after_thunk_resumes_from_any_stack_depth() {
     for (flow, expected) in [
         ("t", "(1 #(2 (flow-done 1 (result (caught boom)))))"),
@@ -877,7 +876,6 @@ fn request_inside_an_after_thunk_resumes_from_any_stack_depth() {
 }
 
 #[test]
-#[ignore = "bug: same K::Unwind absolute height: a flow started deeper than it is resumed skips part of the unwind, and the guard's value returns into a frame that should have been unwound"]
 fn request_inside_an_after_thunk_started_deep_resumed_shallow() {
     let source = "
 (defflow t (lambda ()

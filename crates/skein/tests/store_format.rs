@@ -611,7 +611,6 @@ fn refused_value_tags() {
 }
 
 #[test]
-#[ignore = "bug: import_json accepts next_id (and ids) above i64::MAX; the next flow's id is then clamped to i64::MAX in Step/Scheme and cannot be resumed"]
 fn ids_beyond_the_integer_range_are_refused() {
     let mut e = busy_engine();
     let doc = with(valid_doc(), |d| {
