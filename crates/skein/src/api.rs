@@ -13,8 +13,9 @@ use crate::value::{ErrorKind, HostFn, MapImpl, Val};
 pub const MAX_VALUE_DEPTH: usize = 1_000;
 
 /// Plain data crossing the API: what a flow's arguments, requests, responses
-/// and results are made of. Equality is structural, like `equal?`.
-#[derive(Clone, Debug, PartialEq)]
+/// and results are made of. Equality is structural, like `equal?` (so
+/// `-0.0` differs from `0.0`, and a NaN equals itself).
+#[derive(Clone, Debug)]
 pub enum Value {
     /// The value of expressions whose value R7RS leaves unspecified.
     Unspecified,
@@ -158,6 +159,27 @@ impl Value {
                 }
             })
         })
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Real(a), Real(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+            (Unspecified, Unspecified) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (BigInt(a), BigInt(b)) | (Rational(a), Rational(b)) => a == b,
+            (Char(a), Char(b)) => a == b,
+            (Str(a), Str(b)) | (Symbol(a), Symbol(b)) | (Keyword(a), Keyword(b)) => a == b,
+            (Opaque(a), Opaque(b)) => a == b,
+            (List(a), List(b)) | (Vector(a), Vector(b)) => a == b,
+            (DottedList(a, x), DottedList(b, y)) => a == b && x == y,
+            (Bytes(a), Bytes(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            _ => false,
+        }
     }
 }
 

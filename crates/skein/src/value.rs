@@ -434,7 +434,8 @@ pub fn eqv(a: &Val, b: &Val) -> bool {
         (Val::Int(x), Val::Int(y)) => x == y,
         (Val::Big(x), Val::Big(y)) => x == y,
         (Val::Rat(x), Val::Rat(y)) => x == y,
-        (Val::Real(x), Val::Real(y)) => x.to_bits() == y.to_bits(),
+        // Same bits (so -0.0 differs from 0.0), and every NaN is the same NaN.
+        (Val::Real(x), Val::Real(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
         (Val::Char(x), Val::Char(y)) => x == y,
         (Val::Sym(x), Val::Sym(y)) | (Val::Keyword(x), Val::Keyword(y)) => x == y,
         (Val::Str(x), Val::Str(y)) => ptr_eq(x, y) || (x.is_empty() && y.is_empty()),
