@@ -1,9 +1,10 @@
 //! Bytevector primitives (R7RS 6.9), without the in-place `bytevector-u8-set!` and `bytevector-copy!`.
 
+use super::pure;
 use std::rc::Rc;
 
 use super::strings::{index_arg, int, length_arg, out_of_range, range_args, str_range, string_arg};
-use crate::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
+use crate::value::{error, type_error, Prim, PrimResult, Val};
 
 fn bytes_arg<'a>(who: &str, v: &'a Val) -> Result<&'a [u8], Val> {
     match v {
@@ -93,30 +94,16 @@ fn string_to_utf8(args: &[Val]) -> PrimResult {
     Ok(bytes(part.as_bytes().to_vec()))
 }
 
-const fn prim(
-    name: &'static str,
-    min_args: usize,
-    max_args: Option<usize>,
-    f: fn(&[Val]) -> PrimResult,
-) -> Prim {
-    Prim {
-        name,
-        min_args,
-        max_args,
-        kind: PrimKind::Pure(f),
-    }
-}
-
 pub static PRIMS: &[Prim] = &[
-    prim("bytevector?", 1, Some(1), bytevector_p),
-    prim("make-bytevector", 1, Some(2), make_bytevector),
-    prim("bytevector", 0, None, bytevector),
-    prim("bytevector-u8-ref", 2, Some(2), bytevector_u8_ref),
-    prim("bytevector-length", 1, Some(1), bytevector_length),
-    prim("bytevector-copy", 1, Some(3), bytevector_copy),
-    prim("bytevector-append", 0, None, bytevector_append),
-    prim("utf8->string", 1, Some(3), utf8_to_string),
-    prim("string->utf8", 1, Some(3), string_to_utf8),
+    pure("bytevector?", 1, Some(1), bytevector_p),
+    pure("make-bytevector", 1, Some(2), make_bytevector),
+    pure("bytevector", 0, None, bytevector),
+    pure("bytevector-u8-ref", 2, Some(2), bytevector_u8_ref),
+    pure("bytevector-length", 1, Some(1), bytevector_length),
+    pure("bytevector-copy", 1, Some(3), bytevector_copy),
+    pure("bytevector-append", 0, None, bytevector_append),
+    pure("utf8->string", 1, Some(3), utf8_to_string),
+    pure("string->utf8", 1, Some(3), string_to_utf8),
 ];
 
 #[cfg(test)]

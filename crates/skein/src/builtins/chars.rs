@@ -1,8 +1,9 @@
 //! Character primitives (R7RS 6.6): classification, comparison, case mapping, code points.
 
+use super::pure;
 use std::cmp::Ordering;
 
-use crate::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
+use crate::value::{error, type_error, Prim, PrimResult, Val};
 
 pub(super) fn char_arg(who: &str, v: &Val) -> Result<char, Val> {
     match v {
@@ -185,43 +186,29 @@ fn char_foldcase(args: &[Val]) -> PrimResult {
     Ok(Val::Char(foldcase(char_arg("char-foldcase", &args[0])?)))
 }
 
-const fn prim(
-    name: &'static str,
-    min_args: usize,
-    max_args: Option<usize>,
-    f: fn(&[Val]) -> PrimResult,
-) -> Prim {
-    Prim {
-        name,
-        min_args,
-        max_args,
-        kind: PrimKind::Pure(f),
-    }
-}
-
 pub static PRIMS: &[Prim] = &[
-    prim("char?", 1, Some(1), char_p),
-    prim("char=?", 1, None, char_eq),
-    prim("char<?", 1, None, char_lt),
-    prim("char>?", 1, None, char_gt),
-    prim("char<=?", 1, None, char_le),
-    prim("char>=?", 1, None, char_ge),
-    prim("char-ci=?", 1, None, char_ci_eq),
-    prim("char-ci<?", 1, None, char_ci_lt),
-    prim("char-ci>?", 1, None, char_ci_gt),
-    prim("char-ci<=?", 1, None, char_ci_le),
-    prim("char-ci>=?", 1, None, char_ci_ge),
-    prim("char-alphabetic?", 1, Some(1), char_alphabetic_p),
-    prim("char-numeric?", 1, Some(1), char_numeric_p),
-    prim("char-whitespace?", 1, Some(1), char_whitespace_p),
-    prim("char-upper-case?", 1, Some(1), char_upper_case_p),
-    prim("char-lower-case?", 1, Some(1), char_lower_case_p),
-    prim("digit-value", 1, Some(1), digit_value_prim),
-    prim("char->integer", 1, Some(1), char_to_integer),
-    prim("integer->char", 1, Some(1), integer_to_char),
-    prim("char-upcase", 1, Some(1), char_upcase),
-    prim("char-downcase", 1, Some(1), char_downcase),
-    prim("char-foldcase", 1, Some(1), char_foldcase),
+    pure("char?", 1, Some(1), char_p),
+    pure("char=?", 1, None, char_eq),
+    pure("char<?", 1, None, char_lt),
+    pure("char>?", 1, None, char_gt),
+    pure("char<=?", 1, None, char_le),
+    pure("char>=?", 1, None, char_ge),
+    pure("char-ci=?", 1, None, char_ci_eq),
+    pure("char-ci<?", 1, None, char_ci_lt),
+    pure("char-ci>?", 1, None, char_ci_gt),
+    pure("char-ci<=?", 1, None, char_ci_le),
+    pure("char-ci>=?", 1, None, char_ci_ge),
+    pure("char-alphabetic?", 1, Some(1), char_alphabetic_p),
+    pure("char-numeric?", 1, Some(1), char_numeric_p),
+    pure("char-whitespace?", 1, Some(1), char_whitespace_p),
+    pure("char-upper-case?", 1, Some(1), char_upper_case_p),
+    pure("char-lower-case?", 1, Some(1), char_lower_case_p),
+    pure("digit-value", 1, Some(1), digit_value_prim),
+    pure("char->integer", 1, Some(1), char_to_integer),
+    pure("integer->char", 1, Some(1), integer_to_char),
+    pure("char-upcase", 1, Some(1), char_upcase),
+    pure("char-downcase", 1, Some(1), char_downcase),
+    pure("char-foldcase", 1, Some(1), char_foldcase),
 ];
 
 #[cfg(test)]

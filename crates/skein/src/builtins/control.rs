@@ -1,50 +1,14 @@
 //! Control primitives (R7RS 6.10, 6.11): the machine implements the ones that
 //! touch the continuation; this file declares them and the plain ones.
 
+use super::{control, effect, pure};
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::machine::{ControlOp, Machine};
 use crate::value::{
-    error, type_error, ErrorKind, Prim, PrimKind, PrimResult, Promise, RecordProc, RecordType, Val,
+    error, type_error, ErrorKind, Prim, PrimResult, Promise, RecordProc, RecordType, Val,
 };
-
-const fn control(name: &'static str, min: usize, max: Option<usize>, op: ControlOp) -> Prim {
-    Prim {
-        name,
-        min_args: min,
-        max_args: max,
-        kind: PrimKind::Control(op),
-    }
-}
-
-const fn pure(
-    name: &'static str,
-    min: usize,
-    max: Option<usize>,
-    f: fn(&[Val]) -> PrimResult,
-) -> Prim {
-    Prim {
-        name,
-        min_args: min,
-        max_args: max,
-        kind: PrimKind::Pure(f),
-    }
-}
-
-const fn effect(
-    name: &'static str,
-    min: usize,
-    max: Option<usize>,
-    f: fn(&mut Machine, &[Val]) -> PrimResult,
-) -> Prim {
-    Prim {
-        name,
-        min_args: min,
-        max_args: max,
-        kind: PrimKind::Effect(f),
-    }
-}
 
 fn error_obj<'a>(who: &str, v: &'a Val) -> Result<&'a crate::value::ErrorObj, Val> {
     match v {

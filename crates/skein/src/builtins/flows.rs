@@ -1,6 +1,7 @@
 //! Flow primitives: `defflow` (through `%make-flow`), `flow-node`, `request`,
 //! starting, resuming and inspecting flows, and the store.
 
+use super::control;
 use std::rc::Rc;
 
 use crate::flow::{FlowDef, FlowQuery};
@@ -33,15 +34,6 @@ fn flow_node(_: &mut Machine, args: &[Val]) -> PrimResult {
 
 fn flow_p(args: &[Val]) -> PrimResult {
     Ok(Val::Bool(matches!(args[0], Val::Flow(_))))
-}
-
-const fn control(name: &'static str, min: usize, max: Option<usize>, op: ControlOp) -> Prim {
-    Prim {
-        name,
-        min_args: min,
-        max_args: max,
-        kind: PrimKind::Control(op),
-    }
 }
 
 const fn query(name: &'static str, args: usize, q: FlowQuery) -> Prim {

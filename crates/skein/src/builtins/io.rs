@@ -1,24 +1,11 @@
 //! Output primitives: `display`, `write`, `newline` and friends, to the
 //! engine's output or to the port given as the optional last argument.
 
+use super::effect;
 use super::ports::write_to;
 use crate::machine::Machine;
 use crate::printer;
-use crate::value::{type_error, Prim, PrimKind, PrimResult, Val};
-
-const fn effect(
-    name: &'static str,
-    min: usize,
-    max: Option<usize>,
-    f: fn(&mut Machine, &[Val]) -> PrimResult,
-) -> Prim {
-    Prim {
-        name,
-        min_args: min,
-        max_args: max,
-        kind: PrimKind::Effect(f),
-    }
-}
+use crate::value::{type_error, Prim, PrimResult, Val};
 
 fn display(m: &mut Machine, args: &[Val]) -> PrimResult {
     let text = printer::display_string(&args[0]);

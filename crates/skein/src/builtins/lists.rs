@@ -3,30 +3,17 @@
 //! Lists may hold millions of elements: every walk here is a loop, and every
 //! list is built back to front from a `Vec`, never by recursion.
 
+pub(super) use super::pure;
 use std::collections::BTreeSet;
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive};
 
-use crate::value::{self, error, type_error, Prim, PrimKind, PrimResult, Val};
+use crate::value::{self, error, type_error, Prim, PrimResult, Val};
 
 /// Largest list or vector a primitive builds from a count the program gives.
 pub(super) const MAX_LENGTH: usize = 100_000_000;
-
-pub(super) const fn pure(
-    name: &'static str,
-    min_args: usize,
-    max_args: Option<usize>,
-    f: fn(&[Val]) -> PrimResult,
-) -> Prim {
-    Prim {
-        name,
-        min_args,
-        max_args,
-        kind: PrimKind::Pure(f),
-    }
-}
 
 /// An exact non-negative integer used as an index. A positive bignum becomes
 /// `usize::MAX` so the caller's range check rejects it with the original value.
@@ -492,6 +479,7 @@ pub static PRIMS: &[Prim] = &[
 pub(crate) mod tests {
     use super::*;
     use crate::printer::write_string;
+    use crate::value::PrimKind;
 
     /// The written form of a successful result.
     pub(crate) fn ok(r: PrimResult) -> String {

@@ -1,6 +1,7 @@
 //! Primitive procedures, one module per area of R7RS section 6.
 
-use crate::value::Prim;
+use crate::machine::{ControlOp, Machine};
+use crate::value::{Prim, PrimKind, PrimResult, Val};
 
 pub mod bytevectors;
 pub mod chars;
@@ -35,4 +36,50 @@ pub fn all() -> impl Iterator<Item = &'static Prim> {
     ]
     .into_iter()
     .flat_map(|prims| prims.iter())
+}
+
+/// A primitive without side effects: the machine may evaluate it in place,
+/// speculatively, and again.
+pub(crate) const fn pure(
+    name: &'static str,
+    min_args: usize,
+    max_args: Option<usize>,
+    f: fn(&[Val]) -> PrimResult,
+) -> Prim {
+    Prim {
+        name,
+        min_args,
+        max_args,
+        kind: PrimKind::Pure(f),
+    }
+}
+
+/// A primitive that needs the engine (output, ports, flows, globals).
+pub(crate) const fn effect(
+    name: &'static str,
+    min_args: usize,
+    max_args: Option<usize>,
+    f: fn(&mut Machine, &[Val]) -> PrimResult,
+) -> Prim {
+    Prim {
+        name,
+        min_args,
+        max_args,
+        kind: PrimKind::Effect(f),
+    }
+}
+
+/// A primitive the machine implements because it touches the continuation.
+pub(crate) const fn control(
+    name: &'static str,
+    min_args: usize,
+    max_args: Option<usize>,
+    op: ControlOp,
+) -> Prim {
+    Prim {
+        name,
+        min_args,
+        max_args,
+        kind: PrimKind::Control(op),
+    }
 }

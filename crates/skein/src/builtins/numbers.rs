@@ -1,5 +1,6 @@
 //! Numeric primitives (R7RS 6.2.6), plus `exact->inexact` and `inexact->exact`.
 
+use super::pure;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
@@ -12,7 +13,7 @@ use crate::number::{
     self, exact_of_f64, is_exact, is_negative, is_zero, normalize_big, normalize_rat, to_bigint,
     to_f64, to_inexact, to_rational, MAX_POWER_BITS,
 };
-use crate::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
+use crate::value::{error, type_error, Prim, PrimResult, Val};
 
 // ---- argument helpers ----
 
@@ -783,95 +784,82 @@ fn string_to_number(args: &[Val]) -> PrimResult {
 
 // ---- registration ----
 
-const fn prim(
-    name: &'static str,
-    min_args: usize,
-    max_args: Option<usize>,
-    f: fn(&[Val]) -> PrimResult,
-) -> Prim {
-    Prim {
-        name,
-        min_args,
-        max_args,
-        kind: PrimKind::Pure(f),
-    }
-}
-
 const ONE: Option<usize> = Some(1);
 const TWO: Option<usize> = Some(2);
 const ANY: Option<usize> = None;
 
 pub static PRIMS: &[Prim] = &[
-    prim("number?", 1, ONE, number_p),
-    prim("complex?", 1, ONE, number_p),
-    prim("real?", 1, ONE, number_p),
-    prim("rational?", 1, ONE, rational_p),
-    prim("integer?", 1, ONE, integer_p),
-    prim("exact?", 1, ONE, exact_p),
-    prim("inexact?", 1, ONE, inexact_p),
-    prim("exact-integer?", 1, ONE, exact_integer_p),
-    prim("exact-rational?", 1, ONE, exact_rational_p),
-    prim("nan?", 1, ONE, nan_p),
-    prim("infinite?", 1, ONE, infinite_p),
-    prim("finite?", 1, ONE, finite_p),
-    prim("=", 1, ANY, num_eq),
-    prim("<", 1, ANY, num_lt),
-    prim(">", 1, ANY, num_gt),
-    prim("<=", 1, ANY, num_le),
-    prim(">=", 1, ANY, num_ge),
-    prim("zero?", 1, ONE, zero_p),
-    prim("positive?", 1, ONE, positive_p),
-    prim("negative?", 1, ONE, negative_p),
-    prim("odd?", 1, ONE, odd_p),
-    prim("even?", 1, ONE, even_p),
-    prim("max", 1, ANY, max),
-    prim("min", 1, ANY, min),
-    prim("+", 0, ANY, plus),
-    prim("*", 0, ANY, times),
-    prim("-", 1, ANY, minus),
-    prim("/", 1, ANY, divide),
-    prim("abs", 1, ONE, abs),
-    prim("quotient", 2, TWO, quotient),
-    prim("remainder", 2, TWO, remainder),
-    prim("modulo", 2, TWO, modulo),
-    prim("floor/", 2, TWO, floor_div),
-    prim("floor-quotient", 2, TWO, floor_quotient),
-    prim("floor-remainder", 2, TWO, floor_remainder),
-    prim("truncate/", 2, TWO, truncate_div),
-    prim("truncate-quotient", 2, TWO, truncate_quotient),
-    prim("truncate-remainder", 2, TWO, truncate_remainder),
-    prim("gcd", 0, ANY, gcd),
-    prim("lcm", 0, ANY, lcm),
-    prim("numerator", 1, ONE, numerator),
-    prim("denominator", 1, ONE, denominator),
-    prim("floor", 1, ONE, floor),
-    prim("ceiling", 1, ONE, ceiling),
-    prim("truncate", 1, ONE, truncate),
-    prim("round", 1, ONE, round),
-    prim("rationalize", 2, TWO, rationalize),
-    prim("exp", 1, ONE, exp),
-    prim("log", 1, TWO, log),
-    prim("sin", 1, ONE, sin),
-    prim("cos", 1, ONE, cos),
-    prim("tan", 1, ONE, tan),
-    prim("asin", 1, ONE, asin),
-    prim("acos", 1, ONE, acos),
-    prim("atan", 1, TWO, atan),
-    prim("square", 1, ONE, square),
-    prim("sqrt", 1, ONE, sqrt),
-    prim("exact-integer-sqrt", 1, ONE, exact_integer_sqrt),
-    prim("expt", 2, TWO, expt),
-    prim("number->string", 1, TWO, number_to_string),
-    prim("string->number", 1, TWO, string_to_number),
-    prim("exact", 1, ONE, exact),
-    prim("inexact", 1, ONE, inexact),
-    prim("exact->inexact", 1, ONE, exact_to_inexact),
-    prim("inexact->exact", 1, ONE, inexact_to_exact),
+    pure("number?", 1, ONE, number_p),
+    pure("complex?", 1, ONE, number_p),
+    pure("real?", 1, ONE, number_p),
+    pure("rational?", 1, ONE, rational_p),
+    pure("integer?", 1, ONE, integer_p),
+    pure("exact?", 1, ONE, exact_p),
+    pure("inexact?", 1, ONE, inexact_p),
+    pure("exact-integer?", 1, ONE, exact_integer_p),
+    pure("exact-rational?", 1, ONE, exact_rational_p),
+    pure("nan?", 1, ONE, nan_p),
+    pure("infinite?", 1, ONE, infinite_p),
+    pure("finite?", 1, ONE, finite_p),
+    pure("=", 1, ANY, num_eq),
+    pure("<", 1, ANY, num_lt),
+    pure(">", 1, ANY, num_gt),
+    pure("<=", 1, ANY, num_le),
+    pure(">=", 1, ANY, num_ge),
+    pure("zero?", 1, ONE, zero_p),
+    pure("positive?", 1, ONE, positive_p),
+    pure("negative?", 1, ONE, negative_p),
+    pure("odd?", 1, ONE, odd_p),
+    pure("even?", 1, ONE, even_p),
+    pure("max", 1, ANY, max),
+    pure("min", 1, ANY, min),
+    pure("+", 0, ANY, plus),
+    pure("*", 0, ANY, times),
+    pure("-", 1, ANY, minus),
+    pure("/", 1, ANY, divide),
+    pure("abs", 1, ONE, abs),
+    pure("quotient", 2, TWO, quotient),
+    pure("remainder", 2, TWO, remainder),
+    pure("modulo", 2, TWO, modulo),
+    pure("floor/", 2, TWO, floor_div),
+    pure("floor-quotient", 2, TWO, floor_quotient),
+    pure("floor-remainder", 2, TWO, floor_remainder),
+    pure("truncate/", 2, TWO, truncate_div),
+    pure("truncate-quotient", 2, TWO, truncate_quotient),
+    pure("truncate-remainder", 2, TWO, truncate_remainder),
+    pure("gcd", 0, ANY, gcd),
+    pure("lcm", 0, ANY, lcm),
+    pure("numerator", 1, ONE, numerator),
+    pure("denominator", 1, ONE, denominator),
+    pure("floor", 1, ONE, floor),
+    pure("ceiling", 1, ONE, ceiling),
+    pure("truncate", 1, ONE, truncate),
+    pure("round", 1, ONE, round),
+    pure("rationalize", 2, TWO, rationalize),
+    pure("exp", 1, ONE, exp),
+    pure("log", 1, TWO, log),
+    pure("sin", 1, ONE, sin),
+    pure("cos", 1, ONE, cos),
+    pure("tan", 1, ONE, tan),
+    pure("asin", 1, ONE, asin),
+    pure("acos", 1, ONE, acos),
+    pure("atan", 1, TWO, atan),
+    pure("square", 1, ONE, square),
+    pure("sqrt", 1, ONE, sqrt),
+    pure("exact-integer-sqrt", 1, ONE, exact_integer_sqrt),
+    pure("expt", 2, TWO, expt),
+    pure("number->string", 1, TWO, number_to_string),
+    pure("string->number", 1, TWO, string_to_number),
+    pure("exact", 1, ONE, exact),
+    pure("inexact", 1, ONE, inexact),
+    pure("exact->inexact", 1, ONE, exact_to_inexact),
+    pure("inexact->exact", 1, ONE, inexact_to_exact),
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::PrimKind;
 
     fn call(name: &str, args: &[Val]) -> PrimResult {
         let prim = PRIMS

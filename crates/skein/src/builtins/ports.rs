@@ -2,11 +2,12 @@
 //! and reading from input ports. There is no file I/O: a program's effects
 //! on the world go through its host (flows: `request`).
 
+use super::effect;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::machine::Machine;
-use crate::value::{error, type_error, Port, PortKind, Prim, PrimKind, PrimResult, Val};
+use crate::value::{error, type_error, Port, PortKind, Prim, PrimResult, Val};
 
 fn port(kind: PortKind) -> Val {
     Val::Port(Rc::new(Port {
@@ -334,52 +335,36 @@ fn close_port(_: &mut Machine, args: &[Val]) -> PrimResult {
     Ok(Val::Unspecified)
 }
 
-/// Port operations change port state, so none is `Pure` (pure primitives may
-/// be evaluated speculatively and again).
-const fn port_prim(
-    name: &'static str,
-    min: usize,
-    max: Option<usize>,
-    f: fn(&mut Machine, &[Val]) -> PrimResult,
-) -> Prim {
-    Prim {
-        name,
-        min_args: min,
-        max_args: max,
-        kind: PrimKind::Effect(f),
-    }
-}
-
 pub static PRIMS: &[Prim] = &[
-    port_prim("current-output-port", 0, Some(0), console),
-    port_prim("current-error-port", 0, Some(0), console),
-    port_prim("current-input-port", 0, Some(0), console),
-    port_prim("open-output-string", 0, Some(0), open_output_string),
-    port_prim("open-input-string", 1, Some(1), open_input_string),
-    port_prim("open-output-bytevector", 0, Some(0), open_output_bytevector),
-    port_prim("open-input-bytevector", 1, Some(1), open_input_bytevector),
-    port_prim("get-output-string", 1, Some(1), get_output_string),
-    port_prim("get-output-bytevector", 1, Some(1), get_output_bytevector),
-    port_prim("read-char", 0, Some(1), read_char),
-    port_prim("peek-char", 0, Some(1), peek_char),
-    port_prim("read-line", 0, Some(1), read_line),
-    port_prim("read-string", 1, Some(2), read_string),
-    port_prim("char-ready?", 0, Some(1), char_ready),
-    port_prim("read", 0, Some(1), read),
-    port_prim("read-u8", 0, Some(1), read_u8),
-    port_prim("peek-u8", 0, Some(1), peek_u8),
-    port_prim("u8-ready?", 0, Some(1), u8_ready),
-    port_prim("read-bytevector", 1, Some(2), read_bytevector),
-    port_prim("write-u8", 1, Some(2), write_u8),
-    port_prim("write-bytevector", 1, Some(2), write_bytevector),
-    port_prim("port?", 1, Some(1), port_p),
-    port_prim("input-port?", 1, Some(1), input_port_p),
-    port_prim("output-port?", 1, Some(1), output_port_p),
-    port_prim("textual-port?", 1, Some(1), textual_port_p),
-    port_prim("binary-port?", 1, Some(1), binary_port_p),
-    port_prim("input-port-open?", 1, Some(1), port_open_p),
-    port_prim("output-port-open?", 1, Some(1), port_open_p),
-    port_prim("close-port", 1, Some(1), close_port),
-    port_prim("close-input-port", 1, Some(1), close_port),
-    port_prim("close-output-port", 1, Some(1), close_port),
+    effect("current-output-port", 0, Some(0), console),
+    effect("current-error-port", 0, Some(0), console),
+    effect("current-input-port", 0, Some(0), console),
+    effect("open-output-string", 0, Some(0), open_output_string),
+    effect("open-input-string", 1, Some(1), open_input_string),
+    effect("open-output-bytevector", 0, Some(0), open_output_bytevector),
+    effect("open-input-bytevector", 1, Some(1), open_input_bytevector),
+    effect("get-output-string", 1, Some(1), get_output_string),
+    effect("get-output-bytevector", 1, Some(1), get_output_bytevector),
+    effect("read-char", 0, Some(1), read_char),
+    effect("peek-char", 0, Some(1), peek_char),
+    effect("read-line", 0, Some(1), read_line),
+    effect("read-string", 1, Some(2), read_string),
+    effect("char-ready?", 0, Some(1), char_ready),
+    effect("read", 0, Some(1), read),
+    effect("read-u8", 0, Some(1), read_u8),
+    effect("peek-u8", 0, Some(1), peek_u8),
+    effect("u8-ready?", 0, Some(1), u8_ready),
+    effect("read-bytevector", 1, Some(2), read_bytevector),
+    effect("write-u8", 1, Some(2), write_u8),
+    effect("write-bytevector", 1, Some(2), write_bytevector),
+    effect("port?", 1, Some(1), port_p),
+    effect("input-port?", 1, Some(1), input_port_p),
+    effect("output-port?", 1, Some(1), output_port_p),
+    effect("textual-port?", 1, Some(1), textual_port_p),
+    effect("binary-port?", 1, Some(1), binary_port_p),
+    effect("input-port-open?", 1, Some(1), port_open_p),
+    effect("output-port-open?", 1, Some(1), port_open_p),
+    effect("close-port", 1, Some(1), close_port),
+    effect("close-input-port", 1, Some(1), close_port),
+    effect("close-output-port", 1, Some(1), close_port),
 ];

@@ -14,6 +14,7 @@
 //!
 //! `substring`'s `end` is optional, as in `string-copy`.
 
+use super::pure;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
@@ -21,7 +22,7 @@ use num_bigint::Sign;
 
 use super::chars::{char_arg, push_full_foldcase};
 use crate::symbol::Symbol;
-use crate::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
+use crate::value::{error, type_error, Prim, PrimResult, Val};
 
 /// The longest string or bytevector `make-string` and `make-bytevector` build:
 /// a user number must not be able to ask for all of memory.
@@ -471,61 +472,47 @@ fn string_suffix_p(args: &[Val]) -> PrimResult {
     Ok(Val::Bool(s.ends_with(suffix)))
 }
 
-const fn prim(
-    name: &'static str,
-    min_args: usize,
-    max_args: Option<usize>,
-    f: fn(&[Val]) -> PrimResult,
-) -> Prim {
-    Prim {
-        name,
-        min_args,
-        max_args,
-        kind: PrimKind::Pure(f),
-    }
-}
-
 pub static PRIMS: &[Prim] = &[
-    prim("string?", 1, Some(1), string_p),
-    prim("make-string", 1, Some(2), make_string),
-    prim("string", 0, None, string),
-    prim("string-length", 1, Some(1), string_length),
-    prim("string-ref", 2, Some(2), string_ref),
-    prim("substring", 2, Some(3), substring),
-    prim("string-append", 0, None, string_append),
-    prim("string->list", 1, Some(3), string_to_list),
-    prim("list->string", 1, Some(1), list_to_string),
-    prim("string-copy", 1, Some(3), string_copy),
-    prim("string=?", 1, None, string_eq),
-    prim("string<?", 1, None, string_lt),
-    prim("string>?", 1, None, string_gt),
-    prim("string<=?", 1, None, string_le),
-    prim("string>=?", 1, None, string_ge),
-    prim("string-ci=?", 1, None, string_ci_eq),
-    prim("string-ci<?", 1, None, string_ci_lt),
-    prim("string-ci>?", 1, None, string_ci_gt),
-    prim("string-ci<=?", 1, None, string_ci_le),
-    prim("string-ci>=?", 1, None, string_ci_ge),
-    prim("string-upcase", 1, Some(1), string_upcase),
-    prim("string-downcase", 1, Some(1), string_downcase),
-    prim("string-foldcase", 1, Some(1), string_foldcase),
-    prim("string->vector", 1, Some(3), string_to_vector),
-    prim("vector->string", 1, Some(3), vector_to_string),
-    prim("string->symbol", 1, Some(1), string_to_symbol),
-    prim("symbol->string", 1, Some(1), symbol_to_string),
-    prim("symbol?", 1, Some(1), symbol_p),
-    prim("symbol=?", 1, None, symbol_eq),
-    prim("string->keyword", 1, Some(1), string_to_keyword),
-    prim("keyword->string", 1, Some(1), keyword_to_string),
-    prim("keyword?", 1, Some(1), keyword_p),
-    prim("string-null?", 1, Some(1), string_null_p),
-    prim("string-index", 2, Some(2), string_index),
-    prim("string-contains", 2, Some(2), string_contains),
-    prim("string-join", 1, Some(2), string_join),
-    prim("string-split", 2, Some(2), string_split),
-    prim("string-trim", 1, Some(1), string_trim),
-    prim("string-prefix?", 2, Some(2), string_prefix_p),
-    prim("string-suffix?", 2, Some(2), string_suffix_p),
+    pure("string?", 1, Some(1), string_p),
+    pure("make-string", 1, Some(2), make_string),
+    pure("string", 0, None, string),
+    pure("string-length", 1, Some(1), string_length),
+    pure("string-ref", 2, Some(2), string_ref),
+    pure("substring", 2, Some(3), substring),
+    pure("string-append", 0, None, string_append),
+    pure("string->list", 1, Some(3), string_to_list),
+    pure("list->string", 1, Some(1), list_to_string),
+    pure("string-copy", 1, Some(3), string_copy),
+    pure("string=?", 1, None, string_eq),
+    pure("string<?", 1, None, string_lt),
+    pure("string>?", 1, None, string_gt),
+    pure("string<=?", 1, None, string_le),
+    pure("string>=?", 1, None, string_ge),
+    pure("string-ci=?", 1, None, string_ci_eq),
+    pure("string-ci<?", 1, None, string_ci_lt),
+    pure("string-ci>?", 1, None, string_ci_gt),
+    pure("string-ci<=?", 1, None, string_ci_le),
+    pure("string-ci>=?", 1, None, string_ci_ge),
+    pure("string-upcase", 1, Some(1), string_upcase),
+    pure("string-downcase", 1, Some(1), string_downcase),
+    pure("string-foldcase", 1, Some(1), string_foldcase),
+    pure("string->vector", 1, Some(3), string_to_vector),
+    pure("vector->string", 1, Some(3), vector_to_string),
+    pure("string->symbol", 1, Some(1), string_to_symbol),
+    pure("symbol->string", 1, Some(1), symbol_to_string),
+    pure("symbol?", 1, Some(1), symbol_p),
+    pure("symbol=?", 1, None, symbol_eq),
+    pure("string->keyword", 1, Some(1), string_to_keyword),
+    pure("keyword->string", 1, Some(1), keyword_to_string),
+    pure("keyword?", 1, Some(1), keyword_p),
+    pure("string-null?", 1, Some(1), string_null_p),
+    pure("string-index", 2, Some(2), string_index),
+    pure("string-contains", 2, Some(2), string_contains),
+    pure("string-join", 1, Some(2), string_join),
+    pure("string-split", 2, Some(2), string_split),
+    pure("string-trim", 1, Some(1), string_trim),
+    pure("string-prefix?", 2, Some(2), string_prefix_p),
+    pure("string-suffix?", 2, Some(2), string_suffix_p),
 ];
 
 #[cfg(test)]
