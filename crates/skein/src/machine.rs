@@ -83,6 +83,9 @@ pub struct Continuation {
     /// frames, raise the value continuably to the handlers below this frame
     /// (relative to the base), instead of returning it.
     pub reraise_below: Option<usize>,
+    /// For the re-raiser: where the original `raise` happened, so an
+    /// uncaught re-raise is reported there rather than at the `guard`.
+    pub reraise_site: Option<Site>,
 }
 
 /// Where an error was raised: its span and the spans of the calls that led there.
@@ -240,6 +243,8 @@ pub struct Machine {
     call_span: Span,
     /// The call that started the activation being evaluated.
     cur_site: Option<Span>,
+    /// Where a value re-raised by a `guard` was first raised.
+    raise_origin: Option<Site>,
     steps: u64,
     /// Live pairs when the current evaluation started (see `max_heap_bytes`).
     pairs_at_start: i64,
@@ -291,6 +296,7 @@ impl Machine {
             stack: Vec::new(),
             call_span: Span::default(),
             cur_site: None,
+            raise_origin: None,
             steps: 0,
             pairs_at_start: 0,
             wind_ids: 0,
@@ -1103,6 +1109,7 @@ impl Machine {
                 let k = Continuation {
                     frames: self.stack[base..].to_vec(),
                     reraise_below: None,
+                    reraise_site: None,
                 };
                 self.apply(f, smallvec![Val::Cont(Rc::new(k))])
             }
@@ -1374,6 +1381,7 @@ impl Machine {
 
     /// Raise `obj` to the handlers among the frames below index `limit`.
     fn raise_below(&mut self, obj: Val, continuable: bool, limit: usize) -> Step {
+        let origin = self.raise_origin.take();
         if let Val::Error(e) = &obj {
             let mut site = e.site.borrow_mut();
             if site.is_none() {
@@ -1415,6 +1423,7 @@ impl Machine {
                     let reraiser = Continuation {
                         frames: self.stack[base..].to_vec(),
                         reraise_below: Some(i - base),
+                        reraise_site: Some(self.site()),
                     };
                     let args = smallvec![obj, Val::Cont(Rc::new(reraiser))];
                     return self.unwind_to(i, Then::ApplyHandler(handler, args));
@@ -1424,7 +1433,7 @@ impl Machine {
         }
         let site = match &obj {
             Val::Error(e) => e.site.borrow().clone().unwrap_or_else(|| self.site()),
-            _ => self.site(),
+            _ => origin.unwrap_or_else(|| self.site()),
         };
         Err(Abort::Uncaught(Box::new((obj, site))))
     }
@@ -1513,7 +1522,10 @@ impl Machine {
         }
         self.stack.extend(k.frames.iter().cloned());
         match k.reraise_below {
-            Some(below) => self.raise_below(v, true, base + below),
+            Some(below) => {
+                self.raise_origin = k.reraise_site.clone();
+                self.raise_below(v, true, base + below)
+            }
             None => Ok(Next::Return(v)),
         }
     }

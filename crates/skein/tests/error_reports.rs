@@ -219,8 +219,6 @@ fn error_inside_a_prelude_procedure_names_the_users_call() {
 }
 
 #[test]
-#[ignore = "wrong location: a raise that no guard clause matches is reported at the guard \
-            form (1:1), not at the (raise ...) call (1:28)"]
 fn guard_that_reraises_points_at_the_raise() {
     let err = Engine::new()
         .eval_source("guard.flow", "(guard (e ((symbol? e) e)) (raise \"x\"))\n")
