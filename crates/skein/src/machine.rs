@@ -35,6 +35,8 @@ pub struct Frame {
     /// The call that started the procedure activation this frame belongs
     /// to (for error reports' call chains); `None` at top level.
     pub call_site: Option<Span>,
+    /// Made while a flow was running: a flow may assign only such variables.
+    pub in_flow: bool,
 }
 
 fn site_of(env: &Env) -> Option<Span> {
@@ -545,6 +547,7 @@ impl Machine {
                     slots: RefCell::new(Args::new()),
                     fix: Some(Rc::from(vec![nl.lambda.clone()])),
                     call_site: site_of(&env),
+                    in_flow: self.flows.running.is_some(),
                     parent: env.clone(),
                 });
                 let op = Val::Closure(Rc::new(Closure {
@@ -559,6 +562,7 @@ impl Machine {
                     slots: RefCell::new(smallvec![Val::Unassigned; l.frame_size]),
                     fix: None,
                     call_site: site_of(&env),
+                    in_flow: self.flows.running.is_some(),
                     parent: env,
                 }));
                 self.letrec_inits(l, 0, frame)
@@ -568,12 +572,16 @@ impl Machine {
                     slots: RefCell::new(Args::new()),
                     fix: Some(f.group.clone()),
                     call_site: site_of(&env),
+                    in_flow: self.flows.running.is_some(),
                     parent: env,
                 }));
                 Ok(Next::Eval(f.body.clone(), frame))
             }
             Node::SetLocal(rc) => match self.quick(&rc.2, &env, 0) {
                 Some(Ok(v)) => {
+                    if let Some(e) = self.local_write_in_flow(&env, rc.0) {
+                        return self.raise(e, false);
+                    }
                     let old = std::mem::replace(
                         &mut frame_slot(&env, rc.0).slots.borrow_mut()[rc.1 as usize],
                         v,
@@ -617,6 +625,7 @@ impl Machine {
             slots: RefCell::new(smallvec![Val::Unassigned; lambda.frame_size]),
             fix: None,
             call_site: site_of(&parent),
+            in_flow: self.flows.running.is_some(),
             parent,
         })
     }
@@ -683,6 +692,7 @@ impl Machine {
             slots: RefCell::new(vals),
             fix: None,
             call_site: site_of(&env),
+            in_flow: self.flows.running.is_some(),
             parent: env,
         });
         Ok(Next::Eval(l.body.clone(), Some(frame)))
@@ -743,6 +753,9 @@ impl Machine {
                 self.letrec_inits(l, i + 1, env)
             }
             K::SetLocal(d, i, env) => {
+                if let Some(e) = self.local_write_in_flow(&env, d) {
+                    return self.raise(e, false);
+                }
                 let old =
                     std::mem::replace(&mut frame_slot(&env, d).slots.borrow_mut()[i as usize], v);
                 crate::value::release(old);
@@ -965,6 +978,7 @@ impl Machine {
                     } else {
                         Some(self.call_span)
                     },
+                    in_flow: self.flows.running.is_some(),
                 });
                 Ok(Next::Eval(lambda.body.clone(), Some(frame)))
             }
@@ -1285,7 +1299,20 @@ impl Machine {
     fn force(&mut self, p: Rc<RefCell<Promise>>) -> Step {
         let state = match &*p.borrow() {
             Promise::Done(v) => return Ok(Next::Return(v.clone())),
-            Promise::Delayed { thunk, is_force } => (thunk.clone(), *is_force),
+            Promise::Delayed {
+                thunk,
+                is_force,
+                in_flow,
+            } => {
+                if let (Some(flow), false) = (self.flows.running, *in_flow) {
+                    let e = error(
+                        format!("cannot force a promise made outside flow {flow}: its value would be shared state; force it before starting the flow"),
+                        vec![],
+                    );
+                    return self.raise(e, false);
+                }
+                (thunk.clone(), *is_force)
+            }
         };
         let (thunk, is_force) = state;
         self.push(K::Force(p, is_force))?;
@@ -1302,7 +1329,9 @@ impl Machine {
                 // delay-forces runs in constant space (R7RS 4.2.5).
                 let next = match &*q.borrow() {
                     Promise::Done(x) => Err(x.clone()),
-                    Promise::Delayed { thunk, is_force } => Ok((thunk.clone(), *is_force)),
+                    Promise::Delayed {
+                        thunk, is_force, ..
+                    } => Ok((thunk.clone(), *is_force)),
                 };
                 return match next {
                     Err(x) => {
@@ -1313,6 +1342,7 @@ impl Machine {
                         *p.borrow_mut() = Promise::Delayed {
                             thunk: thunk.clone(),
                             is_force,
+                            in_flow: self.flows.running.is_some(),
                         };
                         self.push(K::Force(p, is_force))?;
                         self.apply(thunk, smallvec![])
@@ -1329,6 +1359,19 @@ impl Machine {
     /// Index just above the nearest flow prompt: the base of delimited captures.
     fn prompt_base(&self) -> usize {
         self.prompt_index().map_or(0, |p| p + 1)
+    }
+
+    /// Flows are deterministic: their code may not change variables that
+    /// live outside the flow (captured by a closure made before it started).
+    fn local_write_in_flow(&self, env: &Env, depth: u32) -> Option<Val> {
+        let flow = self.flows.running?;
+        if frame_slot(env, depth).in_flow {
+            return None;
+        }
+        Some(error(
+            format!("cannot assign a variable captured from outside flow {flow}: flows must be deterministic"),
+            vec![],
+        ))
     }
 
     /// Flows are deterministic: their code may not change global variables.

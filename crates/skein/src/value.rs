@@ -240,6 +240,8 @@ pub enum Promise {
     Delayed {
         thunk: Val,
         is_force: bool,
+        /// Made while a flow was running; a flow may force only such promises.
+        in_flow: bool,
     },
 }
 

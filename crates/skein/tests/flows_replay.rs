@@ -447,47 +447,82 @@ fn a_long_history_replays_once_then_resumes_live() {
 // ---- determinism holes: state outside the flow changed from inside it ----
 
 #[test]
-#[ignore = "bug: forcing a promise created outside a flow memoizes into global state; a replay in the same engine then skips the request and diverges"]
-fn forcing_a_global_promise_inside_a_flow_is_deterministic_across_replay() {
+fn forcing_a_promise_made_outside_the_flow_fails_the_flow() {
+    // Its memoised value would be state shared across runs: a replay in the
+    // same engine would skip the request. Forcing it is refused like a
+    // global set!, and the promise stays unforced.
     let source = "(define p (delay (request 'x 1)))
                   (defflow t (lambda () (list (force p) (request 'y 2))))";
     let mut e = engine_from("promise.flow", source);
-    e.start("t", vec![]).unwrap();
-    e.resume(1, sym("ax")).unwrap();
-    let json = e.export_json().unwrap();
-    // A fresh engine replays fine ...
-    let mut fresh = engine_from("promise.flow", source);
-    fresh.import_json(&json).unwrap();
-    let expected = Step::Done {
-        id: 1,
-        value: list(vec![sym("ax"), sym("ay")]),
+    let step = e.start("t", vec![]).unwrap();
+    let Step::Failed { error, .. } = step else {
+        panic!("expected the flow to fail: {step:?}");
     };
-    assert_eq!(fresh.resume(1, sym("ay")).unwrap(), expected);
-    // ... but the engine that ran the flow has `p` memoized: observed, the
-    // replay fails with "replay diverged ... log has tag x but the code now
-    // requests y". Expected: the same result as a fresh engine (or forcing a
-    // promise made outside the flow refused like a global set!).
-    e.import_json(&json).unwrap();
-    assert_eq!(e.resume(1, sym("ay")).unwrap(), expected);
+    assert!(error.contains("promise made outside flow 1"), "{error}");
+    assert_eq!(
+        e.eval("(force (delay 5))").unwrap(),
+        Value::from(5),
+        "promises outside flows are unaffected"
+    );
 }
 
 #[test]
-#[ignore = "bug: set! of a variable closed over from outside the flow is allowed, so replay in the same engine computes different values"]
+fn a_promise_made_inside_the_flow_can_be_forced() {
+    let source =
+        "(defflow t (lambda () (let ((p (delay (request 'x 1)))) (list (force p) (force p)))))";
+    let mut e = engine_from("promise.flow", source);
+    e.start("t", vec![]).unwrap();
+    let json = e.export_json().unwrap();
+    e.import_json(&json).unwrap();
+    assert_eq!(
+        e.resume(1, sym("ax")).unwrap(),
+        Step::Done {
+            id: 1,
+            value: list(vec![sym("ax"), sym("ax")]),
+        }
+    );
+}
+
+#[test]
 fn mutating_a_closed_over_variable_from_outside_the_flow_is_refused() {
     let mut e = engine_from(
         "counter.flow",
         "(define next-number (let ((n 0)) (lambda () (set! n (+ n 1)) n)))
          (defflow numbered (lambda () (let ((a (next-number))) (request 'wait a) (list a (next-number)))))",
     );
-    e.start("numbered", vec![]).unwrap();
+    let step = e.start("numbered", vec![]).unwrap();
+    let Step::Failed { error, .. } = step else {
+        panic!("expected the flow to fail: {step:?}");
+    };
+    assert!(error.contains("captured from outside flow 1"), "{error}");
+    assert_eq!(
+        e.eval("(next-number)"),
+        Ok(Value::from(1)),
+        "the counter is unchanged"
+    );
+}
+
+#[test]
+fn variables_made_inside_the_flow_can_be_assigned() {
+    let mut e = engine_from(
+        "counter.flow",
+        "(defflow counting (lambda ()
+           (let ((n 0))
+             (set! n (+ n 1))
+             (request 'wait n)
+             (set! n (+ n 1))
+             n)))",
+    );
+    e.start("counting", vec![]).unwrap();
     let json = e.export_json().unwrap();
     e.import_json(&json).unwrap();
-    // Observed: (flow-done 1 (2 3)) although the flow was suspended with
-    // payload 1 (an uninterrupted run returns (1 2)). Expected: the flow
-    // fails like a set! of a global, and the counter is unchanged.
-    let step = e.resume(1, sym("ok")).unwrap();
-    assert!(matches!(step, Step::Failed { .. }), "{step:?}");
-    assert_eq!(e.eval("(next-number)"), Ok(Value::from(1)));
+    assert_eq!(
+        e.resume(1, sym("ok")).unwrap(),
+        Step::Done {
+            id: 1,
+            value: Value::from(2),
+        }
+    );
 }
 
 #[test]

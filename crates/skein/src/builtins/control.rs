@@ -86,17 +86,19 @@ fn record_modifier(_: &mut Machine, args: &[Val]) -> PrimResult {
     ))))
 }
 
-fn delay(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn delay(m: &mut Machine, args: &[Val]) -> PrimResult {
     Ok(Val::Promise(Rc::new(RefCell::new(Promise::Delayed {
         thunk: args[0].clone(),
         is_force: false,
+        in_flow: m.flows.running.is_some(),
     }))))
 }
 
-fn delay_force(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn delay_force(m: &mut Machine, args: &[Val]) -> PrimResult {
     Ok(Val::Promise(Rc::new(RefCell::new(Promise::Delayed {
         thunk: args[0].clone(),
         is_force: true,
+        in_flow: m.flows.running.is_some(),
     }))))
 }
 
