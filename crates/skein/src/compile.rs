@@ -67,6 +67,16 @@ struct ScopeFrame {
     vars: Vec<(Ident, Binding)>,
 }
 
+impl ScopeFrame {
+    /// Runtime slots the frame needs (macros and fix bindings take none).
+    fn slot_count(&self) -> usize {
+        self.vars
+            .iter()
+            .filter(|(_, b)| matches!(b, Binding::Slot(..)))
+            .count()
+    }
+}
+
 enum Resolved {
     Local(usize, Binding),
     Global(Symbol),
@@ -500,12 +510,7 @@ impl<'a> Compiler<'a> {
         let result = self.compile_body(body, span);
         let frame = self.frames.pop();
         let body = result?;
-        let frame_size = frame.map_or(0, |f| {
-            f.vars
-                .iter()
-                .filter(|(_, b)| matches!(b, Binding::Slot(..)))
-                .count()
-        });
+        let frame_size = frame.map_or(0, |f| f.slot_count());
         Ok(Rc::new(Lambda {
             name,
             required,
@@ -550,11 +555,7 @@ impl<'a> Compiler<'a> {
         }
         let frame = self.frames.len() - 1;
         for id in &vars {
-            let slot = self.frames[frame]
-                .vars
-                .iter()
-                .filter(|(_, b)| matches!(b, Binding::Slot(..)))
-                .count() as u32;
+            let slot = self.frames[frame].slot_count() as u32;
             self.frames[frame]
                 .vars
                 .push((*id, Binding::Slot(slot, true)));
@@ -756,7 +757,7 @@ impl<'a> Compiler<'a> {
             self.push_frame(Vec::new());
             let body = self.compile_body(body, span);
             let frame = self.frames.pop();
-            let size = frame.map_or(0, |f| f.vars.len());
+            let size = frame.map_or(0, |f| f.slot_count());
             Ok(Node::Let(Rc::new(Let {
                 inits: Box::new([]),
                 frame_size: size,
@@ -809,12 +810,7 @@ impl<'a> Compiler<'a> {
         self.push_frame(Self::slots(&ids));
         let result = self.compile_body(body, span);
         let frame = self.frames.pop();
-        let frame_size = frame.map_or(0, |f| {
-            f.vars
-                .iter()
-                .filter(|(_, b)| matches!(b, Binding::Slot(..)))
-                .count()
-        });
+        let frame_size = frame.map_or(0, |f| f.slot_count());
         Ok(Node::Let(Rc::new(Let {
             inits: inits.into(),
             frame_size,
@@ -901,12 +897,7 @@ impl<'a> Compiler<'a> {
                 self.push_frame(Vec::new());
                 let body = self.compile_body(body, span);
                 let frame = self.frames.pop();
-                let size = frame.map_or(0, |f| {
-                    f.vars
-                        .iter()
-                        .filter(|(_, b)| matches!(b, Binding::Slot(..)))
-                        .count()
-                });
+                let size = frame.map_or(0, |f| f.slot_count());
                 Ok(Node::Fix(Rc::new(Fix {
                     group: group.into(),
                     body: Node::Let(Rc::new(Let {
@@ -937,12 +928,7 @@ impl<'a> Compiler<'a> {
         })();
         let frame = self.frames.pop();
         let (inits, body) = result?;
-        let frame_size = frame.map_or(0, |f| {
-            f.vars
-                .iter()
-                .filter(|(_, b)| matches!(b, Binding::Slot(..)))
-                .count()
-        });
+        let frame_size = frame.map_or(0, |f| f.slot_count());
         Ok(Node::Letrec(Rc::new(Letrec {
             inits: inits.into(),
             frame_size,
