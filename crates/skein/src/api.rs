@@ -92,17 +92,11 @@ impl Value {
             Val::Sym(s) => Value::Symbol(s.name().to_string()),
             Val::Keyword(s) => Value::Keyword(s.name().to_string()),
             Val::Pair(_) => {
-                let mut items = Vec::new();
-                let mut cur = v.clone();
-                loop {
-                    match cur {
-                        Val::Pair(p) => {
-                            items.push(inner(&p.car));
-                            cur = p.cdr.clone();
-                        }
-                        Val::Null => return Value::List(items),
-                        tail => return Value::DottedList(items, Box::new(inner(&tail))),
-                    }
+                let (items, tail) = v.list_parts();
+                let items = items.iter().map(inner).collect();
+                match tail {
+                    None => Value::List(items),
+                    Some(tail) => Value::DottedList(items, Box::new(inner(&tail))),
                 }
             }
             Val::Vector(items) => Value::Vector(items.iter().map(inner).collect()),

@@ -680,6 +680,19 @@ impl<'a> Compiler<'a> {
     }
 
     fn define_local_syntax(&mut self, args: &[Syntax], span: Span) -> Result<(), CompileError> {
+        let (id, m) = self.syntax_definition(args, span)?;
+        if let Some(frame) = self.frames.last_mut() {
+            frame.vars.push((id, Binding::Macro(m)));
+        }
+        Ok(())
+    }
+
+    /// `(define-syntax name (syntax-rules ...))`: the name and the macro.
+    fn syntax_definition(
+        &mut self,
+        args: &[Syntax],
+        span: Span,
+    ) -> Result<(Ident, Rc<Macro>), CompileError> {
         let [name, spec] = args else {
             return err(
                 "define-syntax: expected (define-syntax name (syntax-rules ...))",
@@ -689,11 +702,7 @@ impl<'a> Compiler<'a> {
         let Some(id) = name.as_ident() else {
             return err("define-syntax: expected a name", name.span);
         };
-        let m = self.make_macro(id.name, spec)?;
-        if let Some(frame) = self.frames.last_mut() {
-            frame.vars.push((id, Binding::Macro(m)));
-        }
-        Ok(())
+        Ok((id, self.make_macro(id.name, spec)?))
     }
 
     fn make_macro(&mut self, name: Symbol, spec: &Syntax) -> Result<Rc<Macro>, CompileError> {
@@ -711,16 +720,7 @@ impl<'a> Compiler<'a> {
         if !self.frames.is_empty() {
             return err("define-syntax: must come at the start of a body", span);
         }
-        let [name, spec] = args else {
-            return err(
-                "define-syntax: expected (define-syntax name (syntax-rules ...))",
-                span,
-            );
-        };
-        let Some(id) = name.as_ident() else {
-            return err("define-syntax: expected a name", name.span);
-        };
-        let m = self.make_macro(id.name, spec)?;
+        let (id, m) = self.syntax_definition(args, span)?;
         self.exp.macros.insert(id.name, m);
         Ok(Node::Const(Val::Unspecified))
     }

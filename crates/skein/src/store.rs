@@ -424,17 +424,11 @@ pub fn encode(v: &Val) -> Json {
         Val::Sym(s) => json!({"symbol": s.name()}),
         Val::Keyword(s) => json!({"keyword": s.name()}),
         Val::Pair(_) => {
-            let mut items = Vec::new();
-            let mut cur = v.clone();
-            loop {
-                match cur {
-                    Val::Pair(p) => {
-                        items.push(encode(&p.car));
-                        cur = p.cdr.clone();
-                    }
-                    Val::Null => return Json::Array(items),
-                    tail => return json!({"dotted": items, "tail": encode(&tail)}),
-                }
+            let (items, tail) = v.list_parts();
+            let items: Vec<Json> = items.iter().map(encode).collect();
+            match tail {
+                None => Json::Array(items),
+                Some(tail) => json!({"dotted": items, "tail": encode(&tail)}),
             }
         }
         Val::Vector(items) => json!({"vector": items.iter().map(encode).collect::<Vec<_>>()}),

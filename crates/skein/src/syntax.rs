@@ -144,23 +144,11 @@ impl Syntax {
                 Val::Sym(s) => SynKind::Id(Ident::user(*s)),
                 Val::Null => SynKind::List(Rc::from(Vec::new()), None),
                 Val::Pair(_) => {
-                    let mut items = Vec::new();
-                    let mut cur = v.clone();
-                    loop {
-                        match cur {
-                            Val::Pair(p) => {
-                                items.push(Syntax::from_datum(&p.car, span));
-                                cur = p.cdr.clone();
-                            }
-                            Val::Null => break SynKind::List(items.into(), None),
-                            tail => {
-                                break SynKind::List(
-                                    items.into(),
-                                    Some(Rc::new(Syntax::from_datum(&tail, span))),
-                                )
-                            }
-                        }
-                    }
+                    let (items, tail) = v.list_parts();
+                    SynKind::List(
+                        items.iter().map(|i| Syntax::from_datum(i, span)).collect(),
+                        tail.map(|t| Rc::new(Syntax::from_datum(&t, span))),
+                    )
                 }
                 Val::Vector(items) => {
                     SynKind::Vector(items.iter().map(|i| Syntax::from_datum(i, span)).collect())

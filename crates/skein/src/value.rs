@@ -326,6 +326,22 @@ impl Val {
         ListIter { cur: self.clone() }
     }
 
+    /// A list's elements and, for an improper list, its final cdr.
+    pub fn list_parts(&self) -> (Vec<Val>, Option<Val>) {
+        let mut items = Vec::new();
+        let mut cur = self;
+        loop {
+            match cur {
+                Val::Pair(p) => {
+                    items.push(p.car.clone());
+                    cur = &p.cdr;
+                }
+                Val::Null => return (items, None),
+                tail => return (items, Some(tail.clone())),
+            }
+        }
+    }
+
     /// The elements of a proper list, or `None` if it is improper.
     pub fn to_vec(&self) -> Option<Vec<Val>> {
         let mut out = Vec::new();
