@@ -86,8 +86,11 @@
 
 mod api;
 mod builtins;
+mod bytecode;
 mod code;
+mod codegen;
 mod compile;
+mod control_ops;
 mod convert;
 mod derived;
 mod error;
@@ -104,6 +107,7 @@ mod store;
 mod symbol;
 mod syntax;
 mod syntax_rules;
+mod unwind;
 mod value;
 
 pub use api::{Engine, Value};

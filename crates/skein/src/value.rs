@@ -11,7 +11,8 @@ use imbl::shared_ptr::RcK;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 
-use crate::machine::{Closure, Continuation};
+use crate::bytecode::{Closure, VarBox};
+use crate::machine::Continuation;
 use crate::symbol::Symbol;
 
 pub type MapImpl = imbl::GenericOrdMap<Val, Val, RcK>;
@@ -38,6 +39,8 @@ pub enum Val {
     Bytes(Rc<Vec<u8>>),
     Map(Rc<MapImpl>),
     Closure(Rc<Closure>),
+    /// An assigned variable's box: only ever in slots and closures, never a value of the program.
+    Var(Rc<VarBox>),
     Prim(&'static Prim),
     Host(Rc<HostFn>),
     Cont(Rc<Continuation>),
@@ -95,7 +98,7 @@ impl Drop for Pair {
         let car = std::mem::replace(&mut self.car, Val::Null);
         let cdr = std::mem::replace(&mut self.cdr, Val::Null);
         if owns_structure(&car) || owns_structure(&cdr) {
-            dismantle(vec![car, cdr], Vec::new());
+            dismantle(vec![car, cdr]);
         }
     }
 }
@@ -108,6 +111,7 @@ pub(crate) fn owns_structure(v: &Val) -> bool {
         Val::Vector(x) | Val::Values(x) => Rc::strong_count(x) == 1,
         Val::Map(m) => Rc::strong_count(m) == 1,
         Val::Closure(c) => Rc::strong_count(c) == 1,
+        Val::Var(b) => Rc::strong_count(b) == 1,
         Val::Promise(p) => Rc::strong_count(p) == 1,
         Val::Record(r) => Rc::strong_count(r) == 1,
         Val::Error(e) => Rc::strong_count(e) == 1,
@@ -118,69 +122,64 @@ pub(crate) fn owns_structure(v: &Val) -> bool {
 /// Drop `v` without recursion, however deeply it nests.
 pub(crate) fn release(v: Val) {
     if owns_structure(&v) {
-        dismantle(vec![v], Vec::new());
+        dismantle(vec![v]);
     }
 }
 
-/// Drop values and environment frames without recursion: each uniquely owned
-/// container is emptied into the work lists before it is freed, so any
-/// nesting depth (lists, vectors, closures over closures, forced streams)
-/// drops in constant stack.
-pub(crate) fn dismantle(mut vals: Vec<Val>, mut frames: Vec<Rc<crate::machine::Frame>>) {
-    loop {
-        if let Some(v) = vals.pop() {
-            match v {
-                Val::Pair(p) => {
-                    if let Some(mut inner) = Rc::into_inner(p) {
-                        vals.push(std::mem::replace(&mut inner.car, Val::Null));
-                        vals.push(std::mem::replace(&mut inner.cdr, Val::Null));
-                    }
+/// Drop values without recursion: each uniquely owned container is emptied
+/// into the work list before it is freed, so any nesting depth (lists,
+/// vectors, closures over closures, forced streams) drops in constant stack.
+pub(crate) fn dismantle(mut vals: Vec<Val>) {
+    while let Some(v) = vals.pop() {
+        match v {
+            Val::Pair(p) => {
+                if let Some(mut inner) = Rc::into_inner(p) {
+                    vals.push(std::mem::replace(&mut inner.car, Val::Null));
+                    vals.push(std::mem::replace(&mut inner.cdr, Val::Null));
                 }
-                Val::Vector(x) | Val::Values(x) => {
-                    if let Some(items) = Rc::into_inner(x) {
-                        vals.extend(items);
-                    }
-                }
-                Val::Map(m) => {
-                    if let Some(m) = Rc::into_inner(m) {
-                        for (k, v) in m {
-                            vals.push(k);
-                            vals.push(v);
-                        }
-                    }
-                }
-                Val::Closure(c) => {
-                    if let Some(c) = Rc::into_inner(c) {
-                        frames.extend(c.env);
-                    }
-                }
-                Val::Promise(p) => {
-                    if let Some(p) = Rc::into_inner(p) {
-                        match p.into_inner() {
-                            Promise::Done(x) => vals.push(x),
-                            Promise::Delayed { thunk, .. } => vals.push(thunk),
-                        }
-                    }
-                }
-                Val::Record(r) => {
-                    if let Some(r) = Rc::into_inner(r) {
-                        vals.extend(r.fields);
-                    }
-                }
-                Val::Error(e) => {
-                    if let Some(e) = Rc::into_inner(e) {
-                        vals.extend(e.irritants);
-                    }
-                }
-                _ => {}
             }
-        } else if let Some(f) = frames.pop() {
-            if let Some(frame) = Rc::into_inner(f) {
-                vals.extend(frame.take_slots());
-                frames.extend(frame.take_parent());
+            Val::Vector(x) | Val::Values(x) => {
+                if let Some(items) = Rc::into_inner(x) {
+                    vals.extend(items);
+                }
             }
-        } else {
-            return;
+            Val::Map(m) => {
+                if let Some(m) = Rc::into_inner(m) {
+                    for (k, v) in m {
+                        vals.push(k);
+                        vals.push(v);
+                    }
+                }
+            }
+            Val::Closure(c) => {
+                if let Some(mut c) = Rc::into_inner(c) {
+                    vals.extend(std::mem::take(&mut c.free));
+                }
+            }
+            Val::Var(b) => {
+                if let Some(b) = Rc::into_inner(b) {
+                    vals.push(b.value.replace(Val::Null));
+                }
+            }
+            Val::Promise(p) => {
+                if let Some(p) = Rc::into_inner(p) {
+                    match p.into_inner() {
+                        Promise::Done(x) => vals.push(x),
+                        Promise::Delayed { thunk, .. } => vals.push(thunk),
+                    }
+                }
+            }
+            Val::Record(r) => {
+                if let Some(r) = Rc::into_inner(r) {
+                    vals.extend(r.fields);
+                }
+            }
+            Val::Error(e) => {
+                if let Some(e) = Rc::into_inner(e) {
+                    vals.extend(e.irritants);
+                }
+            }
+            _ => {}
         }
     }
 }
