@@ -64,6 +64,9 @@ pub enum Op {
     /// Call the procedure below `argc` arguments.
     Call(u16),
     TailCall(u16),
+    /// Call the procedure in a global with `argc` arguments.
+    CallGlobal(GlobalId, u16),
+    TailCallGlobal(GlobalId, u16),
     /// Inside a group member: call member `j` (no closure is made) with `argc` arguments.
     CallSibling(u16, u16),
     TailCallSibling(u16, u16),
@@ -71,6 +74,9 @@ pub enum Op {
     /// A call of a global known to hold a primitive at compile time, done in
     /// place when it still does (`Inline`), else as an ordinary call.
     Inline(Inline, GlobalId),
+    /// An `Inline` test whose result a `JumpIfFalse` consumes next: on the
+    /// fast path it branches directly.
+    InlineTest(Inline, GlobalId),
     /// `guard`: pop the body thunk and the handler, run the body under the handler.
     Guard,
 }
@@ -128,6 +134,20 @@ impl Inline {
 
     pub fn argc(self) -> usize {
         Inline::ALL[self as usize].2
+    }
+
+    /// Comparisons and predicates: their result is a boolean to branch on.
+    pub fn is_test(self) -> bool {
+        !matches!(
+            self,
+            Inline::Add
+                | Inline::Sub
+                | Inline::Mul
+                | Inline::Car
+                | Inline::Cdr
+                | Inline::Cons
+                | Inline::VectorRef
+        )
     }
 }
 

@@ -265,6 +265,13 @@ impl Gen<'_> {
         match node {
             Node::If(rc) => {
                 self.gen(&rc.0, false);
+                // A test the machine can decide in place branches directly.
+                if let Some(Op::Inline(which, gid)) = self.f().code.last().copied() {
+                    if which.is_test() {
+                        let last = self.f().code.len() - 1;
+                        self.f().code[last] = Op::InlineTest(which, gid);
+                    }
+                }
                 let jf = self.emit(Op::JumpIfFalse(0));
                 self.gen(&rc.1, tail);
                 if tail {
@@ -527,11 +534,23 @@ impl Gen<'_> {
                 return;
             }
         }
+        let n = args.len() as u16;
+        if let Node::Global(id, _) = op {
+            for a in args {
+                self.gen(a, false);
+            }
+            let call = if tail {
+                Op::TailCallGlobal(*id, n)
+            } else {
+                Op::CallGlobal(*id, n)
+            };
+            self.emit_at(call, span);
+            return;
+        }
         self.gen(op, false);
         for a in args {
             self.gen(a, false);
         }
-        let n = args.len() as u16;
         self.emit_at(if tail { Op::TailCall(n) } else { Op::Call(n) }, span);
     }
 

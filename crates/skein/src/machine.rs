@@ -358,6 +358,7 @@ impl Machine {
     }
 
     /// Drop values above `height`, without recursion however deep they nest.
+    #[inline(always)]
     pub(crate) fn truncate(&mut self, height: usize) {
         while self.vals.len() > height {
             if let Some(v) = self.vals.pop() {
@@ -366,11 +367,13 @@ impl Machine {
         }
     }
 
+    #[inline(always)]
     fn pop(&mut self) -> Val {
         self.vals.pop().unwrap_or(Val::Unspecified)
     }
 
-    /// Replace the value `depth` below the top.
+    /// Replace the value at `at`.
+    #[inline(always)]
     fn put(&mut self, at: usize, v: Val) {
         release(std::mem::replace(&mut self.vals[at], v));
     }
@@ -389,7 +392,9 @@ impl Machine {
             let rest = Val::list(self.vals.drain(base + proto.required..).collect::<Vec<_>>());
             self.vals.push(rest);
         }
-        self.vals.resize(base + proto.slots, Val::Unassigned);
+        if self.vals.len() < base + proto.slots {
+            self.vals.resize(base + proto.slots, Val::Unassigned);
+        }
         Act {
             clo,
             proto,
@@ -437,11 +442,11 @@ impl Machine {
         Next::Run(self.enter(clo, proto, base, None))
     }
 
-    fn capture(&self, act: &Act, captures: &[Capture]) -> Free {
+    fn capture(&self, act: &Act, base: usize, captures: &[Capture]) -> Free {
         captures
             .iter()
             .map(|c| match *c {
-                Capture::Local(s) => self.vals[act.base as usize + s as usize].clone(),
+                Capture::Local(s) => self.vals[base + s as usize].clone(),
                 Capture::Free(i) => act.clo.free[i as usize].clone(),
                 Capture::OwnGroup => Val::Closure(Rc::new(Closure {
                     proto: act
@@ -459,97 +464,33 @@ impl Machine {
     /// Run bytecode from `act` until control leaves the loop.
     fn run(&mut self, mut act: Act, fbase: usize) -> Step {
         loop {
-            let op = act.proto.code[act.pc as usize];
-            act.pc += 1;
-            match op {
-                Op::Const(i) => {
-                    let v = act.proto.consts[i as usize].clone();
-                    self.vals.push(v);
+            let op = self.run_plain(&mut act);
+            let exit = match op {
+                // `run_plain` hands these back only when the variable is unassigned.
+                Op::LocalChecked(_, name)
+                | Op::LocalBoxChecked(_, name)
+                | Op::FreeBoxChecked(_, name) => {
+                    let e = self.undefined(&act, name);
+                    return self.fail(act, e);
                 }
-                Op::Local(s) => {
-                    let v = self.vals[act.base as usize + s as usize].clone();
-                    self.vals.push(v);
+                Op::Global(id) => {
+                    let e = error(
+                        format!("unbound variable: {}", self.globals.name(id)),
+                        vec![],
+                    );
+                    return self.fail(act, e);
                 }
-                Op::LocalChecked(s, name) => {
-                    let v = self.vals[act.base as usize + s as usize].clone();
-                    if let Val::Unassigned = v {
-                        let e = self.undefined(&act, name);
-                        return self.fail(act, e);
-                    }
-                    self.vals.push(v);
-                }
-                Op::LocalBox(s) | Op::LocalBoxChecked(s, _) => {
-                    let v = match &self.vals[act.base as usize + s as usize] {
-                        Val::Var(b) => b.value.borrow().clone(),
-                        other => other.clone(),
+                Op::SetLocalBox(_) | Op::SetFreeBox(_) => {
+                    let v = self.pop();
+                    let b = match op {
+                        Op::SetLocalBox(s) => self.vals[act.base as usize + s as usize].clone(),
+                        Op::SetFreeBox(i) => act.clo.free[i as usize].clone(),
+                        _ => Val::Unspecified,
                     };
-                    if let (Val::Unassigned, Op::LocalBoxChecked(_, name)) = (&v, op) {
-                        let e = self.undefined(&act, name);
-                        return self.fail(act, e);
-                    }
-                    self.vals.push(v);
-                }
-                Op::Free(i) => {
-                    let v = act.clo.free[i as usize].clone();
-                    self.vals.push(v);
-                }
-                Op::FreeBox(i) | Op::FreeBoxChecked(i, _) => {
-                    let v = match &act.clo.free[i as usize] {
-                        Val::Var(b) => b.value.borrow().clone(),
-                        other => other.clone(),
-                    };
-                    if let (Val::Unassigned, Op::FreeBoxChecked(_, name)) = (&v, op) {
-                        let e = self.undefined(&act, name);
-                        return self.fail(act, e);
-                    }
-                    self.vals.push(v);
-                }
-                Op::Global(id) => match self.globals.get(id) {
-                    Val::Unassigned => {
-                        let e = error(
-                            format!("unbound variable: {}", self.globals.name(id)),
-                            vec![],
-                        );
-                        return self.fail(act, e);
-                    }
-                    v => {
-                        let v = v.clone();
-                        self.vals.push(v);
-                    }
-                },
-                Op::InitLocal(s) => {
-                    let v = self.pop();
-                    self.put(act.base as usize + s as usize, v);
-                }
-                Op::InitBox(s) => {
-                    let v = self.pop();
-                    if let Val::Var(b) = &self.vals[act.base as usize + s as usize] {
-                        release(b.value.replace(v));
-                    }
-                }
-                Op::BoxLocal(s) => {
-                    let at = act.base as usize + s as usize;
-                    let v = std::mem::replace(&mut self.vals[at], Val::Unassigned);
-                    self.vals[at] = self.new_box(v);
-                }
-                Op::NewBox(s) => {
-                    let b = self.new_box(Val::Unassigned);
-                    self.put(act.base as usize + s as usize, b);
-                }
-                Op::Clear(s) => self.put(act.base as usize + s as usize, Val::Unassigned),
-                Op::SetLocalBox(s) => {
-                    let v = self.pop();
-                    let b = self.vals[act.base as usize + s as usize].clone();
                     if let Err(e) = self.assign(&b, v) {
                         return self.fail(act, e);
                     }
-                }
-                Op::SetFreeBox(i) => {
-                    let v = self.pop();
-                    let b = act.clo.free[i as usize].clone();
-                    if let Err(e) = self.assign(&b, v) {
-                        return self.fail(act, e);
-                    }
+                    None
                 }
                 Op::SetGlobal(id) => {
                     let v = self.pop();
@@ -562,6 +503,7 @@ impl Machine {
                         return self.fail(act, e);
                     }
                     self.globals.set(id, v);
+                    None
                 }
                 Op::DefineGlobal(id) => {
                     let v = self.pop();
@@ -569,34 +511,171 @@ impl Machine {
                         return self.fail(act, e);
                     }
                     self.globals.set(id, v);
+                    None
                 }
+                Op::Call(n) | Op::TailCall(n) => {
+                    let args_at = self.vals.len() - n as usize;
+                    let f = self.vals[args_at - 1].clone();
+                    let tail = matches!(op, Op::TailCall(_));
+                    self.call(&mut act, f, args_at, args_at - 1, tail, fbase)
+                }
+                Op::CallGlobal(gid, n) | Op::TailCallGlobal(gid, n) => {
+                    let f = self.globals.get(gid).clone();
+                    if let Val::Unassigned = f {
+                        let name = self.globals.name(gid);
+                        let e = error(format!("unbound variable: {name}"), vec![]);
+                        return self.fail(act, e);
+                    }
+                    let args_at = self.vals.len() - n as usize;
+                    let tail = matches!(op, Op::TailCallGlobal(..));
+                    self.call(&mut act, f, args_at, args_at, tail, fbase)
+                }
+                Op::CallSibling(j, n) | Op::TailCallSibling(j, n) => {
+                    let tail = matches!(op, Op::TailCallSibling(..));
+                    self.call_sibling(&mut act, j, n as usize, tail)
+                }
+                Op::Return => {
+                    let v = self.pop();
+                    match self.return_from(v, fbase) {
+                        Ok(caller) => {
+                            act = caller;
+                            None
+                        }
+                        Err(exit) => Some(exit),
+                    }
+                }
+                // The fast path did not apply: the general case.
+                Op::Inline(which, gid) | Op::InlineTest(which, gid) => {
+                    self.inline_slow(&mut act, which, gid, fbase)
+                }
+                Op::Guard => {
+                    let body = self.pop();
+                    let handler = self.pop();
+                    let sp = self.vals.len() as u32;
+                    self.frames.push(Frame {
+                        sp,
+                        k: K::Call(act),
+                    });
+                    self.push(K::Guard(handler))?;
+                    return self.apply(body, Args::new());
+                }
+                _ => None,
+            };
+            if let Some(exit) = exit {
+                return exit;
+            }
+        }
+    }
+
+    /// Run the instructions that need only the value stack, the globals and
+    /// the activation's own variables, until one needs more: return that one
+    /// (the activation is already past it).
+    #[inline(always)]
+    fn run_plain(&mut self, act: &mut Act) -> Op {
+        let code = &act.proto.code[..];
+        let base = act.base as usize;
+        let mut pc = act.pc as usize;
+        loop {
+            let op = code[pc];
+            pc += 1;
+            match op {
+                Op::Const(i) => {
+                    let v = act.proto.consts[i as usize].clone();
+                    self.vals.push(v);
+                }
+                Op::Local(s) => {
+                    let v = self.vals[base + s as usize].clone();
+                    self.vals.push(v);
+                }
+                Op::Free(i) => {
+                    let v = act.clo.free[i as usize].clone();
+                    self.vals.push(v);
+                }
+                Op::LocalChecked(s, _) => {
+                    let v = self.vals[base + s as usize].clone();
+                    if let Val::Unassigned = v {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                    self.vals.push(v);
+                }
+                Op::LocalBox(s)
+                | Op::LocalBoxChecked(s, _)
+                | Op::FreeBox(s)
+                | Op::FreeBoxChecked(s, _) => {
+                    let var = match op {
+                        Op::LocalBox(_) | Op::LocalBoxChecked(..) => &self.vals[base + s as usize],
+                        _ => &act.clo.free[s as usize],
+                    };
+                    let v = match var {
+                        Val::Var(b) => b.value.borrow().clone(),
+                        other => other.clone(),
+                    };
+                    if let (Val::Unassigned, Op::LocalBoxChecked(..) | Op::FreeBoxChecked(..)) =
+                        (&v, op)
+                    {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                    self.vals.push(v);
+                }
+                Op::Global(id) => match self.globals.get(id) {
+                    Val::Unassigned => {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                    v => {
+                        let v = v.clone();
+                        self.vals.push(v);
+                    }
+                },
+                Op::InitLocal(s) => {
+                    let v = self.pop();
+                    self.put(base + s as usize, v);
+                }
+                Op::InitBox(s) => {
+                    let v = self.pop();
+                    if let Val::Var(b) = &self.vals[base + s as usize] {
+                        release(b.value.replace(v));
+                    }
+                }
+                Op::BoxLocal(s) => {
+                    let at = base + s as usize;
+                    let v = std::mem::replace(&mut self.vals[at], Val::Unassigned);
+                    self.vals[at] = self.new_box(v);
+                }
+                Op::NewBox(s) => {
+                    let b = self.new_box(Val::Unassigned);
+                    self.put(base + s as usize, b);
+                }
+                Op::Clear(s) => self.put(base + s as usize, Val::Unassigned),
                 Op::Pop => {
                     let v = self.pop();
                     release(v);
                 }
-                Op::Jump(t) => act.pc = t,
+                Op::Jump(t) => pc = t as usize,
                 Op::JumpIfFalse(t) => {
-                    if !self.pop().is_true() {
-                        act.pc = t;
+                    if let Some(Val::Bool(false)) = self.vals.pop() {
+                        pc = t as usize;
                     }
                 }
                 Op::AndJump(t) => {
-                    if matches!(self.vals.last(), Some(Val::Bool(false))) {
-                        act.pc = t;
+                    if let Some(Val::Bool(false)) = self.vals.last() {
+                        pc = t as usize;
                     } else {
                         self.pop();
                     }
                 }
                 Op::OrJump(t) => {
-                    if matches!(self.vals.last(), Some(Val::Bool(false))) {
+                    if let Some(Val::Bool(false)) = self.vals.last() {
                         self.pop();
                     } else {
-                        act.pc = t;
+                        pc = t as usize;
                     }
                 }
                 Op::Closure(i) => {
                     let proto = act.proto.protos[i as usize].clone();
-                    let free = self.capture(&act, &proto.captures);
+                    let free = self.capture(act, base, &proto.captures);
                     let c = Closure {
                         proto,
                         free,
@@ -606,7 +685,7 @@ impl Machine {
                 }
                 Op::Group(i) => {
                     let def = &act.proto.groups[i as usize];
-                    let free = self.capture(&act, &def.captures);
+                    let free = self.capture(act, base, &def.captures);
                     let c = Closure {
                         proto: def.members[0].clone(),
                         free,
@@ -624,44 +703,28 @@ impl Machine {
                     let v = sibling(&act.clo, j);
                     self.vals.push(v);
                 }
-                Op::Call(n) => {
-                    if let Some(exit) = self.call(&mut act, n as usize, false, fbase) {
-                        return exit;
-                    }
-                }
-                Op::TailCall(n) => {
-                    if let Some(exit) = self.call(&mut act, n as usize, true, fbase) {
-                        return exit;
-                    }
-                }
-                Op::CallSibling(j, n) | Op::TailCallSibling(j, n) => {
-                    let tail = matches!(op, Op::TailCallSibling(..));
-                    if let Some(exit) = self.call_sibling(&mut act, j, n as usize, tail) {
-                        return exit;
-                    }
-                }
-                Op::Return => {
-                    let v = self.pop();
-                    match self.return_from(v, fbase) {
-                        Ok(caller) => act = caller,
-                        Err(exit) => return exit,
-                    }
-                }
                 Op::Inline(which, gid) => {
-                    if let Some(exit) = self.inline(&mut act, which, gid, fbase) {
-                        return exit;
+                    if !self.inline_fast(which, gid) {
+                        act.pc = pc as u32;
+                        return op;
                     }
                 }
-                Op::Guard => {
-                    let body = self.pop();
-                    let handler = self.pop();
-                    let sp = self.vals.len() as u32;
-                    self.frames.push(Frame {
-                        sp,
-                        k: K::Call(act),
-                    });
-                    self.push(K::Guard(handler))?;
-                    return self.apply(body, Args::new());
+                Op::InlineTest(which, gid) => match self.inline_test(which, gid) {
+                    // The next instruction is the `JumpIfFalse` that tests the result.
+                    Some(true) => pc += 1,
+                    Some(false) => {
+                        if let Op::JumpIfFalse(t) = code[pc] {
+                            pc = t as usize;
+                        }
+                    }
+                    None => {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                },
+                _ => {
+                    act.pc = pc as u32;
+                    return op;
                 }
             }
         }
@@ -719,17 +782,25 @@ impl Machine {
         }
     }
 
-    /// Call the procedure below the top `n` values.
+    /// Call `f` with the values from `args_at` up; `sp` is where the caller's
+    /// stack ends (below the callee's slot, if it has one).
     #[inline]
-    fn call(&mut self, act: &mut Act, n: usize, tail: bool, fbase: usize) -> Exit {
-        let fpos = self.vals.len() - n - 1;
-        match &self.vals[fpos] {
+    fn call(
+        &mut self,
+        act: &mut Act,
+        f: Val,
+        args_at: usize,
+        sp: usize,
+        tail: bool,
+        fbase: usize,
+    ) -> Exit {
+        let n = self.vals.len() - args_at;
+        match f {
             Val::Closure(c) => {
-                let Some(proto) = clause_for(c, n).cloned() else {
-                    let e = closure_arity_error(c, n);
+                let Some(proto) = clause_for(&c, n).cloned() else {
+                    let e = closure_arity_error(&c, n);
                     return Some(self.fail(act.clone(), e));
                 };
-                let c = c.clone();
                 if let Err(abort) = self.tick() {
                     return Some(Err(abort));
                 }
@@ -740,38 +811,39 @@ impl Machine {
                 };
                 if tail {
                     let base = act.base as usize;
-                    self.slide(fpos + 1, base, n);
+                    self.slide(args_at, base, n);
                     *act = self.enter(c, proto, base, site);
                 } else {
                     if let Err(abort) = self.check_depth() {
                         return Some(Err(abort));
                     }
-                    let callee = self.enter(c, proto, fpos + 1, site);
+                    let callee = self.enter(c, proto, args_at, site);
                     let caller = std::mem::replace(act, callee);
                     self.frames.push(Frame {
-                        sp: fpos as u32,
+                        sp: sp as u32,
                         k: K::Call(caller),
                     });
                 }
                 None
             }
             Val::Prim(p) => {
-                let p: &'static Prim = p;
                 if n < p.min_args || p.max_args.is_some_and(|max| n > max) {
                     let e = arity_error(p.name, p.min_args, p.max_args, n);
                     return Some(self.fail(act.clone(), e));
                 }
                 let result = match &p.kind {
-                    PrimKind::Pure(f) => f(&self.vals[fpos + 1..]),
+                    PrimKind::Pure(f) => f(&self.vals[args_at..]),
                     PrimKind::Effect(f) => {
-                        let args: Args = self.vals.drain(fpos + 1..).collect();
+                        let args: Args = self.vals.drain(args_at..).collect();
                         f(self, &args)
                     }
-                    PrimKind::Control(_) => return Some(self.call_slow(act, fpos, tail)),
+                    PrimKind::Control(_) => {
+                        return Some(self.call_slow(act, Val::Prim(p), args_at, sp, tail))
+                    }
                 };
                 match result {
                     Ok(v) => {
-                        self.truncate(fpos);
+                        self.truncate(sp);
                         if tail {
                             match self.return_from(v, fbase) {
                                 Ok(caller) => *act = caller,
@@ -786,24 +858,24 @@ impl Machine {
                 }
             }
             f if !f.is_procedure() => {
-                let e = error("not a procedure", vec![f.clone()]);
+                let e = error("not a procedure", vec![f]);
                 Some(self.fail(act.clone(), e))
             }
-            _ => Some(self.call_slow(act, fpos, tail)),
+            f => Some(self.call_slow(act, f, args_at, sp, tail)),
         }
     }
 
     /// A call the loop does not run in place: the caller (unless this is a
     /// tail call) waits in a frame, and `apply` takes over.
-    fn call_slow(&mut self, act: &mut Act, fpos: usize, tail: bool) -> Step {
+    fn call_slow(&mut self, act: &mut Act, f: Val, args_at: usize, sp: usize, tail: bool) -> Step {
         self.call_span = act.proto.span_at(act.pc as usize - 1);
-        let args: Args = self.vals.drain(fpos + 1..).collect();
-        let f = self.pop();
+        let args: Args = self.vals.drain(args_at..).collect();
+        self.truncate(sp);
         if tail {
             self.truncate(act.base as usize);
         } else {
             self.frames.push(Frame {
-                sp: fpos as u32,
+                sp: sp as u32,
                 k: K::Call(act.clone()),
             });
         }
@@ -823,7 +895,8 @@ impl Machine {
 
     fn call_sibling(&mut self, act: &mut Act, j: u16, n: usize, tail: bool) -> Exit {
         let Some(group) = act.clo.group.clone() else {
-            return Some(self.fail(act.clone(), error("internal error: not in a group", vec![])));
+            let e = error("internal error: not in a group", vec![]);
+            return Some(self.fail(act.clone(), e));
         };
         let proto = group[j as usize].clone();
         if !proto.accepts(n) {
@@ -871,87 +944,149 @@ impl Machine {
         None
     }
 
-    /// A call of a common primitive: in place while its global still holds
-    /// it, else an ordinary call of whatever the global holds now.
-    #[inline]
-    fn inline(&mut self, act: &mut Act, which: Inline, gid: GlobalId, fbase: usize) -> Exit {
+    /// Does global `gid` still hold the primitive instruction `which` stands for?
+    #[inline(always)]
+    fn inline_holds(&self, which: Inline, gid: GlobalId) -> bool {
         let prim = self.inline_prims[which as usize];
-        let current = self.globals.get(gid);
-        if !matches!(current, Val::Prim(p) if std::ptr::eq(*p, prim)) {
-            if let Val::Unassigned = current {
-                let name = self.globals.name(gid);
-                let e = error(format!("unbound variable: {name}"), vec![]);
-                return Some(self.fail(act.clone(), e));
-            }
-            let f = current.clone();
-            let n = which.argc();
-            let at = self.vals.len() - n;
-            self.vals.insert(at, f);
-            let tail = act.proto.code.get(act.pc as usize) == Some(&Op::Return);
-            return self.call(act, n, tail, fbase);
+        matches!(self.globals.get(gid), Val::Prim(p) if std::ptr::eq(*p, prim))
+    }
+
+    /// The common cases of an inline instruction, done in place; false when
+    /// they do not apply (other types, overflow, a redefined global).
+    #[inline(always)]
+    fn inline_fast(&mut self, which: Inline, gid: GlobalId) -> bool {
+        if !self.inline_holds(which, gid) {
+            return false;
         }
         let len = self.vals.len();
-        let fast = match which {
+        match which {
             Inline::Add | Inline::Sub | Inline::Mul => {
-                match (&self.vals[len - 2], &self.vals[len - 1]) {
-                    (Val::Int(a), Val::Int(b)) => match which {
-                        Inline::Add => a.checked_add(*b),
-                        Inline::Sub => a.checked_sub(*b),
-                        _ => a.checked_mul(*b),
-                    }
-                    .map(Val::Int),
-                    _ => None,
+                let (Val::Int(a), Val::Int(b)) = (&self.vals[len - 2], &self.vals[len - 1]) else {
+                    return false;
+                };
+                let v = match which {
+                    Inline::Add => a.checked_add(*b),
+                    Inline::Sub => a.checked_sub(*b),
+                    _ => a.checked_mul(*b),
+                };
+                let Some(v) = v else {
+                    return false;
+                };
+                // Both operands are integers: nothing to release.
+                std::mem::forget(self.vals.pop());
+                if let Some(Val::Int(slot)) = self.vals.last_mut() {
+                    *slot = v;
                 }
+                true
             }
-            Inline::NumEq | Inline::Lt | Inline::Gt | Inline::Le | Inline::Ge => {
-                match (&self.vals[len - 2], &self.vals[len - 1]) {
-                    (Val::Int(a), Val::Int(b)) => Some(Val::Bool(match which {
-                        Inline::NumEq => a == b,
-                        Inline::Lt => a < b,
-                        Inline::Gt => a > b,
-                        Inline::Le => a <= b,
-                        _ => a >= b,
-                    })),
-                    _ => None,
-                }
+            Inline::Car | Inline::Cdr => {
+                let v = match &self.vals[len - 1] {
+                    Val::Pair(p) if which == Inline::Car => p.car.clone(),
+                    Val::Pair(p) => p.cdr.clone(),
+                    _ => return false,
+                };
+                self.put(len - 1, v);
+                true
             }
-            Inline::Car | Inline::Cdr => match &self.vals[len - 1] {
-                Val::Pair(p) => Some(if which == Inline::Car {
-                    p.car.clone()
-                } else {
-                    p.cdr.clone()
-                }),
-                _ => None,
-            },
             Inline::Cons => {
                 let d = self.pop();
                 let a = self.pop();
                 self.vals.push(Val::cons(a, d));
-                return None;
+                true
             }
-            Inline::NullP => Some(Val::Bool(matches!(self.vals[len - 1], Val::Null))),
-            Inline::PairP => Some(Val::Bool(matches!(self.vals[len - 1], Val::Pair(_)))),
-            Inline::Not => Some(Val::Bool(matches!(self.vals[len - 1], Val::Bool(false)))),
-            Inline::ZeroP => match self.vals[len - 1] {
-                Val::Int(i) => Some(Val::Bool(i == 0)),
+            Inline::VectorRef => {
+                let v = match (&self.vals[len - 2], &self.vals[len - 1]) {
+                    (Val::Vector(items), Val::Int(i)) => match usize::try_from(*i) {
+                        Ok(i) if i < items.len() => items[i].clone(),
+                        _ => return false,
+                    },
+                    _ => return false,
+                };
+                self.vals.truncate(len - 1);
+                self.put(len - 2, v);
+                true
+            }
+            _ => match self.test_fast(which) {
+                Some(b) => {
+                    let n = which.argc();
+                    self.truncate(len - n);
+                    self.vals.push(Val::Bool(b));
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// An inline test feeding a branch: its truth, operands popped, or
+    /// `None` to take the general path.
+    #[inline(always)]
+    fn inline_test(&mut self, which: Inline, gid: GlobalId) -> Option<bool> {
+        if !self.inline_holds(which, gid) {
+            return None;
+        }
+        let b = self.test_fast(which)?;
+        let len = self.vals.len();
+        self.truncate(len - which.argc());
+        Some(b)
+    }
+
+    /// The truth of a comparison or predicate on the top values, when cheap.
+    #[inline(always)]
+    fn test_fast(&self, which: Inline) -> Option<bool> {
+        let len = self.vals.len();
+        let top = &self.vals[len - 1];
+        match which {
+            Inline::NullP => Some(matches!(top, Val::Null)),
+            Inline::PairP => Some(matches!(top, Val::Pair(_))),
+            Inline::Not => Some(matches!(top, Val::Bool(false))),
+            Inline::ZeroP => match top {
+                Val::Int(i) => Some(*i == 0),
                 _ => None,
             },
-            Inline::EqP | Inline::VectorRef => None,
-        };
+            Inline::EqP => Some(crate::value::eqv(&self.vals[len - 2], top)),
+            Inline::NumEq | Inline::Lt | Inline::Gt | Inline::Le | Inline::Ge => {
+                let (Val::Int(a), Val::Int(b)) = (&self.vals[len - 2], top) else {
+                    return None;
+                };
+                Some(match which {
+                    Inline::NumEq => a == b,
+                    Inline::Lt => a < b,
+                    Inline::Gt => a > b,
+                    Inline::Le => a <= b,
+                    _ => a >= b,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// An inline instruction whose fast path did not apply: the primitive on
+    /// other arguments, or a call of whatever the global holds now.
+    fn inline_slow(&mut self, act: &mut Act, which: Inline, gid: GlobalId, fbase: usize) -> Exit {
         let n = which.argc();
-        let result = match fast {
-            Some(v) => Ok(v),
-            None => match prim.kind {
-                PrimKind::Pure(f) => f(&self.vals[len - n..]),
-                _ => Err(error(
-                    "internal error: inline primitive is not pure",
-                    vec![],
-                )),
-            },
+        let args_at = self.vals.len() - n;
+        if !self.inline_holds(which, gid) {
+            let f = self.globals.get(gid).clone();
+            if let Val::Unassigned = f {
+                let name = self.globals.name(gid);
+                let e = error(format!("unbound variable: {name}"), vec![]);
+                return Some(self.fail(act.clone(), e));
+            }
+            // Compiled in tail position, the instruction is followed by a return.
+            let tail = act.proto.code.get(act.pc as usize) == Some(&Op::Return);
+            return self.call(act, f, args_at, args_at, tail, fbase);
+        }
+        let result = match self.inline_prims[which as usize].kind {
+            PrimKind::Pure(f) => f(&self.vals[args_at..]),
+            _ => Err(error(
+                "internal error: inline primitive is not pure",
+                vec![],
+            )),
         };
         match result {
             Ok(v) => {
-                self.truncate(len - n);
+                self.truncate(args_at);
                 self.vals.push(v);
                 None
             }

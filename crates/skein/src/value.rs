@@ -17,7 +17,6 @@ use crate::symbol::Symbol;
 
 pub type MapImpl = imbl::GenericOrdMap<Val, Val, RcK>;
 
-#[derive(Clone)]
 pub enum Val {
     Null,
     /// The value of expressions R7RS leaves unspecified; prints as nothing at the REPL.
@@ -53,6 +52,46 @@ pub enum Val {
     Error(Rc<ErrorObj>),
     Flow(Rc<crate::flow::FlowDef>),
     Port(Rc<Port>),
+}
+
+// Written out so it inlines: cloning values is the machine's commonest work.
+impl Clone for Val {
+    #[inline(always)]
+    fn clone(&self) -> Val {
+        match self {
+            Val::Null => Val::Null,
+            Val::Unspecified => Val::Unspecified,
+            Val::Unassigned => Val::Unassigned,
+            Val::Eof => Val::Eof,
+            Val::Bool(x) => Val::Bool(*x),
+            Val::Int(x) => Val::Int(*x),
+            Val::Real(x) => Val::Real(*x),
+            Val::Char(x) => Val::Char(*x),
+            Val::Sym(x) => Val::Sym(*x),
+            Val::Keyword(x) => Val::Keyword(*x),
+            Val::Prim(x) => Val::Prim(x),
+            Val::Big(x) => Val::Big(Rc::clone(x)),
+            Val::Rat(x) => Val::Rat(Rc::clone(x)),
+            Val::Str(x) => Val::Str(Rc::clone(x)),
+            Val::Pair(x) => Val::Pair(Rc::clone(x)),
+            Val::Vector(x) => Val::Vector(Rc::clone(x)),
+            Val::Bytes(x) => Val::Bytes(Rc::clone(x)),
+            Val::Map(x) => Val::Map(Rc::clone(x)),
+            Val::Closure(x) => Val::Closure(Rc::clone(x)),
+            Val::Var(x) => Val::Var(Rc::clone(x)),
+            Val::Host(x) => Val::Host(Rc::clone(x)),
+            Val::Cont(x) => Val::Cont(Rc::clone(x)),
+            Val::Param(x) => Val::Param(Rc::clone(x)),
+            Val::Record(x) => Val::Record(Rc::clone(x)),
+            Val::RecordType(x) => Val::RecordType(Rc::clone(x)),
+            Val::RecordProc(x) => Val::RecordProc(Rc::clone(x)),
+            Val::Promise(x) => Val::Promise(Rc::clone(x)),
+            Val::Values(x) => Val::Values(Rc::clone(x)),
+            Val::Error(x) => Val::Error(Rc::clone(x)),
+            Val::Flow(x) => Val::Flow(Rc::clone(x)),
+            Val::Port(x) => Val::Port(Rc::clone(x)),
+        }
+    }
 }
 
 /// An R7RS port. The console port writes to the engine's output; string and
@@ -120,8 +159,25 @@ pub(crate) fn owns_structure(v: &Val) -> bool {
 }
 
 /// Drop `v` without recursion, however deeply it nests.
+#[inline(always)]
 pub(crate) fn release(v: Val) {
-    if owns_structure(&v) {
+    if v.is_immediate() {
+        // Nothing to free: skip the drop glue, which the machine would
+        // otherwise call for every integer it pops.
+        std::mem::forget(v);
+        return;
+    }
+    // Pairs, closures and boxes take themselves apart when dropped; the
+    // other containers are plain `Rc`s and need the work list.
+    let needs_work_list = match &v {
+        Val::Vector(x) | Val::Values(x) => Rc::strong_count(x) == 1,
+        Val::Map(m) => Rc::strong_count(m) == 1,
+        Val::Promise(p) => Rc::strong_count(p) == 1,
+        Val::Record(r) => Rc::strong_count(r) == 1,
+        Val::Error(e) => Rc::strong_count(e) == 1,
+        _ => false,
+    };
+    if needs_work_list {
         dismantle(vec![v]);
     }
 }
@@ -300,8 +356,23 @@ impl Val {
         Val::Map(Rc::new(m))
     }
 
-    pub fn is_true(&self) -> bool {
-        !matches!(self, Val::Bool(false))
+    /// Holds no reference count: dropping it frees nothing.
+    #[inline(always)]
+    pub fn is_immediate(&self) -> bool {
+        matches!(
+            self,
+            Val::Null
+                | Val::Unspecified
+                | Val::Unassigned
+                | Val::Eof
+                | Val::Bool(_)
+                | Val::Int(_)
+                | Val::Real(_)
+                | Val::Char(_)
+                | Val::Sym(_)
+                | Val::Keyword(_)
+                | Val::Prim(_)
+        )
     }
 
     pub fn is_procedure(&self) -> bool {
