@@ -47,6 +47,8 @@ pub enum Op {
     DefineGlobal(GlobalId),
     Pop,
     Jump(u32),
+    /// The jump back to an inlined loop's head: counts as a step, like a call.
+    Loop(u32),
     /// Pop; jump if false.
     JumpIfFalse(u32),
     /// `and`: if the top is false, jump keeping it; else pop it.
@@ -178,6 +180,9 @@ pub struct Proto {
     pub code: Box<[Op]>,
     /// The span of each instruction, for errors.
     pub spans: Box<[Span]>,
+    /// For calls of globals: (instruction, the global's name in the call),
+    /// so an unbound name is reported at the name.
+    pub name_spans: Box<[(u32, Span)]>,
     pub consts: Box<[Val]>,
     pub protos: Box<[Rc<Proto>]>,
     pub groups: Box<[GroupDef]>,
@@ -200,6 +205,17 @@ impl Proto {
 
     pub fn span_at(&self, pc: usize) -> Span {
         self.spans.get(pc).copied().unwrap_or_default()
+    }
+
+    /// Where the global called by the instruction at `pc` is named.
+    pub fn name_span_at(&self, pc: usize) -> Span {
+        match self
+            .name_spans
+            .binary_search_by_key(&(pc as u32), |(at, _)| *at)
+        {
+            Ok(i) => self.name_spans[i].1,
+            Err(_) => self.span_at(pc),
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 use std::rc::Rc;
 
 use crate::bytecode::{Capture, GroupDef, Inline, Op, Proto};
-use crate::code::{Lambda, Node};
+use crate::code::{Lambda, NamedLet, Node};
 use crate::globals::Globals;
 use crate::source::Span;
 use crate::symbol::Symbol;
@@ -26,6 +26,20 @@ enum ScopeKind {
     /// A fix group; `slot` holds its first member's closure, when the
     /// procedure that makes the group refers to it.
     Fix { slot: Option<u16> },
+    /// An inlined named `let`: its variables are `arity` slots from
+    /// `first`, and its body starts at `head`.
+    Loop { head: u32, first: u16, arity: u16 },
+}
+
+/// Where an expression's value goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// On the stack, for the code that follows.
+    No,
+    /// Returned from the procedure: calls here are tail calls.
+    Return,
+    /// On the stack, then a jump to the end of an inlined loop (exit `id`).
+    Exit(usize),
 }
 
 struct Scope {
@@ -61,6 +75,9 @@ struct Func {
     next_slot: usize,
     max_slots: usize,
     span: Span,
+    /// For each inlined loop in non-tail position: the jumps to its end.
+    exits: Vec<Vec<usize>>,
+    name_spans: Vec<(u32, Span)>,
 }
 
 impl Func {
@@ -77,6 +94,8 @@ impl Func {
             next_slot: slots,
             max_slots: slots,
             span,
+            exits: Vec::new(),
+            name_spans: Vec::new(),
         }
     }
 }
@@ -97,7 +116,7 @@ pub fn toplevel(globals: &Globals, node: &Node, span: Span) -> Rc<Proto> {
         envs: vec![Vec::new()],
     };
     g.funcs.push(Func::new(0, 0, span));
-    g.gen(node, true);
+    g.gen(node, Tail::Return);
     let f = g.funcs.pop().unwrap_or_else(|| Func::new(0, 0, span));
     Rc::new(g.finish(f, None, 0, false, false, Box::new([])))
 }
@@ -181,6 +200,8 @@ impl Gen<'_> {
             return match (&scope.kind, key.1) {
                 (ScopeKind::Slots { first, .. }, i) => Access::Local(first + i as u16),
                 (ScopeKind::Fix { slot }, _) => Access::Local(slot.unwrap_or(0)),
+                // Inlined loops are never referred to as values.
+                (ScopeKind::Loop { first, .. }, _) => Access::Local(*first),
             };
         }
         if key.1 == GROUP && self.funcs[func].group_scope == Some(key.0) {
@@ -203,7 +224,7 @@ impl Gen<'_> {
         let s = self.scope_at(depth);
         let boxed = match &self.scopes[s].kind {
             ScopeKind::Slots { boxed, .. } => boxed.get(i as usize).copied().unwrap_or(false),
-            ScopeKind::Fix { .. } => false,
+            ScopeKind::Fix { .. } | ScopeKind::Loop { .. } => false,
         };
         ((s, i), boxed)
     }
@@ -256,15 +277,39 @@ impl Gen<'_> {
 
     // ---- expressions ----
 
-    /// Generate `node`; in tail position the code ends in a return or tail call.
-    fn gen(&mut self, node: &Node, tail: bool) {
+    /// Generate `node`; `tail` says what happens to its value.
+    fn gen(&mut self, node: &Node, tail: Tail) {
         stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.gen_inner(node, tail))
     }
 
-    fn gen_inner(&mut self, node: &Node, tail: bool) {
+    /// Finish an expression in position `tail`, its value on the stack.
+    fn end(&mut self, tail: Tail) {
+        match tail {
+            Tail::No => {}
+            Tail::Return => {
+                self.emit(Op::Return);
+            }
+            Tail::Exit(id) => {
+                let j = self.emit(Op::Jump(0));
+                self.f().exits[id].push(j);
+            }
+        }
+    }
+
+    /// A call instruction: the tail-call form when the value is returned.
+    fn emit_call(&mut self, plain: Op, tail_call: Op, span: Span, tail: Tail) {
+        if tail == Tail::Return {
+            self.emit_at(tail_call, span);
+        } else {
+            self.emit_at(plain, span);
+            self.end(tail);
+        }
+    }
+
+    fn gen_inner(&mut self, node: &Node, tail: Tail) {
         match node {
             Node::If(rc) => {
-                self.gen(&rc.0, false);
+                self.gen(&rc.0, Tail::No);
                 // A test the machine can decide in place branches directly.
                 if let Some(Op::Inline(which, gid)) = self.f().code.last().copied() {
                     if which.is_test() {
@@ -274,23 +319,23 @@ impl Gen<'_> {
                 }
                 let jf = self.emit(Op::JumpIfFalse(0));
                 self.gen(&rc.1, tail);
-                if tail {
-                    let t = self.here();
-                    self.patch(jf, t);
-                    self.gen(&rc.2, true);
-                } else {
+                if tail == Tail::No {
                     let jend = self.emit(Op::Jump(0));
                     let t = self.here();
                     self.patch(jf, t);
-                    self.gen(&rc.2, false);
+                    self.gen(&rc.2, Tail::No);
                     let end = self.here();
                     self.patch(jend, end);
+                } else {
+                    let t = self.here();
+                    self.patch(jf, t);
+                    self.gen(&rc.2, tail);
                 }
             }
             Node::Seq(body) => {
                 let (last, init) = body.split_last().expect("a sequence is never empty");
                 for n in init {
-                    self.gen(n, false);
+                    self.gen(n, Tail::No);
                     self.emit(Op::Pop);
                 }
                 self.gen(last, tail);
@@ -300,22 +345,21 @@ impl Gen<'_> {
                 let (last, init) = items.split_last().expect("and/or has operands");
                 let mut jumps = Vec::new();
                 for n in init {
-                    self.gen(n, false);
+                    self.gen(n, Tail::No);
                     jumps.push(self.emit(if and { Op::AndJump(0) } else { Op::OrJump(0) }));
                 }
-                self.gen(last, false);
+                self.gen(last, tail);
                 let end = self.here();
                 for j in jumps {
                     self.patch(j, end);
                 }
-                if tail {
-                    self.emit(Op::Return);
-                }
+                // Reached only by the jumps: the last operand ended on its own.
+                self.end(tail);
             }
             Node::Call(call) => self.gen_call(&call.op, &call.args, call.span, tail),
             Node::Let(l) => {
                 for init in l.inits.iter() {
-                    self.gen(init, false);
+                    self.gen(init, Tail::No);
                 }
                 let saved = self.f().next_slot;
                 let first = self.alloc_slots(l.frame_size);
@@ -332,7 +376,7 @@ impl Gen<'_> {
                 self.prepare_slots(first, &l.boxed, 0, false);
                 self.with_scope(first, &l.boxed, |g| {
                     for (i, init) in l.inits.iter().enumerate() {
-                        g.gen(init, false);
+                        g.gen(init, Tail::No);
                         g.emit_init(first + i as u16, l.boxed.get(i).copied().unwrap_or(false));
                     }
                     g.gen(&l.body, tail);
@@ -354,6 +398,7 @@ impl Gen<'_> {
                 self.scopes.pop();
                 self.f().next_slot = saved;
             }
+            Node::NamedLet(nl) if loop_is_jump(nl) => self.gen_loop(nl, tail),
             Node::NamedLet(nl) => {
                 let cur = self.cur();
                 self.scopes.push(Scope {
@@ -364,13 +409,10 @@ impl Gen<'_> {
                 self.scopes.pop();
                 self.emit_at(Op::Group(group), nl.call.span);
                 for arg in nl.call.args.iter() {
-                    self.gen(arg, false);
+                    self.gen(arg, Tail::No);
                 }
                 let n = nl.call.args.len() as u16;
-                self.emit_at(
-                    if tail { Op::TailCall(n) } else { Op::Call(n) },
-                    nl.call.span,
-                );
+                self.emit_call(Op::Call(n), Op::TailCall(n), nl.call.span, tail);
             }
             Node::Guard(g) => {
                 let handler = self.gen_lambda(&g.handler);
@@ -382,21 +424,61 @@ impl Gen<'_> {
                     }
                     other => {
                         // Not produced by the compiler; evaluate it as a thunk's value.
-                        self.gen(other, false);
+                        self.gen(other, Tail::No);
                     }
                 }
                 self.emit(Op::Guard);
-                if tail {
-                    self.emit(Op::Return);
-                }
+                self.end(tail);
             }
             simple => {
                 self.gen_simple(simple);
-                if tail {
-                    self.emit(Op::Return);
+                self.end(tail);
+            }
+        }
+    }
+
+    /// A named `let` whose loop is only ever called in tail position of its
+    /// own body: its variables are slots here, and each call is a jump.
+    fn gen_loop(&mut self, nl: &NamedLet, tail: Tail) {
+        let l = &nl.lambda;
+        for arg in nl.call.args.iter() {
+            self.gen(arg, Tail::No);
+        }
+        let saved = self.f().next_slot;
+        let first = self.alloc_slots(l.frame_size);
+        let n = l.required;
+        for i in (0..n).rev() {
+            self.emit(Op::InitLocal(first + i as u16));
+        }
+        let head = self.here();
+        self.prepare_slots(first, &l.boxed, n, false);
+        let cur = self.cur();
+        self.scopes.push(Scope {
+            func: cur,
+            kind: ScopeKind::Loop {
+                head,
+                first,
+                arity: n as u16,
+            },
+        });
+        let body_tail = match tail {
+            Tail::No => {
+                self.f().exits.push(Vec::new());
+                Tail::Exit(self.f().exits.len() - 1)
+            }
+            other => other,
+        };
+        self.with_scope(first, &l.boxed, |g| g.gen(&l.body, body_tail));
+        self.scopes.pop();
+        if let Tail::Exit(id) = body_tail {
+            if tail == Tail::No {
+                let end = self.here();
+                for j in std::mem::take(&mut self.f().exits[id]) {
+                    self.patch(j, end);
                 }
             }
         }
+        self.f().next_slot = saved;
     }
 
     /// Expressions that never call: they push one value.
@@ -412,7 +494,7 @@ impl Gen<'_> {
             Node::Global(id, span) => self.emit_at(Op::Global(*id), *span),
             Node::SetLocal(rc) => {
                 let (d, i, value, span) = &**rc;
-                self.gen(value, false);
+                self.gen(value, Tail::No);
                 let (key, boxed) = self.slot_var(*d, *i);
                 let cur = self.cur();
                 let op = match (self.access(key, cur), boxed) {
@@ -427,7 +509,7 @@ impl Gen<'_> {
             }
             Node::DefineLocal(rc) => {
                 let (d, i, value) = &**rc;
-                self.gen(value, false);
+                self.gen(value, Tail::No);
                 let (key, boxed) = self.slot_var(*d, *i);
                 let cur = self.cur();
                 match self.access(key, cur) {
@@ -439,12 +521,12 @@ impl Gen<'_> {
                 self.constant(Val::Unspecified);
             }
             Node::SetGlobal(rc) => {
-                self.gen(&rc.1, false);
+                self.gen(&rc.1, Tail::No);
                 self.emit_at(Op::SetGlobal(rc.0), rc.2);
                 self.constant(Val::Unspecified);
             }
             Node::DefineGlobal(rc) => {
-                self.gen(&rc.1, false);
+                self.gen(&rc.1, Tail::No);
                 self.emit(Op::DefineGlobal(rc.0));
                 self.constant(Val::Unspecified);
             }
@@ -500,58 +582,65 @@ impl Gen<'_> {
         self.scopes.pop();
     }
 
-    fn gen_call(&mut self, op: &Node, args: &[Node], span: Span, tail: bool) {
-        // A member of a fix group calling a member of its own group.
+    fn gen_call(&mut self, op: &Node, args: &[Node], span: Span, tail: Tail) {
+        let n = args.len() as u16;
         if let Node::FixRef(d, j) = op {
             let s = self.scope_at(*d);
+            // The next iteration of an inlined loop: new values, then a jump.
+            if let ScopeKind::Loop { head, first, arity } = self.scopes[s].kind {
+                if tail != Tail::No && arity == n {
+                    for a in args {
+                        self.gen(a, Tail::No);
+                    }
+                    for i in (0..n).rev() {
+                        self.emit(Op::InitLocal(first + i));
+                    }
+                    self.emit_at(Op::Loop(head), span);
+                    return;
+                }
+            }
+            // A member of a fix group calling a member of its own group.
             let cur = self.cur();
             if self.funcs[cur].group_scope == Some(s) {
                 for a in args {
-                    self.gen(a, false);
+                    self.gen(a, Tail::No);
                 }
-                let (j, n) = (*j as u16, args.len() as u16);
-                self.emit_at(
-                    if tail {
-                        Op::TailCallSibling(j, n)
-                    } else {
-                        Op::CallSibling(j, n)
-                    },
-                    span,
-                );
+                let j = *j as u16;
+                self.emit_call(Op::CallSibling(j, n), Op::TailCallSibling(j, n), span, tail);
                 return;
             }
         }
-        if let Node::Global(id, _) = op {
+        if let Node::Global(id, name_span) = op {
+            for a in args {
+                self.gen(a, Tail::No);
+            }
+            let at = self.here();
+            self.f().name_spans.push((at, *name_span));
             let name = self.globals.name(*id);
             if let Some(inline) = Inline::of(name.name(), args.len()) {
-                for a in args {
-                    self.gen(a, false);
-                }
                 self.emit_at(Op::Inline(inline, *id), span);
-                if tail {
+                // In tail position a redefined primitive is called as a tail
+                // call: the machine sees the `Return` that follows.
+                if tail == Tail::Return {
                     self.emit_at(Op::Return, span);
+                } else {
+                    self.end(tail);
                 }
                 return;
             }
-        }
-        let n = args.len() as u16;
-        if let Node::Global(id, _) = op {
-            for a in args {
-                self.gen(a, false);
-            }
-            let call = if tail {
-                Op::TailCallGlobal(*id, n)
-            } else {
-                Op::CallGlobal(*id, n)
-            };
-            self.emit_at(call, span);
+            self.emit_call(
+                Op::CallGlobal(*id, n),
+                Op::TailCallGlobal(*id, n),
+                span,
+                tail,
+            );
             return;
         }
-        self.gen(op, false);
+        self.gen(op, Tail::No);
         for a in args {
-            self.gen(a, false);
+            self.gen(a, Tail::No);
         }
-        self.emit_at(if tail { Op::TailCall(n) } else { Op::Call(n) }, span);
+        self.emit_call(Op::Call(n), Op::TailCall(n), span, tail);
     }
 
     // ---- procedures ----
@@ -605,7 +694,7 @@ impl Gen<'_> {
         self.funcs.push(func);
         // A new window's slots start unassigned.
         self.prepare_slots(0, &l.boxed, params, true);
-        self.with_scope(0, &l.boxed, |g| g.gen(&l.body, true));
+        self.with_scope(0, &l.boxed, |g| g.gen(&l.body, Tail::Return));
         let f = self.funcs.pop().expect("pushed above");
         self.finish(f, l.name, l.required, l.rest, l.is_loop, Box::new([]))
             .with_next(next)
@@ -627,6 +716,7 @@ impl Gen<'_> {
             slots: f.max_slots,
             code: f.code.into(),
             spans: f.spans.into(),
+            name_spans: f.name_spans.into(),
             consts: f.consts.into(),
             protos: f.protos.into(),
             groups: f.groups.into(),
@@ -648,4 +738,63 @@ impl Proto {
 fn with_captures(mut proto: Proto, captures: Box<[Capture]>) -> Proto {
     proto.captures = captures;
     proto
+}
+
+/// Can the named let's loop be a jump? Only if its name is used nowhere but
+/// as the operator of calls in tail position of its own body, with as many
+/// arguments as it has (fixed) parameters.
+fn loop_is_jump(nl: &NamedLet) -> bool {
+    let l = &nl.lambda;
+    !l.rest
+        && l.next_case.is_none()
+        && nl.call.args.len() == l.required
+        && only_tail_calls(&l.body, 1, true, l.required)
+}
+
+/// Is the fix frame `target` frames up from `node` only called, with `arity`
+/// arguments, in tail position?
+fn only_tail_calls(node: &Node, target: u32, tail: bool, arity: usize) -> bool {
+    stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || {
+        let here = |n: &Node, tail: bool| only_tail_calls(n, target, tail, arity);
+        let inner = |n: &Node, tail: bool| only_tail_calls(n, target + 1, tail, arity);
+        let unused_in =
+            |l: &Lambda, depth: u32| only_tail_calls(&l.body, target + depth, false, arity);
+        match node {
+            Node::FixRef(d, _) => *d != target,
+            Node::Call(c) => {
+                let op_ok = match &c.op {
+                    Node::FixRef(d, _) if *d == target => tail && c.args.len() == arity,
+                    op => here(op, false),
+                };
+                op_ok && c.args.iter().all(|a| here(a, false))
+            }
+            Node::If(rc) => here(&rc.0, false) && here(&rc.1, tail) && here(&rc.2, tail),
+            Node::Seq(items) | Node::And(items) | Node::Or(items) => items
+                .iter()
+                .enumerate()
+                .all(|(i, n)| here(n, tail && i + 1 == items.len())),
+            Node::Let(l) => l.inits.iter().all(|n| here(n, false)) && inner(&l.body, tail),
+            Node::Letrec(l) => l.inits.iter().all(|n| inner(n, false)) && inner(&l.body, tail),
+            Node::Fix(f) => f.group.iter().all(|l| unused_in(l, 2)) && inner(&f.body, tail),
+            Node::NamedLet(nl) => {
+                nl.call.args.iter().all(|n| here(n, false)) && unused_in(&nl.lambda, 2)
+            }
+            Node::Lambda(l) => {
+                let mut clause = Some(l);
+                while let Some(c) = clause {
+                    if !unused_in(c, 1) {
+                        return false;
+                    }
+                    clause = c.next_case.as_ref();
+                }
+                true
+            }
+            Node::Guard(g) => unused_in(&g.handler, 1) && here(&g.body, false),
+            Node::SetLocal(rc) => here(&rc.2, false),
+            Node::DefineLocal(rc) => here(&rc.2, false),
+            Node::SetGlobal(rc) => here(&rc.1, false),
+            Node::DefineGlobal(rc) => here(&rc.1, false),
+            Node::Const(_) | Node::Local(..) | Node::LocalChecked(_) | Node::Global(..) => true,
+        }
+    })
 }

@@ -244,7 +244,11 @@ pub(crate) fn arity_error(name: &str, min: usize, max: Option<usize>, got: usize
         Some(max) => format!("{min} to {max}"),
         None => format!("at least {min}"),
     };
-    let plural = if expected == "1" { "" } else { "s" };
+    let plural = if matches!(expected.as_str(), "1" | "at least 1") {
+        ""
+    } else {
+        "s"
+    };
     error(
         format!("{name}: expected {expected} argument{plural}, got {got}"),
         vec![],
@@ -431,6 +435,21 @@ impl Machine {
         self.raise(e, false)
     }
 
+    /// A call of unbound global `gid`: reported at its name in the call.
+    fn fail_unbound(&mut self, act: Act, gid: GlobalId) -> Step {
+        let e = error(
+            format!("unbound variable: {}", self.globals.name(gid)),
+            vec![],
+        );
+        let at = act.proto.name_span_at(act.pc as usize - 1);
+        self.frames.push(Frame {
+            sp: self.vals.len() as u32,
+            k: K::Call(act),
+        });
+        self.call_span = at;
+        self.raise(e, false)
+    }
+
     /// A top-level form's activation.
     fn toplevel(&mut self, proto: Rc<Proto>) -> Next {
         let clo = Rc::new(Closure {
@@ -513,6 +532,10 @@ impl Machine {
                     self.globals.set(id, v);
                     None
                 }
+                Op::Loop(_) => {
+                    self.check_budget()?;
+                    None
+                }
                 Op::Call(n) | Op::TailCall(n) => {
                     let args_at = self.vals.len() - n as usize;
                     let f = self.vals[args_at - 1].clone();
@@ -522,9 +545,7 @@ impl Machine {
                 Op::CallGlobal(gid, n) | Op::TailCallGlobal(gid, n) => {
                     let f = self.globals.get(gid).clone();
                     if let Val::Unassigned = f {
-                        let name = self.globals.name(gid);
-                        let e = error(format!("unbound variable: {name}"), vec![]);
-                        return self.fail(act, e);
+                        return self.fail_unbound(act, gid);
                     }
                     let args_at = self.vals.len() - n as usize;
                     let tail = matches!(op, Op::TailCallGlobal(..));
@@ -654,6 +675,14 @@ impl Machine {
                     release(v);
                 }
                 Op::Jump(t) => pc = t as usize,
+                Op::Loop(t) => {
+                    pc = t as usize;
+                    self.steps += 1;
+                    if self.steps & 0xffff == 0 {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                }
                 Op::JumpIfFalse(t) => {
                     if let Some(Val::Bool(false)) = self.vals.pop() {
                         pc = t as usize;
@@ -1069,9 +1098,7 @@ impl Machine {
         if !self.inline_holds(which, gid) {
             let f = self.globals.get(gid).clone();
             if let Val::Unassigned = f {
-                let name = self.globals.name(gid);
-                let e = error(format!("unbound variable: {name}"), vec![]);
-                return Some(self.fail(act.clone(), e));
+                return Some(self.fail_unbound(act.clone(), gid));
             }
             // Compiled in tail position, the instruction is followed by a return.
             let tail = act.proto.code.get(act.pc as usize) == Some(&Op::Return);

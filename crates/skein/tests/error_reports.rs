@@ -30,6 +30,26 @@ fn unbound_variable() {
     insta::assert_snapshot!(report);
 }
 
+#[test]
+fn unbound_procedure_in_call_position_points_at_its_name() {
+    for (src, at) in [
+        (
+            "(define (f x)\n  (undefined-thing x))\n(f 1)\n",
+            "call.flow:2:4",
+        ),
+        (
+            "(define (f x)\n  (+ 1 (undefined-thing x)))\n(f 1)\n",
+            "call.flow:2:9",
+        ),
+        ("(undefined-thing)\n", "call.flow:1:2"),
+    ] {
+        let err = Engine::new().eval_source("call.flow", src).unwrap_err();
+        let d = err.diagnostic().expect("a diagnostic");
+        assert_eq!(d.message, "unbound variable: undefined-thing");
+        assert_eq!(d.location.as_ref().unwrap().to_string(), at, "{src}");
+    }
+}
+
 /// Where the report's `called from` notes point.
 fn chain(err: &Error) -> Vec<String> {
     err.diagnostic()
