@@ -106,9 +106,9 @@ mod syntax;
 mod syntax_rules;
 mod value;
 
-pub use api::{Engine, Value};
+pub use api::{is_complete, Engine, Value};
 pub use convert::{from_value, to_value};
 pub use error::{Diagnostic, Error};
-pub use flow_api::{FlowStatus, Step};
+pub use flow_api::{FlowStatus, FlowSummary, Step};
 pub use machine::Limits;
 pub use source::Location;
