@@ -86,6 +86,7 @@
 
 mod api;
 mod builtins;
+mod check;
 mod code;
 mod compile;
 mod convert;
@@ -107,6 +108,7 @@ mod syntax_rules;
 mod value;
 
 pub use api::{is_complete, Engine, Value};
+pub use check::{check_file, check_source};
 pub use convert::{from_value, to_value};
 pub use error::{Diagnostic, Error};
 pub use flow_api::{FlowStatus, FlowSummary, Step};
