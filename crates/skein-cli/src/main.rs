@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod repl;
 mod style;
 
 // The interpreter allocates a frame per call; mimalloc makes that markedly cheaper.
@@ -30,6 +31,12 @@ enum Command {
         /// The .flow or .scm file to run.
         file: PathBuf,
     },
+    /// Evaluate expressions interactively; load FILE first if given.
+    #[command(long_about = repl::LONG_ABOUT)]
+    Repl {
+        /// A .flow or .scm file to load before the first prompt.
+        file: Option<PathBuf>,
+    },
     /// Report syntax errors, unbound variables and wrong argument counts without running.
     #[command(long_about = check::LONG_ABOUT)]
     Check {
@@ -43,6 +50,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { file } => run(&file),
+        Command::Repl { file } => repl::run(file.as_deref()),
         Command::Check { files } => check::run(&files),
     }
 }

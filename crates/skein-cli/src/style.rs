@@ -37,7 +37,6 @@ pub fn report(text: &str, colour: bool) -> String {
 }
 
 /// The REPL prompt as shown on a colour terminal.
-#[allow(dead_code)]
 pub fn prompt(text: &str) -> String {
     format!("{GREEN}{text}{RESET}")
 }
