@@ -149,16 +149,23 @@ fn reports_are_plain_when_stderr_is_not_a_terminal() {
     assert!(!out.stderr.contains(&0x1b), "no escape codes in a pipe");
 }
 
+/// The programs in the repository's `dir` whose names end in `ext`.
+fn programs(dir: &str, ext: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+        .expect("list the directory")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(ext))
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
 fn every_example_flow_and_the_stdlib_check_clean() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut files = Vec::new();
-    for dir in ["flows", "stdlib"] {
-        for entry in std::fs::read_dir(root.join(dir)).expect("list the directory") {
-            files.push(entry.expect("a directory entry").path());
-        }
-    }
-    files.sort();
+    let mut files = programs("flows", ".flow");
+    files.extend(programs("stdlib", ".scm"));
     let names: Vec<&str> = files
         .iter()
         .map(|p| p.to_str().expect("a UTF-8 path"))
@@ -184,4 +191,24 @@ fn help_says_what_is_checked_and_what_the_exit_status_means() {
     let out = skein(&["check", "--help"], Path::new("."));
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn the_conformance_programs_check_clean() {
+    // Correct programs that exercise every corner of the language (macro
+    // hygiene, records, continuations, errors raised on purpose): a report
+    // here would be a false alarm.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = programs("tests/conformance", ".scm");
+    assert!(files.len() >= 50, "the conformance fixtures were found");
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(|p| p.to_str().expect("a UTF-8 path")));
+    let out = skein(&args, &root);
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), "")
+    );
 }
