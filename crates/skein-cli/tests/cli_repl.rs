@@ -68,7 +68,7 @@ fn an_error_is_reported_and_the_session_goes_on() {
     let out = repl(
         &dir,
         &[],
-        "(car '())\n(+ 1\n   2)\n(undefined-thing)\n)\n(* 6 7)\n",
+        "(car '())\n(+ 1\n   2)\n(list undefined-thing)\n)\n(* 6 7)\n",
     );
     assert_eq!(
         out.status.code(),

@@ -176,6 +176,7 @@ impl Check {
                 Node::Const(_) | Node::Local(..) | Node::LocalChecked(_) | Node::FixRef(..) => {}
                 Node::Global(gid, span) => self.refs.push((*gid, *span, false)),
                 Node::SetLocal(set) => todo.push(&set.2),
+                Node::DefineLocal(def) => todo.push(&def.2),
                 Node::SetGlobal(set) => {
                     self.refs.push((set.0, set.2, true));
                     self.globals.entry(set.0).or_default().assigned = true;
@@ -298,13 +299,19 @@ impl Check {
     fn arity_mismatch(&self, gid: GlobalId, argc: usize) -> Option<String> {
         match self.globals.get(&gid) {
             Some(g) if g.assigned => None,
-            Some(g) if g.defines > 0 => g.lambda.as_ref().and_then(|l| lambda_mismatch(l, argc)),
+            Some(g) if g.defines > 0 => g.lambda.as_ref().and_then(|l| {
+                let clauses = std::iter::successors(Some(l), |l| l.next_case.as_ref());
+                arity_mismatch(clauses.map(|l| (l.required, l.rest)), argc)
+            }),
             _ => match self.engine.m.globals.get(gid) {
                 Val::Prim(p) => {
                     let fits = argc >= p.min_args && p.max_args.is_none_or(|max| argc <= max);
                     (!fits).then(|| expected_text(p.min_args, p.max_args))
                 }
-                Val::Closure(c) => lambda_mismatch(&c.lambda, argc),
+                Val::Closure(c) => {
+                    let clauses = std::iter::successors(Some(&c.proto), |p| p.next_case.as_ref());
+                    arity_mismatch(clauses.map(|p| (p.required, p.rest)), argc)
+                }
                 _ => None,
             },
         }
@@ -320,18 +327,17 @@ fn push_bodies<'a>(todo: &mut Vec<&'a Node>, lambda: &'a Rc<Lambda>) {
     }
 }
 
-/// What a lambda (every clause of a `case-lambda`) expects, if not `argc`.
-fn lambda_mismatch(lambda: &Rc<Lambda>, argc: usize) -> Option<String> {
-    let mut clauses = Vec::new();
-    let mut clause = Some(lambda);
-    while let Some(c) = clause {
-        if c.accepts(argc) {
+/// What a procedure expects, if not `argc`: its clauses (one, or a
+/// `case-lambda`'s) as (required parameters, takes a rest list).
+fn arity_mismatch(clauses: impl Iterator<Item = (usize, bool)>, argc: usize) -> Option<String> {
+    let mut expected = Vec::new();
+    for (required, rest) in clauses {
+        if argc == required || (rest && argc > required) {
             return None;
         }
-        clauses.push(expected_text(c.required, (!c.rest).then_some(c.required)));
-        clause = c.next_case.as_ref();
+        expected.push(expected_text(required, (!rest).then_some(required)));
     }
-    Some(clauses.join(" or "))
+    Some(expected.join(" or "))
 }
 
 /// `2`, `1 to 3` or `at least 1`, as the runtime's arity errors say it.

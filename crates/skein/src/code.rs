@@ -1,4 +1,4 @@
-//! The analysed tree the compiler produces and the machine runs.
+//! The analysed tree the compiler produces and `codegen` turns into bytecode.
 //!
 //! Variables are resolved once: a local is `(depth, index)` into the chain of
 //! runtime frames, a global is an index into the engine's global table.
@@ -22,7 +22,10 @@ pub enum Node {
     /// A procedure of a `letrec` group of lambdas, materialised on reference.
     FixRef(u32, u32),
     Global(GlobalId, Span),
-    SetLocal(Rc<(u32, u32, Node)>),
+    /// `set!` of a local: address, value, and the target's span.
+    SetLocal(Rc<(u32, u32, Node, Span)>),
+    /// The initialisation of an internal definition's variable.
+    DefineLocal(Rc<(u32, u32, Node)>),
     SetGlobal(Rc<(GlobalId, Node, Span)>),
     DefineGlobal(Rc<(GlobalId, Node)>),
     If(Rc<(Node, Node, Node)>),
@@ -54,6 +57,9 @@ pub struct Lambda {
     pub rest: bool,
     /// Parameters plus the body's internal variable definitions.
     pub frame_size: usize,
+    /// Which of those slots hold boxed variables (see `ScopeFrame::boxed`).
+    pub boxed: Box<[bool]>,
+    pub span: Span,
     pub body: Node,
     /// `case-lambda`: the clause to try when the arity does not match.
     pub next_case: Option<Rc<Lambda>>,
@@ -62,21 +68,18 @@ pub struct Lambda {
     pub is_loop: bool,
 }
 
-impl Lambda {
-    pub fn accepts(&self, n: usize) -> bool {
-        n == self.required || (self.rest && n > self.required)
-    }
-}
-
 pub struct Let {
     pub inits: Box<[Node]>,
+    /// The inits' variables, then the body's internal definitions.
     pub frame_size: usize,
+    pub boxed: Box<[bool]>,
     pub body: Node,
 }
 
 pub struct Letrec {
     pub inits: Box<[Node]>,
     pub frame_size: usize,
+    pub boxed: Box<[bool]>,
     pub body: Node,
 }
 

@@ -64,16 +64,65 @@ enum Binding {
 struct ScopeFrame {
     /// False for frames that only hold macros (`let-syntax`): no runtime frame.
     runtime: bool,
+    /// How many lambdas enclose the frame: a reference from a deeper level
+    /// captures the variable in a closure.
+    level: u32,
     vars: Vec<(Ident, Binding)>,
+    /// How each runtime slot is used, by slot index.
+    uses: Vec<SlotUse>,
+}
+
+/// What the code generator needs to know about a variable to place it.
+#[derive(Clone, Copy, Default)]
+struct SlotUse {
+    /// Bound before its value exists (`letrec`, internal definitions).
+    checked: bool,
+    assigned: bool,
+    captured: bool,
 }
 
 impl ScopeFrame {
+    fn new(runtime: bool, level: u32, vars: Vec<(Ident, Binding)>) -> ScopeFrame {
+        let uses = vars
+            .iter()
+            .filter_map(|(_, b)| match b {
+                Binding::Slot(_, checked) => Some(SlotUse {
+                    checked: *checked,
+                    ..SlotUse::default()
+                }),
+                _ => None,
+            })
+            .collect();
+        ScopeFrame {
+            runtime,
+            level,
+            vars,
+            uses,
+        }
+    }
+
     /// Runtime slots the frame needs (macros and fix bindings take none).
     fn slot_count(&self) -> usize {
-        self.vars
+        self.uses.len()
+    }
+
+    fn add_slot(&mut self, id: Ident, checked: bool) {
+        let slot = self.uses.len() as u32;
+        self.vars.push((id, Binding::Slot(slot, checked)));
+        self.uses.push(SlotUse {
+            checked,
+            ..SlotUse::default()
+        });
+    }
+
+    /// Which slots live in a box: every assigned variable (a continuation
+    /// copies slots, but must share variables), and every variable a
+    /// closure may capture before its value exists.
+    fn boxed(&self) -> Box<[bool]> {
+        self.uses
             .iter()
-            .filter(|(_, b)| matches!(b, Binding::Slot(..)))
-            .count()
+            .map(|u| u.assigned || (u.checked && u.captured))
+            .collect()
     }
 }
 
@@ -284,11 +333,30 @@ impl<'a> Compiler<'a> {
         self.frames[i + 1..].iter().filter(|f| f.runtime).count() as u32
     }
 
+    fn level(&self) -> u32 {
+        self.frames.last().map_or(0, |f| f.level)
+    }
+
     fn push_frame(&mut self, vars: Vec<(Ident, Binding)>) {
-        self.frames.push(ScopeFrame {
-            runtime: true,
-            vars,
-        });
+        let level = self.level();
+        self.frames.push(ScopeFrame::new(true, level, vars));
+    }
+
+    /// The frame of a lambda's parameters: one level deeper.
+    fn push_lambda_frame(&mut self, vars: Vec<(Ident, Binding)>) {
+        let level = self.level() + 1;
+        self.frames.push(ScopeFrame::new(true, level, vars));
+    }
+
+    /// Note a use of slot `s` of frame `i`; `assign` for `set!`.
+    fn note_use(&mut self, i: usize, s: u32, assign: bool) {
+        let level = self.level();
+        let frame = &mut self.frames[i];
+        let captured = frame.level < level;
+        if let Some(u) = frame.uses.get_mut(s as usize) {
+            u.captured |= captured;
+            u.assigned |= assign;
+        }
     }
 
     fn slots(ids: &[Ident]) -> Vec<(Ident, Binding)> {
@@ -300,13 +368,19 @@ impl<'a> Compiler<'a> {
 
     fn compile_ref(&mut self, id: Ident, span: Span) -> Result<Node, CompileError> {
         match self.resolve(id) {
-            Resolved::Local(i, Binding::Slot(s, false)) => Ok(Node::Local(self.depth_of(i), s)),
-            Resolved::Local(i, Binding::Slot(s, true)) => Ok(Node::LocalChecked(Rc::new((
-                self.depth_of(i),
-                s,
-                id.name,
-                span,
-            )))),
+            Resolved::Local(i, Binding::Slot(s, false)) => {
+                self.note_use(i, s, false);
+                Ok(Node::Local(self.depth_of(i), s))
+            }
+            Resolved::Local(i, Binding::Slot(s, true)) => {
+                self.note_use(i, s, false);
+                Ok(Node::LocalChecked(Rc::new((
+                    self.depth_of(i),
+                    s,
+                    id.name,
+                    span,
+                ))))
+            }
             Resolved::Local(i, Binding::Fix(s)) => Ok(Node::FixRef(self.depth_of(i), s)),
             Resolved::Local(_, Binding::Macro(_)) => {
                 err(format!("`{}` is a macro, not a variable", id.name), span)
@@ -458,7 +532,13 @@ impl<'a> Compiler<'a> {
         let value = self.compile(value)?;
         match self.resolve(id) {
             Resolved::Local(i, Binding::Slot(s, _)) => {
-                Ok(Node::SetLocal(Rc::new((self.depth_of(i), s, value))))
+                self.note_use(i, s, true);
+                Ok(Node::SetLocal(Rc::new((
+                    self.depth_of(i),
+                    s,
+                    value,
+                    target.span,
+                ))))
             }
             Resolved::Local(..) => err(
                 format!(
@@ -506,16 +586,18 @@ impl<'a> Compiler<'a> {
         }
         let (ids, rest) = self.parse_params(params)?;
         let required = ids.len() - usize::from(rest);
-        self.push_frame(Self::slots(&ids));
+        self.push_lambda_frame(Self::slots(&ids));
         let result = self.compile_body(body, span);
         let frame = self.frames.pop();
         let body = result?;
-        let frame_size = frame.map_or(0, |f| f.slot_count());
+        let frame_size = frame.as_ref().map_or(0, |f| f.slot_count());
         Ok(Rc::new(Lambda {
             name,
             required,
             rest,
             frame_size,
+            boxed: frame.map(|f| f.boxed()).unwrap_or_default(),
+            span,
             body,
             next_case: None,
             is_loop: false,
@@ -555,10 +637,7 @@ impl<'a> Compiler<'a> {
         }
         let frame = self.frames.len() - 1;
         for id in &vars {
-            let slot = self.frames[frame].slot_count() as u32;
-            self.frames[frame]
-                .vars
-                .push((*id, Binding::Slot(slot, true)));
+            self.frames[frame].add_slot(*id, true);
         }
         let has_fix = !fix.is_empty();
         if has_fix {
@@ -604,7 +683,7 @@ impl<'a> Compiler<'a> {
                     let value = self.compile_named(value, id.name)?;
                     match self.resolve(*id) {
                         Resolved::Local(i, Binding::Slot(s, _)) => {
-                            nodes.push(Node::SetLocal(Rc::new((self.depth_of(i), s, value))))
+                            nodes.push(Node::DefineLocal(Rc::new((self.depth_of(i), s, value))))
                         }
                         _ => return err("define: internal error resolving definition", *span),
                     }
@@ -732,10 +811,8 @@ impl<'a> Compiler<'a> {
         let Some(bindings) = bindings.as_list() else {
             return err("let-syntax: expected a list of bindings", bindings.span);
         };
-        self.frames.push(ScopeFrame {
-            runtime: false,
-            vars: Vec::new(),
-        });
+        let level = self.level();
+        self.frames.push(ScopeFrame::new(false, level, Vec::new()));
         let result = (|| {
             for b in bindings {
                 let Some([name, spec]) = b.as_list() else {
@@ -757,10 +834,10 @@ impl<'a> Compiler<'a> {
             self.push_frame(Vec::new());
             let body = self.compile_body(body, span);
             let frame = self.frames.pop();
-            let size = frame.map_or(0, |f| f.slot_count());
             Ok(Node::Let(Rc::new(Let {
                 inits: Box::new([]),
-                frame_size: size,
+                frame_size: frame.as_ref().map_or(0, |f| f.slot_count()),
+                boxed: frame.map(|f| f.boxed()).unwrap_or_default(),
                 body: body?,
             })))
         })();
@@ -810,10 +887,10 @@ impl<'a> Compiler<'a> {
         self.push_frame(Self::slots(&ids));
         let result = self.compile_body(body, span);
         let frame = self.frames.pop();
-        let frame_size = frame.map_or(0, |f| f.slot_count());
         Ok(Node::Let(Rc::new(Let {
             inits: inits.into(),
-            frame_size,
+            frame_size: frame.as_ref().map_or(0, |f| f.slot_count()),
+            boxed: frame.map(|f| f.boxed()).unwrap_or_default(),
             body: result?,
         })))
     }
@@ -897,12 +974,12 @@ impl<'a> Compiler<'a> {
                 self.push_frame(Vec::new());
                 let body = self.compile_body(body, span);
                 let frame = self.frames.pop();
-                let size = frame.map_or(0, |f| f.slot_count());
                 Ok(Node::Fix(Rc::new(Fix {
                     group: group.into(),
                     body: Node::Let(Rc::new(Let {
                         inits: Box::new([]),
-                        frame_size: size,
+                        frame_size: frame.as_ref().map_or(0, |f| f.slot_count()),
+                        boxed: frame.map(|f| f.boxed()).unwrap_or_default(),
                         body: body?,
                     })),
                 })))
@@ -928,10 +1005,10 @@ impl<'a> Compiler<'a> {
         })();
         let frame = self.frames.pop();
         let (inits, body) = result?;
-        let frame_size = frame.map_or(0, |f| f.slot_count());
         Ok(Node::Letrec(Rc::new(Letrec {
             inits: inits.into(),
-            frame_size,
+            frame_size: frame.as_ref().map_or(0, |f| f.slot_count()),
+            boxed: frame.map(|f| f.boxed()).unwrap_or_default(),
             body,
         })))
     }

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::machine::{Args, Machine, Next, K};
+use crate::machine::{Args, Frame, Machine, Next, K};
 use crate::symbol::Symbol;
 use crate::value::{error, Val};
 
@@ -73,7 +73,13 @@ pub struct Instance {
     pub error: Option<String>,
     /// The live continuation of a suspended flow; `None` after an import
     /// until the flow is rebuilt by replay.
-    pub frames: Option<Vec<K>>,
+    pub frames: Option<Suspension>,
+}
+
+/// A suspended flow's frames and the values they own, based at 0.
+pub struct Suspension {
+    pub frames: Vec<Frame>,
+    pub vals: Vec<Val>,
 }
 
 /// Replay in progress: the running flow answers requests from its log.
@@ -171,7 +177,10 @@ impl Machine {
 
     fn enter_flow(&mut self, id: u64) {
         self.flows.running = Some(id);
-        self.stack.push(K::Prompt(id));
+        self.frames.push(Frame {
+            sp: self.vals.len() as u32,
+            k: K::Prompt(id),
+        });
     }
 
     /// `(flow/resume id value)`.
@@ -198,12 +207,19 @@ impl Machine {
             return self.flow_rebuild(id, value);
         }
         let inst = self.flows.instances.get_mut(&id).expect("checked above");
-        let frames = inst.frames.take().unwrap_or_default();
+        let live = inst.frames.take();
         let (tag, _) = inst.pending.take().unwrap_or((Val::Null, Val::Null));
         inst.log.push((tag, value.clone()));
         inst.status = Status::Running;
         self.enter_flow(id);
-        self.stack.extend(frames);
+        if let Some(live) = live {
+            let vb = self.vals.len() as u32;
+            self.vals.extend(live.vals);
+            self.frames.extend(live.frames.into_iter().map(|mut f| {
+                f.rebase(0, vb);
+                f
+            }));
+        }
         Ok(Next::Return(value))
     }
 
@@ -301,8 +317,14 @@ impl Machine {
         }
         // Suspend: move the flow's frames out, down to its prompt.
         let prompt = self.prompt_index().expect("a running flow has a prompt");
-        let frames = self.stack.split_off(prompt + 1);
-        self.stack.pop();
+        let vb = self.frames[prompt].sp;
+        let mut frames = self.frames.split_off(prompt + 1);
+        self.frames.pop();
+        for f in &mut frames {
+            f.rebase(vb, 0);
+        }
+        let vals = self.vals.split_off(vb as usize);
+        let frames = Suspension { frames, vals };
         self.flows.running = None;
         let inst = self
             .flows
@@ -378,7 +400,9 @@ impl Machine {
     /// Index of the nearest prompt frame, if a flow is running.
     pub(crate) fn prompt_index(&self) -> Option<usize> {
         self.flows.running?;
-        self.stack.iter().rposition(|k| matches!(k, K::Prompt(_)))
+        self.frames
+            .iter()
+            .rposition(|f| matches!(f.k, K::Prompt(_)))
     }
 
     fn instance(&self, who: &str, v: &Val) -> Result<(u64, &Instance), Val> {

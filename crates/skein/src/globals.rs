@@ -64,6 +64,6 @@ impl Globals {
 
 impl Drop for Globals {
     fn drop(&mut self) {
-        crate::value::dismantle(std::mem::take(&mut self.values), Vec::new());
+        crate::value::dismantle(std::mem::take(&mut self.values));
     }
 }

@@ -86,9 +86,12 @@
 
 mod api;
 mod builtins;
+mod bytecode;
 mod check;
 mod code;
+mod codegen;
 mod compile;
+mod control_ops;
 mod convert;
 mod derived;
 mod error;
@@ -105,6 +108,7 @@ mod store;
 mod symbol;
 mod syntax;
 mod syntax_rules;
+mod unwind;
 mod value;
 
 pub use api::{is_complete, Engine, Value};

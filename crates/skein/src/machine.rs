@@ -1,86 +1,104 @@
-//! The CEK machine: control, environment and an explicit stack of continuation frames.
+//! The machine: runs bytecode over a value stack, with the continuation as an
+//! explicit stack of frames.
 //!
-//! Nothing about a running program lives on the Rust stack: a Scheme call
-//! pushes at most one frame onto `stack`, so recursion depth is bounded only by
-//! [`Limits`], a continuation is a copy of the frames, and a flow suspends by
-//! moving its frames out.
+//! Nothing about a running program lives on the Rust stack: a non-tail call
+//! pushes one [`Frame`] holding the caller's activation, so recursion depth is
+//! bounded only by [`Limits`], a continuation is a copy of the frames (and of
+//! the values they own), and a flow suspends by moving its frames out.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::code::{Call, GlobalId, Lambda, Node};
+use smallvec::SmallVec;
+
+use crate::bytecode::{Capture, Closure, Free, Inline, Op, Proto, VarBox};
+use crate::code::GlobalId;
 use crate::compile::{Compiler, Expander};
 use crate::globals::Globals;
 use crate::output::Output;
 use crate::source::{SourceMap, Span};
-use smallvec::{smallvec, SmallVec};
-
-use crate::value::{
-    error, ErrorObj, Parameter, Prim, PrimKind, Promise, Record, RecordProc, RecordType, Val,
-};
+use crate::value::{error, release, Parameter, Prim, PrimKind, Promise, Val};
 
 /// Arguments of one call; most calls have few, which then need no allocation.
 pub type Args = SmallVec<[Val; 3]>;
 
-/// An environment: a chain of frames; `None` is the global environment.
-pub type Env = Option<Rc<Frame>>;
-
-pub struct Frame {
-    pub slots: RefCell<Args>,
-    /// For a fix frame: the mutually recursive lambdas it binds.
-    pub fix: Option<Rc<[Rc<Lambda>]>>,
-    pub parent: Env,
-    /// The call that started the procedure activation this frame belongs
-    /// to (for error reports' call chains); `None` at top level.
-    pub call_site: Option<Span>,
-    /// Made while a flow was running: a flow may assign only such variables.
-    pub in_flow: bool,
+/// A procedure activation: the closure, the clause running, where it is,
+/// and where its window of the value stack starts.
+#[derive(Clone)]
+pub struct Act {
+    pub clo: Rc<Closure>,
+    pub proto: Rc<Proto>,
+    pub pc: u32,
+    pub base: u32,
+    /// The call that started it (for error reports' call chains); `None` at top level.
+    pub site: Option<Span>,
 }
 
-fn site_of(env: &Env) -> Option<Span> {
-    env.as_ref().and_then(|f| f.call_site)
+/// A continuation frame, and the value-stack height to restore when a value
+/// returns into it.
+#[derive(Clone)]
+pub struct Frame {
+    pub sp: u32,
+    pub k: K,
 }
 
 impl Frame {
-    pub fn take_slots(&self) -> Args {
-        std::mem::take(&mut *self.slots.borrow_mut())
-    }
-
-    pub fn take_parent(mut self) -> Env {
-        self.parent.take()
-    }
-}
-
-/// Environments chain through closures (a closure over a closure over ...):
-/// dropping a frame must not recurse down that chain.
-impl Drop for Frame {
-    fn drop(&mut self) {
-        let parent_owned = self
-            .parent
-            .as_ref()
-            .is_some_and(|p| Rc::strong_count(p) == 1);
-        let slots_owned = self
-            .slots
-            .get_mut()
-            .iter()
-            .any(crate::value::owns_structure);
-        if parent_owned || slots_owned {
-            let vals = std::mem::take(self.slots.get_mut()).into_vec();
-            crate::value::dismantle(vals, self.parent.take().into_iter().collect());
+    /// Move the frame's stack positions from a segment based at `from` to one based at `to`.
+    pub fn rebase(&mut self, from: u32, to: u32) {
+        self.sp = self.sp - from + to;
+        if let K::Call(act) = &mut self.k {
+            act.base = act.base - from + to;
         }
     }
 }
 
-pub struct Closure {
-    pub lambda: Rc<Lambda>,
-    pub env: Env,
+/// What to do with the value returned into a frame.
+#[derive(Clone)]
+pub enum K {
+    /// A suspended activation waiting for the value of a call it made.
+    Call(Act),
+    CallWithValues(Val),
+    WindBefore(Val, Val, Val),
+    Wind(u64, Val, Val),
+    WindAfter(Val),
+    Handler(Val),
+    /// A handler is running; handlers within `skip` frames below are not current.
+    HandlerCall(usize, bool),
+    Guard(Val),
+    Param(Rc<Parameter>, Val),
+    ParamConvert(Box<ParamState>),
+    MakeParam(Val),
+    Force(Rc<RefCell<Promise>>, bool),
+    /// Running after-thunks while unwinding; the target is this many frames
+    /// below this frame (relative, so a flow suspended in an after-thunk can
+    /// resume at any depth).
+    Unwind(usize, Box<Then>),
+    Rewind(Rc<Continuation>, Val, usize),
+    /// The rest of a file being loaded: forms are compiled one at a time, so
+    /// a macro defined by one form is in effect for the next, and a
+    /// continuation captured in one form includes the rest of the file.
+    Load(Rc<Loading>, usize),
+    /// The base of a running flow: its procedure's value returns here.
+    Prompt(u64),
 }
 
-/// A captured continuation: the frames above the nearest flow prompt (or all of them).
+/// `parameterize` converting its values: parameters, raw values, converted so far, body thunk.
+pub type ParamState = (Vec<Rc<Parameter>>, Vec<Val>, Vec<Val>, Val);
+
+/// What happens once an unwind has run every `dynamic-wind` after-thunk above its target.
+#[derive(Clone)]
+pub enum Then {
+    ApplyHandler(Val, Args),
+    Reenter(Rc<Continuation>, Val, usize),
+}
+
+/// A captured continuation: the frames above the nearest flow prompt (or all
+/// of them) and the values they own, based at 0.
 pub struct Continuation {
-    pub frames: Vec<K>,
+    pub frames: Vec<Frame>,
+    pub vals: Vec<Val>,
     /// For the re-raiser a `guard` hands its clauses: after reinstating the
     /// frames, raise the value continuably to the handlers below this frame
     /// (relative to the base), instead of returning it.
@@ -88,6 +106,12 @@ pub struct Continuation {
     /// For the re-raiser: where the original `raise` happened, so an
     /// uncaught re-raise is reported there rather than at the `guard`.
     pub reraise_site: Option<Site>,
+}
+
+pub struct Loading {
+    pub forms: Vec<crate::syntax::Syntax>,
+    /// Directory that `load` calls inside this file resolve against.
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// Where an error was raised: its span and the spans of the calls that led there.
@@ -170,68 +194,16 @@ pub enum ControlOp {
     Flow(crate::flow::FlowQuery),
 }
 
-/// What happens once an unwind has run every `dynamic-wind` after-thunk above its target.
-#[derive(Clone)]
-pub enum Then {
-    ApplyHandler(Val, Args),
-    Reenter(Rc<Continuation>, Val, usize),
-}
-
-/// A continuation frame: what to do with the value of the expression being evaluated.
-#[derive(Clone)]
-pub enum K {
-    If(Rc<(Node, Node, Node)>, Env),
-    Seq(Rc<[Node]>, usize, Env),
-    And(Rc<[Node]>, usize, Env),
-    Or(Rc<[Node]>, usize, Env),
-    Op(Rc<Call>, Env),
-    Arg(Rc<Call>, Val, Args, Env),
-    Let(Rc<crate::code::Let>, Args, Env),
-    Letrec(Rc<crate::code::Letrec>, usize, Env),
-    SetLocal(u32, u32, Env),
-    SetGlobal(GlobalId, Span),
-    Define(GlobalId),
-    CallWithValues(Val),
-    WindBefore(Val, Val, Val),
-    Wind(u64, Val, Val),
-    WindAfter(Val),
-    Handler(Val),
-    /// A handler is running; handlers within `skip` frames below are not current.
-    HandlerCall(usize, bool),
-    Guard(Val),
-    Param(Rc<Parameter>, Val),
-    ParamConvert(Box<ParamState>),
-    MakeParam(Val),
-    Force(Rc<RefCell<Promise>>, bool),
-    /// Running after-thunks while unwinding; the target is this many frames
-    /// below this frame (relative, so a flow suspended in an after-thunk can
-    /// resume at any depth).
-    Unwind(usize, Box<Then>),
-    Rewind(Rc<Continuation>, Val, usize),
-    /// The rest of a file being loaded: forms are compiled one at a time, so
-    /// a macro defined by one form is in effect for the next, and a
-    /// continuation captured in one form includes the rest of the file.
-    Load(Rc<Loading>, usize),
-    /// The base of a running flow: its procedure's value returns here.
-    Prompt(u64),
-}
-
-pub struct Loading {
-    pub forms: Vec<crate::syntax::Syntax>,
-    /// Directory that `load` calls inside this file resolve against.
-    pub dir: Option<std::path::PathBuf>,
-}
-
-/// `parameterize` converting its values: parameters, raw values, converted so far, body thunk.
-type ParamState = (Vec<Rc<Parameter>>, Vec<Val>, Vec<Val>, Val);
-
+/// What the machine does next, outside the bytecode loop.
 pub enum Next {
-    Eval(Node, Env),
+    /// Run an activation (its window is set up).
+    Run(Act),
+    /// Return a value to the frame on top.
     Return(Val),
     Apply(Val, Args),
 }
 
-type Step = Result<Next, Abort>;
+pub type Step = Result<Next, Abort>;
 
 pub struct Machine {
     pub globals: Globals,
@@ -240,22 +212,24 @@ pub struct Machine {
     pub out: Output,
     pub limits: Limits,
     pub interrupt: Arc<AtomicBool>,
-    pub(crate) stack: Vec<K>,
+    /// Slots and temporaries of every activation, innermost last.
+    pub(crate) vals: Vec<Val>,
+    pub(crate) frames: Vec<Frame>,
     /// The span of the call being applied, for error locations.
-    call_span: Span,
-    /// The call that started the activation being evaluated.
-    cur_site: Option<Span>,
+    pub(crate) call_span: Span,
     /// Where a value re-raised by a `guard` was first raised.
-    raise_origin: Option<Site>,
+    pub(crate) raise_origin: Option<Site>,
     steps: u64,
     /// Live pairs when the current evaluation started (see `max_heap_bytes`).
     pairs_at_start: i64,
-    wind_ids: u64,
+    pub(crate) wind_ids: u64,
     /// Directory that relative `load` paths resolve against.
     pub base_dir: Option<std::path::PathBuf>,
     /// Reads the source of `(load path)`; `None` disables `load`.
     pub loader: Option<Loader>,
     pub flows: crate::flow::FlowStore,
+    /// The primitive each [`Inline`] instruction stands for.
+    inline_prims: Vec<&'static Prim>,
 }
 
 pub type Loader = Box<dyn Fn(&std::path::Path) -> Result<String, String> + Send>;
@@ -264,16 +238,7 @@ fn read_file(path: &std::path::Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-fn frame_slot(env: &Env, depth: u32) -> &Rc<Frame> {
-    let mut e = env.as_ref();
-    for _ in 0..depth {
-        e = e.and_then(|f| f.parent.as_ref());
-    }
-    // The compiler only emits addresses that exist.
-    e.expect("lexical address within the environment chain")
-}
-
-fn arity_error(name: &str, min: usize, max: Option<usize>, got: usize) -> Val {
+pub(crate) fn arity_error(name: &str, min: usize, max: Option<usize>, got: usize) -> Val {
     let expected = match max {
         Some(max) if max == min => format!("{min}"),
         Some(max) => format!("{min} to {max}"),
@@ -286,8 +251,38 @@ fn arity_error(name: &str, min: usize, max: Option<usize>, got: usize) -> Val {
     )
 }
 
+fn closure_arity_error(c: &Closure, got: usize) -> Val {
+    let p = &c.proto;
+    let name = p.name.map_or("#<procedure>", |n| n.name());
+    let max = (!p.rest).then_some(p.required);
+    arity_error(name, p.required, max, got)
+}
+
+/// The clause of `c` that accepts `n` arguments.
+fn clause_for(c: &Closure, n: usize) -> Option<&Rc<Proto>> {
+    let mut proto = &c.proto;
+    while !proto.accepts(n) {
+        proto = proto.next_case.as_ref()?;
+    }
+    Some(proto)
+}
+
+/// What running bytecode does when it leaves the loop.
+type Exit = Option<Step>;
+
 impl Machine {
     pub fn new() -> Machine {
+        let prims: Vec<&'static Prim> = crate::builtins::all().collect();
+        let inline_prims = Inline::ALL
+            .iter()
+            .map(|(_, name, _)| {
+                prims
+                    .iter()
+                    .copied()
+                    .find(|p| p.name == *name)
+                    .expect("every inline instruction names a primitive")
+            })
+            .collect();
         let mut m = Machine {
             globals: Globals::default(),
             expander: Expander::default(),
@@ -295,9 +290,9 @@ impl Machine {
             out: Output::default(),
             limits: Limits::default(),
             interrupt: Arc::new(AtomicBool::new(false)),
-            stack: Vec::new(),
+            vals: Vec::new(),
+            frames: Vec::new(),
             call_span: Span::default(),
-            cur_site: None,
             raise_origin: None,
             steps: 0,
             pairs_at_start: 0,
@@ -305,8 +300,9 @@ impl Machine {
             base_dir: None,
             loader: Some(Box::new(read_file)),
             flows: crate::flow::FlowStore::new(),
+            inline_prims,
         };
-        for prim in crate::builtins::all() {
+        for prim in prims {
             m.globals.define(prim.name, Val::Prim(prim));
         }
         m
@@ -316,488 +312,811 @@ impl Machine {
         Compiler::new(&mut self.globals, &mut self.expander)
     }
 
-    /// The trampoline: step until the stack falls back to `base`.
-    fn execute(&mut self, mut next: Next, base: usize) -> Result<Val, Abort> {
+    /// The trampoline: step until a value returns below frame `fbase`.
+    fn execute(&mut self, mut next: Next, fbase: usize) -> Result<Val, Abort> {
         loop {
             next = match next {
-                Next::Eval(node, env) => self.eval(node, env)?,
+                Next::Run(act) => self.run(act, fbase)?,
                 Next::Apply(f, args) => self.apply(f, args)?,
                 Next::Return(v) => {
-                    if self.stack.len() <= base {
+                    if self.frames.len() <= fbase {
                         return Ok(v);
                     }
-                    match self.stack.pop() {
-                        Some(k) => self.resume(k, v)?,
-                        None => return Ok(v),
-                    }
+                    self.ret(v)?
                 }
             };
         }
     }
 
-    fn push(&mut self, k: K) -> Result<(), Abort> {
-        if let Some(max) = self.limits.max_depth {
-            if self.stack.len() >= max {
-                return Err(Abort::Limit(LimitKind::Depth));
+    /// Return `v` into the frame on top.
+    fn ret(&mut self, v: Val) -> Step {
+        match self.frames.pop() {
+            Some(Frame {
+                sp,
+                k: K::Call(act),
+            }) => {
+                self.truncate(sp as usize);
+                self.vals.push(v);
+                Ok(Next::Run(act))
             }
+            Some(frame) => {
+                self.truncate(frame.sp as usize);
+                self.resume(frame.k, v)
+            }
+            None => Ok(Next::Return(v)),
         }
-        self.stack.push(k);
+    }
+
+    /// Push a frame recording the current stack height.
+    pub(crate) fn push(&mut self, k: K) -> Result<(), Abort> {
+        self.check_depth()?;
+        self.frames.push(Frame {
+            sp: self.vals.len() as u32,
+            k,
+        });
         Ok(())
     }
 
-    // ---- variables ----
-
-    fn local(&self, env: &Env, depth: u32, idx: u32) -> Result<Val, Val> {
-        match self.local_fast(env, depth, idx) {
-            Some(v) => Ok(v),
-            None => Err(error("variable used before its definition", vec![])),
-        }
-    }
-
-    fn local_checked(
-        &mut self,
-        env: &Env,
-        r: &(u32, u32, crate::symbol::Symbol, Span),
-    ) -> Result<Val, Val> {
-        match self.local_fast(env, r.0, r.1) {
-            Some(v) => Ok(v),
-            None => {
-                self.call_span = r.3;
-                Err(error(format!("{} used before its definition", r.2), vec![]))
+    /// Drop values above `height`, without recursion however deep they nest.
+    #[inline(always)]
+    pub(crate) fn truncate(&mut self, height: usize) {
+        while self.vals.len() > height {
+            if let Some(v) = self.vals.pop() {
+                release(v);
             }
         }
     }
 
-    /// A local's value, or `None` if it is still unassigned.
     #[inline(always)]
-    fn local_fast(&self, env: &Env, depth: u32, idx: u32) -> Option<Val> {
-        let frame = if depth == 0 {
-            env.as_ref()?
-        } else {
-            frame_slot(env, depth)
-        };
-        match frame.slots.borrow().get(idx as usize) {
-            Some(Val::Unassigned) | None => None,
-            Some(v) => Some(v.clone()),
+    fn pop(&mut self) -> Val {
+        self.vals.pop().unwrap_or(Val::Unspecified)
+    }
+
+    /// Replace the value at `at`.
+    #[inline(always)]
+    fn put(&mut self, at: usize, v: Val) {
+        release(std::mem::replace(&mut self.vals[at], v));
+    }
+
+    // ---- activations ----
+
+    /// Lay out an activation's window: the `n` arguments are at `base`.
+    fn enter(
+        &mut self,
+        clo: Rc<Closure>,
+        proto: Rc<Proto>,
+        base: usize,
+        site: Option<Span>,
+    ) -> Act {
+        if proto.rest {
+            let rest = Val::list(self.vals.drain(base + proto.required..).collect::<Vec<_>>());
+            self.vals.push(rest);
+        }
+        if self.vals.len() < base + proto.slots {
+            self.vals.resize(base + proto.slots, Val::Unassigned);
+        }
+        Act {
+            clo,
+            proto,
+            pc: 0,
+            base: base as u32,
+            site,
         }
     }
 
-    /// Constants and assigned locals: the leaves most primitive calls have.
-    #[inline(always)]
-    fn leaf(&self, node: &Node, env: &Env) -> Option<Val> {
-        match node {
-            Node::Const(v) => Some(v.clone()),
-            Node::Local(d, i) => self.local_fast(env, *d, *i),
-            _ => None,
+    fn check_depth(&self) -> Result<(), Abort> {
+        match self.limits.max_depth {
+            Some(max) if self.frames.len() >= max => Err(Abort::Limit(LimitKind::Depth)),
+            _ => Ok(()),
         }
     }
 
-    fn fix_ref(&self, env: &Env, depth: u32, idx: u32) -> Val {
-        let frame = frame_slot(env, depth);
-        let lambda = frame
-            .fix
-            .as_ref()
-            .map(|g| g[idx as usize].clone())
-            .expect("fix reference to a fix frame");
-        Val::Closure(Rc::new(Closure {
-            lambda,
-            env: Some(frame.clone()),
+    /// Count a call against the limits.
+    #[inline]
+    fn tick(&mut self) -> Result<(), Abort> {
+        self.steps += 1;
+        if self.steps & 0xffff == 0 {
+            self.check_budget()?;
+        }
+        Ok(())
+    }
+
+    /// Stop running `act` with the error `e`, raised where it is.
+    fn fail(&mut self, act: Act, e: Val) -> Step {
+        self.call_span = act.proto.span_at(act.pc as usize - 1);
+        self.frames.push(Frame {
+            sp: self.vals.len() as u32,
+            k: K::Call(act),
+        });
+        self.raise(e, false)
+    }
+
+    /// A top-level form's activation.
+    fn toplevel(&mut self, proto: Rc<Proto>) -> Next {
+        let clo = Rc::new(Closure {
+            proto: proto.clone(),
+            free: Free::new(),
+            group: None,
+        });
+        let base = self.vals.len();
+        Next::Run(self.enter(clo, proto, base, None))
+    }
+
+    fn capture(&self, act: &Act, base: usize, captures: &[Capture]) -> Free {
+        captures
+            .iter()
+            .map(|c| match *c {
+                Capture::Local(s) => self.vals[base + s as usize].clone(),
+                Capture::Free(i) => act.clo.free[i as usize].clone(),
+                Capture::OwnGroup => Val::Closure(Rc::new(Closure {
+                    proto: act
+                        .clo
+                        .group
+                        .as_ref()
+                        .map_or_else(|| act.clo.proto.clone(), |g| g[0].clone()),
+                    free: act.clo.free.clone(),
+                    group: act.clo.group.clone(),
+                })),
+            })
+            .collect()
+    }
+
+    /// Run bytecode from `act` until control leaves the loop.
+    fn run(&mut self, mut act: Act, fbase: usize) -> Step {
+        loop {
+            let op = self.run_plain(&mut act);
+            let exit = match op {
+                // `run_plain` hands these back only when the variable is unassigned.
+                Op::LocalChecked(_, name)
+                | Op::LocalBoxChecked(_, name)
+                | Op::FreeBoxChecked(_, name) => {
+                    let e = self.undefined(&act, name);
+                    return self.fail(act, e);
+                }
+                Op::Global(id) => {
+                    let e = error(
+                        format!("unbound variable: {}", self.globals.name(id)),
+                        vec![],
+                    );
+                    return self.fail(act, e);
+                }
+                Op::SetLocalBox(_) | Op::SetFreeBox(_) => {
+                    let v = self.pop();
+                    let b = match op {
+                        Op::SetLocalBox(s) => self.vals[act.base as usize + s as usize].clone(),
+                        Op::SetFreeBox(i) => act.clo.free[i as usize].clone(),
+                        _ => Val::Unspecified,
+                    };
+                    if let Err(e) = self.assign(&b, v) {
+                        return self.fail(act, e);
+                    }
+                    None
+                }
+                Op::SetGlobal(id) => {
+                    let v = self.pop();
+                    if let Some(e) = self.global_write_in_flow(id) {
+                        return self.fail(act, e);
+                    }
+                    if matches!(self.globals.get(id), Val::Unassigned) {
+                        let name = self.globals.name(id);
+                        let e = error(format!("set!: unbound variable: {name}"), vec![]);
+                        return self.fail(act, e);
+                    }
+                    self.globals.set(id, v);
+                    None
+                }
+                Op::DefineGlobal(id) => {
+                    let v = self.pop();
+                    if let Some(e) = self.global_write_in_flow(id) {
+                        return self.fail(act, e);
+                    }
+                    self.globals.set(id, v);
+                    None
+                }
+                Op::Call(n) | Op::TailCall(n) => {
+                    let args_at = self.vals.len() - n as usize;
+                    let f = self.vals[args_at - 1].clone();
+                    let tail = matches!(op, Op::TailCall(_));
+                    self.call(&mut act, f, args_at, args_at - 1, tail, fbase)
+                }
+                Op::CallGlobal(gid, n) | Op::TailCallGlobal(gid, n) => {
+                    let f = self.globals.get(gid).clone();
+                    if let Val::Unassigned = f {
+                        let name = self.globals.name(gid);
+                        let e = error(format!("unbound variable: {name}"), vec![]);
+                        return self.fail(act, e);
+                    }
+                    let args_at = self.vals.len() - n as usize;
+                    let tail = matches!(op, Op::TailCallGlobal(..));
+                    self.call(&mut act, f, args_at, args_at, tail, fbase)
+                }
+                Op::CallSibling(j, n) | Op::TailCallSibling(j, n) => {
+                    let tail = matches!(op, Op::TailCallSibling(..));
+                    self.call_sibling(&mut act, j, n as usize, tail)
+                }
+                Op::Return => {
+                    let v = self.pop();
+                    match self.return_from(v, fbase) {
+                        Ok(caller) => {
+                            act = caller;
+                            None
+                        }
+                        Err(exit) => Some(exit),
+                    }
+                }
+                // The fast path did not apply: the general case.
+                Op::Inline(which, gid) | Op::InlineTest(which, gid) => {
+                    self.inline_slow(&mut act, which, gid, fbase)
+                }
+                Op::Guard => {
+                    let body = self.pop();
+                    let handler = self.pop();
+                    let sp = self.vals.len() as u32;
+                    self.frames.push(Frame {
+                        sp,
+                        k: K::Call(act),
+                    });
+                    self.push(K::Guard(handler))?;
+                    return self.apply(body, Args::new());
+                }
+                _ => None,
+            };
+            if let Some(exit) = exit {
+                return exit;
+            }
+        }
+    }
+
+    /// Run the instructions that need only the value stack, the globals and
+    /// the activation's own variables, until one needs more: return that one
+    /// (the activation is already past it).
+    #[inline(always)]
+    fn run_plain(&mut self, act: &mut Act) -> Op {
+        let code = &act.proto.code[..];
+        let base = act.base as usize;
+        let mut pc = act.pc as usize;
+        loop {
+            let op = code[pc];
+            pc += 1;
+            match op {
+                Op::Const(i) => {
+                    let v = act.proto.consts[i as usize].clone();
+                    self.vals.push(v);
+                }
+                Op::Local(s) => {
+                    let v = self.vals[base + s as usize].clone();
+                    self.vals.push(v);
+                }
+                Op::Free(i) => {
+                    let v = act.clo.free[i as usize].clone();
+                    self.vals.push(v);
+                }
+                Op::LocalChecked(s, _) => {
+                    let v = self.vals[base + s as usize].clone();
+                    if let Val::Unassigned = v {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                    self.vals.push(v);
+                }
+                Op::LocalBox(s)
+                | Op::LocalBoxChecked(s, _)
+                | Op::FreeBox(s)
+                | Op::FreeBoxChecked(s, _) => {
+                    let var = match op {
+                        Op::LocalBox(_) | Op::LocalBoxChecked(..) => &self.vals[base + s as usize],
+                        _ => &act.clo.free[s as usize],
+                    };
+                    let v = match var {
+                        Val::Var(b) => b.value.borrow().clone(),
+                        other => other.clone(),
+                    };
+                    if let (Val::Unassigned, Op::LocalBoxChecked(..) | Op::FreeBoxChecked(..)) =
+                        (&v, op)
+                    {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                    self.vals.push(v);
+                }
+                Op::Global(id) => match self.globals.get(id) {
+                    Val::Unassigned => {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                    v => {
+                        let v = v.clone();
+                        self.vals.push(v);
+                    }
+                },
+                Op::InitLocal(s) => {
+                    let v = self.pop();
+                    self.put(base + s as usize, v);
+                }
+                Op::InitBox(s) => {
+                    let v = self.pop();
+                    if let Val::Var(b) = &self.vals[base + s as usize] {
+                        release(b.value.replace(v));
+                    }
+                }
+                Op::BoxLocal(s) => {
+                    let at = base + s as usize;
+                    let v = std::mem::replace(&mut self.vals[at], Val::Unassigned);
+                    self.vals[at] = self.new_box(v);
+                }
+                Op::NewBox(s) => {
+                    let b = self.new_box(Val::Unassigned);
+                    self.put(base + s as usize, b);
+                }
+                Op::Clear(s) => self.put(base + s as usize, Val::Unassigned),
+                Op::Pop => {
+                    let v = self.pop();
+                    release(v);
+                }
+                Op::Jump(t) => pc = t as usize,
+                Op::JumpIfFalse(t) => {
+                    if let Some(Val::Bool(false)) = self.vals.pop() {
+                        pc = t as usize;
+                    }
+                }
+                Op::AndJump(t) => {
+                    if let Some(Val::Bool(false)) = self.vals.last() {
+                        pc = t as usize;
+                    } else {
+                        self.pop();
+                    }
+                }
+                Op::OrJump(t) => {
+                    if let Some(Val::Bool(false)) = self.vals.last() {
+                        self.pop();
+                    } else {
+                        pc = t as usize;
+                    }
+                }
+                Op::Closure(i) => {
+                    let proto = act.proto.protos[i as usize].clone();
+                    let free = self.capture(act, base, &proto.captures);
+                    let c = Closure {
+                        proto,
+                        free,
+                        group: None,
+                    };
+                    self.vals.push(Val::Closure(Rc::new(c)));
+                }
+                Op::Group(i) => {
+                    let def = &act.proto.groups[i as usize];
+                    let free = self.capture(act, base, &def.captures);
+                    let c = Closure {
+                        proto: def.members[0].clone(),
+                        free,
+                        group: Some(def.members.clone()),
+                    };
+                    self.vals.push(Val::Closure(Rc::new(c)));
+                }
+                Op::GroupMember(j) => {
+                    if let Val::Closure(c) = self.pop() {
+                        let v = sibling(&c, j);
+                        self.vals.push(v);
+                    }
+                }
+                Op::Sibling(j) => {
+                    let v = sibling(&act.clo, j);
+                    self.vals.push(v);
+                }
+                Op::Inline(which, gid) => {
+                    if !self.inline_fast(which, gid) {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                }
+                Op::InlineTest(which, gid) => match self.inline_test(which, gid) {
+                    // The next instruction is the `JumpIfFalse` that tests the result.
+                    Some(true) => pc += 1,
+                    Some(false) => {
+                        if let Op::JumpIfFalse(t) = code[pc] {
+                            pc = t as usize;
+                        }
+                    }
+                    None => {
+                        act.pc = pc as u32;
+                        return op;
+                    }
+                },
+                _ => {
+                    act.pc = pc as u32;
+                    return op;
+                }
+            }
+        }
+    }
+
+    fn undefined(&self, act: &Act, name: u16) -> Val {
+        let name = act.proto.names[name as usize];
+        error(format!("{name} used before its definition"), vec![])
+    }
+
+    fn new_box(&self, v: Val) -> Val {
+        Val::Var(Rc::new(VarBox {
+            value: RefCell::new(v),
+            in_flow: self.flows.running.is_some(),
         }))
     }
 
-    fn global(&mut self, id: GlobalId, span: Span) -> Result<Val, Val> {
-        match self.globals.get(id) {
-            Val::Unassigned => {
-                self.call_span = span;
-                Err(error(
-                    format!("unbound variable: {}", self.globals.name(id)),
-                    vec![],
-                ))
+    /// `set!` of a boxed variable. Flows are deterministic: their code may
+    /// not change variables that live outside the flow.
+    fn assign(&self, b: &Val, v: Val) -> Result<(), Val> {
+        let Val::Var(b) = b else {
+            return Ok(());
+        };
+        if let (Some(flow), false) = (self.flows.running, b.in_flow) {
+            return Err(error(
+                format!("cannot assign a variable captured from outside flow {flow}: flows must be deterministic"),
+                vec![],
+            ));
+        }
+        release(b.value.replace(v));
+        Ok(())
+    }
+
+    /// Return `v` from the running activation: the caller's activation to
+    /// continue with, or how to leave the loop.
+    #[inline]
+    fn return_from(&mut self, v: Val, fbase: usize) -> Result<Act, Step> {
+        if self.frames.len() <= fbase {
+            return Err(Ok(Next::Return(v)));
+        }
+        match self.frames.pop() {
+            Some(Frame {
+                sp,
+                k: K::Call(caller),
+            }) => {
+                self.truncate(sp as usize);
+                self.vals.push(v);
+                Ok(caller)
             }
-            v => Ok(v.clone()),
+            Some(frame) => {
+                self.truncate(frame.sp as usize);
+                Err(self.resume(frame.k, v))
+            }
+            None => Err(Ok(Next::Return(v))),
         }
     }
 
-    /// Evaluate `node` directly if it needs no frames: constants, variables,
-    /// lambdas, and calls of pure primitives on such nodes. `None` means "use
-    /// the machine"; since only pure primitives ran, nothing is lost by retrying.
-    fn quick(&mut self, node: &Node, env: &Env, depth: u32) -> Option<Result<Val, Val>> {
-        match node {
-            Node::Const(v) => Some(Ok(v.clone())),
-            Node::Local(d, i) => Some(self.local(env, *d, *i)),
-            Node::LocalChecked(r) => Some(self.local_checked(env, r)),
-            Node::Global(id, span) => Some(self.global(*id, *span)),
-            Node::FixRef(d, i) => Some(Ok(self.fix_ref(env, *d, *i))),
-            Node::Lambda(l) => Some(Ok(Val::Closure(Rc::new(Closure {
-                lambda: l.clone(),
-                env: env.clone(),
-            })))),
-            Node::Call(call) if depth < 8 => {
-                let Node::Global(id, _) = call.op else {
-                    return None;
+    /// Call `f` with the values from `args_at` up; `sp` is where the caller's
+    /// stack ends (below the callee's slot, if it has one).
+    #[inline]
+    fn call(
+        &mut self,
+        act: &mut Act,
+        f: Val,
+        args_at: usize,
+        sp: usize,
+        tail: bool,
+        fbase: usize,
+    ) -> Exit {
+        let n = self.vals.len() - args_at;
+        match f {
+            Val::Closure(c) => {
+                let Some(proto) = clause_for(&c, n).cloned() else {
+                    let e = closure_arity_error(&c, n);
+                    return Some(self.fail(act.clone(), e));
                 };
-                let Val::Prim(prim) = self.globals.get(id) else {
-                    return None;
-                };
-                let PrimKind::Pure(f) = prim.kind else {
-                    return None;
-                };
-                let n = call.args.len();
-                if n < prim.min_args || prim.max_args.is_some_and(|max| n > max) {
-                    return None;
+                if let Err(abort) = self.tick() {
+                    return Some(Err(abort));
                 }
-                let result = match &call.args[..] {
-                    [] => f(&[]),
-                    [a] => {
-                        let a = match self.leaf(a, env) {
-                            Some(v) => v,
-                            None => match self.quick(a, env, depth + 1)? {
-                                Ok(v) => v,
-                                Err(e) => return Some(Err(e)),
-                            },
-                        };
-                        f(std::slice::from_ref(&a))
+                let site = if proto.is_loop {
+                    act.site
+                } else {
+                    Some(act.proto.span_at(act.pc as usize - 1))
+                };
+                if tail {
+                    let base = act.base as usize;
+                    self.slide(args_at, base, n);
+                    *act = self.enter(c, proto, base, site);
+                } else {
+                    if let Err(abort) = self.check_depth() {
+                        return Some(Err(abort));
                     }
-                    [a, b] => {
-                        let a = match self.leaf(a, env) {
-                            Some(v) => v,
-                            None => match self.quick(a, env, depth + 1)? {
-                                Ok(v) => v,
-                                Err(e) => return Some(Err(e)),
-                            },
-                        };
-                        let b = match self.leaf(b, env) {
-                            Some(v) => v,
-                            None => match self.quick(b, env, depth + 1)? {
-                                Ok(v) => v,
-                                Err(e) => return Some(Err(e)),
-                            },
-                        };
-                        f(&[a, b])
+                    let callee = self.enter(c, proto, args_at, site);
+                    let caller = std::mem::replace(act, callee);
+                    self.frames.push(Frame {
+                        sp: sp as u32,
+                        k: K::Call(caller),
+                    });
+                }
+                None
+            }
+            Val::Prim(p) => {
+                if n < p.min_args || p.max_args.is_some_and(|max| n > max) {
+                    let e = arity_error(p.name, p.min_args, p.max_args, n);
+                    return Some(self.fail(act.clone(), e));
+                }
+                let result = match &p.kind {
+                    PrimKind::Pure(f) => f(&self.vals[args_at..]),
+                    PrimKind::Effect(f) => {
+                        let args: Args = self.vals.drain(args_at..).collect();
+                        f(self, &args)
                     }
-                    args => {
-                        let mut vals = Vec::with_capacity(args.len());
-                        for arg in args {
-                            match self.quick(arg, env, depth + 1)? {
-                                Ok(v) => vals.push(v),
-                                Err(e) => return Some(Err(e)),
+                    PrimKind::Control(_) => {
+                        return Some(self.call_slow(act, Val::Prim(p), args_at, sp, tail))
+                    }
+                };
+                match result {
+                    Ok(v) => {
+                        self.truncate(sp);
+                        if tail {
+                            match self.return_from(v, fbase) {
+                                Ok(caller) => *act = caller,
+                                Err(exit) => return Some(exit),
                             }
+                        } else {
+                            self.vals.push(v);
                         }
-                        f(&vals)
+                        None
                     }
-                };
-                if result.is_err() {
-                    self.call_span = call.span;
+                    Err(e) => Some(self.fail(act.clone(), e)),
                 }
-                Some(result)
+            }
+            f if !f.is_procedure() => {
+                let e = error("not a procedure", vec![f]);
+                Some(self.fail(act.clone(), e))
+            }
+            f => Some(self.call_slow(act, f, args_at, sp, tail)),
+        }
+    }
+
+    /// A call the loop does not run in place: the caller (unless this is a
+    /// tail call) waits in a frame, and `apply` takes over.
+    fn call_slow(&mut self, act: &mut Act, f: Val, args_at: usize, sp: usize, tail: bool) -> Step {
+        self.call_span = act.proto.span_at(act.pc as usize - 1);
+        let args: Args = self.vals.drain(args_at..).collect();
+        self.truncate(sp);
+        if tail {
+            self.truncate(act.base as usize);
+        } else {
+            self.frames.push(Frame {
+                sp: sp as u32,
+                k: K::Call(act.clone()),
+            });
+        }
+        self.apply(f, args)
+    }
+
+    /// Move `n` values at `from` down to `to` (a tail call's arguments into
+    /// the caller's window) and drop everything above them.
+    fn slide(&mut self, from: usize, to: usize, n: usize) {
+        if from != to {
+            for i in 0..n {
+                self.vals.swap(to + i, from + i);
+            }
+        }
+        self.truncate(to + n);
+    }
+
+    fn call_sibling(&mut self, act: &mut Act, j: u16, n: usize, tail: bool) -> Exit {
+        let Some(group) = act.clo.group.clone() else {
+            let e = error("internal error: not in a group", vec![]);
+            return Some(self.fail(act.clone(), e));
+        };
+        let proto = group[j as usize].clone();
+        if !proto.accepts(n) {
+            let c = Closure {
+                proto,
+                free: Free::new(),
+                group: None,
+            };
+            let e = closure_arity_error(&c, n);
+            return Some(self.fail(act.clone(), e));
+        }
+        if let Err(abort) = self.tick() {
+            return Some(Err(abort));
+        }
+        let clo = if Rc::ptr_eq(&proto, &act.clo.proto) {
+            act.clo.clone()
+        } else {
+            Rc::new(Closure {
+                proto: proto.clone(),
+                free: act.clo.free.clone(),
+                group: Some(group),
+            })
+        };
+        let site = if proto.is_loop {
+            act.site
+        } else {
+            Some(act.proto.span_at(act.pc as usize - 1))
+        };
+        let args_at = self.vals.len() - n;
+        if tail {
+            let base = act.base as usize;
+            self.slide(args_at, base, n);
+            *act = self.enter(clo, proto, base, site);
+        } else {
+            if let Err(abort) = self.check_depth() {
+                return Some(Err(abort));
+            }
+            let callee = self.enter(clo, proto, args_at, site);
+            let caller = std::mem::replace(act, callee);
+            self.frames.push(Frame {
+                sp: args_at as u32,
+                k: K::Call(caller),
+            });
+        }
+        None
+    }
+
+    /// Does global `gid` still hold the primitive instruction `which` stands for?
+    #[inline(always)]
+    fn inline_holds(&self, which: Inline, gid: GlobalId) -> bool {
+        let prim = self.inline_prims[which as usize];
+        matches!(self.globals.get(gid), Val::Prim(p) if std::ptr::eq(*p, prim))
+    }
+
+    /// The common cases of an inline instruction, done in place; false when
+    /// they do not apply (other types, overflow, a redefined global).
+    #[inline(always)]
+    fn inline_fast(&mut self, which: Inline, gid: GlobalId) -> bool {
+        if !self.inline_holds(which, gid) {
+            return false;
+        }
+        let len = self.vals.len();
+        match which {
+            Inline::Add | Inline::Sub | Inline::Mul => {
+                let (Val::Int(a), Val::Int(b)) = (&self.vals[len - 2], &self.vals[len - 1]) else {
+                    return false;
+                };
+                let v = match which {
+                    Inline::Add => a.checked_add(*b),
+                    Inline::Sub => a.checked_sub(*b),
+                    _ => a.checked_mul(*b),
+                };
+                let Some(v) = v else {
+                    return false;
+                };
+                // Both operands are integers: nothing to release.
+                std::mem::forget(self.vals.pop());
+                if let Some(Val::Int(slot)) = self.vals.last_mut() {
+                    *slot = v;
+                }
+                true
+            }
+            Inline::Car | Inline::Cdr => {
+                let v = match &self.vals[len - 1] {
+                    Val::Pair(p) if which == Inline::Car => p.car.clone(),
+                    Val::Pair(p) => p.cdr.clone(),
+                    _ => return false,
+                };
+                self.put(len - 1, v);
+                true
+            }
+            Inline::Cons => {
+                let d = self.pop();
+                let a = self.pop();
+                self.vals.push(Val::cons(a, d));
+                true
+            }
+            Inline::VectorRef => {
+                let v = match (&self.vals[len - 2], &self.vals[len - 1]) {
+                    (Val::Vector(items), Val::Int(i)) => match usize::try_from(*i) {
+                        Ok(i) if i < items.len() => items[i].clone(),
+                        _ => return false,
+                    },
+                    _ => return false,
+                };
+                self.vals.truncate(len - 1);
+                self.put(len - 2, v);
+                true
+            }
+            _ => match self.test_fast(which) {
+                Some(b) => {
+                    let n = which.argc();
+                    self.truncate(len - n);
+                    self.vals.push(Val::Bool(b));
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// An inline test feeding a branch: its truth, operands popped, or
+    /// `None` to take the general path.
+    #[inline(always)]
+    fn inline_test(&mut self, which: Inline, gid: GlobalId) -> Option<bool> {
+        if !self.inline_holds(which, gid) {
+            return None;
+        }
+        let b = self.test_fast(which)?;
+        let len = self.vals.len();
+        self.truncate(len - which.argc());
+        Some(b)
+    }
+
+    /// The truth of a comparison or predicate on the top values, when cheap.
+    #[inline(always)]
+    fn test_fast(&self, which: Inline) -> Option<bool> {
+        let len = self.vals.len();
+        let top = &self.vals[len - 1];
+        match which {
+            Inline::NullP => Some(matches!(top, Val::Null)),
+            Inline::PairP => Some(matches!(top, Val::Pair(_))),
+            Inline::Not => Some(matches!(top, Val::Bool(false))),
+            Inline::ZeroP => match top {
+                Val::Int(i) => Some(*i == 0),
+                _ => None,
+            },
+            Inline::EqP => Some(crate::value::eqv(&self.vals[len - 2], top)),
+            Inline::NumEq | Inline::Lt | Inline::Gt | Inline::Le | Inline::Ge => {
+                let (Val::Int(a), Val::Int(b)) = (&self.vals[len - 2], top) else {
+                    return None;
+                };
+                Some(match which {
+                    Inline::NumEq => a == b,
+                    Inline::Lt => a < b,
+                    Inline::Gt => a > b,
+                    Inline::Le => a <= b,
+                    _ => a >= b,
+                })
             }
             _ => None,
         }
     }
 
-    // ---- one step ----
-
-    fn eval(&mut self, node: Node, env: Env) -> Step {
-        self.cur_site = site_of(&env);
-        match node {
-            Node::Const(v) => Ok(Next::Return(v)),
-            Node::Local(d, i) => match self.local(&env, d, i) {
-                Ok(v) => Ok(Next::Return(v)),
-                Err(e) => self.raise(e, false),
-            },
-            Node::LocalChecked(r) => match self.local_checked(&env, &r) {
-                Ok(v) => Ok(Next::Return(v)),
-                Err(e) => self.raise(e, false),
-            },
-            Node::Global(id, span) => match self.global(id, span) {
-                Ok(v) => Ok(Next::Return(v)),
-                Err(e) => self.raise(e, false),
-            },
-            Node::FixRef(d, i) => Ok(Next::Return(self.fix_ref(&env, d, i))),
-            Node::Lambda(l) => Ok(Next::Return(Val::Closure(Rc::new(Closure {
-                lambda: l,
-                env,
-            })))),
-            Node::If(rc) => match self.quick(&rc.0, &env, 0) {
-                Some(Ok(v)) => {
-                    let branch = if v.is_true() { &rc.1 } else { &rc.2 };
-                    Ok(Next::Eval(branch.clone(), env))
-                }
-                Some(Err(e)) => self.raise(e, false),
-                None => {
-                    let test = rc.0.clone();
-                    self.push(K::If(rc, env.clone()))?;
-                    Ok(Next::Eval(test, env))
-                }
-            },
-            Node::Seq(body) => self.seq(body, 0, env),
-            Node::And(items) => self.and_or(items, 0, env, true),
-            Node::Or(items) => self.and_or(items, 0, env, false),
-            Node::Call(call) => match self.quick(&call.op, &env, 0) {
-                Some(Ok(op)) => self.args(call, op, Args::new(), env),
-                Some(Err(e)) => self.raise(e, false),
-                None => {
-                    let op = call.op.clone();
-                    self.push(K::Op(call, env.clone()))?;
-                    Ok(Next::Eval(op, env))
-                }
-            },
-            Node::NamedLet(nl) => {
-                let fix = Rc::new(Frame {
-                    slots: RefCell::new(Args::new()),
-                    fix: Some(Rc::from(vec![nl.lambda.clone()])),
-                    call_site: site_of(&env),
-                    in_flow: self.flows.running.is_some(),
-                    parent: env.clone(),
-                });
-                let op = Val::Closure(Rc::new(Closure {
-                    lambda: nl.lambda.clone(),
-                    env: Some(fix),
-                }));
-                self.args(nl.call.clone(), op, Args::new(), env)
+    /// An inline instruction whose fast path did not apply: the primitive on
+    /// other arguments, or a call of whatever the global holds now.
+    fn inline_slow(&mut self, act: &mut Act, which: Inline, gid: GlobalId, fbase: usize) -> Exit {
+        let n = which.argc();
+        let args_at = self.vals.len() - n;
+        if !self.inline_holds(which, gid) {
+            let f = self.globals.get(gid).clone();
+            if let Val::Unassigned = f {
+                let name = self.globals.name(gid);
+                let e = error(format!("unbound variable: {name}"), vec![]);
+                return Some(self.fail(act.clone(), e));
             }
-            Node::Let(l) => self.let_inits(l, Args::new(), env),
-            Node::Letrec(l) => {
-                let frame = Some(Rc::new(Frame {
-                    slots: RefCell::new(smallvec![Val::Unassigned; l.frame_size]),
-                    fix: None,
-                    call_site: site_of(&env),
-                    in_flow: self.flows.running.is_some(),
-                    parent: env,
-                }));
-                self.letrec_inits(l, 0, frame)
-            }
-            Node::Fix(f) => {
-                let frame = Some(Rc::new(Frame {
-                    slots: RefCell::new(Args::new()),
-                    fix: Some(f.group.clone()),
-                    call_site: site_of(&env),
-                    in_flow: self.flows.running.is_some(),
-                    parent: env,
-                }));
-                Ok(Next::Eval(f.body.clone(), frame))
-            }
-            Node::SetLocal(rc) => match self.quick(&rc.2, &env, 0) {
-                Some(Ok(v)) => {
-                    if let Some(e) = self.local_write_in_flow(&env, rc.0) {
-                        return self.raise(e, false);
-                    }
-                    let old = std::mem::replace(
-                        &mut frame_slot(&env, rc.0).slots.borrow_mut()[rc.1 as usize],
-                        v,
-                    );
-                    crate::value::release(old);
-                    Ok(Next::Return(Val::Unspecified))
-                }
-                Some(Err(e)) => self.raise(e, false),
-                None => {
-                    self.push(K::SetLocal(rc.0, rc.1, env.clone()))?;
-                    Ok(Next::Eval(rc.2.clone(), env))
-                }
-            },
-            Node::SetGlobal(rc) => {
-                self.push(K::SetGlobal(rc.0, rc.2))?;
-                Ok(Next::Eval(rc.1.clone(), env))
-            }
-            Node::DefineGlobal(rc) => {
-                self.push(K::Define(rc.0))?;
-                Ok(Next::Eval(rc.1.clone(), env))
-            }
-            Node::Guard(g) => {
-                let handler = Val::Closure(Rc::new(Closure {
-                    lambda: g.handler.clone(),
-                    env: env.clone(),
-                }));
-                self.push(K::Guard(handler))?;
-                match &g.body {
-                    Node::Lambda(body) => Ok(Next::Eval(
-                        body.body.clone(),
-                        Some(self.empty_frame(body, env)),
-                    )),
-                    other => Ok(Next::Eval(other.clone(), env)),
-                }
-            }
+            // Compiled in tail position, the instruction is followed by a return.
+            let tail = act.proto.code.get(act.pc as usize) == Some(&Op::Return);
+            return self.call(act, f, args_at, args_at, tail, fbase);
         }
-    }
-
-    fn empty_frame(&self, lambda: &Lambda, parent: Env) -> Rc<Frame> {
-        Rc::new(Frame {
-            slots: RefCell::new(smallvec![Val::Unassigned; lambda.frame_size]),
-            fix: None,
-            call_site: site_of(&parent),
-            in_flow: self.flows.running.is_some(),
-            parent,
-        })
-    }
-
-    fn seq(&mut self, body: Rc<[Node]>, mut i: usize, env: Env) -> Step {
-        // Run leading simple expressions in place; push a frame only when needed.
-        while i + 1 < body.len() {
-            match self.quick(&body[i], &env, 0) {
-                Some(Ok(_)) => i += 1,
-                Some(Err(e)) => return self.raise(e, false),
-                None => {
-                    let node = body[i].clone();
-                    self.push(K::Seq(body, i + 1, env.clone()))?;
-                    return Ok(Next::Eval(node, env));
-                }
+        let result = match self.inline_prims[which as usize].kind {
+            PrimKind::Pure(f) => f(&self.vals[args_at..]),
+            _ => Err(error(
+                "internal error: inline primitive is not pure",
+                vec![],
+            )),
+        };
+        match result {
+            Ok(v) => {
+                self.truncate(args_at);
+                self.vals.push(v);
+                None
             }
+            Err(e) => Some(self.fail(act.clone(), e)),
         }
-        Ok(Next::Eval(body[i].clone(), env))
-    }
-
-    fn and_or(&mut self, items: Rc<[Node]>, i: usize, env: Env, and: bool) -> Step {
-        if i + 1 >= items.len() {
-            return Ok(Next::Eval(items[i].clone(), env));
-        }
-        let node = items[i].clone();
-        self.push(if and {
-            K::And(items, i + 1, env.clone())
-        } else {
-            K::Or(items, i + 1, env.clone())
-        })?;
-        Ok(Next::Eval(node, env))
-    }
-
-    fn args(&mut self, call: Rc<Call>, op: Val, mut args: Args, env: Env) -> Step {
-        while args.len() < call.args.len() {
-            match self.quick(&call.args[args.len()], &env, 0) {
-                Some(Ok(v)) => args.push(v),
-                Some(Err(e)) => return self.raise(e, false),
-                None => {
-                    let node = call.args[args.len()].clone();
-                    self.push(K::Arg(call, op, args, env.clone()))?;
-                    return Ok(Next::Eval(node, env));
-                }
-            }
-        }
-        self.call_span = call.span;
-        self.apply(op, args)
-    }
-
-    fn let_inits(&mut self, l: Rc<crate::code::Let>, mut vals: Args, env: Env) -> Step {
-        while vals.len() < l.inits.len() {
-            match self.quick(&l.inits[vals.len()], &env, 0) {
-                Some(Ok(v)) => vals.push(v),
-                Some(Err(e)) => return self.raise(e, false),
-                None => {
-                    let node = l.inits[vals.len()].clone();
-                    self.push(K::Let(l, vals, env.clone()))?;
-                    return Ok(Next::Eval(node, env));
-                }
-            }
-        }
-        vals.resize(l.frame_size, Val::Unassigned);
-        let frame = Rc::new(Frame {
-            slots: RefCell::new(vals),
-            fix: None,
-            call_site: site_of(&env),
-            in_flow: self.flows.running.is_some(),
-            parent: env,
-        });
-        Ok(Next::Eval(l.body.clone(), Some(frame)))
-    }
-
-    fn letrec_inits(&mut self, l: Rc<crate::code::Letrec>, mut i: usize, env: Env) -> Step {
-        while i < l.inits.len() {
-            match self.quick(&l.inits[i], &env, 0) {
-                Some(Ok(v)) => {
-                    frame_slot(&env, 0).slots.borrow_mut()[i] = v;
-                    i += 1;
-                }
-                Some(Err(e)) => return self.raise(e, false),
-                None => {
-                    let node = l.inits[i].clone();
-                    self.push(K::Letrec(l, i, env.clone()))?;
-                    return Ok(Next::Eval(node, env));
-                }
-            }
-        }
-        Ok(Next::Eval(l.body.clone(), env))
     }
 
     // ---- returning a value to a frame ----
 
     fn resume(&mut self, k: K, v: Val) -> Step {
         match k {
-            K::If(rc, env) => {
-                let branch = if v.is_true() { &rc.1 } else { &rc.2 };
-                Ok(Next::Eval(branch.clone(), env))
-            }
-            K::Seq(body, i, env) => self.seq(body, i, env),
-            K::And(items, i, env) => {
-                if v.is_true() {
-                    self.and_or(items, i, env, true)
-                } else {
-                    Ok(Next::Return(v))
-                }
-            }
-            K::Or(items, i, env) => {
-                if v.is_true() {
-                    Ok(Next::Return(v))
-                } else {
-                    self.and_or(items, i, env, false)
-                }
-            }
-            K::Op(call, env) => self.args(call, v, Args::new(), env),
-            K::Arg(call, op, mut args, env) => {
-                args.push(v);
-                self.args(call, op, args, env)
-            }
-            K::Let(l, mut vals, env) => {
-                vals.push(v);
-                self.let_inits(l, vals, env)
-            }
-            K::Letrec(l, i, env) => {
-                frame_slot(&env, 0).slots.borrow_mut()[i] = v;
-                self.letrec_inits(l, i + 1, env)
-            }
-            K::SetLocal(d, i, env) => {
-                if let Some(e) = self.local_write_in_flow(&env, d) {
-                    return self.raise(e, false);
-                }
-                let old =
-                    std::mem::replace(&mut frame_slot(&env, d).slots.borrow_mut()[i as usize], v);
-                crate::value::release(old);
-                Ok(Next::Return(Val::Unspecified))
-            }
-            K::SetGlobal(id, span) => {
-                if let Some(e) = self.global_write_in_flow(id, span) {
-                    return self.raise(e, false);
-                }
-                if matches!(self.globals.get(id), Val::Unassigned) {
-                    self.call_span = span;
-                    let name = self.globals.name(id);
-                    return self.raise(
-                        error(format!("set!: unbound variable: {name}"), vec![]),
-                        false,
-                    );
-                }
-                self.globals.set(id, v);
-                Ok(Next::Return(Val::Unspecified))
-            }
-            K::Define(id) => {
-                if let Some(e) = self.global_write_in_flow(id, self.call_span) {
-                    return self.raise(e, false);
-                }
-                self.globals.set(id, v);
-                Ok(Next::Return(Val::Unspecified))
+            K::Call(act) => {
+                self.vals.push(v);
+                Ok(Next::Run(act))
             }
             K::CallWithValues(consumer) => {
                 let args = match v {
                     Val::Values(vals) => vals.iter().cloned().collect(),
-                    v => smallvec![v],
+                    v => smallvec::smallvec![v],
                 };
                 self.apply(consumer, args)
             }
             K::WindBefore(before, thunk, after) => {
                 self.wind_ids += 1;
                 self.push(K::Wind(self.wind_ids, before, after))?;
-                self.apply(thunk, smallvec![])
+                self.apply(thunk, Args::new())
             }
             K::Wind(_, _, after) => {
                 self.push(K::WindAfter(v))?;
-                self.apply(after, smallvec![])
+                self.apply(after, Args::new())
             }
             K::WindAfter(result) => Ok(Next::Return(result)),
             K::Handler(_) | K::Guard(_) | K::Param(..) => Ok(Next::Return(v)),
@@ -807,7 +1126,7 @@ impl Machine {
                 } else {
                     // The handler returned from `raise`: that is an error, raised
                     // where the handler ran, so the handler itself is not current.
-                    let below = self.stack.len().saturating_sub(skip);
+                    let below = self.frames.len().saturating_sub(skip);
                     let e = error("handler returned from a non-continuable raise", vec![v]);
                     self.raise_below(e, false, below)
                 }
@@ -823,7 +1142,7 @@ impl Machine {
             })))),
             K::Force(p, chained) => self.forced(p, chained, v),
             K::Unwind(distance, then) => {
-                let height = self.stack.len().saturating_sub(distance);
+                let height = self.frames.len().saturating_sub(distance);
                 self.unwind_to(height, *then)
             }
             K::Rewind(k, vals, i) => self.rewind(k, vals, i),
@@ -834,9 +1153,7 @@ impl Machine {
 
     /// Evaluate the forms of a source in order; the value of the last one.
     pub fn run_forms(&mut self, loading: Loading) -> Result<Val, Abort> {
-        self.stack.clear();
-        self.steps = 0;
-        self.pairs_at_start = crate::value::live_pairs();
+        self.reset_run();
         let first = self.load_form(Rc::new(loading), 0, Val::Unspecified);
         let result = first.and_then(|next| self.execute(next, 0));
         self.finish_run(result)
@@ -844,11 +1161,20 @@ impl Machine {
 
     /// Run `f` applied to `args` to completion (for the embedding API).
     pub fn run_apply(&mut self, f: Val, args: Args) -> Result<Val, Abort> {
-        self.stack.clear();
-        self.steps = 0;
-        self.pairs_at_start = crate::value::live_pairs();
+        self.reset_run();
         let result = self.execute(Next::Apply(f, args), 0);
         self.finish_run(result)
+    }
+
+    fn reset_run(&mut self) {
+        self.clear_stacks();
+        self.steps = 0;
+        self.pairs_at_start = crate::value::live_pairs();
+    }
+
+    fn clear_stacks(&mut self) {
+        self.frames.clear();
+        self.truncate(0);
     }
 
     fn finish_run(&mut self, result: Result<Val, Abort>) -> Result<Val, Abort> {
@@ -860,22 +1186,24 @@ impl Machine {
                 Abort::Uncaught(..) => "aborted".to_string(),
             };
             self.abandon_running_flow(&reason);
-            self.stack.clear();
         }
+        self.clear_stacks();
         result
     }
 
-    fn load_form(&mut self, loading: Rc<Loading>, i: usize, last: Val) -> Step {
+    pub(crate) fn load_form(&mut self, loading: Rc<Loading>, i: usize, last: Val) -> Step {
         let Some(form) = loading.forms.get(i) else {
             return Ok(Next::Return(last));
         };
+        let span = form.span;
         let compiled = self.compiler().compile_toplevel(form);
         match compiled {
             Ok(node) => {
+                let proto = crate::codegen::toplevel(&self.globals, &node, span);
                 // Pushed even after the last form: a `load` there must still
                 // resolve against this file's directory.
                 self.push(K::Load(loading, i + 1))?;
-                Ok(Next::Eval(node, None))
+                Ok(self.toplevel(proto))
             }
             Err(e) => {
                 self.call_span = e.span;
@@ -885,102 +1213,46 @@ impl Machine {
         }
     }
 
-    /// The directory relative `load` paths resolve against here.
-    fn load_dir(&self) -> Option<std::path::PathBuf> {
-        self.stack
-            .iter()
-            .rev()
-            .find_map(|k| match k {
-                K::Load(l, _) => Some(l.dir.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| self.base_dir.clone())
-    }
-
-    fn load(&mut self, path: &str) -> Step {
-        let full = match self.load_dir() {
-            Some(dir) if std::path::Path::new(path).is_relative() => dir.join(path),
-            _ => std::path::PathBuf::from(path),
-        };
-        let text = match &self.loader {
-            Some(loader) => loader(&full),
-            None => Err(format!("no source loader: cannot load {path}")),
-        };
-        let text = match text {
-            Ok(text) => text,
-            Err(message) => {
-                let e = Val::Error(Rc::new(ErrorObj {
-                    kind: crate::value::ErrorKind::FileError,
-                    message: format!("load: {message}"),
-                    irritants: vec![Val::str(path)],
-                    site: RefCell::new(None),
-                }));
-                return self.raise(e, false);
+    /// Compile `datum` and run it as a top-level form (`eval`).
+    pub(crate) fn eval_datum(&mut self, datum: &Val) -> Step {
+        let syntax = crate::syntax::Syntax::from_datum(datum, self.call_span);
+        let compiled = self.compiler().compile_toplevel(&syntax);
+        match compiled {
+            Ok(node) => {
+                let proto = crate::codegen::toplevel(&self.globals, &node, syntax.span);
+                Ok(self.toplevel(proto))
             }
-        };
-        let file = self.sources.add(full.display().to_string(), text.clone());
-        let forms = match crate::reader::read_all(&text, file) {
-            Ok(forms) => forms,
             Err(e) => {
                 self.call_span = e.span;
-                let e = Val::Error(Rc::new(ErrorObj {
-                    kind: crate::value::ErrorKind::ReadError,
-                    message: e.message,
-                    irritants: vec![],
-                    site: RefCell::new(None),
-                }));
-                return self.raise(e, false);
+                let e = crate::value::error_of(crate::value::ErrorKind::SyntaxError, e.message);
+                self.raise(e, false)
             }
-        };
-        let loading = Loading {
-            forms,
-            dir: full.parent().map(std::path::Path::to_path_buf),
-        };
-        self.load_form(Rc::new(loading), 0, Val::Unspecified)
+        }
     }
 
-    // ---- application ----
+    // ---- application outside the loop ----
 
     pub fn apply(&mut self, f: Val, mut args: Args) -> Step {
         // Every application counts, so no loop (not even one made of
         // continuation invocations) escapes the limits or an interrupt.
-        self.steps += 1;
-        if self.steps & 0xffff == 0 {
-            self.check_budget()?;
-        }
+        self.tick()?;
         match f {
             Val::Closure(c) => {
-                let mut lambda = &c.lambda;
-                while !lambda.accepts(args.len()) {
-                    match &lambda.next_case {
-                        Some(next) => lambda = next,
-                        None => {
-                            let name = c.lambda.name.map_or("#<procedure>", |n| n.name());
-                            let max = (!c.lambda.rest).then_some(c.lambda.required);
-                            let e = arity_error(name, c.lambda.required, max, args.len());
-                            return self.raise(e, false);
-                        }
-                    }
-                }
-                if lambda.rest {
-                    let rest = Val::list(args.drain(lambda.required..).collect::<Vec<_>>());
-                    args.push(rest);
-                }
-                if args.len() < lambda.frame_size {
-                    args.resize(lambda.frame_size, Val::Unassigned);
-                }
-                let frame = Rc::new(Frame {
-                    slots: RefCell::new(args),
-                    fix: None,
-                    parent: c.env.clone(),
-                    call_site: if lambda.is_loop {
-                        site_of(&c.env)
-                    } else {
-                        Some(self.call_span)
-                    },
-                    in_flow: self.flows.running.is_some(),
-                });
-                Ok(Next::Eval(lambda.body.clone(), Some(frame)))
+                let Some(proto) = clause_for(&c, args.len()).cloned() else {
+                    let e = closure_arity_error(&c, args.len());
+                    return self.raise(e, false);
+                };
+                let site = if proto.is_loop {
+                    self.frames.iter().rev().find_map(|f| match &f.k {
+                        K::Call(a) => a.site,
+                        _ => None,
+                    })
+                } else {
+                    Some(self.call_span)
+                };
+                let base = self.vals.len();
+                self.vals.extend(args.drain(..));
+                Ok(Next::Run(self.enter(c, proto, base, site)))
             }
             Val::Prim(p) => self.apply_prim(p, args),
             Val::Cont(k) => {
@@ -997,7 +1269,7 @@ impl Machine {
                 }
                 Ok(Next::Return(self.param_value(&p)))
             }
-            Val::RecordProc(rp) => match self.apply_record(&rp, args) {
+            Val::RecordProc(rp) => match crate::control_ops::apply_record(&rp, args) {
                 Ok(v) => Ok(Next::Return(v)),
                 Err(e) => self.raise(e, false),
             },
@@ -1035,8 +1307,9 @@ impl Machine {
         if let Some(max) = self.limits.max_heap_bytes {
             let pairs =
                 usize::try_from(crate::value::live_pairs() - self.pairs_at_start).unwrap_or(0);
-            let bytes =
-                self.stack.len() * std::mem::size_of::<K>() + pairs * crate::value::PAIR_BYTES;
+            let bytes = self.frames.len() * std::mem::size_of::<Frame>()
+                + self.vals.len() * std::mem::size_of::<Val>()
+                + pairs * crate::value::PAIR_BYTES;
             if bytes > max {
                 return Err(Abort::Limit(LimitKind::Heap));
             }
@@ -1044,340 +1317,9 @@ impl Machine {
         Ok(())
     }
 
-    fn apply_record(&mut self, rp: &RecordProc, args: Args) -> Result<Val, Val> {
-        let check = |rtd: &Rc<RecordType>, v: &Val, who: &str| -> Result<Rc<Record>, Val> {
-            match v {
-                Val::Record(r) if Rc::ptr_eq(&r.rtd, rtd) => Ok(r.clone()),
-                other => Err(error(
-                    format!("{who}: expected a {} record", rtd.name),
-                    vec![other.clone()],
-                )),
-            }
-        };
-        match rp {
-            RecordProc::Constructor(rtd, fields) => {
-                if args.len() != fields.len() {
-                    return Err(arity_error(
-                        &format!("make-{}", rtd.name),
-                        fields.len(),
-                        Some(fields.len()),
-                        args.len(),
-                    ));
-                }
-                let mut values = vec![Val::Bool(false); rtd.fields.len()];
-                for (i, v) in fields.iter().zip(args) {
-                    values[*i] = v;
-                }
-                Ok(Val::Record(Rc::new(Record {
-                    rtd: rtd.clone(),
-                    fields: values,
-                })))
-            }
-            RecordProc::Predicate(rtd) => {
-                let [v] = &args[..] else {
-                    return Err(arity_error("record predicate", 1, Some(1), args.len()));
-                };
-                Ok(Val::Bool(matches!(v, Val::Record(r) if Rc::ptr_eq(&r.rtd, rtd))))
-            }
-            RecordProc::Accessor(rtd, i) => {
-                let [v] = &args[..] else {
-                    return Err(arity_error("record accessor", 1, Some(1), args.len()));
-                };
-                let r = check(rtd, v, rtd.fields[*i].name())?;
-                Ok(r.fields[*i].clone())
-            }
-            RecordProc::Modifier(rtd, i) => Err(error(
-                format!(
-                    "record fields are immutable: cannot modify field {} of {}; build a new record instead",
-                    rtd.fields[*i],
-                    rtd.name
-                ),
-                vec![],
-            )),
-        }
-    }
-
-    // ---- control primitives ----
-
-    fn control(&mut self, op: ControlOp, mut args: Args) -> Step {
-        match op {
-            ControlOp::Apply => {
-                let f = args.remove(0);
-                let Some(last) = args.pop() else {
-                    return self.apply(f, args);
-                };
-                match last.to_vec() {
-                    Some(rest) => {
-                        args.extend(rest);
-                        self.apply(f, args)
-                    }
-                    None => self.raise(
-                        error("apply: the last argument must be a list", vec![last]),
-                        false,
-                    ),
-                }
-            }
-            ControlOp::CallCC => {
-                let f = args.remove(0);
-                let base = self.prompt_base();
-                let k = Continuation {
-                    frames: self.stack[base..].to_vec(),
-                    reraise_below: None,
-                    reraise_site: None,
-                };
-                self.apply(f, smallvec![Val::Cont(Rc::new(k))])
-            }
-            ControlOp::Values => Ok(Next::Return(if args.len() == 1 {
-                args.remove(0)
-            } else {
-                Val::Values(Rc::new(args.into_vec()))
-            })),
-            ControlOp::CallWithValues => {
-                let consumer = args.pop().unwrap_or(Val::Null);
-                let producer = args.remove(0);
-                self.push(K::CallWithValues(consumer))?;
-                self.apply(producer, smallvec![])
-            }
-            ControlOp::DynamicWind => {
-                let after = args.pop().unwrap_or(Val::Null);
-                let thunk = args.pop().unwrap_or(Val::Null);
-                let before = args.remove(0);
-                self.push(K::WindBefore(before.clone(), thunk, after))?;
-                self.apply(before, smallvec![])
-            }
-            ControlOp::WithExceptionHandler => {
-                let thunk = args.pop().unwrap_or(Val::Null);
-                let handler = args.remove(0);
-                if !handler.is_procedure() {
-                    return self.raise(
-                        crate::value::type_error("with-exception-handler", "a procedure", &handler),
-                        false,
-                    );
-                }
-                self.push(K::Handler(handler))?;
-                self.apply(thunk, smallvec![])
-            }
-            ControlOp::Raise => self.raise(args.remove(0), false),
-            ControlOp::RaiseContinuable => self.raise(args.remove(0), true),
-            ControlOp::Error => {
-                let message = args.remove(0);
-                let message = match message {
-                    Val::Str(s) => s.to_string(),
-                    other => crate::printer::write_string(&other),
-                };
-                self.raise(error(message, args.into_vec()), false)
-            }
-            ControlOp::MakeParameter => {
-                let value = args.remove(0);
-                match args.pop() {
-                    Some(converter) => {
-                        self.push(K::MakeParam(converter.clone()))?;
-                        self.apply(converter, smallvec![value])
-                    }
-                    None => Ok(Next::Return(Val::Param(Rc::new(Parameter {
-                        value,
-                        converter: None,
-                    })))),
-                }
-            }
-            ControlOp::Parameterize => {
-                let thunk = args.pop().unwrap_or(Val::Null);
-                let values = args.pop().and_then(|v| v.to_vec()).unwrap_or_default();
-                let params = args.pop().and_then(|v| v.to_vec()).unwrap_or_default();
-                let mut ps = Vec::new();
-                for p in params {
-                    match p {
-                        Val::Param(p) => ps.push(p),
-                        other => {
-                            return self.raise(
-                                crate::value::type_error("parameterize", "a parameter", &other),
-                                false,
-                            )
-                        }
-                    }
-                }
-                self.parameterize(ps, values, Vec::new(), thunk)
-            }
-            ControlOp::Force => {
-                let v = args.remove(0);
-                match v {
-                    Val::Promise(p) => self.force(p),
-                    other => Ok(Next::Return(other)),
-                }
-            }
-            ControlOp::Eval => {
-                let datum = args.remove(0);
-                let syntax = crate::syntax::Syntax::from_datum(&datum, self.call_span);
-                let compiled = self.compiler().compile_toplevel(&syntax);
-                match compiled {
-                    Ok(node) => Ok(Next::Eval(node, None)),
-                    Err(e) => {
-                        self.call_span = e.span;
-                        let e =
-                            crate::value::error_of(crate::value::ErrorKind::SyntaxError, e.message);
-                        self.raise(e, false)
-                    }
-                }
-            }
-            ControlOp::Load => match &args[0] {
-                Val::Str(path) => {
-                    let path = path.to_string();
-                    self.load(&path)
-                }
-                other => {
-                    let e = crate::value::type_error("load", "a string", other);
-                    self.raise(e, false)
-                }
-            },
-            ControlOp::FlowStart => match self.flow_start(args) {
-                Ok(next) => Ok(next),
-                Err(e) => self.raise(e, false),
-            },
-            ControlOp::FlowResume => match self.flow_resume(args) {
-                Ok(next) => Ok(next),
-                Err(e) => self.raise(e, false),
-            },
-            ControlOp::Request => match self.flow_request(args) {
-                Ok(next) => Ok(next),
-                Err(e) => self.raise(e, false),
-            },
-            ControlOp::Flow(query) => match self.flow_query(query, &args) {
-                Ok(v) => Ok(Next::Return(v)),
-                Err(e) => self.raise(e, false),
-            },
-            ControlOp::Exit => {
-                let code = match args.first() {
-                    None | Some(Val::Bool(true)) => 0,
-                    Some(Val::Int(n)) => i32::try_from(*n).unwrap_or(1),
-                    Some(_) => 1,
-                };
-                Err(Abort::Exit(code))
-            }
-        }
-    }
-
-    fn parameterize(
-        &mut self,
-        params: Vec<Rc<Parameter>>,
-        raw: Vec<Val>,
-        done: Vec<Val>,
-        thunk: Val,
-    ) -> Step {
-        let i = done.len();
-        if i < params.len() {
-            let value = raw.get(i).cloned().unwrap_or(Val::Unspecified);
-            return match params[i].converter.clone() {
-                Some(conv) => {
-                    self.push(K::ParamConvert(Box::new((params, raw, done, thunk))))?;
-                    self.apply(conv, smallvec![value])
-                }
-                None => {
-                    let mut done = done;
-                    done.push(value);
-                    self.parameterize(params, raw, done, thunk)
-                }
-            };
-        }
-        for (p, v) in params.into_iter().zip(done) {
-            self.push(K::Param(p, v))?;
-        }
-        self.apply(thunk, smallvec![])
-    }
-
-    fn param_value(&self, p: &Rc<Parameter>) -> Val {
-        for k in self.stack.iter().rev() {
-            match k {
-                K::Param(q, v) if Rc::ptr_eq(p, q) => return v.clone(),
-                // A flow runs in a clean dynamic environment.
-                K::Prompt(_) => break,
-                _ => {}
-            }
-        }
-        p.value.clone()
-    }
-
-    fn force(&mut self, p: Rc<RefCell<Promise>>) -> Step {
-        let state = match &*p.borrow() {
-            Promise::Done(v) => return Ok(Next::Return(v.clone())),
-            Promise::Delayed {
-                thunk,
-                is_force,
-                in_flow,
-            } => {
-                if let (Some(flow), false) = (self.flows.running, *in_flow) {
-                    let e = error(
-                        format!("cannot force a promise made outside flow {flow}: its value would be shared state; force it before starting the flow"),
-                        vec![],
-                    );
-                    return self.raise(e, false);
-                }
-                (thunk.clone(), *is_force)
-            }
-        };
-        let (thunk, is_force) = state;
-        self.push(K::Force(p, is_force))?;
-        self.apply(thunk, smallvec![])
-    }
-
-    fn forced(&mut self, p: Rc<RefCell<Promise>>, is_force: bool, v: Val) -> Step {
-        if let Promise::Done(existing) = &*p.borrow() {
-            return Ok(Next::Return(existing.clone()));
-        }
-        if is_force {
-            if let Val::Promise(q) = v {
-                // delay-force: p takes over q's work in place, so a chain of
-                // delay-forces runs in constant space (R7RS 4.2.5).
-                let next = match &*q.borrow() {
-                    Promise::Done(x) => Err(x.clone()),
-                    Promise::Delayed {
-                        thunk, is_force, ..
-                    } => Ok((thunk.clone(), *is_force)),
-                };
-                return match next {
-                    Err(x) => {
-                        *p.borrow_mut() = Promise::Done(x.clone());
-                        Ok(Next::Return(x))
-                    }
-                    Ok((thunk, is_force)) => {
-                        *p.borrow_mut() = Promise::Delayed {
-                            thunk: thunk.clone(),
-                            is_force,
-                            in_flow: self.flows.running.is_some(),
-                        };
-                        self.push(K::Force(p, is_force))?;
-                        self.apply(thunk, smallvec![])
-                    }
-                };
-            }
-        }
-        *p.borrow_mut() = Promise::Done(v.clone());
-        Ok(Next::Return(v))
-    }
-
-    // ---- raise and handlers ----
-
-    /// Index just above the nearest flow prompt: the base of delimited captures.
-    fn prompt_base(&self) -> usize {
-        self.prompt_index().map_or(0, |p| p + 1)
-    }
-
-    /// Flows are deterministic: their code may not change variables that
-    /// live outside the flow (captured by a closure made before it started).
-    fn local_write_in_flow(&self, env: &Env, depth: u32) -> Option<Val> {
-        let flow = self.flows.running?;
-        if frame_slot(env, depth).in_flow {
-            return None;
-        }
-        Some(error(
-            format!("cannot assign a variable captured from outside flow {flow}: flows must be deterministic"),
-            vec![],
-        ))
-    }
-
     /// Flows are deterministic: their code may not change global variables.
-    fn global_write_in_flow(&mut self, id: GlobalId, span: Span) -> Option<Val> {
+    fn global_write_in_flow(&self, id: GlobalId) -> Option<Val> {
         let flow = self.flows.running?;
-        self.call_span = span;
         Some(error(
             format!(
                 "cannot assign the global variable {} inside flow {flow}: flows must be deterministic",
@@ -1385,192 +1327,6 @@ impl Machine {
             ),
             vec![],
         ))
-    }
-
-    /// Where an error happens: the failing call, and the calls of the
-    /// procedure activations that are waiting for it, innermost first.
-    fn site(&self) -> Site {
-        let mut chain: Vec<Span> = Vec::new();
-        let waiting = self.stack.iter().rev().filter_map(|k| match k {
-            K::If(_, env)
-            | K::Seq(_, _, env)
-            | K::And(_, _, env)
-            | K::Or(_, _, env)
-            | K::Op(_, env)
-            | K::Arg(_, _, _, env)
-            | K::Let(_, _, env)
-            | K::Letrec(_, _, env)
-            | K::SetLocal(_, _, env) => Some(site_of(env)),
-            _ => None,
-        });
-        for site in std::iter::once(self.cur_site).chain(waiting).flatten() {
-            if chain.last() != Some(&site) && site != self.call_span {
-                chain.push(site);
-            }
-            if chain.len() >= 12 {
-                break;
-            }
-        }
-        Site {
-            span: self.call_span,
-            chain,
-        }
-    }
-
-    pub fn raise(&mut self, obj: Val, continuable: bool) -> Step {
-        let top = self.stack.len();
-        self.raise_below(obj, continuable, top)
-    }
-
-    /// Raise `obj` to the handlers among the frames below index `limit`.
-    fn raise_below(&mut self, obj: Val, continuable: bool, limit: usize) -> Step {
-        let origin = self.raise_origin.take();
-        if let Val::Error(e) = &obj {
-            let mut site = e.site.borrow_mut();
-            if site.is_none() {
-                *site = Some(self.site());
-            }
-        }
-        let mut i = limit.min(self.stack.len());
-        while i > 0 {
-            i -= 1;
-            match &self.stack[i] {
-                K::HandlerCall(skip, _) => {
-                    i = i.saturating_sub(*skip);
-                }
-                K::Handler(h) => {
-                    let handler = h.clone();
-                    let skip = self.stack.len() - i;
-                    self.push(K::HandlerCall(skip, continuable))?;
-                    return self.apply(handler, smallvec![obj]);
-                }
-                K::Prompt(id) => {
-                    // Uncaught inside a flow: the flow fails; its caller carries on.
-                    let id = *id;
-                    let site = match &obj {
-                        Val::Error(e) => e.site.borrow().clone().unwrap_or_else(|| self.site()),
-                        _ => self.site(),
-                    };
-                    let mut message = Machine::describe(&obj);
-                    if let Some(loc) = self.sources.location(site.span) {
-                        message = format!("{loc}: {message}");
-                    }
-                    self.stack.truncate(i);
-                    return Ok(Next::Return(self.flow_failed(id, message)));
-                }
-                K::Guard(h) => {
-                    // The clauses run after unwinding to the guard; if none
-                    // matches, the re-raiser goes back to where `raise` was.
-                    let handler = h.clone();
-                    let base = self.prompt_base();
-                    let reraiser = Continuation {
-                        frames: self.stack[base..].to_vec(),
-                        reraise_below: Some(i - base),
-                        reraise_site: Some(self.site()),
-                    };
-                    let args = smallvec![obj, Val::Cont(Rc::new(reraiser))];
-                    return self.unwind_to(i, Then::ApplyHandler(handler, args));
-                }
-                _ => {}
-            }
-        }
-        let site = match &obj {
-            Val::Error(e) => e.site.borrow().clone().unwrap_or_else(|| self.site()),
-            _ => origin.unwrap_or_else(|| self.site()),
-        };
-        Err(Abort::Uncaught(Box::new((obj, site))))
-    }
-
-    /// Pop frames down to `height`, running the after-thunk of each
-    /// `dynamic-wind` on the way (innermost first), then do `then`.
-    fn unwind_to(&mut self, height: usize, then: Then) -> Step {
-        let wind = self.stack[height.min(self.stack.len())..]
-            .iter()
-            .rposition(|k| matches!(k, K::Wind(..)));
-        if let Some(offset) = wind {
-            let at = height + offset;
-            let after = match &self.stack[at] {
-                K::Wind(_, _, after) => after.clone(),
-                _ => Val::Unspecified,
-            };
-            self.stack.truncate(at);
-            self.push(K::Unwind(at - height, Box::new(then)))?;
-            return self.apply(after, smallvec![]);
-        }
-        self.stack.truncate(height);
-        match then {
-            Then::ApplyHandler(handler, args) => self.apply(handler, args),
-            Then::Reenter(k, v, i) => self.rewind(k, v, i),
-        }
-    }
-
-    fn wind_ids_of(frames: &[K]) -> Vec<u64> {
-        frames
-            .iter()
-            .filter_map(|k| match k {
-                K::Wind(id, ..) => Some(*id),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn invoke_continuation(&mut self, k: Rc<Continuation>, v: Val) -> Step {
-        let base = self.prompt_base();
-        let current = Self::wind_ids_of(&self.stack[base..]);
-        let target = Self::wind_ids_of(&k.frames);
-        let common = current
-            .iter()
-            .zip(&target)
-            .take_while(|(a, b)| a == b)
-            .count();
-        // Unwind to just below the first wind frame that is not shared.
-        let height = if common < current.len() {
-            let mut seen = 0;
-            let mut h = self.stack.len();
-            for (i, f) in self.stack.iter().enumerate().skip(base) {
-                if matches!(f, K::Wind(..)) {
-                    if seen == common {
-                        h = i;
-                        break;
-                    }
-                    seen += 1;
-                }
-            }
-            h
-        } else {
-            self.stack.len()
-        };
-        self.unwind_to(height, Then::Reenter(k, v, common))
-    }
-
-    /// Run the before-thunks of the target's unshared winds (outermost first),
-    /// then install the target's frames.
-    fn rewind(&mut self, k: Rc<Continuation>, v: Val, i: usize) -> Step {
-        let winds: Vec<&K> = k
-            .frames
-            .iter()
-            .filter(|f| matches!(f, K::Wind(..)))
-            .collect();
-        if let Some(K::Wind(_, before, _)) = winds.get(i) {
-            let before = before.clone();
-            self.push(K::Rewind(k.clone(), v, i + 1))?;
-            return self.apply(before, smallvec![]);
-        }
-        let base = self.prompt_base();
-        self.stack.truncate(base);
-        if let Some(max) = self.limits.max_depth {
-            if base + k.frames.len() > max {
-                return Err(Abort::Limit(LimitKind::Depth));
-            }
-        }
-        self.stack.extend(k.frames.iter().cloned());
-        match k.reraise_below {
-            Some(below) => {
-                self.raise_origin = k.reraise_site.clone();
-                self.raise_below(v, true, base + below)
-            }
-            None => Ok(Next::Return(v)),
-        }
     }
 
     /// Write program output (suppressed while a flow replays).
@@ -1590,13 +1346,26 @@ impl Machine {
     }
 }
 
+/// The closure of member `j` of `c`'s fix group.
+fn sibling(c: &Closure, j: u16) -> Val {
+    let proto = match &c.group {
+        Some(g) => g[j as usize].clone(),
+        None => c.proto.clone(),
+    };
+    Val::Closure(Rc::new(Closure {
+        proto,
+        free: c.free.clone(),
+        group: c.group.clone(),
+    }))
+}
+
 impl Default for Machine {
     fn default() -> Self {
         Machine::new()
     }
 }
 
-pub fn describe_error(e: &ErrorObj) -> String {
+pub fn describe_error(e: &crate::value::ErrorObj) -> String {
     let mut s = e.message.clone();
     for irritant in &e.irritants {
         s.push(' ');

@@ -92,7 +92,7 @@ fn print_inner(v: &Val, write: bool, out: &mut String) {
             }
             out.push('}');
         }
-        Val::Closure(c) => match c.lambda.name {
+        Val::Closure(c) => match c.name() {
             Some(name) => {
                 let _ = write!(out, "#<procedure {}>", name.name());
             }
@@ -105,6 +105,7 @@ fn print_inner(v: &Val, write: bool, out: &mut String) {
             let _ = write!(out, "#<procedure {}>", h.name);
         }
         Val::Cont(_) => out.push_str("#<continuation>"),
+        Val::Var(_) => out.push_str("#<variable>"),
         Val::Param(_) => out.push_str("#<parameter>"),
         Val::Record(r) => {
             let _ = write!(out, "#<{}", r.rtd.name.name());

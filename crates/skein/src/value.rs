@@ -11,12 +11,12 @@ use imbl::shared_ptr::RcK;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 
-use crate::machine::{Closure, Continuation};
+use crate::bytecode::{Closure, VarBox};
+use crate::machine::Continuation;
 use crate::symbol::Symbol;
 
 pub type MapImpl = imbl::GenericOrdMap<Val, Val, RcK>;
 
-#[derive(Clone)]
 pub enum Val {
     Null,
     /// The value of expressions R7RS leaves unspecified; prints as nothing at the REPL.
@@ -38,6 +38,8 @@ pub enum Val {
     Bytes(Rc<Vec<u8>>),
     Map(Rc<MapImpl>),
     Closure(Rc<Closure>),
+    /// An assigned variable's box: only ever in slots and closures, never a value of the program.
+    Var(Rc<VarBox>),
     Prim(&'static Prim),
     Host(Rc<HostFn>),
     Cont(Rc<Continuation>),
@@ -50,6 +52,46 @@ pub enum Val {
     Error(Rc<ErrorObj>),
     Flow(Rc<crate::flow::FlowDef>),
     Port(Rc<Port>),
+}
+
+// Written out so it inlines: cloning values is the machine's commonest work.
+impl Clone for Val {
+    #[inline(always)]
+    fn clone(&self) -> Val {
+        match self {
+            Val::Null => Val::Null,
+            Val::Unspecified => Val::Unspecified,
+            Val::Unassigned => Val::Unassigned,
+            Val::Eof => Val::Eof,
+            Val::Bool(x) => Val::Bool(*x),
+            Val::Int(x) => Val::Int(*x),
+            Val::Real(x) => Val::Real(*x),
+            Val::Char(x) => Val::Char(*x),
+            Val::Sym(x) => Val::Sym(*x),
+            Val::Keyword(x) => Val::Keyword(*x),
+            Val::Prim(x) => Val::Prim(x),
+            Val::Big(x) => Val::Big(Rc::clone(x)),
+            Val::Rat(x) => Val::Rat(Rc::clone(x)),
+            Val::Str(x) => Val::Str(Rc::clone(x)),
+            Val::Pair(x) => Val::Pair(Rc::clone(x)),
+            Val::Vector(x) => Val::Vector(Rc::clone(x)),
+            Val::Bytes(x) => Val::Bytes(Rc::clone(x)),
+            Val::Map(x) => Val::Map(Rc::clone(x)),
+            Val::Closure(x) => Val::Closure(Rc::clone(x)),
+            Val::Var(x) => Val::Var(Rc::clone(x)),
+            Val::Host(x) => Val::Host(Rc::clone(x)),
+            Val::Cont(x) => Val::Cont(Rc::clone(x)),
+            Val::Param(x) => Val::Param(Rc::clone(x)),
+            Val::Record(x) => Val::Record(Rc::clone(x)),
+            Val::RecordType(x) => Val::RecordType(Rc::clone(x)),
+            Val::RecordProc(x) => Val::RecordProc(Rc::clone(x)),
+            Val::Promise(x) => Val::Promise(Rc::clone(x)),
+            Val::Values(x) => Val::Values(Rc::clone(x)),
+            Val::Error(x) => Val::Error(Rc::clone(x)),
+            Val::Flow(x) => Val::Flow(Rc::clone(x)),
+            Val::Port(x) => Val::Port(Rc::clone(x)),
+        }
+    }
 }
 
 /// An R7RS port. The console port writes to the engine's output; string and
@@ -95,7 +137,7 @@ impl Drop for Pair {
         let car = std::mem::replace(&mut self.car, Val::Null);
         let cdr = std::mem::replace(&mut self.cdr, Val::Null);
         if owns_structure(&car) || owns_structure(&cdr) {
-            dismantle(vec![car, cdr], Vec::new());
+            dismantle(vec![car, cdr]);
         }
     }
 }
@@ -108,6 +150,7 @@ pub(crate) fn owns_structure(v: &Val) -> bool {
         Val::Vector(x) | Val::Values(x) => Rc::strong_count(x) == 1,
         Val::Map(m) => Rc::strong_count(m) == 1,
         Val::Closure(c) => Rc::strong_count(c) == 1,
+        Val::Var(b) => Rc::strong_count(b) == 1,
         Val::Promise(p) => Rc::strong_count(p) == 1,
         Val::Record(r) => Rc::strong_count(r) == 1,
         Val::Error(e) => Rc::strong_count(e) == 1,
@@ -116,71 +159,83 @@ pub(crate) fn owns_structure(v: &Val) -> bool {
 }
 
 /// Drop `v` without recursion, however deeply it nests.
+#[inline(always)]
 pub(crate) fn release(v: Val) {
-    if owns_structure(&v) {
-        dismantle(vec![v], Vec::new());
+    if v.is_immediate() {
+        // Nothing to free: skip the drop glue, which the machine would
+        // otherwise call for every integer it pops.
+        std::mem::forget(v);
+        return;
+    }
+    // Pairs, closures and boxes take themselves apart when dropped; the
+    // other containers are plain `Rc`s and need the work list.
+    let needs_work_list = match &v {
+        Val::Vector(x) | Val::Values(x) => Rc::strong_count(x) == 1,
+        Val::Map(m) => Rc::strong_count(m) == 1,
+        Val::Promise(p) => Rc::strong_count(p) == 1,
+        Val::Record(r) => Rc::strong_count(r) == 1,
+        Val::Error(e) => Rc::strong_count(e) == 1,
+        _ => false,
+    };
+    if needs_work_list {
+        dismantle(vec![v]);
     }
 }
 
-/// Drop values and environment frames without recursion: each uniquely owned
-/// container is emptied into the work lists before it is freed, so any
-/// nesting depth (lists, vectors, closures over closures, forced streams)
-/// drops in constant stack.
-pub(crate) fn dismantle(mut vals: Vec<Val>, mut frames: Vec<Rc<crate::machine::Frame>>) {
-    loop {
-        if let Some(v) = vals.pop() {
-            match v {
-                Val::Pair(p) => {
-                    if let Some(mut inner) = Rc::into_inner(p) {
-                        vals.push(std::mem::replace(&mut inner.car, Val::Null));
-                        vals.push(std::mem::replace(&mut inner.cdr, Val::Null));
-                    }
+/// Drop values without recursion: each uniquely owned container is emptied
+/// into the work list before it is freed, so any nesting depth (lists,
+/// vectors, closures over closures, forced streams) drops in constant stack.
+pub(crate) fn dismantle(mut vals: Vec<Val>) {
+    while let Some(v) = vals.pop() {
+        match v {
+            Val::Pair(p) => {
+                if let Some(mut inner) = Rc::into_inner(p) {
+                    vals.push(std::mem::replace(&mut inner.car, Val::Null));
+                    vals.push(std::mem::replace(&mut inner.cdr, Val::Null));
                 }
-                Val::Vector(x) | Val::Values(x) => {
-                    if let Some(items) = Rc::into_inner(x) {
-                        vals.extend(items);
-                    }
-                }
-                Val::Map(m) => {
-                    if let Some(m) = Rc::into_inner(m) {
-                        for (k, v) in m {
-                            vals.push(k);
-                            vals.push(v);
-                        }
-                    }
-                }
-                Val::Closure(c) => {
-                    if let Some(c) = Rc::into_inner(c) {
-                        frames.extend(c.env);
-                    }
-                }
-                Val::Promise(p) => {
-                    if let Some(p) = Rc::into_inner(p) {
-                        match p.into_inner() {
-                            Promise::Done(x) => vals.push(x),
-                            Promise::Delayed { thunk, .. } => vals.push(thunk),
-                        }
-                    }
-                }
-                Val::Record(r) => {
-                    if let Some(r) = Rc::into_inner(r) {
-                        vals.extend(r.fields);
-                    }
-                }
-                Val::Error(e) => {
-                    if let Some(e) = Rc::into_inner(e) {
-                        vals.extend(e.irritants);
-                    }
-                }
-                _ => {}
             }
-        } else if let Some(f) = frames.pop() {
-            if let Some(frame) = Rc::into_inner(f) {
-                vals.extend(frame.take_slots());
-                frames.extend(frame.take_parent());
+            Val::Vector(x) | Val::Values(x) => {
+                if let Some(items) = Rc::into_inner(x) {
+                    vals.extend(items);
+                }
             }
-        } else {
-            return;
+            Val::Map(m) => {
+                if let Some(m) = Rc::into_inner(m) {
+                    for (k, v) in m {
+                        vals.push(k);
+                        vals.push(v);
+                    }
+                }
+            }
+            Val::Closure(c) => {
+                if let Some(mut c) = Rc::into_inner(c) {
+                    vals.extend(std::mem::take(&mut c.free));
+                }
+            }
+            Val::Var(b) => {
+                if let Some(b) = Rc::into_inner(b) {
+                    vals.push(b.value.replace(Val::Null));
+                }
+            }
+            Val::Promise(p) => {
+                if let Some(p) = Rc::into_inner(p) {
+                    match p.into_inner() {
+                        Promise::Done(x) => vals.push(x),
+                        Promise::Delayed { thunk, .. } => vals.push(thunk),
+                    }
+                }
+            }
+            Val::Record(r) => {
+                if let Some(r) = Rc::into_inner(r) {
+                    vals.extend(r.fields);
+                }
+            }
+            Val::Error(e) => {
+                if let Some(e) = Rc::into_inner(e) {
+                    vals.extend(e.irritants);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -301,8 +356,23 @@ impl Val {
         Val::Map(Rc::new(m))
     }
 
-    pub fn is_true(&self) -> bool {
-        !matches!(self, Val::Bool(false))
+    /// Holds no reference count: dropping it frees nothing.
+    #[inline(always)]
+    pub fn is_immediate(&self) -> bool {
+        matches!(
+            self,
+            Val::Null
+                | Val::Unspecified
+                | Val::Unassigned
+                | Val::Eof
+                | Val::Bool(_)
+                | Val::Int(_)
+                | Val::Real(_)
+                | Val::Char(_)
+                | Val::Sym(_)
+                | Val::Keyword(_)
+                | Val::Prim(_)
+        )
     }
 
     pub fn is_procedure(&self) -> bool {

@@ -1,0 +1,245 @@
+//! Compiled procedures: the instructions the machine runs, and closures.
+//!
+//! Each lambda compiles to a [`Proto`]: a flat instruction array over a
+//! window of the machine's value stack. Its parameters and `let` variables
+//! are slots in that window; variables of enclosing procedures are copied
+//! into the closure when it is made ("free" variables). A variable that is
+//! ever assigned lives in a [`VarBox`] so every copy shares it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use smallvec::SmallVec;
+
+use crate::code::GlobalId;
+use crate::source::Span;
+use crate::symbol::Symbol;
+use crate::value::Val;
+
+/// One instruction. Operands are slot indices (into the procedure's window),
+/// free-variable indices, constant indices, global ids or jump targets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    Const(u32),
+    Local(u16),
+    /// A slot that may be read before its definition ran; the name for the error.
+    LocalChecked(u16, u16),
+    LocalBox(u16),
+    LocalBoxChecked(u16, u16),
+    Free(u16),
+    FreeBox(u16),
+    FreeBoxChecked(u16, u16),
+    Global(GlobalId),
+    /// Pop into a slot (initialising a variable, not `set!`).
+    InitLocal(u16),
+    /// Pop into the box in a slot.
+    InitBox(u16),
+    /// Replace a slot's value with a box holding it.
+    BoxLocal(u16),
+    /// A fresh box, unassigned, in a slot.
+    NewBox(u16),
+    /// Mark a slot unassigned (a `letrec` slot reused by a later scope).
+    Clear(u16),
+    /// `set!`: pop into the variable, push nothing.
+    SetLocalBox(u16),
+    SetFreeBox(u16),
+    SetGlobal(GlobalId),
+    DefineGlobal(GlobalId),
+    Pop,
+    Jump(u32),
+    /// Pop; jump if false.
+    JumpIfFalse(u32),
+    /// `and`: if the top is false, jump keeping it; else pop it.
+    AndJump(u32),
+    /// `or`: if the top is true, jump keeping it; else pop it.
+    OrJump(u32),
+    /// Make a closure of `protos[i]`, capturing as its `captures` say.
+    Closure(u16),
+    /// Make a fix group `groups[i]` and push the closure of its first member.
+    Group(u16),
+    /// Pop a group's first-member closure; push the closure of member `j`.
+    GroupMember(u16),
+    /// Inside a group member: push the closure of member `j` of the same group.
+    Sibling(u16),
+    /// Call the procedure below `argc` arguments.
+    Call(u16),
+    TailCall(u16),
+    /// Call the procedure in a global with `argc` arguments.
+    CallGlobal(GlobalId, u16),
+    TailCallGlobal(GlobalId, u16),
+    /// Inside a group member: call member `j` (no closure is made) with `argc` arguments.
+    CallSibling(u16, u16),
+    TailCallSibling(u16, u16),
+    Return,
+    /// A call of a global known to hold a primitive at compile time, done in
+    /// place when it still does (`Inline`), else as an ordinary call.
+    Inline(Inline, GlobalId),
+    /// An `Inline` test whose result a `JumpIfFalse` consumes next: on the
+    /// fast path it branches directly.
+    InlineTest(Inline, GlobalId),
+    /// `guard`: pop the body thunk and the handler, run the body under the handler.
+    Guard,
+}
+
+/// Primitives common enough in loops to get an instruction with a fast path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inline {
+    Add,
+    Sub,
+    Mul,
+    NumEq,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Car,
+    Cdr,
+    Cons,
+    NullP,
+    PairP,
+    Not,
+    EqP,
+    ZeroP,
+    VectorRef,
+}
+
+impl Inline {
+    pub const ALL: [(Inline, &'static str, usize); 17] = [
+        (Inline::Add, "+", 2),
+        (Inline::Sub, "-", 2),
+        (Inline::Mul, "*", 2),
+        (Inline::NumEq, "=", 2),
+        (Inline::Lt, "<", 2),
+        (Inline::Gt, ">", 2),
+        (Inline::Le, "<=", 2),
+        (Inline::Ge, ">=", 2),
+        (Inline::Car, "car", 1),
+        (Inline::Cdr, "cdr", 1),
+        (Inline::Cons, "cons", 2),
+        (Inline::NullP, "null?", 1),
+        (Inline::PairP, "pair?", 1),
+        (Inline::Not, "not", 1),
+        (Inline::EqP, "eq?", 2),
+        (Inline::ZeroP, "zero?", 1),
+        (Inline::VectorRef, "vector-ref", 2),
+    ];
+
+    /// The instruction for a call of global `name` with `argc` arguments, if any.
+    pub fn of(name: &str, argc: usize) -> Option<Inline> {
+        Inline::ALL
+            .iter()
+            .find(|(_, n, a)| *n == name && *a == argc)
+            .map(|(op, _, _)| *op)
+    }
+
+    pub fn argc(self) -> usize {
+        Inline::ALL[self as usize].2
+    }
+
+    /// Comparisons and predicates: their result is a boolean to branch on.
+    pub fn is_test(self) -> bool {
+        !matches!(
+            self,
+            Inline::Add
+                | Inline::Sub
+                | Inline::Mul
+                | Inline::Car
+                | Inline::Cdr
+                | Inline::Cons
+                | Inline::VectorRef
+        )
+    }
+}
+
+/// Where a closure's free variable comes from, in the procedure making it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capture {
+    /// A slot (the box itself, for a boxed variable).
+    Local(u16),
+    Free(u16),
+    /// Inside a group member: the closure of the group's first member.
+    OwnGroup,
+}
+
+/// A fix group: mutually recursive procedures sharing one set of free
+/// variables, so making them creates no reference cycle.
+pub struct GroupDef {
+    pub members: Rc<[Rc<Proto>]>,
+    pub captures: Box<[Capture]>,
+}
+
+/// A compiled lambda (or top-level form).
+pub struct Proto {
+    pub name: Option<Symbol>,
+    pub required: usize,
+    pub rest: bool,
+    /// Slots in the window: parameters, then `let` and internal variables.
+    pub slots: usize,
+    pub code: Box<[Op]>,
+    /// The span of each instruction, for errors.
+    pub spans: Box<[Span]>,
+    pub consts: Box<[Val]>,
+    pub protos: Box<[Rc<Proto>]>,
+    pub groups: Box<[GroupDef]>,
+    /// Names of checked variables, for "used before its definition".
+    pub names: Box<[Symbol]>,
+    /// How to fill the closure's free variables (empty for group members,
+    /// whose captures are the group's).
+    pub captures: Box<[Capture]>,
+    /// `case-lambda`: the clause to try when the arity does not match.
+    pub next_case: Option<Rc<Proto>>,
+    /// The body of a named `let`: its iterations belong to the enclosing
+    /// procedure's activation in error reports.
+    pub is_loop: bool,
+}
+
+impl Proto {
+    pub fn accepts(&self, n: usize) -> bool {
+        n == self.required || (self.rest && n > self.required)
+    }
+
+    pub fn span_at(&self, pc: usize) -> Span {
+        self.spans.get(pc).copied().unwrap_or_default()
+    }
+}
+
+/// Free variables of a closure, inline when there are few.
+pub type Free = SmallVec<[Val; 2]>;
+
+pub struct Closure {
+    pub proto: Rc<Proto>,
+    pub free: Free,
+    /// For a fix group member: every member, so siblings can be called.
+    pub group: Option<Rc<[Rc<Proto>]>>,
+}
+
+impl Closure {
+    pub fn name(&self) -> Option<Symbol> {
+        self.proto.name
+    }
+}
+
+/// An assigned variable: shared by every closure and continuation that holds it.
+pub struct VarBox {
+    pub value: RefCell<Val>,
+    /// Made while a flow was running: a flow may assign only such variables.
+    pub in_flow: bool,
+}
+
+/// Closures over closures nest arbitrarily deep: dropping one must not recurse.
+impl Drop for Closure {
+    fn drop(&mut self) {
+        if self.free.iter().any(crate::value::owns_structure) {
+            crate::value::dismantle(std::mem::take(&mut self.free).into_vec());
+        }
+    }
+}
+
+impl Drop for VarBox {
+    fn drop(&mut self) {
+        let v = self.value.get_mut();
+        if crate::value::owns_structure(v) {
+            crate::value::dismantle(vec![std::mem::replace(v, Val::Null)]);
+        }
+    }
+}

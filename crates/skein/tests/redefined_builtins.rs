@@ -1,0 +1,55 @@
+//! Calls to common built-ins (`+`, `car`, `not`, ...) are compiled to fast
+//! instructions; a program that redefines or assigns those names must still
+//! get its own definitions, everywhere, with proper tail calls.
+
+use skein::{Engine, Limits, Value};
+
+fn engine() -> Engine {
+    let mut e = Engine::new();
+    e.capture_output();
+    e
+}
+
+fn eval(e: &mut Engine, src: &str) -> Value {
+    e.eval(src)
+        .unwrap_or_else(|err| panic!("{src}: {}", err.report()))
+}
+
+#[test]
+fn a_redefined_builtin_is_used_by_code_compiled_before_and_after() {
+    let mut e = engine();
+    eval(&mut e, "(define (first-of l) (car l))");
+    eval(&mut e, "(define (car l) 'mine)");
+    assert_eq!(eval(&mut e, "(first-of '(1 2))"), Value::symbol("mine"));
+    assert_eq!(eval(&mut e, "(car '(1 2))"), Value::symbol("mine"));
+}
+
+#[test]
+fn an_assigned_builtin_is_used() {
+    let mut e = engine();
+    eval(&mut e, "(define (add a b) (+ a b))");
+    eval(&mut e, "(set! + -)");
+    assert_eq!(eval(&mut e, "(add 10 3)"), Value::Int(7));
+}
+
+#[test]
+fn a_redefined_builtin_in_tail_position_is_a_tail_call() {
+    let mut e = engine();
+    e.set_limits(Limits {
+        max_depth: Some(1_000),
+        ..Limits::default()
+    });
+    eval(
+        &mut e,
+        "(define (not n) (if (= n 0) 'done (countdown (- n 1))))
+         (define (countdown n) (not n))",
+    );
+    assert_eq!(eval(&mut e, "(countdown 100000)"), Value::symbol("done"));
+}
+
+#[test]
+fn a_builtin_redefined_with_another_arity_gets_its_arguments() {
+    let mut e = engine();
+    eval(&mut e, "(define (cons . xs) (length xs))");
+    assert_eq!(eval(&mut e, "(cons 1 2)"), Value::Int(2));
+}
