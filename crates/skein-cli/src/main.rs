@@ -5,6 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
+mod repl;
+mod style;
+
 // The interpreter allocates a frame per call; mimalloc makes that markedly cheaper.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -27,12 +31,27 @@ enum Command {
         /// The .flow or .scm file to run.
         file: PathBuf,
     },
+    /// Evaluate expressions interactively; load FILE first if given.
+    #[command(long_about = repl::LONG_ABOUT)]
+    Repl {
+        /// A .flow or .scm file to load before the first prompt.
+        file: Option<PathBuf>,
+    },
+    /// Report syntax errors, unbound variables and wrong argument counts without running.
+    #[command(long_about = check::LONG_ABOUT)]
+    Check {
+        /// The programs to check; each is checked with the files it loads.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { file } => run(&file),
+        Command::Repl { file } => repl::run(file.as_deref()),
+        Command::Check { files } => check::run(&files),
     }
 }
 

@@ -55,6 +55,44 @@ impl Value {
         Value::List(items.into_iter().collect())
     }
 
+    /// Read `text` as one datum in the language's syntax (what `quote` would
+    /// make of it): how a host takes arguments and responses typed by people.
+    /// Nothing is evaluated.
+    ///
+    /// ```
+    /// use skein::Value;
+    ///
+    /// let v = Value::parse("{:sku \"tea\" :qty 2}")?;
+    /// assert_eq!(v.to_write_string(), "{:qty 2 :sku \"tea\"}");
+    /// assert_eq!(Value::parse("reserved")?, Value::symbol("reserved"));
+    /// assert!(Value::parse("(1 2").is_err());
+    /// assert!(Value::parse("1 2").is_err()); // one datum, not two
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Value, Error> {
+        let mut sources = crate::source::SourceMap::default();
+        let file = sources.add("<datum>", text);
+        let fail = |sources: &crate::source::SourceMap, message: &str, span| {
+            Error::Syntax(diagnose(sources, message.to_string(), span, &[], None))
+        };
+        let forms = crate::reader::read_all(text, file)
+            .map_err(|e| fail(&sources, &e.message, Some(e.span)))?;
+        match forms.as_slice() {
+            [one] => {
+                let datum = one.to_datum();
+                let value = Value::from_val(&datum);
+                crate::value::release(datum);
+                Ok(value)
+            }
+            [] => Err(fail(&sources, "expected a datum, found nothing", None)),
+            [_, extra, ..] => Err(fail(
+                &sources,
+                "expected one datum, found more",
+                Some(extra.span),
+            )),
+        }
+    }
+
     /// The value as `write` prints it.
     pub fn to_write_string(&self) -> String {
         match self.to_val() {
@@ -205,6 +243,21 @@ value_from! {
     &str => |v| Value::Str(v.to_string()),
     String => Value::Str,
     Vec<Value> => Value::List,
+}
+
+/// Whether `source` is ready to evaluate: `false` while it ends inside an
+/// open list, vector, map, string or block comment, or a quote that awaits
+/// its datum. Source with any other read error is complete: evaluating it
+/// reports the error. For REPLs and editors deciding whether to read on.
+///
+/// ```
+/// assert!(skein::is_complete("(define (f x)\n  (* x 2))"));
+/// assert!(!skein::is_complete("(define (f x)"));
+/// assert!(!skein::is_complete("(display \"two\nlines"));
+/// assert!(skein::is_complete("(car))")); // an error, not more to read
+/// ```
+pub fn is_complete(source: &str) -> bool {
+    crate::reader::is_complete(source)
 }
 
 /// Call a host function with plain-data arguments.

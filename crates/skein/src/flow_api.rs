@@ -34,6 +34,17 @@ pub enum FlowStatus {
     Cancelled,
 }
 
+/// One flow instance as [`Engine::flows`] lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowSummary {
+    pub id: u64,
+    /// The name given to `defflow`, or `anonymous` for a `flow-node`.
+    pub flow: String,
+    pub status: FlowStatus,
+    /// The pending request of a suspended flow: `(tag, payload)`.
+    pub waiting: Option<(Value, Value)>,
+}
+
 /// The primitive named `name` (looked up once: the API calls it per step).
 fn prim(name: &'static str) -> Val {
     use std::collections::HashMap;
@@ -96,13 +107,39 @@ impl Engine {
 
     /// The status of flow `id`, or `None` if there is no such flow.
     pub fn status(&self, id: u64) -> Option<FlowStatus> {
-        use crate::flow::Status;
-        Some(match self.m.flows.instances.get(&id)?.status {
-            Status::Suspended | Status::Running => FlowStatus::Suspended,
-            Status::Done => FlowStatus::Done,
-            Status::Failed => FlowStatus::Failed,
-            Status::Cancelled => FlowStatus::Cancelled,
-        })
+        Some(public_status(self.m.flows.instances.get(&id)?.status))
+    }
+
+    /// Every flow in the store, by id: its flow's name, status and pending request.
+    ///
+    /// ```
+    /// use skein::{Engine, FlowStatus, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval("(defflow greet (lambda (who) (request 'ask who)))")?;
+    /// engine.start("greet", vec![Value::from("ada")])?;
+    /// let flows = engine.flows();
+    /// assert_eq!(flows.len(), 1);
+    /// assert_eq!((flows[0].id, flows[0].flow.as_str()), (1, "greet"));
+    /// assert_eq!(flows[0].status, FlowStatus::Suspended);
+    /// assert_eq!(flows[0].waiting, Some((Value::symbol("ask"), Value::from("ada"))));
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn flows(&self) -> Vec<FlowSummary> {
+        self.m
+            .flows
+            .instances
+            .iter()
+            .map(|(id, inst)| FlowSummary {
+                id: *id,
+                flow: inst.flow.display_name(),
+                status: public_status(inst.status),
+                waiting: inst
+                    .pending
+                    .as_ref()
+                    .map(|(tag, payload)| (Value::from_val(tag), Value::from_val(payload))),
+            })
+            .collect()
     }
 
     /// The replay log of flow `id`: every answered request as `(tag, response)`.
@@ -130,6 +167,17 @@ impl Engine {
         let doc = StoreDoc::from_json(&parsed).map_err(Error::Store)?;
         self.m.flows = doc.into_store();
         Ok(())
+    }
+}
+
+fn public_status(status: crate::flow::Status) -> FlowStatus {
+    use crate::flow::Status;
+    match status {
+        // A flow is only running while the engine is inside a call.
+        Status::Suspended | Status::Running => FlowStatus::Suspended,
+        Status::Done => FlowStatus::Done,
+        Status::Failed => FlowStatus::Failed,
+        Status::Cancelled => FlowStatus::Cancelled,
     }
 }
 

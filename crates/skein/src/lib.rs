@@ -87,6 +87,7 @@
 mod api;
 mod builtins;
 mod bytecode;
+mod check;
 mod code;
 mod codegen;
 mod compile;
@@ -110,9 +111,10 @@ mod syntax_rules;
 mod unwind;
 mod value;
 
-pub use api::{Engine, Value};
+pub use api::{is_complete, Engine, Value};
+pub use check::{check_file, check_source};
 pub use convert::{from_value, to_value};
 pub use error::{Diagnostic, Error};
-pub use flow_api::{FlowStatus, Step};
+pub use flow_api::{FlowStatus, FlowSummary, Step};
 pub use machine::Limits;
 pub use source::Location;

@@ -33,6 +33,15 @@ pub const MAX_NESTING: usize = 10_000;
 pub struct ReadError {
     pub message: String,
     pub span: Span,
+    /// The text ended inside a datum (an open list, string, block comment,
+    /// or a quote awaiting its datum): more text could complete it.
+    pub incomplete: bool,
+}
+
+/// Whether `text` reads without running out inside a datum; text with any
+/// other read error counts as complete, so that reading it reports the error.
+pub fn is_complete(text: &str) -> bool {
+    !matches!(read_all(text, 0), Err(e) if e.incomplete)
 }
 
 /// Read every datum in `text`, which is file `file` of the engine's source map.
@@ -168,6 +177,15 @@ impl<'a> Reader<'a> {
         ReadError {
             message: message.into(),
             span: self.span(start, end),
+            incomplete: false,
+        }
+    }
+
+    /// An error because the text ended inside a datum.
+    fn unfinished(&self, message: impl Into<String>, start: usize, end: usize) -> ReadError {
+        ReadError {
+            incomplete: true,
+            ..self.error(message, start, end)
         }
     }
 
@@ -188,7 +206,7 @@ impl<'a> Reader<'a> {
                         }
                         nom::Err::Incomplete(_) => self.pos,
                     };
-                    return Err(self.error(
+                    return Err(self.unfinished(
                         "unterminated block comment: expected `|#` to close this `#|`",
                         at,
                         at + 2,
@@ -285,22 +303,22 @@ impl<'a> Reader<'a> {
         };
         let end = self.text.len();
         Err(match open {
-            Open::List { start, close, .. } => self.error(
+            Open::List { start, close, .. } => self.unfinished(
                 format!("unexpected end of input: expected `{close}` to close this list"),
                 *start,
                 start + 1,
             ),
-            Open::Vector { start, .. } | Open::Bytes { start, .. } => self.error(
+            Open::Vector { start, .. } | Open::Bytes { start, .. } => self.unfinished(
                 "unexpected end of input: expected `)` to close this vector",
                 *start,
                 start + 1,
             ),
-            Open::Map { start, .. } => self.error(
+            Open::Map { start, .. } => self.unfinished(
                 "unexpected end of input: expected `}` to close this map",
                 *start,
                 start + 1,
             ),
-            Open::Prefix { start, name } => self.error(
+            Open::Prefix { start, name } => self.unfinished(
                 format!(
                     "unexpected end of input: expected a datum after `{}`",
                     prefix_text(name)
@@ -308,7 +326,7 @@ impl<'a> Reader<'a> {
                 *start,
                 start + 1,
             ),
-            Open::DatumComment => self.error(
+            Open::DatumComment => self.unfinished(
                 "unexpected end of input: expected a datum after `#;`",
                 end,
                 end,
@@ -346,6 +364,7 @@ impl<'a> Reader<'a> {
                                 message: "bytevector elements must be integers from 0 to 255"
                                     .into(),
                                 span: item.span,
+                                incomplete: false,
                             })
                         }
                     }
@@ -436,6 +455,7 @@ impl<'a> Reader<'a> {
                             return Err(ReadError {
                                 message: "only one datum may follow `.` in a list".into(),
                                 span: syntax.span,
+                                incomplete: false,
                             });
                         }
                         *tail = Some(syntax);
@@ -606,7 +626,7 @@ impl<'a> Reader<'a> {
         } else {
             "unterminated `|symbol|`: expected `|`"
         };
-        Err(self.error(message, start, start + 1))
+        Err(self.unfinished(message, start, start + 1))
     }
 
     /// `|symbol with spaces|`, with the escapes of strings (`|a\x41;|` is `aA`).

@@ -910,6 +910,9 @@ mod generated {
                 Err(err) => drop(err.report()),
             }
             drop(e.take_output());
+            // Checking the program without running it never panics either.
+            drop(skein::check_source("generated.scm", src));
+            let _ = skein::is_complete(src);
             // The engine stays usable whatever the program did.
             e.set_limits(Limits::default());
             let after = e.eval("(+ 1 2)");

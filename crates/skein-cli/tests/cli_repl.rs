@@ -1,0 +1,197 @@
+//! `skein repl` with standard input from a pipe, as a script drives it: no
+//! prompts, values on stdout, errors on stderr, every command, and the session
+//! going on after each mistake.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A fresh scratch directory for one test.
+fn scratch_dir(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli_repl")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the scratch directory");
+    dir
+}
+
+/// Run `skein repl ARGS` in `dir` with `input` on standard input.
+fn repl(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .arg("repl")
+        .args(args)
+        .current_dir(dir)
+        .env("SKEIN_HISTORY", dir.join("history"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start skein repl");
+    child
+        .stdin
+        .take()
+        .expect("the REPL's stdin")
+        .write_all(input.as_bytes())
+        .expect("write the session");
+    child.wait_with_output().expect("wait for skein repl")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn flows_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../flows")
+}
+
+#[test]
+fn values_are_written_and_definitions_print_nothing() {
+    let dir = scratch_dir("values");
+    let out = repl(
+        &dir,
+        &[],
+        "(define (greet who)\n  (string-append \"hello, \" who))\n(greet \"ada\")\n\
+         'sym\n#\\a\n(list 1.5 :kw {:b 2 :a 1})\n(if #f #f)\n(display \"no newline\")\n42\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "\"hello, ada\"\nsym\n#\\a\n(1.5 :kw {:a 1 :b 2})\nno newline\n42\n"
+    );
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn an_error_is_reported_and_the_session_goes_on() {
+    let dir = scratch_dir("errors");
+    let out = repl(
+        &dir,
+        &[],
+        "(car '())\n(+ 1\n   2)\n(list undefined-thing)\n)\n(* 6 7)\n",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "an error never ends the session"
+    );
+    assert_eq!(text(&out.stdout), "3\n42\n");
+    insta::assert_snapshot!(text(&out.stderr));
+}
+
+#[test]
+fn a_flow_is_driven_with_commands() {
+    let dir = scratch_dir("flow");
+    let file = flows_dir().join("order-lifecycle.flow");
+    let out = repl(
+        &dir,
+        &[file.to_str().expect("a UTF-8 path")],
+        "(flow/start order-lifecycle \"o-7\")\n\
+         ,flows\n\
+         ,resume 1 {:sku \"tea\"\n         :qty 2}\n\
+         ,log 1\n\
+         ,export store.json\n\
+         (flow-store-reset!)\n\
+         ,flows\n\
+         ,import store.json\n\
+         ,flows\n\
+         ,resume 1 {:amount 1800}\n",
+    );
+    assert_eq!(text(&out.stderr), "");
+    insta::assert_snapshot!(text(&out.stdout));
+    let saved = std::fs::read_to_string(dir.join("store.json")).expect("the exported store");
+    assert!(saved.contains("\"format\": \"skein-store\""), "{saved}");
+}
+
+#[test]
+fn command_mistakes_are_reported_and_change_nothing() {
+    let dir = scratch_dir("command_mistakes");
+    std::fs::write(
+        dir.join("bad.json"),
+        "{\"format\": \"skein-store\", \"version\": 99}",
+    )
+    .expect("write a bad store document");
+    let out = repl(
+        &dir,
+        &[],
+        "(defflow ask (lambda () (request 'question 1)))\n\
+         (flow/start ask)\n\
+         ,bogus\n\
+         ,resume\n\
+         ,resume 1\n\
+         ,resume 7 yes\n\
+         ,resume x yes\n\
+         ,resume 1 (unclosed))\n\
+         ,resume 1 #<procedure>\n\
+         ,log 9\n\
+         ,flows now\n\
+         ,load missing.flow\n\
+         ,import bad.json\n\
+         ,import missing.json\n\
+         ,flows\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "(flow-suspended 1 question 1)\n\
+         id  flow  status     waiting\n\
+         1   ask   suspended  question\n",
+        "the flow still waits after every refused command"
+    );
+    insta::assert_snapshot!(text(&out.stderr));
+}
+
+#[test]
+fn load_time_help_and_quit() {
+    let dir = scratch_dir("load_time_help_quit");
+    std::fs::write(dir.join("lib.flow"), "(define (square x) (* x x))\n")
+        .expect("write a file to load");
+    let out = repl(
+        &dir,
+        &[],
+        ",load lib.flow\n,time (square 12)\n,help\n,quit\n(display \"after quit\")\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    // The time varies: keep its shape, not its digits.
+    let (value, rest) = stdout.split_once('\n').expect("the value, then the time");
+    assert_eq!(value, "144");
+    let (time, help) = rest.split_once('\n').expect("the time, then the help");
+    assert!(
+        time.starts_with("; time: ") && (time.ends_with(" ms") || time.ends_with(" s")),
+        "{time}"
+    );
+    assert!(!stdout.contains("after quit"), "nothing runs after ,quit");
+    insta::assert_snapshot!(help);
+}
+
+#[test]
+fn exit_ends_the_session_with_its_code() {
+    let dir = scratch_dir("exit");
+    let out = repl(&dir, &[], "(display 1)\n(exit 3)\n(display 2)\n");
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stdout), "1\n");
+}
+
+#[test]
+fn an_error_in_the_file_given_is_reported_and_the_session_starts() {
+    let dir = scratch_dir("bad_file");
+    std::fs::write(dir.join("broken.flow"), "(define x 1)\n(car x)\n").expect("write the file");
+    let out = repl(&dir, &["broken.flow"], "(+ x 1)\n");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "2\n");
+    assert!(
+        text(&out.stderr).starts_with("broken.flow:2:1: error: car: expected a pair 1\n"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn piped_entries_stay_out_of_the_history_and_carry_no_colour() {
+    let dir = scratch_dir("no_history");
+    let out = repl(&dir, &[], "(car 1)\n");
+    assert!(!dir.join("history").exists(), "a script is not history");
+    assert!(!out.stderr.contains(&0x1b), "no escape codes in a pipe");
+    assert!(!out.stdout.contains(&0x1b), "no escape codes in a pipe");
+}

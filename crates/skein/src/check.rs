@@ -1,0 +1,367 @@
+//! Static checks (`skein check`): read and compile a program without running it,
+//! then report syntax errors, unbound variables and wrong argument counts.
+//!
+//! Every form is compiled, in order, in a throwaway engine, so macros defined by
+//! earlier forms apply to later ones exactly as when the program runs. The
+//! analysed tree is then walked for the globals it defines, assigns, reads and
+//! calls; only after the whole program (with the files it loads by a literal
+//! path) is seen are references judged, so forward references are fine.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::api::Engine;
+use crate::code::{GlobalId, Lambda, Node};
+use crate::error::{diagnose, Diagnostic};
+use crate::source::Span;
+use crate::syntax::Syntax;
+use crate::value::Val;
+
+/// Check the program in the file at `path`, following the files it loads with
+/// a literal path (relative to the loading file, as `load` resolves them).
+/// Returns the problems found, in source order; empty when the program is clean.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("skein-check-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("lib.flow"), "(define (twice x) (* 2 x))").unwrap();
+/// std::fs::write(dir.join("main.flow"), "(load \"lib.flow\")\n(twice 1 2)\n").unwrap();
+/// let problems = skein::check_file(dir.join("main.flow"));
+/// assert_eq!(problems.len(), 1);
+/// assert_eq!(problems[0].message, "twice: expected 1 argument, got 2");
+/// ```
+pub fn check_file(path: impl AsRef<Path>) -> Vec<Diagnostic> {
+    let path = path.as_ref();
+    let mut check = Check::new();
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            check.mark_visited(path);
+            check.source(&path.display().to_string(), &text, path.parent());
+        }
+        Err(e) => check.problem(None, format!("cannot read {}: {e}", path.display())),
+    }
+    check.finish()
+}
+
+/// Check program text named `name` in reports; a literal `(load "path")` in it
+/// is followed relative to the current directory.
+///
+/// ```
+/// let problems = skein::check_source(
+///     "greet.flow",
+///     "(define (greet name) (string-append \"hello, \" nme))\n(greet \"ada\")",
+/// );
+/// assert_eq!(problems.len(), 1);
+/// assert!(problems[0].report.starts_with("greet.flow:1:47: error: unbound variable: nme"));
+/// assert!(skein::check_source("ok.flow", "(define (f) (g)) (define (g) 1)").is_empty());
+/// ```
+pub fn check_source(name: &str, source: &str) -> Vec<Diagnostic> {
+    let mut check = Check::new();
+    check.source(name, source, None);
+    check.finish()
+}
+
+/// How deep `load`s may nest before the check stops following them.
+const MAX_LOAD_DEPTH: usize = 100;
+
+/// What the program does to one global.
+#[derive(Default)]
+struct Global {
+    /// `define`s of it anywhere in the program.
+    defines: usize,
+    /// The lambda of its `define`, when it has exactly one and that is a lambda.
+    lambda: Option<Rc<Lambda>>,
+    /// Whether some `set!` assigns it: its arity is then unknown.
+    assigned: bool,
+}
+
+struct Check {
+    engine: Engine,
+    globals: HashMap<GlobalId, Global>,
+    /// Reads of globals, and `set!`s (which need the variable to exist too).
+    refs: Vec<(GlobalId, Span, bool)>,
+    /// Calls whose operator is a global: (global, argument count, call).
+    calls: Vec<(GlobalId, usize, Span)>,
+    /// Names defined by forms that failed to compile: not reported as unbound.
+    salvaged: HashSet<String>,
+    /// Part of the program could not be read (or is loaded from a computed
+    /// path), so a reference that looks unbound may be defined there.
+    partial: bool,
+    visited: HashSet<PathBuf>,
+    load_depth: usize,
+    problems: Vec<(Option<Span>, String)>,
+}
+
+impl Check {
+    fn new() -> Check {
+        Check {
+            engine: Engine::new(),
+            globals: HashMap::new(),
+            refs: Vec::new(),
+            calls: Vec::new(),
+            salvaged: HashSet::new(),
+            partial: false,
+            visited: HashSet::new(),
+            load_depth: 0,
+            problems: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, span: Option<Span>, message: String) {
+        self.problems.push((span, message));
+    }
+
+    fn mark_visited(&mut self, path: &Path) -> bool {
+        let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        self.visited.insert(key)
+    }
+
+    /// Read and compile every form of one source text, following its loads.
+    fn source(&mut self, name: &str, text: &str, dir: Option<&Path>) {
+        let file = self.engine.m.sources.add(name, text);
+        let forms = match crate::reader::read_all(text, file) {
+            Ok(forms) => forms,
+            Err(e) => {
+                self.partial = true;
+                return self.problem(Some(e.span), e.message);
+            }
+        };
+        for form in &forms {
+            match self.engine.m.compiler().compile_toplevel(form) {
+                Ok(node) => {
+                    let loads = self.walk(&node);
+                    for (path, span) in loads {
+                        self.load(&path, span, dir);
+                    }
+                }
+                Err(e) => {
+                    if let Some(name) = defined_name(form) {
+                        self.salvaged.insert(name);
+                    }
+                    self.problem(Some(e.span), e.message);
+                }
+            }
+        }
+    }
+
+    fn load(&mut self, path: &str, span: Span, dir: Option<&Path>) {
+        let full = match dir {
+            Some(dir) if Path::new(path).is_relative() => dir.join(path),
+            _ => PathBuf::from(path),
+        };
+        let text = match std::fs::read_to_string(&full) {
+            Ok(text) => text,
+            Err(e) => {
+                self.partial = true;
+                let message = format!("load: cannot read {}: {e}", full.display());
+                return self.problem(Some(span), message);
+            }
+        };
+        if !self.mark_visited(&full) || self.load_depth >= MAX_LOAD_DEPTH {
+            return;
+        }
+        self.load_depth += 1;
+        self.source(&full.display().to_string(), &text, full.parent());
+        self.load_depth -= 1;
+    }
+
+    /// Record what `root` does with globals; the literal `load`s it makes.
+    fn walk(&mut self, root: &Node) -> Vec<(String, Span)> {
+        let mut loads = Vec::new();
+        // An explicit stack: a deeply nested program must not overflow ours.
+        let mut todo: Vec<&Node> = vec![root];
+        while let Some(node) = todo.pop() {
+            match node {
+                Node::Const(_) | Node::Local(..) | Node::LocalChecked(_) | Node::FixRef(..) => {}
+                Node::Global(gid, span) => self.refs.push((*gid, *span, false)),
+                Node::SetLocal(set) => todo.push(&set.2),
+                Node::DefineLocal(def) => todo.push(&def.2),
+                Node::SetGlobal(set) => {
+                    self.refs.push((set.0, set.2, true));
+                    self.globals.entry(set.0).or_default().assigned = true;
+                    todo.push(&set.1);
+                }
+                Node::DefineGlobal(def) => {
+                    let global = self.globals.entry(def.0).or_default();
+                    global.defines += 1;
+                    global.lambda = match (&def.1, global.defines) {
+                        (Node::Lambda(l), 1) => Some(l.clone()),
+                        _ => None,
+                    };
+                    todo.push(&def.1);
+                }
+                Node::If(branches) => todo.extend([&branches.0, &branches.1, &branches.2]),
+                Node::Lambda(l) => push_bodies(&mut todo, l),
+                Node::Seq(nodes) | Node::And(nodes) | Node::Or(nodes) => todo.extend(nodes.iter()),
+                Node::Call(call) => {
+                    if let Node::Global(gid, _) = &call.op {
+                        self.calls.push((*gid, call.args.len(), call.span));
+                        if let Some(path) = self.literal_load(*gid, &call.args) {
+                            loads.push((path, call.span));
+                        }
+                    }
+                    todo.push(&call.op);
+                    todo.extend(call.args.iter());
+                }
+                Node::Let(l) => {
+                    todo.extend(l.inits.iter());
+                    todo.push(&l.body);
+                }
+                Node::Letrec(l) => {
+                    todo.extend(l.inits.iter());
+                    todo.push(&l.body);
+                }
+                Node::Fix(f) => {
+                    for l in f.group.iter() {
+                        push_bodies(&mut todo, l);
+                    }
+                    todo.push(&f.body);
+                }
+                Node::NamedLet(n) => {
+                    push_bodies(&mut todo, &n.lambda);
+                    // `call.op` is unused by named lets: only the inits run.
+                    todo.extend(n.call.args.iter());
+                }
+                Node::Guard(g) => {
+                    push_bodies(&mut todo, &g.handler);
+                    todo.push(&g.body);
+                }
+            }
+        }
+        loads
+    }
+
+    /// The path of `(load "path")` when the global called is the built-in `load`.
+    fn literal_load(&mut self, gid: GlobalId, args: &[Node]) -> Option<String> {
+        if self.engine.m.globals.name(gid).name() != "load" {
+            return None;
+        }
+        match args.first() {
+            Some(Node::Const(Val::Str(path))) => Some(path.to_string()),
+            _ => {
+                // Definitions may come from a file we cannot name.
+                self.partial = true;
+                None
+            }
+        }
+    }
+
+    /// Judge the references and calls now that the whole program is known.
+    fn finish(mut self) -> Vec<Diagnostic> {
+        if !self.partial {
+            // A `set!` of a variable also read there (as a macro may expand
+            // into) is one mistake: report the read, which happens first.
+            let mut reported = HashSet::new();
+            let mut refs = std::mem::take(&mut self.refs);
+            refs.sort_by_key(|&(_, _, is_set)| is_set);
+            for (gid, span, is_set) in refs {
+                if self.is_bound(gid) || !reported.insert((gid, span)) {
+                    continue;
+                }
+                let name = self.engine.m.globals.name(gid);
+                let what = if is_set { "set!: " } else { "" };
+                self.problems
+                    .push((Some(span), format!("{what}unbound variable: {name}")));
+            }
+        }
+        for &(gid, argc, span) in &self.calls {
+            if let Some(expected) = self.arity_mismatch(gid, argc) {
+                let name = self.engine.m.globals.name(gid);
+                let one = expected == "1" || expected.ends_with(" 1");
+                let plural = if one { "" } else { "s" };
+                self.problems.push((
+                    Some(span),
+                    format!("{name}: expected {expected} argument{plural}, got {argc}"),
+                ));
+            }
+        }
+        // Source order: by file as read, then by position.
+        self.problems
+            .sort_by_key(|(span, _)| span.map(|s| (s.file, s.start)));
+        self.problems.dedup();
+        let sources = &self.engine.m.sources;
+        self.problems
+            .into_iter()
+            .map(|(span, message)| *diagnose(sources, message, span, &[], None))
+            .collect()
+    }
+
+    fn is_bound(&self, gid: GlobalId) -> bool {
+        self.globals.get(&gid).is_some_and(|g| g.defines > 0)
+            || !matches!(self.engine.m.globals.get(gid), Val::Unassigned)
+            || self
+                .salvaged
+                .contains(self.engine.m.globals.name(gid).name())
+    }
+
+    /// How many arguments `gid` expects, when it is known and `argc` is not among them.
+    fn arity_mismatch(&self, gid: GlobalId, argc: usize) -> Option<String> {
+        match self.globals.get(&gid) {
+            Some(g) if g.assigned => None,
+            Some(g) if g.defines > 0 => g.lambda.as_ref().and_then(|l| {
+                let clauses = std::iter::successors(Some(l), |l| l.next_case.as_ref());
+                arity_mismatch(clauses.map(|l| (l.required, l.rest)), argc)
+            }),
+            _ => match self.engine.m.globals.get(gid) {
+                Val::Prim(p) => {
+                    let fits = argc >= p.min_args && p.max_args.is_none_or(|max| argc <= max);
+                    (!fits).then(|| expected_text(p.min_args, p.max_args))
+                }
+                Val::Closure(c) => {
+                    let clauses = std::iter::successors(Some(&c.proto), |p| p.next_case.as_ref());
+                    arity_mismatch(clauses.map(|p| (p.required, p.rest)), argc)
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The body of a lambda and of each further `case-lambda` clause.
+fn push_bodies<'a>(todo: &mut Vec<&'a Node>, lambda: &'a Rc<Lambda>) {
+    let mut clause = Some(lambda);
+    while let Some(c) = clause {
+        todo.push(&c.body);
+        clause = c.next_case.as_ref();
+    }
+}
+
+/// What a procedure expects, if not `argc`: its clauses (one, or a
+/// `case-lambda`'s) as (required parameters, takes a rest list).
+fn arity_mismatch(clauses: impl Iterator<Item = (usize, bool)>, argc: usize) -> Option<String> {
+    let mut expected = Vec::new();
+    for (required, rest) in clauses {
+        if argc == required || (rest && argc > required) {
+            return None;
+        }
+        expected.push(expected_text(required, (!rest).then_some(required)));
+    }
+    Some(expected.join(" or "))
+}
+
+/// `2`, `1 to 3` or `at least 1`, as the runtime's arity errors say it.
+fn expected_text(min: usize, max: Option<usize>) -> String {
+    match max {
+        Some(max) if max == min => format!("{min}"),
+        Some(max) => format!("{min} to {max}"),
+        None => format!("at least {min}"),
+    }
+}
+
+/// The global a top-level definition form names, read from its syntax: a form
+/// that failed to compile still defines it, as far as the rest is concerned.
+fn defined_name(form: &Syntax) -> Option<String> {
+    let [head, target, ..] = form.as_list()? else {
+        return None;
+    };
+    let head = head.as_ident()?.name;
+    if !matches!(head.name(), "define" | "defflow" | "define-syntax") {
+        return None;
+    }
+    let target = match target.as_list() {
+        Some([name, ..]) => name,
+        _ => target,
+    };
+    Some(target.as_ident()?.name.name().to_string())
+}
