@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod flow_cmd;
+
 // The interpreter allocates a frame per call; mimalloc makes that markedly cheaper.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -27,12 +29,15 @@ enum Command {
         /// The .flow or .scm file to run.
         file: PathBuf,
     },
+    // Its help is the doc comment of FlowArgs (a doc comment here would replace it).
+    Flow(flow_cmd::FlowArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { file } => run(&file),
+        Command::Flow(args) => flow_cmd::run(args),
     }
 }
 

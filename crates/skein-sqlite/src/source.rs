@@ -27,8 +27,6 @@ pub enum SourceState {
     },
     /// The file cannot be read (moved, deleted); the reason.
     Unreadable(String),
-    /// No source was recorded (an import without one).
-    Unrecorded,
 }
 
 impl Source {
