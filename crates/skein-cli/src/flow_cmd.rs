@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use skein::Value;
-use skein_sqlite::{FlowInfo, SourceState, State, StepOutcome, Store, StoreError};
+use skein_sqlite::{FlowInfo, Resume, SourceState, State, StepOutcome, Store, StoreError};
 
 /// Drive durable flows from the shell, kept in a SQLite store
 ///
@@ -100,6 +100,10 @@ enum FlowCommand {
         /// Load the flow from FILE instead, and record FILE as its source.
         #[arg(long, value_name = "FILE")]
         source: Option<PathBuf>,
+        /// Refuse unless the flow waits on a request tagged TAG (a datum),
+        /// so a webhook delivered twice answers nothing the second time.
+        #[arg(long, value_name = "TAG", verbatim_doc_comment)]
+        expect: Option<String>,
     },
     /// Cancel a suspended flow; it keeps its log and never runs again.
     Cancel {
@@ -157,7 +161,12 @@ pub fn run(args: FlowArgs) -> ExitCode {
         FlowCommand::Start { file, name, args } => start(store, &file, &name, &args),
         FlowCommand::List => list(store),
         FlowCommand::Show { id } => show(store, id),
-        FlowCommand::Resume { id, datum, source } => resume(store, id, &datum, source.as_deref()),
+        FlowCommand::Resume {
+            id,
+            datum,
+            source,
+            expect,
+        } => resume(store, id, &datum, source, expect.as_deref()),
         FlowCommand::Cancel { id } => Store::open(store)
             .and_then(|mut s| s.cancel(id))
             .map(|step| print_step(&step))
@@ -198,9 +207,17 @@ fn start(store: &Path, file: &Path, name: &str, args: &[String]) -> Result<(), F
     Ok(())
 }
 
-fn resume(store: &Path, id: u64, text: &str, source: Option<&Path>) -> Result<(), Failure> {
+fn resume(
+    store: &Path,
+    id: u64,
+    text: &str,
+    source: Option<PathBuf>,
+    expect: Option<&str>,
+) -> Result<(), Failure> {
     let response = datum(text, "the response")?;
-    let step = Store::open(store)?.resume(id, response, source)?;
+    let expect_tag = expect.map(|t| datum(t, "the expected tag")).transpose()?;
+    let options = Resume { source, expect_tag };
+    let step = Store::open(store)?.resume_with(id, response, &options)?;
     print_step(&step);
     Ok(())
 }

@@ -221,6 +221,30 @@ fn import_reads_standard_input_and_needs_a_source_to_resume() {
     assert_eq!(s.ok(&resumed), "suspended 1 (payment o)\n");
 }
 
+#[test]
+fn a_webhook_delivered_twice_with_expect_answers_once() {
+    let s = Scratch::new();
+    s.example("order-lifecycle.flow");
+    s.ok(&[
+        "flow",
+        "start",
+        "order-lifecycle.flow",
+        "order-lifecycle",
+        "o",
+    ]);
+    s.ok(&["flow", "resume", "1", "reserved"]);
+    let payment = [
+        "flow",
+        "resume",
+        "1",
+        "{:amount 1800}",
+        "--expect",
+        "payment",
+    ];
+    assert_eq!(s.ok(&payment), "suspended 1 (fulfil o)\n");
+    insta::assert_snapshot!(refused(&s, &payment));
+}
+
 // ---- refusals: a clear message, exit 1, the store unchanged ----
 
 fn store_with_one_flow() -> Scratch {

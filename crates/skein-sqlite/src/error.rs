@@ -36,6 +36,13 @@ pub enum StoreError {
     UnknownFlow(u64),
     #[error("flow {id} is {status}, not suspended")]
     NotSuspended { id: u64, status: &'static str },
+    /// A resume that expected another request than the one the flow waits on.
+    #[error("flow {id} waits on {waiting}, not {expected}")]
+    WaitsOnOther {
+        id: u64,
+        waiting: String,
+        expected: String,
+    },
     #[error("flow {0} has no recorded source file (it was imported without one): name one with --source FILE")]
     NoSource(u64),
     #[error("cannot read the flow source {path}: {err}")]

@@ -43,5 +43,5 @@ mod store;
 pub use error::StoreError;
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT, SCHEMA, SCHEMA_VERSION};
 pub use source::{Source, SourceState};
-pub use step::StepOutcome;
+pub use step::{Resume, StepOutcome};
 pub use store::{FlowInfo, State, Store};

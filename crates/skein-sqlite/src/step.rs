@@ -4,7 +4,7 @@
 //! its log), run the step, and write back what the engine's own export says
 //! changed. A step the engine refuses rolls back: nothing is written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, TransactionBehavior};
 use skein::{Engine, FlowStatus, Step, Value};
@@ -14,6 +14,17 @@ use crate::record::{self, status_name, Record};
 use crate::schema::BUSY_TIMEOUT;
 use crate::source::Source;
 use crate::store::{next_id, set_next_id, State, Store};
+
+/// Options of [`Store::resume_with`].
+#[derive(Clone, Debug, Default)]
+pub struct Resume {
+    /// Load the flow from this file instead, and record it as its source.
+    pub source: Option<PathBuf>,
+    /// Refuse unless the flow waits on a request with this tag: a webhook
+    /// delivered twice then answers nothing the second time, instead of
+    /// answering whatever the flow has gone on to wait for.
+    pub expect_tag: Option<Value>,
+}
 
 /// What one step did.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,7 +84,21 @@ impl Store {
         response: Value,
         source: Option<&Path>,
     ) -> Result<StepOutcome, StoreError> {
-        let given = source.map(Source::read).transpose()?;
+        let options = Resume {
+            source: source.map(Path::to_path_buf),
+            ..Resume::default()
+        };
+        self.resume_with(id, response, &options)
+    }
+
+    /// [`Store::resume`], with the options of [`Resume`].
+    pub fn resume_with(
+        &mut self,
+        id: u64,
+        response: Value,
+        options: &Resume,
+    ) -> Result<StepOutcome, StoreError> {
+        let given = options.source.as_deref().map(Source::read).transpose()?;
         let mut engine = quiet_engine();
         let path = self.path.display().to_string();
         let sql = |e| classify(&path, BUSY_TIMEOUT, e);
@@ -82,6 +107,9 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql)?;
         let before = suspended(&tx, id, &path)?;
+        if let Some(expected) = &options.expect_tag {
+            check_tag(&before, expected, &path)?;
+        }
         let file = match &given {
             Some(s) => s.path.clone(),
             None => {
@@ -174,6 +202,23 @@ fn suspended(conn: &Connection, id: u64, path: &str) -> Result<Record, StoreErro
         });
     }
     Ok(record)
+}
+
+/// Refuse unless suspended flow `r` waits on a request tagged `expected`.
+fn check_tag(r: &Record, expected: &Value, path: &str) -> Result<(), StoreError> {
+    let Some((tag, _)) = &r.pending else {
+        return Ok(());
+    };
+    let waiting =
+        Value::from_store_json(tag).map_err(|e| damaged(path, format!("flow {}: {e}", r.id)))?;
+    if &waiting == expected {
+        return Ok(());
+    }
+    Err(StoreError::WaitsOnOther {
+        id: r.id,
+        waiting: waiting.to_write_string(),
+        expected: expected.to_write_string(),
+    })
 }
 
 /// Give `engine` the flow as a one-flow document, with the store's next id.

@@ -5,7 +5,7 @@ mod common;
 
 use common::{datum, example_flow, snapshot, Scratch};
 use skein::Value;
-use skein_sqlite::{SourceState, State, StoreError};
+use skein_sqlite::{Resume, SourceState, State, StoreError};
 
 const TWO_STEPS: &str = "
 (defflow order
@@ -208,4 +208,25 @@ fn a_source_named_on_resume_is_used_and_recorded() {
     assert_eq!(source.path, std::fs::canonicalize(&second).unwrap());
     let step = store.resume(1, datum("p"), None).unwrap();
     assert_eq!(step.state, State::Done(datum("#(r p)")));
+}
+
+#[test]
+fn a_resume_that_expects_another_request_is_refused() {
+    let s = Scratch::new();
+    let flow = s.file("f.flow", TWO_STEPS);
+    let mut store = s.store();
+    store.start(&flow, "order", vec![datum("a")]).unwrap();
+    let expect = |tag: &str| Resume {
+        expect_tag: Some(datum(tag)),
+        ..Resume::default()
+    };
+    store
+        .resume_with(1, datum("r"), &expect("reserve"))
+        .unwrap();
+    let before = snapshot(&store);
+    let err = store
+        .resume_with(1, datum("r"), &expect("reserve"))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "flow 1 waits on payment, not reserve");
+    assert_eq!(snapshot(&store), before);
 }
