@@ -318,14 +318,14 @@ fn describe(f: &FlowInfo, log: &[(Value, Value)]) -> String {
     match &f.source {
         Some(source) => {
             lines.push(format!("source:   {}", source.path.display()));
-            let state = match source.state() {
-                SourceState::Unchanged => "unchanged since recorded".to_string(),
+            let now = match source.state() {
+                SourceState::Unchanged => "the file is unchanged".to_string(),
                 SourceState::Changed { sha256 } => {
-                    format!("CHANGED since recorded (now {sha256}); replay decides whether the flow goes on")
+                    format!("the file has CHANGED since (now {sha256})")
                 }
-                SourceState::Unreadable(why) => format!("cannot read the file now: {why}"),
+                SourceState::Unreadable(why) => format!("the file cannot be read now: {why}"),
             };
-            lines.push(format!("sha256:   {} ({state})", source.sha256));
+            lines.push(format!("sha256:   {} when recorded; {now}", source.sha256));
         }
         None => lines.push("source:   none recorded (resume with --source FILE)".to_string()),
     }

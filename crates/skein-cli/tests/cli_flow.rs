@@ -73,7 +73,7 @@ fn order_lifecycle_runs_to_done_one_process_per_step() {
         "log:      3 answered request(s)\n",
         "  0 (reserve {:warehouse \"north\"})\n",
         "  2 (fulfil {:carrier \"dhl\"})\n",
-        "(unchanged since recorded)\n",
+        " when recorded; the file is unchanged\n",
     ] {
         assert!(show.contains(line), "show lacks {line:?}:\n{show}");
     }
@@ -117,9 +117,30 @@ fn show_says_the_source_changed_and_resume_still_runs_when_replay_agrees() {
     s.ok(&["flow", "start", "f.flow", "order", "a"]);
     s.file("f.flow", &FLOWS.replace("(list 'paid", "(vector 'paid"));
     let show = s.ok(&["flow", "show", "1"]);
-    assert!(show.contains("CHANGED since recorded"), "{show}");
+    assert!(
+        show.contains("when recorded; the file has CHANGED since (now "),
+        "{show}"
+    );
     s.ok(&["flow", "resume", "1", "r"]);
     assert_eq!(s.ok(&["flow", "resume", "1", "p"]), "done 1 #(paid r p)\n");
+}
+
+#[test]
+fn a_missing_source_file_is_reported_and_a_resume_refused() {
+    let s = Scratch::new();
+    s.file("f.flow", FLOWS);
+    s.ok(&["flow", "start", "f.flow", "order", "a"]);
+    std::fs::remove_file(s.path("f.flow")).unwrap();
+    let show = s.ok(&["flow", "show", "1"]);
+    assert!(
+        show.contains("when recorded; the file cannot be read now: "),
+        "{show}"
+    );
+    let err = refused(&s, &["flow", "resume", "1", "r"]);
+    assert!(
+        err.starts_with("error: cannot read <dir>/f.flow: "),
+        "{err}"
+    );
 }
 
 #[test]
