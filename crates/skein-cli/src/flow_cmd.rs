@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use skein::Value;
+use skein::{Limits, Value};
 use skein_sqlite::{FlowInfo, Resume, SourceState, State, StepOutcome, Store, StoreError};
 
 /// Drive durable flows from the shell, kept in a SQLite store
@@ -43,6 +43,10 @@ pub struct FlowArgs {
     /// The store file (created by `start` and `import` if missing).
     #[arg(long, value_name = "PATH", default_value = "skein.db", global = true)]
     store: PathBuf,
+    /// Refuse a step whose code makes more than N procedure calls
+    /// (a looping flow holds the store until it is stopped).
+    #[arg(long, value_name = "N", global = true, verbatim_doc_comment)]
+    max_steps: Option<u64>,
     #[command(subcommand)]
     command: FlowCommand,
 }
@@ -136,6 +140,30 @@ enum FlowCommand {
     },
 }
 
+/// How to open the store: `--store` and `--max-steps`.
+struct Target {
+    path: PathBuf,
+    max_steps: Option<u64>,
+}
+
+impl Target {
+    /// The store; with `create`, made if missing.
+    fn open(&self, create: bool) -> Result<Store, StoreError> {
+        let mut store = if create {
+            Store::open_or_create(&self.path)?
+        } else {
+            Store::open(&self.path)?
+        };
+        if let Some(n) = self.max_steps {
+            store.set_limits(Limits {
+                max_steps: Some(n),
+                ..Limits::default()
+            });
+        }
+        Ok(store)
+    }
+}
+
 /// Why a command stopped: a store refusal, or a problem with its input.
 enum Failure {
     Store(StoreError),
@@ -149,7 +177,10 @@ impl From<StoreError> for Failure {
 }
 
 pub fn run(args: FlowArgs) -> ExitCode {
-    let store = &args.store;
+    let target = &Target {
+        path: args.store,
+        max_steps: args.max_steps,
+    };
     let changes = matches!(
         args.command,
         FlowCommand::Start { .. }
@@ -158,21 +189,22 @@ pub fn run(args: FlowArgs) -> ExitCode {
             | FlowCommand::Import { .. }
     );
     let result = match args.command {
-        FlowCommand::Start { file, name, args } => start(store, &file, &name, &args),
-        FlowCommand::List => list(store),
-        FlowCommand::Show { id } => show(store, id),
+        FlowCommand::Start { file, name, args } => start(target, &file, &name, &args),
+        FlowCommand::List => list(target),
+        FlowCommand::Show { id } => show(target, id),
         FlowCommand::Resume {
             id,
             datum,
             source,
             expect,
-        } => resume(store, id, &datum, source, expect.as_deref()),
-        FlowCommand::Cancel { id } => Store::open(store)
+        } => resume(target, id, &datum, source, expect.as_deref()),
+        FlowCommand::Cancel { id } => target
+            .open(false)
             .and_then(|mut s| s.cancel(id))
             .map(|step| print_step(&step))
             .map_err(Failure::from),
-        FlowCommand::Export { file } => export(store, file.as_deref()),
-        FlowCommand::Import { file, source } => import(store, &file, source.as_deref()),
+        FlowCommand::Export { file } => export(target, file.as_deref()),
+        FlowCommand::Import { file, source } => import(target, &file, source.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -196,19 +228,19 @@ fn datum(text: &str, what: &str) -> Result<Value, Failure> {
         .map_err(|e| Failure::Input(format!("error: {what} is not one datum:\n{}", e.report())))
 }
 
-fn start(store: &Path, file: &Path, name: &str, args: &[String]) -> Result<(), Failure> {
+fn start(target: &Target, file: &Path, name: &str, args: &[String]) -> Result<(), Failure> {
     let args = args
         .iter()
         .enumerate()
         .map(|(i, a)| datum(a, &format!("argument {}", i + 1)))
         .collect::<Result<Vec<_>, _>>()?;
-    let step = Store::open_or_create(store)?.start(file, name, args)?;
+    let step = target.open(true)?.start(file, name, args)?;
     print_step(&step);
     Ok(())
 }
 
 fn resume(
-    store: &Path,
+    target: &Target,
     id: u64,
     text: &str,
     source: Option<PathBuf>,
@@ -217,7 +249,7 @@ fn resume(
     let response = datum(text, "the response")?;
     let expect_tag = expect.map(|t| datum(t, "the expected tag")).transpose()?;
     let options = Resume { source, expect_tag };
-    let step = Store::open(store)?.resume_with(id, response, &options)?;
+    let step = target.open(false)?.resume_with(id, response, &options)?;
     print_step(&step);
     Ok(())
 }
@@ -273,8 +305,8 @@ fn detail(state: &State) -> Option<String> {
     }
 }
 
-fn list(store: &Path) -> Result<(), Failure> {
-    let flows = Store::open(store)?.flows()?;
+fn list(target: &Target) -> Result<(), Failure> {
+    let flows = target.open(false)?.flows()?;
     let mut text = String::new();
     for f in &flows {
         text.push_str(&state_line(
@@ -288,8 +320,8 @@ fn list(store: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn show(store: &Path, id: u64) -> Result<(), Failure> {
-    let store = Store::open(store)?;
+fn show(target: &Target, id: u64) -> Result<(), Failure> {
+    let store = target.open(false)?;
     let info = store.flow(id)?;
     let log = store.log(id)?;
     print!("{}", describe(&info, &log));
@@ -339,8 +371,8 @@ fn describe(f: &FlowInfo, log: &[(Value, Value)]) -> String {
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
-fn export(store: &Path, file: Option<&Path>) -> Result<(), Failure> {
-    let mut json = Store::open(store)?.export_json()?;
+fn export(target: &Target, file: Option<&Path>) -> Result<(), Failure> {
+    let mut json = target.open(false)?.export_json()?;
     json.push('\n');
     match file {
         None => print!("{json}"),
@@ -362,7 +394,7 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-fn import(store: &Path, file: &Path, source: Option<&Path>) -> Result<(), Failure> {
+fn import(target: &Target, file: &Path, source: Option<&Path>) -> Result<(), Failure> {
     let json = if file == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()
@@ -373,7 +405,7 @@ fn import(store: &Path, file: &Path, source: Option<&Path>) -> Result<(), Failur
         std::fs::read_to_string(file)
             .map_err(|e| Failure::Input(format!("error: cannot read {}: {e}\n", file.display())))?
     };
-    let count = Store::open_or_create(store)?.import_json(&json, source)?;
+    let count = target.open(true)?.import_json(&json, source)?;
     println!("imported {count}");
     Ok(())
 }

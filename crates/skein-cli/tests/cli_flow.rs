@@ -370,6 +370,21 @@ fn commands_that_read_a_missing_store_say_so_and_create_nothing() {
 }
 
 #[test]
+fn a_runaway_step_stopped_by_max_steps_is_refused() {
+    let s = Scratch::new();
+    s.file(
+        "spin.flow",
+        "(defflow spin (lambda () (request 'go '()) (let loop () (loop))))",
+    );
+    s.ok(&["flow", "start", "spin.flow", "spin"]);
+    insta::assert_snapshot!(refused(
+        &s,
+        &["flow", "resume", "1", "go", "--max-steps", "100000"]
+    ));
+    assert_eq!(s.ok(&["flow", "list"]), "suspended 1 spin (go ())\n");
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let s = store_with_one_flow();
     let out = s.skein(&["flow", "resume", "one", "r"]);

@@ -327,7 +327,7 @@ pub(crate) fn update(
             source.map(|s| s.sha256.clone()),
         ],
     )?;
-    append_log(conn, r.id, from, &r.log[from..])
+    append_log(conn, r.id, from, r.log.get(from..).unwrap_or_default())
 }
 
 fn append_log(

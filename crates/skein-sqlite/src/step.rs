@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, TransactionBehavior};
-use skein::{Engine, FlowStatus, Step, Value};
+use skein::{Engine, FlowStatus, Limits, Step, Value};
 
 use crate::error::{classify, StoreError};
 use crate::record::{self, status_name, Record};
@@ -51,7 +51,7 @@ impl Store {
         args: Vec<Value>,
     ) -> Result<StepOutcome, StoreError> {
         let source = Source::read(source)?;
-        let mut engine = quiet_engine();
+        let mut engine = quiet_engine(&self.limits);
         let path = self.path.display().to_string();
         let sql = |e| classify(&path, BUSY_TIMEOUT, e);
         let tx = self
@@ -99,7 +99,7 @@ impl Store {
         options: &Resume,
     ) -> Result<StepOutcome, StoreError> {
         let given = options.source.as_deref().map(Source::read).transpose()?;
-        let mut engine = quiet_engine();
+        let mut engine = quiet_engine(&self.limits);
         let path = self.path.display().to_string();
         let sql = |e| classify(&path, BUSY_TIMEOUT, e);
         let tx = self
@@ -146,7 +146,7 @@ impl Store {
 
     /// Cancel suspended flow `id`: it will never run again. Its log stays.
     pub fn cancel(&mut self, id: u64) -> Result<StepOutcome, StoreError> {
-        let mut engine = quiet_engine();
+        let mut engine = quiet_engine(&self.limits);
         let path = self.path.display().to_string();
         let sql = |e| classify(&path, BUSY_TIMEOUT, e);
         let tx = self
@@ -171,9 +171,10 @@ impl Store {
 
 /// An engine whose program output is collected, to be shown once the step is
 /// recorded (a refused step's output is never shown).
-fn quiet_engine() -> Engine {
+fn quiet_engine(limits: &Limits) -> Engine {
     let mut engine = Engine::new();
     engine.capture_output();
+    engine.set_limits(limits.clone());
     engine
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, TransactionBehavior};
-use skein::{Engine, Value};
+use skein::{Engine, Limits, Value};
 
 use crate::error::{classify, StoreError};
 use crate::record::{self, RawFlow, Record, FLOW_COLUMNS};
@@ -17,6 +17,8 @@ use crate::source::Source;
 pub struct Store {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
+    /// For the engine of every step.
+    pub(crate) limits: Limits,
 }
 
 /// Where a flow stands.
@@ -65,7 +67,31 @@ impl Store {
         Ok(Store {
             conn: schema::open(path, create)?,
             path: path.to_path_buf(),
+            limits: Limits::default(),
         })
+    }
+
+    /// Limits for the engine of every later step. A step holds the store
+    /// while its flow runs, so a runaway flow blocks other processes' steps
+    /// until a limit stops it; the step is then refused and nothing changes.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let flow = dir.path().join("spin.flow");
+    /// # std::fs::write(&flow, "(defflow spin (lambda () (request 'go '()) (let loop () (loop))))")?;
+    /// use skein::{Limits, Value};
+    /// use skein_sqlite::{Store, StoreError};
+    ///
+    /// let mut store = Store::open_or_create(dir.path().join("skein.db"))?;
+    /// let id = store.start(&flow, "spin", vec![])?.id;
+    /// store.set_limits(Limits { max_steps: Some(100_000), ..Limits::default() });
+    /// let refused = store.resume(id, Value::symbol("go"), None);
+    /// assert!(matches!(refused, Err(StoreError::Engine(skein::Error::Limit(_)))));
+    /// assert!(store.log(id)?.is_empty()); // still waiting on its first request
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// Name this store in a database error.
