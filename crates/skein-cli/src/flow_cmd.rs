@@ -266,7 +266,8 @@ fn print_step(step: &StepOutcome) {
     }
     text.push_str(&state_line(step.id, None, &step.state));
     text.push('\n');
-    // A closed stdout (`| head`) is not the step's failure: it is recorded.
+    // The step is recorded already: a closed stdout cannot undo it, and
+    // reporting it as a refusal would say the store is unchanged.
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
@@ -316,16 +317,14 @@ fn list(target: &Target) -> Result<(), Failure> {
         ));
         text.push('\n');
     }
-    print!("{text}");
-    Ok(())
+    emit(&text)
 }
 
 fn show(target: &Target, id: u64) -> Result<(), Failure> {
     let store = target.open(false)?;
     let info = store.flow(id)?;
     let log = store.log(id)?;
-    print!("{}", describe(&info, &log));
-    Ok(())
+    emit(&describe(&info, &log))
 }
 
 fn describe(f: &FlowInfo, log: &[(Value, Value)]) -> String {
@@ -375,12 +374,20 @@ fn export(target: &Target, file: Option<&Path>) -> Result<(), Failure> {
     let mut json = target.open(false)?.export_json()?;
     json.push('\n');
     match file {
-        None => print!("{json}"),
-        Some(p) if p == Path::new("-") => print!("{json}"),
+        None => emit(&json),
+        Some(p) if p == Path::new("-") => emit(&json),
         Some(p) => write_atomically(p, &json)
-            .map_err(|e| Failure::Input(format!("error: cannot write {}: {e}\n", p.display())))?,
+            .map_err(|e| Failure::Input(format!("error: cannot write {}: {e}\n", p.display()))),
     }
-    Ok(())
+}
+
+/// Write a command's output. A write that fails (a full disk behind `>`) is
+/// the command's failure: an export cut short must not look like a backup.
+fn emit(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Input(format!("error: cannot write to standard output: {e}\n")))
 }
 
 /// A crash leaves the old file or the whole new one, never half of it.
@@ -406,6 +413,7 @@ fn import(target: &Target, file: &Path, source: Option<&Path>) -> Result<(), Fai
             .map_err(|e| Failure::Input(format!("error: cannot read {}: {e}\n", file.display())))?
     };
     let count = target.open(true)?.import_json(&json, source)?;
-    println!("imported {count}");
+    // The import is committed: a failure to say so changes nothing.
+    let _ = emit(&format!("imported {count}\n"));
     Ok(())
 }

@@ -198,6 +198,23 @@ fn export_to_a_file_or_stdout_and_import_into_a_new_store() {
     assert_eq!(s.export(), json);
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn an_export_that_cannot_be_written_fails() {
+    let s = store_with_one_flow();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = s
+        .command(&["flow", "export"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("error: cannot write to standard output: "));
+}
+
 #[test]
 fn import_reads_standard_input_and_needs_a_source_to_resume() {
     let s = Scratch::new();
