@@ -361,6 +361,35 @@ fn a_corrupted_database_file_is_refused_by_every_command_and_left_alone() {
 }
 
 #[test]
+fn a_store_damaged_inside_is_refused_and_left_alone() {
+    let s = store_with_one_flow();
+    // Keep the header page (the file still says it is a skein store) and
+    // scribble over the pages that hold the tables.
+    let mut bytes = std::fs::read(s.path("skein.db")).unwrap();
+    assert!(bytes.len() > 8192, "the store has more than two pages");
+    for (i, b) in bytes.iter_mut().enumerate().skip(4096 + 100) {
+        *b = (i * 7) as u8;
+    }
+    std::fs::write(s.path("skein.db"), &bytes).unwrap();
+    for args in [
+        &["flow", "list"][..],
+        &["flow", "export"],
+        &["flow", "resume", "1", "r"],
+    ] {
+        let out = s.skein(args);
+        assert_eq!(out.status.code(), Some(1), "skein {args:?}");
+        assert!(
+            stderr(&out).starts_with(
+                "error: skein.db: the store is damaged: database disk image is malformed\n"
+            ),
+            "skein {args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(std::fs::read(s.path("skein.db")).unwrap(), bytes);
+}
+
+#[test]
 fn a_document_of_an_unknown_format_version_is_refused() {
     let s = store_with_one_flow();
     let v2 = s.export().replace("\"version\": 1", "\"version\": 2");
