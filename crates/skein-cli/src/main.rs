@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod flow_cmd;
 mod repl;
 mod style;
 
@@ -44,6 +45,8 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    // Its help is the doc comment of FlowArgs (a doc comment here would replace it).
+    Flow(flow_cmd::FlowArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Run { file } => run(&file),
         Command::Repl { file } => repl::run(file.as_deref()),
         Command::Check { files } => check::run(&files),
+        Command::Flow(args) => flow_cmd::run(args),
     }
 }
 

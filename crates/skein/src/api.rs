@@ -6,6 +6,7 @@ use std::rc::Rc;
 use crate::error::{diagnose, Error};
 use crate::machine::{Abort, Limits, Loader, Loading, Machine};
 use crate::output::Sink;
+use crate::source::{SourceMap, Span};
 use crate::symbol::Symbol;
 use crate::value::{ErrorKind, HostFn, MapImpl, Val};
 
@@ -55,42 +56,57 @@ impl Value {
         Value::List(items.into_iter().collect())
     }
 
-    /// Read `text` as one datum in the language's syntax (what `quote` would
-    /// make of it): how a host takes arguments and responses typed by people.
-    /// Nothing is evaluated.
+    /// Read one datum written in the language's syntax, as `quote` would
+    /// give it: how a shell or a config file hands data to a host. Text that
+    /// is not exactly one plain datum is an [`Error::Syntax`] whose report
+    /// names the place (`<datum>:line:col`).
     ///
     /// ```
     /// use skein::Value;
     ///
-    /// let v = Value::parse("{:sku \"tea\" :qty 2}")?;
-    /// assert_eq!(v.to_write_string(), "{:qty 2 :sku \"tea\"}");
-    /// assert_eq!(Value::parse("reserved")?, Value::symbol("reserved"));
-    /// assert!(Value::parse("(1 2").is_err());
-    /// assert!(Value::parse("1 2").is_err()); // one datum, not two
+    /// let payment = Value::parse(r#"{:amount 1800 :ref "tx-77"}"#)?;
+    /// assert_eq!(payment.to_write_string(), r#"{:amount 1800 :ref "tx-77"}"#);
+    /// assert_eq!(Value::parse("o-1")?, Value::symbol("o-1")); // a symbol, not a string
+    /// assert!(Value::parse("(reserve").is_err()); // unclosed
+    /// assert!(Value::parse("1 2").is_err()); // two data
+    /// assert!(Value::parse("  ; nothing").is_err()); // none
+    /// let deep = format!("{}{}", "(".repeat(2_000), ")".repeat(2_000));
+    /// assert!(Value::parse(&deep).is_err()); // deeper than a host value may be
     /// # Ok::<(), skein::Error>(())
     /// ```
     pub fn parse(text: &str) -> Result<Value, Error> {
-        let mut sources = crate::source::SourceMap::default();
+        let mut sources = SourceMap::default();
         let file = sources.add("<datum>", text);
-        let fail = |sources: &crate::source::SourceMap, message: &str, span| {
-            Error::Syntax(diagnose(sources, message.to_string(), span, &[], None))
+        let refuse = |message: String, span: Span| {
+            Error::Syntax(diagnose(&sources, message, Some(span), &[], None))
         };
-        let forms = crate::reader::read_all(text, file)
-            .map_err(|e| fail(&sources, &e.message, Some(e.span)))?;
-        match forms.as_slice() {
-            [one] => {
-                let datum = one.to_datum();
-                let value = Value::from_val(&datum);
-                crate::value::release(datum);
-                Ok(value)
+        let data = crate::reader::read_all(text, file).map_err(|e| refuse(e.message, e.span))?;
+        let datum = match data.as_slice() {
+            [one] => one,
+            [] => {
+                return Err(refuse(
+                    "expected a datum, found none".into(),
+                    Span::new(file, 0, text.len()),
+                ))
             }
-            [] => Err(fail(&sources, "expected a datum, found nothing", None)),
-            [_, extra, ..] => Err(fail(
-                &sources,
-                "expected one datum, found more",
-                Some(extra.span),
-            )),
+            [_, second, ..] => {
+                return Err(refuse(
+                    "expected one datum, but more follows".into(),
+                    second.span,
+                ))
+            }
+        };
+        let v = datum.to_datum();
+        let value = Value::from_val(&v);
+        crate::value::release(v);
+        // Data nested deeper than the host may hold comes back opaque.
+        if !holds_no_opaque(&value) {
+            return Err(refuse(
+                format!("not plain data (nested more than {MAX_VALUE_DEPTH} levels deep?)"),
+                datum.span,
+            ));
         }
+        Ok(value)
     }
 
     /// The value as `write` prints it.
@@ -258,6 +274,24 @@ value_from! {
 /// ```
 pub fn is_complete(source: &str) -> bool {
     crate::reader::is_complete(source)
+}
+
+/// Whether `v` holds no [`Value::Opaque`] anywhere (walked without recursion).
+fn holds_no_opaque(v: &Value) -> bool {
+    let mut work = vec![v];
+    while let Some(v) = work.pop() {
+        match v {
+            Value::Opaque(_) => return false,
+            Value::List(items) | Value::Vector(items) => work.extend(items),
+            Value::DottedList(items, tail) => {
+                work.extend(items);
+                work.push(tail);
+            }
+            Value::Map(pairs) => work.extend(pairs.iter().flat_map(|(k, v)| [k, v])),
+            _ => {}
+        }
+    }
+    true
 }
 
 /// Call a host function with plain-data arguments.

@@ -408,6 +408,39 @@ impl StoreDoc {
     }
 }
 
+impl crate::api::Value {
+    /// This value in the `skein-store` document's JSON encoding (see
+    /// docs/store-format.md): what a host that keeps single values in its own
+    /// storage (a database column, a message) writes. Refused for a value
+    /// that is not plain data.
+    ///
+    /// ```
+    /// use skein::Value;
+    ///
+    /// let v = Value::list([Value::symbol("reserve"), Value::from("o-1"), Value::from(1.5)]);
+    /// let json = v.to_store_json()?;
+    /// assert_eq!(json.to_string(), r#"[{"symbol":"reserve"},"o-1",{"float":"1.5"}]"#);
+    /// assert_eq!(Value::from_store_json(&json)?, v);
+    /// assert!(Value::from_store_json(&serde_json::json!({"sybmol": "x"})).is_err());
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn to_store_json(&self) -> Result<Json, crate::Error> {
+        let v = self.to_val()?;
+        let json = encode(&v);
+        crate::value::release(v);
+        Ok(json)
+    }
+
+    /// A value from its `skein-store` JSON encoding; an encoding the format
+    /// does not define is an [`Error::Store`](crate::Error::Store).
+    pub fn from_store_json(json: &Json) -> Result<crate::api::Value, crate::Error> {
+        let v = decode(json).map_err(crate::Error::Store)?;
+        let value = crate::api::Value::from_val(&v);
+        crate::value::release(v);
+        Ok(value)
+    }
+}
+
 /// Encode a plain value as JSON, exactly: strings are JSON strings, exact
 /// integers JSON integers, and everything JSON cannot tell apart is tagged.
 pub fn encode(v: &Val) -> Json {

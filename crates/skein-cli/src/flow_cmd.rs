@@ -1,0 +1,419 @@
+//! `skein flow`: drive durable flows from the shell against a SQLite store
+//! (the store itself is the `skein-sqlite` crate; this is its command line).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use skein::{Limits, Value};
+use skein_sqlite::{FlowInfo, Resume, SourceState, State, StepOutcome, Store, StoreError};
+
+/// Drive durable flows from the shell, kept in a SQLite store
+///
+/// Every command is one step in its own process: `start` runs a flow until it
+/// waits on a request, `resume` answers that request and runs it on. Between
+/// steps a flow exists only as rows in the store (its arguments and the log of
+/// answered requests); each step rebuilds it by replaying that log against the
+/// flow's source file, so steps can come from different processes, days apart.
+///
+/// Arguments and responses are data in skein's syntax, one shell word each:
+/// '"o-1"' is a string, o-1 a symbol, 42 a number, '{:amount 1800}' a map,
+/// '(1 2)' a list. Quote them for the shell.
+///
+/// A step prints what the flow wrote, then one line saying where it stands:
+///   suspended ID (TAG PAYLOAD)   it waits on a request
+///   done ID VALUE                it returned VALUE
+///   failed ID "MESSAGE"          it raised an error it did not handle
+///   cancelled ID                 it was cancelled
+/// Everything after ID is one datum, as `write` prints it.
+#[derive(Args)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Exit status: 0 when the command did its work (whatever the flow's outcome),
+1 when it was refused (the store is then unchanged), 2 on a usage error.
+
+Examples:
+  skein flow start flows/order-lifecycle.flow order-lifecycle '\"o-1\"'
+  skein flow resume 1 '{:warehouse \"north\"}'
+  skein flow list
+  skein flow export > backup.json"
+)]
+pub struct FlowArgs {
+    /// The store file (created by `start` and `import` if missing).
+    #[arg(long, value_name = "PATH", default_value = "skein.db", global = true)]
+    store: PathBuf,
+    /// Refuse a step whose code makes more than N procedure calls
+    /// (a looping flow holds the store until it is stopped).
+    #[arg(long, value_name = "N", global = true, verbatim_doc_comment)]
+    max_steps: Option<u64>,
+    #[command(subcommand)]
+    command: FlowCommand,
+}
+
+#[derive(Subcommand)]
+enum FlowCommand {
+    /// Start a flow and run it until it waits, finishes or fails
+    ///
+    /// Start the flow NAME (a `defflow` in FILE) with ARGs, and run it until it
+    /// waits on a request, finishes or fails. The new flow's id is the store's
+    /// next (ids start at 1 and are never reused). FILE's absolute path and its
+    /// SHA-256 are recorded: later steps load the flow from there.
+    #[command(verbatim_doc_comment)]
+    Start {
+        /// The .flow file that defines the flow.
+        file: PathBuf,
+        /// The flow's name, as given to `defflow`.
+        name: String,
+        /// The flow's arguments, one datum each.
+        #[arg(allow_negative_numbers = true)]
+        args: Vec<String>,
+    },
+    /// List every flow: status, id, name and what it waits on or ended with
+    ///
+    /// List every flow, one line each, by id:
+    ///   STATUS ID NAME DETAIL
+    /// where DETAIL is (TAG PAYLOAD) for a suspended flow, the value of a done
+    /// one, the message of a failed one, and nothing for a cancelled one.
+    #[command(verbatim_doc_comment)]
+    List,
+    /// Show one flow: arguments, status, source file, replay log
+    ///
+    /// Show one flow: its arguments, where it stands, its source file (and
+    /// whether the file changed since it was recorded), and its replay log,
+    /// one `key: value` line each.
+    #[command(verbatim_doc_comment)]
+    Show {
+        /// The flow's id.
+        id: u64,
+    },
+    /// Answer a suspended flow's request and run it on
+    ///
+    /// Answer the request that suspended flow ID waits on with DATUM, and run
+    /// it on until it waits again, finishes or fails. The flow is rebuilt by
+    /// replaying its log against its source file. If the file changed so that
+    /// replay no longer makes the logged requests, the resume is refused and
+    /// nothing changes: restore the code, or cancel the flow.
+    #[command(verbatim_doc_comment)]
+    Resume {
+        /// The flow's id.
+        id: u64,
+        /// The response, one datum.
+        #[arg(allow_negative_numbers = true)]
+        datum: String,
+        /// Load the flow from FILE instead, and record FILE as its source.
+        #[arg(long, value_name = "FILE")]
+        source: Option<PathBuf>,
+        /// Refuse unless the flow waits on a request tagged TAG (a datum),
+        /// so a webhook delivered twice answers nothing the second time.
+        #[arg(long, value_name = "TAG", verbatim_doc_comment)]
+        expect: Option<String>,
+    },
+    /// Cancel a suspended flow; it keeps its log and never runs again.
+    Cancel {
+        /// The flow's id.
+        id: u64,
+    },
+    /// Write the whole store as a skein-store JSON document
+    ///
+    /// Write the whole store as a skein-store JSON document
+    /// (docs/store-format.md) to FILE, or to standard output. Any program
+    /// embedding skein can import it with Engine::import_json.
+    #[command(verbatim_doc_comment)]
+    Export {
+        /// Where to write it; standard output if omitted or -.
+        file: Option<PathBuf>,
+    },
+    /// Fill an empty store from a skein-store JSON document
+    ///
+    /// Fill an empty store from a skein-store JSON document (from `skein flow
+    /// export`, or an embedding host's Engine::export_json), keeping its ids.
+    /// A document of an unknown version, or one that fails validation, is
+    /// refused whole; so is an import into a store that already holds flows.
+    #[command(verbatim_doc_comment)]
+    Import {
+        /// The document; standard input if -.
+        file: PathBuf,
+        /// The .flow file the imported flows run from (else name one on resume).
+        #[arg(long, value_name = "FILE")]
+        source: Option<PathBuf>,
+    },
+}
+
+/// How to open the store: `--store` and `--max-steps`.
+struct Target {
+    path: PathBuf,
+    max_steps: Option<u64>,
+}
+
+impl Target {
+    /// The store; with `create`, made if missing.
+    fn open(&self, create: bool) -> Result<Store, StoreError> {
+        let mut store = if create {
+            Store::open_or_create(&self.path)?
+        } else {
+            Store::open(&self.path)?
+        };
+        if let Some(n) = self.max_steps {
+            store.set_limits(Limits {
+                max_steps: Some(n),
+                ..Limits::default()
+            });
+        }
+        Ok(store)
+    }
+}
+
+/// Why a command stopped: a store refusal, or a problem with its input.
+enum Failure {
+    Store(StoreError),
+    Input(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        Failure::Store(e)
+    }
+}
+
+pub fn run(args: FlowArgs) -> ExitCode {
+    let target = &Target {
+        path: args.store,
+        max_steps: args.max_steps,
+    };
+    let changes = matches!(
+        args.command,
+        FlowCommand::Start { .. }
+            | FlowCommand::Resume { .. }
+            | FlowCommand::Cancel { .. }
+            | FlowCommand::Import { .. }
+    );
+    let result = match args.command {
+        FlowCommand::Start { file, name, args } => start(target, &file, &name, &args),
+        FlowCommand::List => list(target),
+        FlowCommand::Show { id } => show(target, id),
+        FlowCommand::Resume {
+            id,
+            datum,
+            source,
+            expect,
+        } => resume(target, id, &datum, source, expect.as_deref()),
+        FlowCommand::Cancel { id } => target
+            .open(false)
+            .and_then(|mut s| s.cancel(id))
+            .map(|step| print_step(&step))
+            .map_err(Failure::from),
+        FlowCommand::Export { file } => export(target, file.as_deref()),
+        FlowCommand::Import { file, source } => import(target, &file, source.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let mut message = match failure {
+                Failure::Store(e) => e.report(),
+                Failure::Input(m) => m,
+            };
+            if changes {
+                message.push_str("note: the store is unchanged\n");
+            }
+            eprint!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Read a command-line word as one datum; `what` names it in the message.
+fn datum(text: &str, what: &str) -> Result<Value, Failure> {
+    Value::parse(text)
+        .map_err(|e| Failure::Input(format!("error: {what} is not one datum:\n{}", e.report())))
+}
+
+fn start(target: &Target, file: &Path, name: &str, args: &[String]) -> Result<(), Failure> {
+    let args = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| datum(a, &format!("argument {}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let step = target.open(true)?.start(file, name, args)?;
+    print_step(&step);
+    Ok(())
+}
+
+fn resume(
+    target: &Target,
+    id: u64,
+    text: &str,
+    source: Option<PathBuf>,
+    expect: Option<&str>,
+) -> Result<(), Failure> {
+    let response = datum(text, "the response")?;
+    let expect_tag = expect.map(|t| datum(t, "the expected tag")).transpose()?;
+    let options = Resume { source, expect_tag };
+    let step = target.open(false)?.resume_with(id, response, &options)?;
+    print_step(&step);
+    Ok(())
+}
+
+/// The flow's output, then its state on a line of its own. Called only
+/// once the step is recorded, so output is never shown for a refused step.
+fn print_step(step: &StepOutcome) {
+    // What loading the file printed is not the flow's: keep stdout for the flow.
+    eprint!("{}", step.load_output);
+    let mut out = std::io::stdout().lock();
+    let mut text = step.output.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&state_line(step.id, None, &step.state));
+    text.push('\n');
+    // The step is recorded already: a closed stdout cannot undo it, and
+    // reporting it as a refusal would say the store is unchanged.
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// `STATUS ID [NAME] [DETAIL]`: one line, everything after ID a datum.
+fn state_line(id: u64, name: Option<&str>, state: &State) -> String {
+    [
+        Some(status_word(state).to_string()),
+        Some(id.to_string()),
+        name.map(str::to_string),
+        detail(state),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+fn status_word(state: &State) -> &'static str {
+    match state {
+        State::Suspended { .. } => "suspended",
+        State::Done(_) => "done",
+        State::Failed(_) => "failed",
+        State::Cancelled => "cancelled",
+    }
+}
+
+/// What a flow waits on or ended with, as one datum.
+fn detail(state: &State) -> Option<String> {
+    match state {
+        State::Suspended { tag, payload } => {
+            Some(Value::list([tag.clone(), payload.clone()]).to_write_string())
+        }
+        State::Done(value) => Some(value.to_write_string()),
+        State::Failed(message) => Some(Value::from(message.as_str()).to_write_string()),
+        State::Cancelled => None,
+    }
+}
+
+fn list(target: &Target) -> Result<(), Failure> {
+    let flows = target.open(false)?.flows()?;
+    let mut text = String::new();
+    for f in &flows {
+        text.push_str(&state_line(
+            f.id,
+            Some(f.flow.as_deref().unwrap_or("-")),
+            &f.state,
+        ));
+        text.push('\n');
+    }
+    emit(&text)
+}
+
+fn show(target: &Target, id: u64) -> Result<(), Failure> {
+    let store = target.open(false)?;
+    let info = store.flow(id)?;
+    let log = store.log(id)?;
+    emit(&describe(&info, &log))
+}
+
+fn describe(f: &FlowInfo, log: &[(Value, Value)]) -> String {
+    let mut lines = vec![
+        format!("id:       {}", f.id),
+        format!("flow:     {}", f.flow.as_deref().unwrap_or("- (anonymous)")),
+        format!(
+            "args:     {}",
+            Value::list(f.args.clone()).to_write_string()
+        ),
+    ];
+    lines.push(format!("status:   {}", status_word(&f.state)));
+    let label = match &f.state {
+        State::Suspended { .. } => "waiting: ",
+        State::Done(_) => "result:  ",
+        State::Failed(_) => "error:   ",
+        State::Cancelled => "",
+    };
+    if let Some(detail) = detail(&f.state) {
+        lines.push(format!("{label} {detail}"));
+    }
+    match &f.source {
+        Some(source) => {
+            lines.push(format!("source:   {}", source.path.display()));
+            let now = match source.state() {
+                SourceState::Unchanged => "the file is unchanged".to_string(),
+                SourceState::Changed { sha256 } => {
+                    format!("the file has CHANGED since (now {sha256})")
+                }
+                SourceState::Unreadable(why) => format!("the file cannot be read now: {why}"),
+            };
+            lines.push(format!("sha256:   {} when recorded; {now}", source.sha256));
+        }
+        None => lines.push("source:   none recorded (resume with --source FILE)".to_string()),
+    }
+    lines.push(format!("created:  {}", f.created_at));
+    lines.push(format!("updated:  {}", f.updated_at));
+    lines.push(format!("log:      {} answered request(s)", log.len()));
+    for (i, (tag, response)) in log.iter().enumerate() {
+        let entry = Value::list([tag.clone(), response.clone()]);
+        lines.push(format!("  {i} {}", entry.to_write_string()));
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+fn export(target: &Target, file: Option<&Path>) -> Result<(), Failure> {
+    let mut json = target.open(false)?.export_json()?;
+    json.push('\n');
+    match file {
+        None => emit(&json),
+        Some(p) if p == Path::new("-") => emit(&json),
+        Some(p) => write_atomically(p, &json)
+            .map_err(|e| Failure::Input(format!("error: cannot write {}: {e}\n", p.display()))),
+    }
+}
+
+/// Write a command's output. A write that fails (a full disk behind `>`) is
+/// the command's failure: an export cut short must not look like a backup.
+fn emit(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Input(format!("error: cannot write to standard output: {e}\n")))
+}
+
+/// A crash leaves the old file or the whole new one, never half of it.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+fn import(target: &Target, file: &Path, source: Option<&Path>) -> Result<(), Failure> {
+    let json = if file == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::Input(format!("error: cannot read standard input: {e}\n")))?;
+        text
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| Failure::Input(format!("error: cannot read {}: {e}\n", file.display())))?
+    };
+    let count = target.open(true)?.import_json(&json, source)?;
+    // The import is committed: a failure to say so changes nothing.
+    let _ = emit(&format!("imported {count}\n"));
+    Ok(())
+}

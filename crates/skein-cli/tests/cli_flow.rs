@@ -1,0 +1,452 @@
+//! `skein flow` as a shell script meets it: every subcommand, each step in its
+//! own process, the one-line step results, and refusals that print a clear
+//! message, exit 1 and leave the store exactly as it was.
+
+mod flow_common;
+
+use flow_common::{stderr, stdout, Scratch};
+
+const FLOWS: &str = r#"
+(defflow order
+  (lambda (id)
+    (display "reserving ") (display id) (newline)
+    (let ((r (request 'reserve id)))
+      (display "paying")
+      (list 'paid r (request 'payment id)))))
+(defflow boom (lambda () (request 'go '()) (car '())))
+"#;
+
+/// Run a refused command: exit 1, nothing on stdout, the store unchanged.
+/// Returns stderr.
+fn refused(s: &Scratch, args: &[&str]) -> String {
+    let before = std::fs::read(s.path("skein.db")).ok().map(|_| s.export());
+    let out = s.skein(args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "skein {args:?}: {}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "", "skein {args:?}");
+    if let Some(before) = before {
+        assert_eq!(s.export(), before, "skein {args:?} changed the store");
+    }
+    s.redact(&stderr(&out))
+}
+
+#[test]
+fn order_lifecycle_runs_to_done_one_process_per_step() {
+    let s = Scratch::new();
+    s.example("order-lifecycle.flow");
+    let steps = [
+        (
+            vec!["start", "order-lifecycle.flow", "order-lifecycle", "\"o-1\""],
+            "suspended 1 (reserve \"o-1\")\n",
+        ),
+        (
+            vec!["resume", "1", "{:warehouse \"north\"}"],
+            "suspended 1 (payment \"o-1\")\n",
+        ),
+        (
+            vec!["resume", "1", "{:amount 1800 :ref \"tx-77\"}"],
+            "suspended 1 (fulfil \"o-1\")\n",
+        ),
+        (
+            vec!["resume", "1", "{:carrier \"dhl\"}"],
+            "done 1 (completed \"o-1\" :reservation {:warehouse \"north\"} :payment {:amount 1800 :ref \"tx-77\"} :shipment {:carrier \"dhl\"})\n",
+        ),
+    ];
+    for (args, expected) in steps {
+        let args: Vec<&str> = ["flow"].into_iter().chain(args).collect();
+        assert_eq!(s.ok(&args), expected, "skein {args:?}");
+    }
+    assert_eq!(
+        s.ok(&["flow", "list"]),
+        "done 1 order-lifecycle (completed \"o-1\" :reservation {:warehouse \"north\"} :payment {:amount 1800 :ref \"tx-77\"} :shipment {:carrier \"dhl\"})\n"
+    );
+    let show = s.ok(&["flow", "show", "1"]);
+    for line in [
+        "id:       1\n",
+        "flow:     order-lifecycle\n",
+        "args:     (\"o-1\")\n",
+        "status:   done\n",
+        "log:      3 answered request(s)\n",
+        "  0 (reserve {:warehouse \"north\"})\n",
+        "  2 (fulfil {:carrier \"dhl\"})\n",
+        " when recorded; the file is unchanged\n",
+    ] {
+        assert!(show.contains(line), "show lacks {line:?}:\n{show}");
+    }
+}
+
+#[test]
+fn a_step_prints_the_flows_output_once_then_its_state_line() {
+    let s = Scratch::new();
+    s.file("f.flow", &format!("(display \"loading\")\n{FLOWS}"));
+    let out = s.skein(&["flow", "start", "f.flow", "order", "o-9"]);
+    assert_eq!(stdout(&out), "reserving o-9\nsuspended 1 (reserve o-9)\n");
+    // What loading the file writes is not the flow's output: stderr.
+    assert_eq!(stderr(&out), "loading");
+    // Replay re-runs the first display silently; the missing newline after
+    // "paying" is supplied so the state line stands alone.
+    let out = s.ok(&["flow", "resume", "1", "r"]);
+    assert_eq!(out, "paying\nsuspended 1 (payment o-9)\n");
+}
+
+#[test]
+fn list_shows_every_status_one_line_each() {
+    let s = Scratch::new();
+    s.file("f.flow", FLOWS);
+    s.ok(&["flow", "start", "f.flow", "order", "\"a\""]);
+    s.ok(&["flow", "start", "f.flow", "order", "\"b\""]);
+    s.ok(&["flow", "resume", "2", "-5"]);
+    s.ok(&["flow", "resume", "2", "#(1 2.5 #\\x)"]);
+    s.ok(&["flow", "start", "f.flow", "boom"]);
+    let failed = s.ok(&["flow", "resume", "3", "go"]);
+    assert!(failed.starts_with("failed 3 \""), "{failed}");
+    assert!(failed.contains("car: expected a pair"), "{failed}");
+    s.ok(&["flow", "start", "f.flow", "order", "\"c\""]);
+    assert_eq!(s.ok(&["flow", "cancel", "4"]), "cancelled 4\n");
+    insta::assert_snapshot!(s.redact(&s.ok(&["flow", "list"])));
+}
+
+#[test]
+fn show_says_the_source_changed_and_resume_still_runs_when_replay_agrees() {
+    let s = Scratch::new();
+    s.file("f.flow", FLOWS);
+    s.ok(&["flow", "start", "f.flow", "order", "a"]);
+    s.file("f.flow", &FLOWS.replace("(list 'paid", "(vector 'paid"));
+    let show = s.ok(&["flow", "show", "1"]);
+    assert!(
+        show.contains("when recorded; the file has CHANGED since (now "),
+        "{show}"
+    );
+    s.ok(&["flow", "resume", "1", "r"]);
+    assert_eq!(s.ok(&["flow", "resume", "1", "p"]), "done 1 #(paid r p)\n");
+}
+
+#[test]
+fn a_missing_source_file_is_reported_and_a_resume_refused() {
+    let s = Scratch::new();
+    s.file("f.flow", FLOWS);
+    s.ok(&["flow", "start", "f.flow", "order", "a"]);
+    std::fs::remove_file(s.path("f.flow")).unwrap();
+    let show = s.ok(&["flow", "show", "1"]);
+    assert!(
+        show.contains("when recorded; the file cannot be read now: "),
+        "{show}"
+    );
+    let err = refused(&s, &["flow", "resume", "1", "r"]);
+    assert!(
+        err.starts_with("error: cannot read <dir>/f.flow: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_resume_whose_replay_diverges_is_refused_until_the_code_agrees_again() {
+    let s = Scratch::new();
+    s.file("f.flow", FLOWS);
+    s.ok(&["flow", "start", "f.flow", "order", "a"]);
+    s.ok(&["flow", "resume", "1", "r"]);
+    s.file("f.flow", &FLOWS.replace("'reserve", "'hold"));
+    insta::assert_snapshot!(refused(&s, &["flow", "resume", "1", "p"]));
+    s.file("f.flow", FLOWS);
+    assert_eq!(s.ok(&["flow", "resume", "1", "p"]), "done 1 (paid r p)\n");
+}
+
+#[test]
+fn export_to_a_file_or_stdout_and_import_into_a_new_store() {
+    let s = Scratch::new();
+    s.example("order-lifecycle.flow");
+    s.ok(&[
+        "flow",
+        "start",
+        "order-lifecycle.flow",
+        "order-lifecycle",
+        "\"o-1\"",
+    ]);
+    s.ok(&["flow", "resume", "1", "{:warehouse \"north\"}"]);
+    let json = s.export();
+    assert!(json.contains("\"format\": \"skein-store\""), "{json}");
+    assert_eq!(s.ok(&["flow", "export", "saved.json"]), "");
+    assert_eq!(std::fs::read_to_string(s.path("saved.json")).unwrap(), json);
+
+    let imported = [
+        "flow",
+        "import",
+        "saved.json",
+        "--store",
+        "copy.db",
+        "--source",
+        "order-lifecycle.flow",
+    ];
+    assert_eq!(s.ok(&imported), "imported 1\n");
+    assert_eq!(s.ok(&["flow", "export", "--store", "copy.db"]), json);
+    assert_eq!(
+        s.ok(&[
+            "flow",
+            "resume",
+            "1",
+            "{:amount 1800}",
+            "--store",
+            "copy.db"
+        ]),
+        "suspended 1 (fulfil \"o-1\")\n"
+    );
+    // The original store did not move.
+    assert_eq!(s.export(), json);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_export_that_cannot_be_written_fails() {
+    let s = store_with_one_flow();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = s
+        .command(&["flow", "export"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("error: cannot write to standard output: "));
+}
+
+#[test]
+fn import_reads_standard_input_and_needs_a_source_to_resume() {
+    let s = Scratch::new();
+    s.example("order-lifecycle.flow");
+    s.ok(&[
+        "flow",
+        "start",
+        "order-lifecycle.flow",
+        "order-lifecycle",
+        "o",
+    ]);
+    let json = s.export();
+    let mut child = s
+        .command(&["flow", "import", "-", "--store", "copy.db"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(json.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&out), "imported 1\n");
+    let show = s.ok(&["flow", "show", "1", "--store", "copy.db"]);
+    assert!(show.contains("source:   none recorded"), "{show}");
+    let err = refused(&s, &["flow", "resume", "1", "r", "--store", "copy.db"]);
+    assert!(err.contains("name one with --source FILE"), "{err}");
+    let resumed = [
+        "flow",
+        "resume",
+        "1",
+        "r",
+        "--store",
+        "copy.db",
+        "--source",
+        "order-lifecycle.flow",
+    ];
+    assert_eq!(s.ok(&resumed), "suspended 1 (payment o)\n");
+}
+
+#[test]
+fn a_webhook_delivered_twice_with_expect_answers_once() {
+    let s = Scratch::new();
+    s.example("order-lifecycle.flow");
+    s.ok(&[
+        "flow",
+        "start",
+        "order-lifecycle.flow",
+        "order-lifecycle",
+        "o",
+    ]);
+    s.ok(&["flow", "resume", "1", "reserved"]);
+    let payment = [
+        "flow",
+        "resume",
+        "1",
+        "{:amount 1800}",
+        "--expect",
+        "payment",
+    ];
+    assert_eq!(s.ok(&payment), "suspended 1 (fulfil o)\n");
+    insta::assert_snapshot!(refused(&s, &payment));
+}
+
+// ---- refusals: a clear message, exit 1, the store unchanged ----
+
+fn store_with_one_flow() -> Scratch {
+    let s = Scratch::new();
+    s.file("f.flow", FLOWS);
+    s.ok(&["flow", "start", "f.flow", "order", "a"]);
+    s
+}
+
+#[test]
+fn resume_of_an_unknown_id_is_refused() {
+    let s = store_with_one_flow();
+    insta::assert_snapshot!(refused(&s, &["flow", "resume", "7", "r"]));
+}
+
+#[test]
+fn a_malformed_datum_is_refused() {
+    let s = store_with_one_flow();
+    insta::assert_snapshot!(refused(&s, &["flow", "resume", "1", "{:amount 1800"]));
+    insta::assert_snapshot!(
+        "two_data",
+        refused(&s, &["flow", "start", "f.flow", "order", "a b"])
+    );
+}
+
+#[test]
+fn resume_or_cancel_of_a_flow_that_is_not_suspended_is_refused() {
+    let s = store_with_one_flow();
+    s.ok(&["flow", "cancel", "1"]);
+    insta::assert_snapshot!(refused(&s, &["flow", "resume", "1", "r"]));
+    assert!(refused(&s, &["flow", "cancel", "1"]).contains("flow 1 is cancelled, not suspended"));
+}
+
+#[test]
+fn start_of_a_flow_the_file_does_not_define_is_refused_and_uses_no_id() {
+    let s = store_with_one_flow();
+    insta::assert_snapshot!(refused(&s, &["flow", "start", "f.flow", "nope"]));
+    assert_eq!(
+        s.ok(&["flow", "start", "f.flow", "order", "b"]),
+        "reserving b\nsuspended 2 (reserve b)\n"
+    );
+}
+
+#[test]
+fn a_corrupted_database_file_is_refused_by_every_command_and_left_alone() {
+    let s = Scratch::new();
+    s.file("f.flow", FLOWS);
+    let garbage: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    std::fs::write(s.path("skein.db"), &garbage).unwrap();
+    let commands: [&[&str]; 7] = [
+        &["flow", "list"],
+        &["flow", "show", "1"],
+        &["flow", "resume", "1", "r"],
+        &["flow", "cancel", "1"],
+        &["flow", "start", "f.flow", "order", "a"],
+        &["flow", "export"],
+        &["flow", "import", "f.flow"],
+    ];
+    let mut messages = Vec::new();
+    for args in commands {
+        let out = s.skein(args);
+        assert_eq!(out.status.code(), Some(1), "skein {args:?}");
+        assert_eq!(stdout(&out), "");
+        messages.push(stderr(&out));
+    }
+    insta::assert_snapshot!(messages[0]);
+    for m in &messages {
+        assert!(
+            m.starts_with("error: skein.db: not a skein store (not an SQLite database)\n"),
+            "{m}"
+        );
+    }
+    assert_eq!(std::fs::read(s.path("skein.db")).unwrap(), garbage);
+}
+
+#[test]
+fn a_store_damaged_inside_is_refused_and_left_alone() {
+    let s = store_with_one_flow();
+    // Keep the header page (the file still says it is a skein store) and
+    // scribble over the pages that hold the tables.
+    let mut bytes = std::fs::read(s.path("skein.db")).unwrap();
+    assert!(bytes.len() > 8192, "the store has more than two pages");
+    for (i, b) in bytes.iter_mut().enumerate().skip(4096 + 100) {
+        *b = (i * 7) as u8;
+    }
+    std::fs::write(s.path("skein.db"), &bytes).unwrap();
+    for args in [
+        &["flow", "list"][..],
+        &["flow", "export"],
+        &["flow", "resume", "1", "r"],
+    ] {
+        let out = s.skein(args);
+        assert_eq!(out.status.code(), Some(1), "skein {args:?}");
+        assert!(
+            stderr(&out).starts_with(
+                "error: skein.db: the store is damaged: database disk image is malformed\n"
+            ),
+            "skein {args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(std::fs::read(s.path("skein.db")).unwrap(), bytes);
+}
+
+#[test]
+fn a_document_of_an_unknown_format_version_is_refused() {
+    let s = store_with_one_flow();
+    let v2 = s.export().replace("\"version\": 1", "\"version\": 2");
+    s.file("v2.json", &v2);
+    insta::assert_snapshot!(refused(&s, &["flow", "import", "v2.json"]));
+    // Refused by a new store too, which then holds nothing.
+    refused(&s, &["flow", "import", "v2.json", "--store", "new.db"]);
+    assert_eq!(s.ok(&["flow", "list", "--store", "new.db"]), "");
+}
+
+#[test]
+fn import_into_a_store_that_holds_flows_is_refused() {
+    let s = store_with_one_flow();
+    s.file("saved.json", &s.export());
+    insta::assert_snapshot!(refused(&s, &["flow", "import", "saved.json"]));
+}
+
+#[test]
+fn commands_that_read_a_missing_store_say_so_and_create_nothing() {
+    let s = Scratch::new();
+    insta::assert_snapshot!(refused(&s, &["flow", "list"]));
+    refused(&s, &["flow", "resume", "1", "r"]);
+    assert!(!s.path("skein.db").exists());
+}
+
+#[test]
+fn a_runaway_step_stopped_by_max_steps_is_refused() {
+    let s = Scratch::new();
+    s.file(
+        "spin.flow",
+        "(defflow spin (lambda () (request 'go '()) (let loop () (loop))))",
+    );
+    s.ok(&["flow", "start", "spin.flow", "spin"]);
+    insta::assert_snapshot!(refused(
+        &s,
+        &["flow", "resume", "1", "go", "--max-steps", "100000"]
+    ));
+    assert_eq!(s.ok(&["flow", "list"]), "suspended 1 spin (go ())\n");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let s = store_with_one_flow();
+    let out = s.skein(&["flow", "resume", "one", "r"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn help_reads_like_a_unix_tool() {
+    let s = Scratch::new();
+    insta::assert_snapshot!("flow_help", s.ok(&["flow", "--help"]));
+    for sub in [
+        "start", "list", "show", "resume", "cancel", "export", "import",
+    ] {
+        let help = s.ok(&["flow", sub, "--help"]);
+        assert!(help.contains(&format!("Usage: skein flow {sub}")), "{help}");
+        assert!(help.contains("--store <PATH>"), "{help}");
+    }
+    insta::assert_snapshot!("resume_help", s.ok(&["flow", "resume", "--help"]));
+}

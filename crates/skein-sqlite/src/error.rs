@@ -1,0 +1,96 @@
+//! Why a store operation was refused. Every refusal leaves the store as it was.
+
+use std::time::Duration;
+
+/// Everything that can stop a store operation. None of them changes the store:
+/// a step that is refused rolls its transaction back.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store file does not exist (and the operation does not create one).
+    #[error("{0}: no such store")]
+    Missing(String),
+    /// The file exists but holds something else.
+    #[error("{path}: not a skein store ({reason})")]
+    NotAStore { path: String, reason: String },
+    /// The store's schema is newer than this build understands.
+    #[error("{path}: written by a newer skein (store schema version {found}; this one reads version {supported})")]
+    NewerSchema {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    /// SQLite found the file damaged, or a row breaks what the runner writes.
+    #[error("{path}: the store is damaged: {detail}")]
+    Damaged { path: String, detail: String },
+    /// Another process held the store longer than the busy timeout.
+    #[error("{path}: the store is busy: another process held it for more than {} s", .waited.as_secs())]
+    Busy { path: String, waited: Duration },
+    /// Any other database error (permissions, a full disk, ...).
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("no flow with id {0}")]
+    UnknownFlow(u64),
+    #[error("flow {id} is {status}, not suspended")]
+    NotSuspended { id: u64, status: &'static str },
+    /// A resume that expected another request than the one the flow waits on.
+    #[error("flow {id} waits on {waiting}, not {expected}")]
+    WaitsOnOther {
+        id: u64,
+        waiting: String,
+        expected: String,
+    },
+    #[error("flow {0} has no recorded source file (it was imported without one): name one with --source FILE")]
+    NoSource(u64),
+    #[error("cannot read the flow source {path}: {err}")]
+    Source { path: String, err: std::io::Error },
+    /// The engine refused: the source does not load, no such flow is defined,
+    /// the response is not plain data, a limit tripped, ...
+    #[error("{0}")]
+    Engine(#[from] skein::Error),
+    /// A resumed flow failed while replaying its log: its code no longer
+    /// makes the requests the log records.
+    #[error("flow {id} was not resumed: replaying its log failed: {message}")]
+    Diverged { id: u64, message: String },
+    /// A `skein-store` document failed validation.
+    #[error("the document was refused: {0}")]
+    Document(String),
+    /// Import fills an empty store only: ids in the document are kept.
+    #[error("the store already holds {0} flow(s): import into a new store")]
+    NotEmpty(u64),
+}
+
+impl StoreError {
+    /// The message for people: an engine error with a place in the source
+    /// comes with its rendered report (source line, caret, call chain).
+    pub fn report(&self) -> String {
+        match self {
+            StoreError::Engine(e) if e.diagnostic().is_some() => e.report(),
+            other => format!("error: {other}\n"),
+        }
+    }
+}
+
+/// Name the store in a database error, and tell damage and foreign files apart.
+pub(crate) fn classify(path: &str, busy_timeout: Duration, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::*;
+    let path = path.to_string();
+    match e.sqlite_error_code() {
+        Some(NotADatabase) => StoreError::NotAStore {
+            path,
+            reason: "not an SQLite database".into(),
+        },
+        Some(DatabaseCorrupt) => StoreError::Damaged {
+            path,
+            detail: e.to_string(),
+        },
+        Some(DatabaseBusy) | Some(DatabaseLocked) => StoreError::Busy {
+            path,
+            waited: busy_timeout,
+        },
+        _ => StoreError::Sqlite { path, source: e },
+    }
+}

@@ -1,0 +1,256 @@
+//! Steps: start a flow, resume it, cancel it. Each is one write transaction
+//! around one run of a fresh engine: read the flow's rows, hand them to the
+//! engine as a one-flow `skein-store` document (replay rebuilds the flow from
+//! its log), run the step, and write back what the engine's own export says
+//! changed. A step the engine refuses rolls back: nothing is written.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, TransactionBehavior};
+use skein::{Engine, FlowStatus, Limits, Step, Value};
+
+use crate::error::{classify, StoreError};
+use crate::record::{self, status_name, Record};
+use crate::schema::BUSY_TIMEOUT;
+use crate::source::Source;
+use crate::store::{next_id, set_next_id, State, Store};
+
+/// Options of [`Store::resume_with`].
+#[derive(Clone, Debug, Default)]
+pub struct Resume {
+    /// Load the flow from this file instead, and record it as its source.
+    pub source: Option<PathBuf>,
+    /// Refuse unless the flow waits on a request with this tag: a webhook
+    /// delivered twice then answers nothing the second time, instead of
+    /// answering whatever the flow has gone on to wait for.
+    pub expect_tag: Option<Value>,
+}
+
+/// What one step did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepOutcome {
+    pub id: u64,
+    /// Where the flow stands after the step.
+    pub state: State,
+    /// What the flow's code wrote while it ran. Code that replay re-runs
+    /// writes nothing, so each piece of output comes out once.
+    pub output: String,
+    /// What loading the source file wrote (its top-level forms run every step).
+    pub load_output: String,
+}
+
+impl Store {
+    /// Start flow `name`, defined in the file `source`, with `args`; it runs
+    /// until it suspends, finishes or fails. The new id is the store's next.
+    /// A refused start (the file does not load, no such flow, an argument
+    /// that is not plain data) changes nothing and uses no id.
+    pub fn start(
+        &mut self,
+        source: &Path,
+        name: &str,
+        args: Vec<Value>,
+    ) -> Result<StepOutcome, StoreError> {
+        let source = Source::read(source)?;
+        let mut engine = quiet_engine(&self.limits);
+        let path = self.path.display().to_string();
+        let sql = |e| classify(&path, BUSY_TIMEOUT, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let first_free = next_id(&tx).map_err(sql)?;
+        let load_output = load(&mut engine, &source.path)?;
+        engine.import_json(&record::document(first_free, &[]))?;
+        let step = engine.start(name, args)?;
+        let (next, after) = exported(&engine, step.id(), &path)?;
+        record::insert(&tx, &after, Some(&source)).map_err(sql)?;
+        set_next_id(&tx, next).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(outcome(step, &mut engine, load_output))
+    }
+
+    /// Answer the pending request of suspended flow `id` with `response` and
+    /// run it on. The flow is rebuilt from its source file (or from `source`,
+    /// which is then recorded as its source) by replaying its log.
+    ///
+    /// Refused, changing nothing: an unknown id, a flow that is not
+    /// suspended, a source that does not load or no longer defines the flow,
+    /// a response that is not plain data, a limit that trips, and a replay
+    /// that fails before reaching the pending request ([`StoreError::Diverged`]:
+    /// the code no longer makes the requests the log records).
+    pub fn resume(
+        &mut self,
+        id: u64,
+        response: Value,
+        source: Option<&Path>,
+    ) -> Result<StepOutcome, StoreError> {
+        let options = Resume {
+            source: source.map(Path::to_path_buf),
+            ..Resume::default()
+        };
+        self.resume_with(id, response, &options)
+    }
+
+    /// [`Store::resume`], with the options of [`Resume`].
+    pub fn resume_with(
+        &mut self,
+        id: u64,
+        response: Value,
+        options: &Resume,
+    ) -> Result<StepOutcome, StoreError> {
+        let given = options.source.as_deref().map(Source::read).transpose()?;
+        let mut engine = quiet_engine(&self.limits);
+        let path = self.path.display().to_string();
+        let sql = |e| classify(&path, BUSY_TIMEOUT, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let before = suspended(&tx, id, &path)?;
+        if let Some(expected) = &options.expect_tag {
+            check_tag(&before, expected, &path)?;
+        }
+        let file = match &given {
+            Some(s) => s.path.clone(),
+            None => {
+                record::read_source(&tx, id)
+                    .map_err(sql)?
+                    .ok_or(StoreError::NoSource(id))?
+                    .path
+            }
+        };
+        let load_output = load(&mut engine, &file)?;
+        rebuild(&mut engine, &tx, &before, &path)?;
+        let step = engine.resume(id, response)?;
+        let (_, after) = exported(&engine, id, &path)?;
+        let logged = before.log.len();
+        if after.status == FlowStatus::Failed && after.log.len() == logged {
+            // It failed before the pending request took the response: while
+            // replaying. Recording that would bury a flow whose history is
+            // intact under a code change; refuse, so it can be fixed.
+            return Err(StoreError::Diverged {
+                id,
+                message: after.error.unwrap_or_default(),
+            });
+        }
+        if after.log.get(..logged) != Some(&before.log[..]) {
+            return Err(damaged(
+                &path,
+                format!("flow {id}: replay changed its logged entries"),
+            ));
+        }
+        record::update(&tx, &after, logged, given.as_ref()).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(outcome(step, &mut engine, load_output))
+    }
+
+    /// Cancel suspended flow `id`: it will never run again. Its log stays.
+    pub fn cancel(&mut self, id: u64) -> Result<StepOutcome, StoreError> {
+        let mut engine = quiet_engine(&self.limits);
+        let path = self.path.display().to_string();
+        let sql = |e| classify(&path, BUSY_TIMEOUT, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let before = suspended(&tx, id, &path)?;
+        // Cancelling runs no flow code, so the source is not needed.
+        rebuild(&mut engine, &tx, &before, &path)?;
+        engine.eval(&format!("(flow/cancel {id})"))?;
+        let (_, after) = exported(&engine, id, &path)?;
+        record::update(&tx, &after, before.log.len(), None).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(StepOutcome {
+            id,
+            state: State::Cancelled,
+            output: String::new(),
+            load_output: String::new(),
+        })
+    }
+}
+
+/// An engine whose program output is collected, to be shown once the step is
+/// recorded (a refused step's output is never shown).
+fn quiet_engine(limits: &Limits) -> Engine {
+    let mut engine = Engine::new();
+    engine.capture_output();
+    engine.set_limits(limits.clone());
+    engine
+}
+
+fn load(engine: &mut Engine, file: &Path) -> Result<String, StoreError> {
+    engine.load_file(file)?;
+    Ok(engine.take_output())
+}
+
+fn damaged(path: &str, detail: String) -> StoreError {
+    StoreError::Damaged {
+        path: path.to_string(),
+        detail,
+    }
+}
+
+/// Flow `id`'s record, which must be suspended.
+fn suspended(conn: &Connection, id: u64, path: &str) -> Result<Record, StoreError> {
+    let record = record::read(conn, id)
+        .map_err(|e| classify(path, BUSY_TIMEOUT, e))?
+        .ok_or(StoreError::UnknownFlow(id))?
+        .map_err(|d| damaged(path, d))?;
+    if record.status != FlowStatus::Suspended {
+        return Err(StoreError::NotSuspended {
+            id,
+            status: status_name(record.status),
+        });
+    }
+    Ok(record)
+}
+
+/// Refuse unless suspended flow `r` waits on a request tagged `expected`.
+fn check_tag(r: &Record, expected: &Value, path: &str) -> Result<(), StoreError> {
+    let Some((tag, _)) = &r.pending else {
+        return Ok(());
+    };
+    let waiting =
+        Value::from_store_json(tag).map_err(|e| damaged(path, format!("flow {}: {e}", r.id)))?;
+    if &waiting == expected {
+        return Ok(());
+    }
+    Err(StoreError::WaitsOnOther {
+        id: r.id,
+        waiting: waiting.to_write_string(),
+        expected: expected.to_write_string(),
+    })
+}
+
+/// Give `engine` the flow as a one-flow document, with the store's next id.
+fn rebuild(engine: &mut Engine, tx: &Connection, r: &Record, path: &str) -> Result<(), StoreError> {
+    let next = next_id(tx).map_err(|e| classify(path, BUSY_TIMEOUT, e))?;
+    engine
+        .import_json(&record::document(next, std::slice::from_ref(r)))
+        .map_err(|e| damaged(path, format!("flow {}: {e}", r.id)))
+}
+
+/// The engine's next id and its record of flow `id`, from its own export.
+fn exported(engine: &Engine, id: u64, path: &str) -> Result<(u64, Record), StoreError> {
+    let (next, records) =
+        record::records_of(&engine.export_json()?).map_err(|d| damaged(path, d))?;
+    let record = records
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| damaged(path, format!("flow {id} vanished from the engine")))?;
+    Ok((next, record))
+}
+
+fn outcome(step: Step, engine: &mut Engine, load_output: String) -> StepOutcome {
+    let (id, state) = match step {
+        Step::Suspended { id, tag, payload } => (id, State::Suspended { tag, payload }),
+        Step::Done { id, value } => (id, State::Done(value)),
+        Step::Failed { id, error } => (id, State::Failed(error)),
+    };
+    StepOutcome {
+        id,
+        state,
+        output: engine.take_output(),
+        load_output,
+    }
+}

@@ -1,0 +1,284 @@
+//! [`Store`]: an open store file, what it holds, and its exchange with
+//! `skein-store` documents. Steps (start, resume, cancel) are in `step.rs`.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, TransactionBehavior};
+use skein::{Engine, Limits, Value};
+
+use crate::error::{classify, StoreError};
+use crate::record::{self, RawFlow, Record, FLOW_COLUMNS};
+use crate::schema::{self, BUSY_TIMEOUT};
+use crate::source::Source;
+
+/// A skein store: a SQLite file holding flow instances and their replay
+/// logs. Each operation is one transaction; several processes may use one
+/// store at once (their steps take turns).
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    /// For the engine of every step.
+    pub(crate) limits: Limits,
+}
+
+/// Where a flow stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum State {
+    /// Waiting for the response to a request.
+    Suspended {
+        tag: Value,
+        payload: Value,
+    },
+    Done(Value),
+    /// The flow raised an error it did not handle: the message.
+    Failed(String),
+    Cancelled,
+}
+
+/// One flow instance as the store holds it (without its log: [`Store::log`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowInfo {
+    pub id: u64,
+    /// The `defflow` name; `None` only for a finished anonymous flow that
+    /// came in with an import.
+    pub flow: Option<String>,
+    pub args: Vec<Value>,
+    pub state: State,
+    /// The source file it runs from, as recorded.
+    pub source: Option<Source>,
+    /// When the flow was started (or imported) and last changed, UTC,
+    /// ISO 8601: for people only, never seen by the flow.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Store {
+    /// Open an existing store; a missing file is [`StoreError::Missing`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Store::open_with(path.as_ref(), false)
+    }
+
+    /// Open a store, creating the file if there is none.
+    pub fn open_or_create(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Store::open_with(path.as_ref(), true)
+    }
+
+    fn open_with(path: &Path, create: bool) -> Result<Store, StoreError> {
+        Ok(Store {
+            conn: schema::open(path, create)?,
+            path: path.to_path_buf(),
+            limits: Limits::default(),
+        })
+    }
+
+    /// Limits for the engine of every later step. A step holds the store
+    /// while its flow runs, so a runaway flow blocks other processes' steps
+    /// until a limit stops it; the step is then refused and nothing changes.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let flow = dir.path().join("spin.flow");
+    /// # std::fs::write(&flow, "(defflow spin (lambda () (request 'go '()) (let loop () (loop))))")?;
+    /// use skein::{Limits, Value};
+    /// use skein_sqlite::{Store, StoreError};
+    ///
+    /// let mut store = Store::open_or_create(dir.path().join("skein.db"))?;
+    /// let id = store.start(&flow, "spin", vec![])?.id;
+    /// store.set_limits(Limits { max_steps: Some(100_000), ..Limits::default() });
+    /// let refused = store.resume(id, Value::symbol("go"), None);
+    /// assert!(matches!(refused, Err(StoreError::Engine(skein::Error::Limit(_)))));
+    /// assert!(store.log(id)?.is_empty()); // still waiting on its first request
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Name this store in a database error.
+    pub(crate) fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |e| classify(&self.path.display().to_string(), BUSY_TIMEOUT, e)
+    }
+
+    pub(crate) fn damaged(&self) -> impl Fn(String) -> StoreError + '_ {
+        move |detail| StoreError::Damaged {
+            path: self.path.display().to_string(),
+            detail,
+        }
+    }
+
+    /// Every flow, by id.
+    pub fn flows(&self) -> Result<Vec<FlowInfo>, StoreError> {
+        let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at
+                 FROM flows ORDER BY id"
+            ))
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([], info_row)
+            .map_err(self.sql())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.sql())?;
+        rows.into_iter().map(|row| self.info(row)).collect()
+    }
+
+    /// Flow `id`; [`StoreError::UnknownFlow`] if there is none.
+    pub fn flow(&self, id: u64) -> Result<FlowInfo, StoreError> {
+        let key = i64::try_from(id).map_err(|_| StoreError::UnknownFlow(id))?;
+        let row = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at
+                     FROM flows WHERE id = ?1"
+                ),
+                [key],
+                info_row,
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => StoreError::UnknownFlow(id),
+                e => self.sql()(e),
+            })?;
+        self.info(row)
+    }
+
+    /// The replay log of flow `id`: every answered request as `(tag, response)`.
+    pub fn log(&self, id: u64) -> Result<Vec<(Value, Value)>, StoreError> {
+        let record = self.record(&self.conn, id)?;
+        record
+            .log
+            .iter()
+            .map(|(t, r)| Ok((decode(id, t)?, decode(id, r)?)))
+            .collect::<Result<_, String>>()
+            .map_err(self.damaged())
+    }
+
+    /// Flow `id` as a document record, read through `conn` (a transaction).
+    pub(crate) fn record(&self, conn: &Connection, id: u64) -> Result<Record, StoreError> {
+        record::read(conn, id)
+            .map_err(self.sql())?
+            .ok_or(StoreError::UnknownFlow(id))?
+            .map_err(self.damaged())
+    }
+
+    fn info(&self, (raw, source, created_at, updated_at): InfoRow) -> Result<FlowInfo, StoreError> {
+        let r = raw.into_record([]).map_err(self.damaged())?;
+        let id = r.id;
+        let decoded = || -> Result<FlowInfo, String> {
+            let state = match (r.status, &r.pending, &r.result, &r.error) {
+                (skein::FlowStatus::Suspended, Some((tag, payload)), _, _) => State::Suspended {
+                    tag: decode(id, tag)?,
+                    payload: decode(id, payload)?,
+                },
+                (skein::FlowStatus::Done, _, Some(result), _) => State::Done(decode(id, result)?),
+                (skein::FlowStatus::Failed, _, _, error) => {
+                    State::Failed(error.clone().unwrap_or_default())
+                }
+                (skein::FlowStatus::Cancelled, _, _, _) => State::Cancelled,
+                _ => return Err(format!("flow {id}: its status and columns disagree")),
+            };
+            Ok(FlowInfo {
+                id,
+                flow: r.flow.clone(),
+                args: r
+                    .args
+                    .iter()
+                    .map(|a| decode(id, a))
+                    .collect::<Result<_, _>>()?,
+                state,
+                source,
+                created_at,
+                updated_at,
+            })
+        };
+        decoded().map_err(self.damaged())
+    }
+
+    /// The whole store as a `skein-store` document (docs/store-format.md),
+    /// exactly as [`Engine::export_json`] writes one: any host's
+    /// [`Engine::import_json`] reads it.
+    pub fn export_json(&self) -> Result<String, StoreError> {
+        // One read transaction: a consistent snapshot while steps go on.
+        let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
+        let next_id = next_id(&tx).map_err(self.sql())?;
+        let records = record::read_all(&tx)
+            .map_err(self.sql())?
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.damaged())?;
+        drop(tx);
+        // The engine's validation: the rows could have been edited by hand.
+        let mut engine = Engine::new();
+        engine
+            .import_json(&record::document(next_id, &records))
+            .map_err(|e| self.damaged()(e.to_string()))?;
+        Ok(engine.export_json()?)
+    }
+
+    /// Fill an empty store from a `skein-store` document, keeping its ids.
+    /// Each flow gets `source` (if given) as its source file. A document
+    /// that fails validation, or a store that already holds flows, is
+    /// refused and nothing changes. Returns how many flows came in.
+    pub fn import_json(&mut self, json: &str, source: Option<&Path>) -> Result<usize, StoreError> {
+        let mut engine = Engine::new();
+        engine.import_json(json).map_err(|e| match e {
+            skein::Error::Store(m) => StoreError::Document(m),
+            other => StoreError::Document(other.to_string()),
+        })?;
+        // Keep the engine's normal form (maps in key order, ...): later
+        // steps compare the log they replay with the rows entry by entry.
+        let (next_id, records) =
+            record::records_of(&engine.export_json()?).map_err(StoreError::Document)?;
+        let source = source.map(Source::read).transpose()?;
+        let path = self.path.display().to_string();
+        let sql = |e| classify(&path, BUSY_TIMEOUT, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let held: i64 = tx
+            .query_row("SELECT count(*) FROM flows", [], |r| r.get(0))
+            .map_err(sql)?;
+        if held > 0 {
+            return Err(StoreError::NotEmpty(held as u64));
+        }
+        for r in &records {
+            record::insert(&tx, r, source.as_ref()).map_err(sql)?;
+        }
+        set_next_id(&tx, next_id).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(records.len())
+    }
+}
+
+type InfoRow = (RawFlow, Option<Source>, String, String);
+
+fn info_row(r: &rusqlite::Row) -> rusqlite::Result<InfoRow> {
+    let raw = RawFlow::from_row(r)?;
+    let path: Option<String> = r.get(8)?;
+    let sha256: Option<String> = r.get(9)?;
+    let source = match (path, sha256) {
+        (Some(path), Some(sha256)) => Some(Source {
+            path: path.into(),
+            sha256,
+        }),
+        _ => None,
+    };
+    Ok((raw, source, r.get(10)?, r.get(11)?))
+}
+
+fn decode(id: u64, j: &serde_json::Value) -> Result<Value, String> {
+    Value::from_store_json(j).map_err(|e| format!("flow {id}: {e}"))
+}
+
+pub(crate) fn next_id(conn: &Connection) -> rusqlite::Result<u64> {
+    let n: i64 = conn.query_row("SELECT next_id FROM store", [], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(1))
+}
+
+pub(crate) fn set_next_id(conn: &Connection, next_id: u64) -> rusqlite::Result<()> {
+    let n = i64::try_from(next_id).unwrap_or(i64::MAX);
+    conn.execute("UPDATE store SET next_id = ?1", [n])?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Opening files as stores: new, foreign, damaged, newer; and the schema's
+//! own guarantees (the log is append-only).
+
+mod common;
+
+use common::{datum, example_flow, snapshot, Scratch};
+use skein_sqlite::{Store, StoreError, APPLICATION_ID, SCHEMA_VERSION};
+
+#[test]
+fn opening_a_missing_store_without_create_is_refused_and_creates_nothing() {
+    let s = Scratch::new();
+    let err = Store::open(s.db()).err().unwrap();
+    assert!(matches!(err, StoreError::Missing(_)), "{err}");
+    assert!(!s.db().exists());
+}
+
+#[test]
+fn a_new_store_is_marked_as_one_and_empty() {
+    let s = Scratch::new();
+    let store = s.store();
+    assert!(store.flows().unwrap().is_empty());
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    let app: i32 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        (app, version, mode.as_str()),
+        (APPLICATION_ID, SCHEMA_VERSION, "wal")
+    );
+}
+
+#[test]
+fn an_empty_file_becomes_a_store() {
+    // What a process killed while creating the store can leave behind.
+    let s = Scratch::new();
+    std::fs::write(s.db(), b"").unwrap();
+    assert!(Store::open(s.db()).unwrap().flows().unwrap().is_empty());
+}
+
+#[test]
+fn garbage_is_not_a_store_and_is_left_alone() {
+    let s = Scratch::new();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(s.db(), &garbage).unwrap();
+    let err = Store::open(s.db()).err().unwrap();
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("not a skein store (not an SQLite database)"),
+        "{err}"
+    );
+    assert!(Store::open_or_create(s.db()).is_err());
+    assert_eq!(std::fs::read(s.db()).unwrap(), garbage);
+}
+
+#[test]
+fn another_programs_database_is_not_a_store() {
+    let s = Scratch::new();
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.execute_batch("CREATE TABLE notes (text TEXT)")
+        .unwrap();
+    drop(conn);
+    let err = Store::open(s.db()).err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("an SQLite database of another program"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_store_from_a_newer_skein_is_refused() {
+    let s = Scratch::new();
+    drop(s.store());
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let err = Store::open(s.db()).err().unwrap();
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 2, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_log_is_append_only() {
+    let s = Scratch::new();
+    let mut store = s.store();
+    let flow = example_flow("order-lifecycle.flow");
+    store
+        .start(&flow, "order-lifecycle", vec![datum("\"o-1\"")])
+        .unwrap();
+    store.resume(1, datum("r"), None).unwrap();
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    for sql in ["UPDATE log SET response = '1'", "DELETE FROM log"] {
+        let err = conn.execute(sql, []).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+}
+
+#[test]
+fn rows_edited_into_nonsense_are_reported_as_damage() {
+    let s = Scratch::new();
+    let mut store = s.store();
+    let flow = example_flow("order-lifecycle.flow");
+    store
+        .start(&flow, "order-lifecycle", vec![datum("\"o-1\"")])
+        .unwrap();
+    let before = snapshot(&store);
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.execute("UPDATE flows SET args = '[{\"sybmol\": 1}]'", [])
+        .unwrap();
+    for err in [
+        store.export_json().unwrap_err(),
+        store.resume(1, datum("r"), None).unwrap_err(),
+        store.flow(1).unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+    }
+    conn.execute("UPDATE flows SET args = '[\"o-1\"]'", [])
+        .unwrap();
+    assert_eq!(snapshot(&store), before);
+}
