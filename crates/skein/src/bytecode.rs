@@ -47,8 +47,13 @@ pub enum Op {
     DefineGlobal(GlobalId),
     Pop,
     Jump(u32),
-    /// The jump back to an inlined loop's head: counts as a step, like a call.
-    Loop(u32),
+    /// The next iteration of an inlined loop: pop `n` values into the slots
+    /// from `first`, jump back to `head`. Counts as a step, like a call.
+    Loop {
+        head: u32,
+        first: u16,
+        n: u8,
+    },
     /// Pop; jump if false.
     JumpIfFalse(u32),
     /// `and`: if the top is false, jump keeping it; else pop it.
@@ -73,14 +78,65 @@ pub enum Op {
     CallSibling(u16, u16),
     TailCallSibling(u16, u16),
     Return,
-    /// A call of a global known to hold a primitive at compile time, done in
-    /// place when it still does (`Inline`), else as an ordinary call.
-    Inline(Inline, GlobalId),
-    /// An `Inline` test whose result a `JumpIfFalse` consumes next: on the
-    /// fast path it branches directly.
-    InlineTest(Inline, GlobalId),
+    /// A call of a common primitive through its global, on operands that are
+    /// slots, constants or stack values: done in place while the global holds
+    /// the primitive, else an ordinary call of whatever it holds.
+    Inline(Inline, Arg, Arg),
+    /// An `Inline` test whose result the `JumpIfFalse` after it consumes: on
+    /// the fast path it branches directly.
+    Test(Inline, Arg, Arg),
     /// `guard`: pop the body thunk and the handler, run the body under the handler.
     Guard,
+}
+
+/// Where an inline instruction finds an operand: a stack value, a slot, or
+/// a constant. Stack operands come first and are the top values, in order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Arg(u16);
+
+pub enum ArgKind {
+    Stack,
+    Local(usize),
+    Const(usize),
+}
+
+impl Arg {
+    pub const STACK: Arg = Arg(u16::MAX);
+    /// The largest slot or constant index an operand can name.
+    pub const MAX_INDEX: usize = 0x7ffe;
+    const CONST: u16 = 0x8000;
+
+    pub fn local(slot: usize) -> Arg {
+        Arg(slot as u16)
+    }
+
+    pub fn constant(index: usize) -> Arg {
+        Arg(index as u16 | Arg::CONST)
+    }
+
+    #[inline(always)]
+    pub fn kind(self) -> ArgKind {
+        match self.0 {
+            u16::MAX => ArgKind::Stack,
+            k if k & Arg::CONST != 0 => ArgKind::Const((k & !Arg::CONST) as usize),
+            slot => ArgKind::Local(slot as usize),
+        }
+    }
+
+    #[inline(always)]
+    pub fn on_stack(self) -> bool {
+        self.0 == u16::MAX
+    }
+}
+
+impl std::fmt::Debug for Arg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind() {
+            ArgKind::Stack => f.write_str("stack"),
+            ArgKind::Local(s) => write!(f, "local {s}"),
+            ArgKind::Const(k) => write!(f, "const {k}"),
+        }
+    }
 }
 
 /// Primitives common enough in loops to get an instruction with a fast path.
@@ -106,7 +162,8 @@ pub enum Inline {
 }
 
 impl Inline {
-    pub const ALL: [(Inline, &'static str, usize); 17] = [
+    pub const COUNT: usize = 17;
+    pub const ALL: [(Inline, &'static str, usize); Inline::COUNT] = [
         (Inline::Add, "+", 2),
         (Inline::Sub, "-", 2),
         (Inline::Mul, "*", 2),
@@ -125,6 +182,10 @@ impl Inline {
         (Inline::ZeroP, "zero?", 1),
         (Inline::VectorRef, "vector-ref", 2),
     ];
+
+    pub fn name(self) -> &'static str {
+        Inline::ALL[self as usize].1
+    }
 
     /// The instruction for a call of global `name` with `argc` arguments, if any.
     pub fn of(name: &str, argc: usize) -> Option<Inline> {
@@ -257,5 +318,14 @@ impl Drop for VarBox {
         if crate::value::owns_structure(v) {
             crate::value::dismantle(vec![std::mem::replace(v, Val::Null)]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Instructions stay one word: the loop fetches one per step.
+    #[test]
+    fn an_instruction_is_eight_bytes() {
+        assert_eq!(std::mem::size_of::<super::Op>(), 8);
     }
 }

@@ -8,7 +8,7 @@
 
 use std::rc::Rc;
 
-use crate::bytecode::{Capture, GroupDef, Inline, Op, Proto};
+use crate::bytecode::{Arg, Capture, GroupDef, Inline, Op, Proto};
 use crate::code::{Lambda, NamedLet, Node};
 use crate::globals::Globals;
 use crate::source::Span;
@@ -311,10 +311,10 @@ impl Gen<'_> {
             Node::If(rc) => {
                 self.gen(&rc.0, Tail::No);
                 // A test the machine can decide in place branches directly.
-                if let Some(Op::Inline(which, gid)) = self.f().code.last().copied() {
+                if let Some(Op::Inline(which, x, y)) = self.f().code.last().copied() {
                     if which.is_test() {
                         let last = self.f().code.len() - 1;
-                        self.f().code[last] = Op::InlineTest(which, gid);
+                        self.f().code[last] = Op::Test(which, x, y);
                     }
                 }
                 let jf = self.emit(Op::JumpIfFalse(0));
@@ -588,14 +588,12 @@ impl Gen<'_> {
             let s = self.scope_at(*d);
             // The next iteration of an inlined loop: new values, then a jump.
             if let ScopeKind::Loop { head, first, arity } = self.scopes[s].kind {
-                if tail != Tail::No && arity == n {
+                if tail != Tail::No && arity == n && n <= u8::MAX as u16 {
                     for a in args {
                         self.gen(a, Tail::No);
                     }
-                    for i in (0..n).rev() {
-                        self.emit(Op::InitLocal(first + i));
-                    }
-                    self.emit_at(Op::Loop(head), span);
+                    let n = n as u8;
+                    self.emit_at(Op::Loop { head, first, n }, span);
                     return;
                 }
             }
@@ -611,14 +609,23 @@ impl Gen<'_> {
             }
         }
         if let Node::Global(id, name_span) = op {
-            for a in args {
-                self.gen(a, Tail::No);
-            }
+            let name = self.globals.name(*id);
+            let inline = Inline::of(name.name(), args.len());
+            let operands = match inline {
+                Some(_) => self.gen_operands(args),
+                None => {
+                    for a in args {
+                        self.gen(a, Tail::No);
+                    }
+                    Vec::new()
+                }
+            };
             let at = self.here();
             self.f().name_spans.push((at, *name_span));
-            let name = self.globals.name(*id);
-            if let Some(inline) = Inline::of(name.name(), args.len()) {
-                self.emit_at(Op::Inline(inline, *id), span);
+            if let Some(inline) = inline {
+                let x = operands.first().copied().unwrap_or(Arg::STACK);
+                let y = operands.get(1).copied().unwrap_or(Arg::STACK);
+                self.emit_at(Op::Inline(inline, x, y), span);
                 // In tail position a redefined primitive is called as a tail
                 // call: the machine sees the `Return` that follows.
                 if tail == Tail::Return {
@@ -641,6 +648,58 @@ impl Gen<'_> {
             self.gen(a, Tail::No);
         }
         self.emit_call(Op::Call(n), Op::TailCall(n), span, tail);
+    }
+
+    /// An inline instruction's operands: slots and constants named in place,
+    /// the rest pushed. Stack operands must come first, so everything up to
+    /// the last operand that needs code is pushed.
+    fn gen_operands(&mut self, args: &[Node]) -> Vec<Arg> {
+        let pushed = args
+            .iter()
+            .rposition(|a| !self.is_direct_operand(a))
+            .map_or(0, |i| i + 1);
+        let mut operands = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            if i < pushed {
+                self.gen(a, Tail::No);
+                operands.push(Arg::STACK);
+                continue;
+            }
+            operands.push(match a {
+                Node::Local(d, i) => {
+                    let (key, _) = self.slot_var(*d, *i);
+                    let cur = self.cur();
+                    match self.access(key, cur) {
+                        Access::Local(s) => Arg::local(s as usize),
+                        _ => Arg::STACK,
+                    }
+                }
+                Node::Const(v) => {
+                    let f = self.f();
+                    f.consts.push(v.clone());
+                    Arg::constant(f.consts.len() - 1)
+                }
+                _ => Arg::STACK,
+            });
+        }
+        operands
+    }
+
+    /// Can an inline instruction name this operand instead of pushing it?
+    fn is_direct_operand(&self, node: &Node) -> bool {
+        match node {
+            Node::Local(d, i) => {
+                let (key, boxed) = self.slot_var(*d, *i);
+                let scope = &self.scopes[key.0];
+                let slot = match scope.kind {
+                    ScopeKind::Slots { first, .. } => first as usize + *i as usize,
+                    _ => usize::MAX,
+                };
+                !boxed && scope.func == self.cur() && slot <= Arg::MAX_INDEX
+            }
+            Node::Const(_) => self.funcs[self.cur()].consts.len() < Arg::MAX_INDEX,
+            _ => false,
+        }
     }
 
     // ---- procedures ----

@@ -98,6 +98,7 @@ mod error;
 mod flow;
 mod flow_api;
 mod globals;
+mod inline;
 mod machine;
 mod number;
 mod output;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::bytecode::{Capture, Closure, Free, Inline, Op, Proto, VarBox};
+use crate::bytecode::{Arg, Capture, Closure, Free, Op, Proto, VarBox};
 use crate::code::GlobalId;
 use crate::compile::{Compiler, Expander};
 use crate::globals::Globals;
@@ -228,8 +228,6 @@ pub struct Machine {
     /// Reads the source of `(load path)`; `None` disables `load`.
     pub loader: Option<Loader>,
     pub flows: crate::flow::FlowStore,
-    /// The primitive each [`Inline`] instruction stands for.
-    inline_prims: Vec<&'static Prim>,
 }
 
 pub type Loader = Box<dyn Fn(&std::path::Path) -> Result<String, String> + Send>;
@@ -272,21 +270,11 @@ fn clause_for(c: &Closure, n: usize) -> Option<&Rc<Proto>> {
 }
 
 /// What running bytecode does when it leaves the loop.
-type Exit = Option<Step>;
+pub(crate) type Exit = Option<Step>;
 
 impl Machine {
     pub fn new() -> Machine {
         let prims: Vec<&'static Prim> = crate::builtins::all().collect();
-        let inline_prims = Inline::ALL
-            .iter()
-            .map(|(_, name, _)| {
-                prims
-                    .iter()
-                    .copied()
-                    .find(|p| p.name == *name)
-                    .expect("every inline instruction names a primitive")
-            })
-            .collect();
         let mut m = Machine {
             globals: Globals::default(),
             expander: Expander::default(),
@@ -304,11 +292,12 @@ impl Machine {
             base_dir: None,
             loader: Some(Box::new(read_file)),
             flows: crate::flow::FlowStore::new(),
-            inline_prims,
         };
-        for prim in prims {
+        for prim in &prims {
             m.globals.define(prim.name, Val::Prim(prim));
         }
+        m.globals
+            .watch_inline(|name| prims.iter().copied().find(|p| p.name == name));
         m
     }
 
@@ -426,7 +415,7 @@ impl Machine {
     }
 
     /// Stop running `act` with the error `e`, raised where it is.
-    fn fail(&mut self, act: Act, e: Val) -> Step {
+    pub(crate) fn fail(&mut self, act: Act, e: Val) -> Step {
         self.call_span = act.proto.span_at(act.pc as usize - 1);
         self.frames.push(Frame {
             sp: self.vals.len() as u32,
@@ -436,7 +425,7 @@ impl Machine {
     }
 
     /// A call of unbound global `gid`: reported at its name in the call.
-    fn fail_unbound(&mut self, act: Act, gid: GlobalId) -> Step {
+    pub(crate) fn fail_unbound(&mut self, act: Act, gid: GlobalId) -> Step {
         let e = error(
             format!("unbound variable: {}", self.globals.name(gid)),
             vec![],
@@ -532,7 +521,7 @@ impl Machine {
                     self.globals.set(id, v);
                     None
                 }
-                Op::Loop(_) => {
+                Op::Loop { .. } => {
                     self.check_budget()?;
                     None
                 }
@@ -565,10 +554,9 @@ impl Machine {
                         Err(exit) => Some(exit),
                     }
                 }
-                // The fast path did not apply: the general case.
-                Op::Inline(which, gid) | Op::InlineTest(which, gid) => {
-                    self.inline_slow(&mut act, which, gid, fbase)
-                }
+                // The fast path did not apply: the operands are on the
+                // stack now, for the general case.
+                Op::Inline(which, ..) => self.inline_slow(&mut act, which, fbase),
                 Op::Guard => {
                     let body = self.pop();
                     let handler = self.pop();
@@ -675,8 +663,12 @@ impl Machine {
                     release(v);
                 }
                 Op::Jump(t) => pc = t as usize,
-                Op::Loop(t) => {
-                    pc = t as usize;
+                Op::Loop { head, first, n } => {
+                    for i in (0..n as usize).rev() {
+                        let v = self.pop();
+                        self.put(base + first as usize + i, v);
+                    }
+                    pc = head as usize;
                     self.steps += 1;
                     if self.steps & 0xffff == 0 {
                         act.pc = pc as u32;
@@ -732,25 +724,25 @@ impl Machine {
                     let v = sibling(&act.clo, j);
                     self.vals.push(v);
                 }
-                Op::Inline(which, gid) => {
-                    if !self.inline_fast(which, gid) {
+                Op::Inline(which, x, y) => {
+                    if !self.inline_fast(&act.proto.consts, base, which, x, y, None) {
                         act.pc = pc as u32;
-                        return op;
+                        return Op::Inline(which, Arg::STACK, Arg::STACK);
                     }
                 }
-                Op::InlineTest(which, gid) => match self.inline_test(which, gid) {
-                    // The next instruction is the `JumpIfFalse` that tests the result.
-                    Some(true) => pc += 1,
-                    Some(false) => {
-                        if let Op::JumpIfFalse(t) = code[pc] {
-                            pc = t as usize;
-                        }
-                    }
-                    None => {
+                Op::Test(which, x, y) => {
+                    let mut truth = false;
+                    if !self.inline_fast(&act.proto.consts, base, which, x, y, Some(&mut truth)) {
+                        // The general case pushes the result for the `JumpIfFalse`.
                         act.pc = pc as u32;
-                        return op;
+                        return Op::Inline(which, Arg::STACK, Arg::STACK);
                     }
-                },
+                    match (truth, code[pc]) {
+                        (true, _) => pc += 1,
+                        (false, Op::JumpIfFalse(t)) => pc = t as usize,
+                        (false, _) => {}
+                    }
+                }
                 _ => {
                     act.pc = pc as u32;
                     return op;
@@ -814,7 +806,7 @@ impl Machine {
     /// Call `f` with the values from `args_at` up; `sp` is where the caller's
     /// stack ends (below the callee's slot, if it has one).
     #[inline]
-    fn call(
+    pub(crate) fn call(
         &mut self,
         act: &mut Act,
         f: Val,
@@ -971,154 +963,6 @@ impl Machine {
             });
         }
         None
-    }
-
-    /// Does global `gid` still hold the primitive instruction `which` stands for?
-    #[inline(always)]
-    fn inline_holds(&self, which: Inline, gid: GlobalId) -> bool {
-        let prim = self.inline_prims[which as usize];
-        matches!(self.globals.get(gid), Val::Prim(p) if std::ptr::eq(*p, prim))
-    }
-
-    /// The common cases of an inline instruction, done in place; false when
-    /// they do not apply (other types, overflow, a redefined global).
-    #[inline(always)]
-    fn inline_fast(&mut self, which: Inline, gid: GlobalId) -> bool {
-        if !self.inline_holds(which, gid) {
-            return false;
-        }
-        let len = self.vals.len();
-        match which {
-            Inline::Add | Inline::Sub | Inline::Mul => {
-                let (Val::Int(a), Val::Int(b)) = (&self.vals[len - 2], &self.vals[len - 1]) else {
-                    return false;
-                };
-                let v = match which {
-                    Inline::Add => a.checked_add(*b),
-                    Inline::Sub => a.checked_sub(*b),
-                    _ => a.checked_mul(*b),
-                };
-                let Some(v) = v else {
-                    return false;
-                };
-                // Both operands are integers: nothing to release.
-                std::mem::forget(self.vals.pop());
-                if let Some(Val::Int(slot)) = self.vals.last_mut() {
-                    *slot = v;
-                }
-                true
-            }
-            Inline::Car | Inline::Cdr => {
-                let v = match &self.vals[len - 1] {
-                    Val::Pair(p) if which == Inline::Car => p.car.clone(),
-                    Val::Pair(p) => p.cdr.clone(),
-                    _ => return false,
-                };
-                self.put(len - 1, v);
-                true
-            }
-            Inline::Cons => {
-                let d = self.pop();
-                let a = self.pop();
-                self.vals.push(Val::cons(a, d));
-                true
-            }
-            Inline::VectorRef => {
-                let v = match (&self.vals[len - 2], &self.vals[len - 1]) {
-                    (Val::Vector(items), Val::Int(i)) => match usize::try_from(*i) {
-                        Ok(i) if i < items.len() => items[i].clone(),
-                        _ => return false,
-                    },
-                    _ => return false,
-                };
-                self.vals.truncate(len - 1);
-                self.put(len - 2, v);
-                true
-            }
-            _ => match self.test_fast(which) {
-                Some(b) => {
-                    let n = which.argc();
-                    self.truncate(len - n);
-                    self.vals.push(Val::Bool(b));
-                    true
-                }
-                None => false,
-            },
-        }
-    }
-
-    /// An inline test feeding a branch: its truth, operands popped, or
-    /// `None` to take the general path.
-    #[inline(always)]
-    fn inline_test(&mut self, which: Inline, gid: GlobalId) -> Option<bool> {
-        if !self.inline_holds(which, gid) {
-            return None;
-        }
-        let b = self.test_fast(which)?;
-        let len = self.vals.len();
-        self.truncate(len - which.argc());
-        Some(b)
-    }
-
-    /// The truth of a comparison or predicate on the top values, when cheap.
-    #[inline(always)]
-    fn test_fast(&self, which: Inline) -> Option<bool> {
-        let len = self.vals.len();
-        let top = &self.vals[len - 1];
-        match which {
-            Inline::NullP => Some(matches!(top, Val::Null)),
-            Inline::PairP => Some(matches!(top, Val::Pair(_))),
-            Inline::Not => Some(matches!(top, Val::Bool(false))),
-            Inline::ZeroP => match top {
-                Val::Int(i) => Some(*i == 0),
-                _ => None,
-            },
-            Inline::EqP => Some(crate::value::eqv(&self.vals[len - 2], top)),
-            Inline::NumEq | Inline::Lt | Inline::Gt | Inline::Le | Inline::Ge => {
-                let (Val::Int(a), Val::Int(b)) = (&self.vals[len - 2], top) else {
-                    return None;
-                };
-                Some(match which {
-                    Inline::NumEq => a == b,
-                    Inline::Lt => a < b,
-                    Inline::Gt => a > b,
-                    Inline::Le => a <= b,
-                    _ => a >= b,
-                })
-            }
-            _ => None,
-        }
-    }
-
-    /// An inline instruction whose fast path did not apply: the primitive on
-    /// other arguments, or a call of whatever the global holds now.
-    fn inline_slow(&mut self, act: &mut Act, which: Inline, gid: GlobalId, fbase: usize) -> Exit {
-        let n = which.argc();
-        let args_at = self.vals.len() - n;
-        if !self.inline_holds(which, gid) {
-            let f = self.globals.get(gid).clone();
-            if let Val::Unassigned = f {
-                return Some(self.fail_unbound(act.clone(), gid));
-            }
-            // Compiled in tail position, the instruction is followed by a return.
-            let tail = act.proto.code.get(act.pc as usize) == Some(&Op::Return);
-            return self.call(act, f, args_at, args_at, tail, fbase);
-        }
-        let result = match self.inline_prims[which as usize].kind {
-            PrimKind::Pure(f) => f(&self.vals[args_at..]),
-            _ => Err(error(
-                "internal error: inline primitive is not pure",
-                vec![],
-            )),
-        };
-        match result {
-            Ok(v) => {
-                self.truncate(args_at);
-                self.vals.push(v);
-                None
-            }
-            Err(e) => Some(self.fail(act.clone(), e)),
-        }
     }
 
     // ---- returning a value to a frame ----

@@ -1,0 +1,198 @@
+//! The inline instructions: calls of `+`, `car`, `null?` and the other
+//! common primitives, done in place on slots, constants and stack values
+//! while their globals hold the primitives.
+
+use crate::bytecode::{Arg, ArgKind, Inline, Op};
+use crate::machine::{Act, Exit, Machine};
+use crate::value::{error, release, PrimKind, Val};
+
+/// An operand; a stack operand is at `top`.
+#[inline(always)]
+fn operand<'a>(vals: &'a [Val], consts: &'a [Val], base: usize, arg: Arg, top: usize) -> &'a Val {
+    match arg.kind() {
+        ArgKind::Stack => &vals[top],
+        ArgKind::Local(s) => &vals[base + s],
+        ArgKind::Const(k) => &consts[k],
+    }
+}
+
+/// The result of a fast path, built where it is stored (a `Val` assembled
+/// in a temporary and copied costs a store-forwarding stall per step).
+enum Fast {
+    Int(i64),
+    Bool(bool),
+    Car,
+    Cdr,
+    Cons,
+    /// `vector-ref` of an index known to be in range.
+    Element(usize),
+}
+
+impl Machine {
+    /// An inline instruction's fast path: true when done, with the result
+    /// pushed (or, for a test, its truth in `truth`). Otherwise the operands
+    /// are left on the stack, in order, for the general case.
+    #[inline(always)]
+    pub(crate) fn inline_fast(
+        &mut self,
+        consts: &[Val],
+        base: usize,
+        which: Inline,
+        x: Arg,
+        y: Arg,
+        truth: Option<&mut bool>,
+    ) -> bool {
+        let unary = which.argc() == 1;
+        let on_stack = usize::from(x.on_stack()) + usize::from(!unary && y.on_stack());
+        let len = self.vals.len();
+        let height = len - on_stack;
+        let fast = if self.globals.inline_intact(which) {
+            let a = operand(&self.vals, consts, base, x, height);
+            if unary {
+                fast1(which, a)
+            } else {
+                fast2(
+                    which,
+                    a,
+                    operand(&self.vals, consts, base, y, len.saturating_sub(1)),
+                )
+            }
+        } else {
+            None
+        };
+        let Some(fast) = fast else {
+            for arg in [x, y].into_iter().take(which.argc()) {
+                match arg.kind() {
+                    ArgKind::Stack => {}
+                    ArgKind::Local(s) => {
+                        let v = self.vals[base + s].clone();
+                        self.vals.push(v);
+                    }
+                    ArgKind::Const(k) => self.vals.push(consts[k].clone()),
+                }
+            }
+            return false;
+        };
+        let v = match fast {
+            Fast::Int(i) => Val::Int(i),
+            Fast::Bool(b) => {
+                if let Some(t) = truth {
+                    self.truncate(height);
+                    *t = b;
+                    return true;
+                }
+                Val::Bool(b)
+            }
+            Fast::Car | Fast::Cdr => match operand(&self.vals, consts, base, x, height) {
+                Val::Pair(p) if matches!(fast, Fast::Car) => p.car.clone(),
+                Val::Pair(p) => p.cdr.clone(),
+                _ => Val::Unspecified,
+            },
+            Fast::Element(i) => match operand(&self.vals, consts, base, x, height) {
+                Val::Vector(items) => items[i].clone(),
+                _ => Val::Unspecified,
+            },
+            Fast::Cons => {
+                let a = operand(&self.vals, consts, base, x, height).clone();
+                let d = operand(&self.vals, consts, base, y, len.saturating_sub(1)).clone();
+                Val::cons(a, d)
+            }
+        };
+        self.truncate(height);
+        match truth {
+            Some(t) => {
+                *t = !matches!(v, Val::Bool(false));
+                release(v);
+            }
+            None => self.vals.push(v),
+        }
+        true
+    }
+
+    /// An inline instruction whose fast path did not apply, its operands on
+    /// the stack: the primitive on other arguments, or a call of whatever
+    /// the global holds now.
+    pub(crate) fn inline_slow(&mut self, act: &mut Act, which: Inline, fbase: usize) -> Exit {
+        let n = which.argc();
+        let args_at = self.vals.len() - n;
+        let Some((gid, prim)) = self.globals.inline_global(which) else {
+            let e = error(
+                format!("internal error: {} is not inline", which.name()),
+                vec![],
+            );
+            return Some(self.fail(act.clone(), e));
+        };
+        if !self.globals.inline_intact(which) {
+            let f = self.globals.get(gid).clone();
+            if let Val::Unassigned = f {
+                return Some(self.fail_unbound(act.clone(), gid));
+            }
+            // Compiled in tail position, the instruction is followed by a return.
+            let tail = act.proto.code.get(act.pc as usize) == Some(&Op::Return);
+            return self.call(act, f, args_at, args_at, tail, fbase);
+        }
+        let result = match prim.kind {
+            PrimKind::Pure(f) => f(&self.vals[args_at..]),
+            _ => Err(error(
+                "internal error: inline primitive is not pure",
+                vec![],
+            )),
+        };
+        match result {
+            Ok(v) => {
+                self.truncate(args_at);
+                self.vals.push(v);
+                None
+            }
+            Err(e) => Some(self.fail(act.clone(), e)),
+        }
+    }
+}
+
+/// What a one-operand instruction gives, when cheap and certain; `None`
+/// leaves the case (another type, an error) to the primitive.
+#[inline(always)]
+fn fast1(which: Inline, x: &Val) -> Option<Fast> {
+    Some(match (which, x) {
+        (Inline::Car, Val::Pair(_)) => Fast::Car,
+        (Inline::Cdr, Val::Pair(_)) => Fast::Cdr,
+        (Inline::NullP, x) => Fast::Bool(matches!(x, Val::Null)),
+        (Inline::PairP, x) => Fast::Bool(matches!(x, Val::Pair(_))),
+        (Inline::Not, x) => Fast::Bool(matches!(x, Val::Bool(false))),
+        (Inline::ZeroP, Val::Int(i)) => Fast::Bool(*i == 0),
+        _ => return None,
+    })
+}
+
+/// What a two-operand instruction gives, when cheap and certain.
+#[inline(always)]
+fn fast2(which: Inline, x: &Val, y: &Val) -> Option<Fast> {
+    match which {
+        Inline::Cons => Some(Fast::Cons),
+        Inline::EqP => Some(Fast::Bool(crate::value::eqv(x, y))),
+        Inline::VectorRef => match (x, y) {
+            (Val::Vector(items), Val::Int(i)) => usize::try_from(*i)
+                .ok()
+                .filter(|i| *i < items.len())
+                .map(Fast::Element),
+            _ => None,
+        },
+        _ => {
+            let (Val::Int(a), Val::Int(b)) = (x, y) else {
+                return None;
+            };
+            let (a, b) = (*a, *b);
+            match which {
+                Inline::Add => a.checked_add(b).map(Fast::Int),
+                Inline::Sub => a.checked_sub(b).map(Fast::Int),
+                Inline::Mul => a.checked_mul(b).map(Fast::Int),
+                Inline::NumEq => Some(Fast::Bool(a == b)),
+                Inline::Lt => Some(Fast::Bool(a < b)),
+                Inline::Gt => Some(Fast::Bool(a > b)),
+                Inline::Le => Some(Fast::Bool(a <= b)),
+                Inline::Ge => Some(Fast::Bool(a >= b)),
+                _ => None,
+            }
+        }
+    }
+}
