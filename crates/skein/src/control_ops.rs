@@ -244,7 +244,7 @@ impl Machine {
 
     pub(crate) fn param_value(&self, p: &Rc<Parameter>) -> Val {
         for f in self.frames.iter().rev() {
-            match &f.k {
+            match f.k() {
                 K::Param(q, v) if Rc::ptr_eq(p, q) => return v.clone(),
                 // A flow runs in a clean dynamic environment.
                 K::Prompt(_) => break,
@@ -317,7 +317,7 @@ impl Machine {
         self.frames
             .iter()
             .rev()
-            .find_map(|f| match &f.k {
+            .find_map(|f| match f.k() {
                 K::Load(l, _) => Some(l.dir.clone()),
                 _ => None,
             })

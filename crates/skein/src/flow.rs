@@ -177,10 +177,8 @@ impl Machine {
 
     fn enter_flow(&mut self, id: u64) {
         self.flows.running = Some(id);
-        self.frames.push(Frame {
-            sp: self.vals.len() as u32,
-            k: K::Prompt(id),
-        });
+        self.frames
+            .push(Frame::control(self.vals.len(), K::Prompt(id)));
     }
 
     /// `(flow/resume id value)`.
@@ -402,7 +400,7 @@ impl Machine {
         self.flows.running?;
         self.frames
             .iter()
-            .rposition(|f| matches!(f.k, K::Prompt(_)))
+            .rposition(|f| matches!(f.k(), K::Prompt(_)))
     }
 
     fn instance(&self, who: &str, v: &Val) -> Result<(u64, &Instance), Val> {

@@ -3,7 +3,7 @@
 //! while their globals hold the primitives.
 
 use crate::bytecode::{Arg, ArgKind, Inline, Op};
-use crate::machine::{Act, Exit, Machine};
+use crate::machine::{Act, Callee, Exit, Machine};
 use crate::value::{error, release, PrimKind, Val};
 
 /// An operand; a stack operand is at `top`.
@@ -73,38 +73,38 @@ impl Machine {
             }
             return false;
         };
-        let v = match fast {
-            Fast::Int(i) => Val::Int(i),
+        // Each result is pushed where it is made.
+        match fast {
+            Fast::Int(i) => {
+                self.truncate(height);
+                self.vals.push(Val::Int(i));
+            }
             Fast::Bool(b) => {
-                if let Some(t) = truth {
-                    self.truncate(height);
-                    *t = b;
-                    return true;
+                self.truncate(height);
+                match truth {
+                    Some(t) => *t = b,
+                    None => self.vals.push(Val::Bool(b)),
                 }
-                Val::Bool(b)
             }
-            Fast::Car | Fast::Cdr => match operand(&self.vals, consts, base, x, height) {
-                Val::Pair(p) if matches!(fast, Fast::Car) => p.car.clone(),
-                Val::Pair(p) => p.cdr.clone(),
-                _ => Val::Unspecified,
-            },
-            Fast::Element(i) => match operand(&self.vals, consts, base, x, height) {
-                Val::Vector(items) => items[i].clone(),
-                _ => Val::Unspecified,
-            },
-            Fast::Cons => {
-                let a = operand(&self.vals, consts, base, x, height).clone();
-                let d = operand(&self.vals, consts, base, y, len.saturating_sub(1)).clone();
-                Val::cons(a, d)
+            Fast::Car | Fast::Cdr | Fast::Element(_) | Fast::Cons => {
+                let v = match (fast, operand(&self.vals, consts, base, x, height)) {
+                    (Fast::Car, Val::Pair(p)) => p.car.clone(),
+                    (Fast::Cdr, Val::Pair(p)) => p.cdr.clone(),
+                    (Fast::Element(i), Val::Vector(items)) => items[i].clone(),
+                    (_, a) => {
+                        let d = operand(&self.vals, consts, base, y, len.saturating_sub(1));
+                        Val::cons(a.clone(), d.clone())
+                    }
+                };
+                self.truncate(height);
+                match truth {
+                    Some(t) => {
+                        *t = !matches!(v, Val::Bool(false));
+                        release(v);
+                    }
+                    None => self.vals.push(v),
+                }
             }
-        };
-        self.truncate(height);
-        match truth {
-            Some(t) => {
-                *t = !matches!(v, Val::Bool(false));
-                release(v);
-            }
-            None => self.vals.push(v),
         }
         true
     }
@@ -123,10 +123,10 @@ impl Machine {
             return Some(self.fail(act.clone(), e));
         };
         if !self.globals.inline_intact(which) {
-            let f = self.globals.get(gid).clone();
-            if let Val::Unassigned = f {
-                return Some(self.fail_unbound(act.clone(), gid));
-            }
+            let f = match self.globals.get(gid) {
+                Val::Unassigned => return Some(self.fail_unbound(act.clone(), gid)),
+                f => Callee::of(f),
+            };
             // Compiled in tail position, the instruction is followed by a return.
             let tail = act.proto.code.get(act.pc as usize) == Some(&Op::Return);
             return self.call(act, f, args_at, args_at, tail, fbase);

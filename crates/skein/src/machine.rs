@@ -36,20 +36,74 @@ pub struct Act {
     pub site: Option<Span>,
 }
 
-/// A continuation frame, and the value-stack height to restore when a value
-/// returns into it.
+/// A continuation frame: an activation waiting for the value of a call it
+/// made, or (rarer) a control frame. Plain fields rather than an enum, so a
+/// call pushes one with a few stores.
 #[derive(Clone)]
 pub struct Frame {
+    /// The value-stack height to restore when a value returns into the frame.
     pub sp: u32,
-    pub k: K,
+    pub pc: u32,
+    pub base: u32,
+    pub site: Option<Span>,
+    pub clo: Option<Rc<Closure>>,
+    pub proto: Option<Rc<Proto>>,
+    /// For a control frame: what it does with the value.
+    pub control: Option<Box<K>>,
 }
 
 impl Frame {
+    #[inline(always)]
+    pub fn call(sp: usize, act: Act) -> Frame {
+        Frame {
+            sp: sp as u32,
+            pc: act.pc,
+            base: act.base,
+            site: act.site,
+            clo: Some(act.clo),
+            proto: Some(act.proto),
+            control: None,
+        }
+    }
+
+    pub fn control(sp: usize, k: K) -> Frame {
+        Frame {
+            sp: sp as u32,
+            pc: 0,
+            base: 0,
+            site: None,
+            clo: None,
+            proto: None,
+            control: Some(Box::new(k)),
+        }
+    }
+
+    /// What the frame does: `K::Call` for an activation.
+    pub fn k(&self) -> &K {
+        self.control.as_deref().unwrap_or(&K::Call)
+    }
+
+    /// The activation to continue, or the control frame.
+    #[inline(always)]
+    pub fn into_act(self) -> Result<Act, K> {
+        match (self.clo, self.proto, self.control) {
+            (Some(clo), Some(proto), None) => Ok(Act {
+                clo,
+                proto,
+                pc: self.pc,
+                base: self.base,
+                site: self.site,
+            }),
+            (_, _, Some(k)) => Err(*k),
+            _ => Err(K::Call),
+        }
+    }
+
     /// Move the frame's stack positions from a segment based at `from` to one based at `to`.
     pub fn rebase(&mut self, from: u32, to: u32) {
         self.sp = self.sp - from + to;
-        if let K::Call(act) = &mut self.k {
-            act.base = act.base - from + to;
+        if self.control.is_none() {
+            self.base = self.base - from + to;
         }
     }
 }
@@ -57,8 +111,8 @@ impl Frame {
 /// What to do with the value returned into a frame.
 #[derive(Clone)]
 pub enum K {
-    /// A suspended activation waiting for the value of a call it made.
-    Call(Act),
+    /// An activation (its state is in the frame's fields).
+    Call,
     CallWithValues(Val),
     WindBefore(Val, Val, Val),
     Wind(u64, Val, Val),
@@ -269,6 +323,24 @@ fn clause_for(c: &Closure, n: usize) -> Option<&Rc<Proto>> {
     Some(proto)
 }
 
+/// A procedure about to be called, as the call needs it.
+pub(crate) enum Callee {
+    Closure(Rc<Closure>),
+    Prim(&'static Prim),
+    Other(Val),
+}
+
+impl Callee {
+    #[inline(always)]
+    pub(crate) fn of(f: &Val) -> Callee {
+        match f {
+            Val::Closure(c) => Callee::Closure(c.clone()),
+            Val::Prim(p) => Callee::Prim(p),
+            other => Callee::Other(other.clone()),
+        }
+    }
+}
+
 /// What running bytecode does when it leaves the loop.
 pub(crate) type Exit = Option<Step>;
 
@@ -323,30 +395,23 @@ impl Machine {
 
     /// Return `v` into the frame on top.
     fn ret(&mut self, v: Val) -> Step {
-        match self.frames.pop() {
-            Some(Frame {
-                sp,
-                k: K::Call(act),
-            }) => {
-                self.truncate(sp as usize);
+        let Some(frame) = self.frames.pop() else {
+            return Ok(Next::Return(v));
+        };
+        self.truncate(frame.sp as usize);
+        match frame.into_act() {
+            Ok(act) => {
                 self.vals.push(v);
                 Ok(Next::Run(act))
             }
-            Some(frame) => {
-                self.truncate(frame.sp as usize);
-                self.resume(frame.k, v)
-            }
-            None => Ok(Next::Return(v)),
+            Err(k) => self.resume(k, v),
         }
     }
 
     /// Push a frame recording the current stack height.
     pub(crate) fn push(&mut self, k: K) -> Result<(), Abort> {
         self.check_depth()?;
-        self.frames.push(Frame {
-            sp: self.vals.len() as u32,
-            k,
-        });
+        self.frames.push(Frame::control(self.vals.len(), k));
         Ok(())
     }
 
@@ -374,6 +439,7 @@ impl Machine {
     // ---- activations ----
 
     /// Lay out an activation's window: the `n` arguments are at `base`.
+    #[inline(always)]
     fn enter(
         &mut self,
         clo: Rc<Closure>,
@@ -417,10 +483,7 @@ impl Machine {
     /// Stop running `act` with the error `e`, raised where it is.
     pub(crate) fn fail(&mut self, act: Act, e: Val) -> Step {
         self.call_span = act.proto.span_at(act.pc as usize - 1);
-        self.frames.push(Frame {
-            sp: self.vals.len() as u32,
-            k: K::Call(act),
-        });
+        self.frames.push(Frame::call(self.vals.len(), act));
         self.raise(e, false)
     }
 
@@ -431,10 +494,7 @@ impl Machine {
             vec![],
         );
         let at = act.proto.name_span_at(act.pc as usize - 1);
-        self.frames.push(Frame {
-            sp: self.vals.len() as u32,
-            k: K::Call(act),
-        });
+        self.frames.push(Frame::call(self.vals.len(), act));
         self.call_span = at;
         self.raise(e, false)
     }
@@ -527,15 +587,15 @@ impl Machine {
                 }
                 Op::Call(n) | Op::TailCall(n) => {
                     let args_at = self.vals.len() - n as usize;
-                    let f = self.vals[args_at - 1].clone();
+                    let f = Callee::of(&self.vals[args_at - 1]);
                     let tail = matches!(op, Op::TailCall(_));
                     self.call(&mut act, f, args_at, args_at - 1, tail, fbase)
                 }
                 Op::CallGlobal(gid, n) | Op::TailCallGlobal(gid, n) => {
-                    let f = self.globals.get(gid).clone();
-                    if let Val::Unassigned = f {
-                        return self.fail_unbound(act, gid);
-                    }
+                    let f = match self.globals.get(gid) {
+                        Val::Unassigned => return self.fail_unbound(act, gid),
+                        f => Callee::of(f),
+                    };
                     let args_at = self.vals.len() - n as usize;
                     let tail = matches!(op, Op::TailCallGlobal(..));
                     self.call(&mut act, f, args_at, args_at, tail, fbase)
@@ -560,11 +620,7 @@ impl Machine {
                 Op::Guard => {
                     let body = self.pop();
                     let handler = self.pop();
-                    let sp = self.vals.len() as u32;
-                    self.frames.push(Frame {
-                        sp,
-                        k: K::Call(act),
-                    });
+                    self.frames.push(Frame::call(self.vals.len(), act));
                     self.push(K::Guard(handler))?;
                     return self.apply(body, Args::new());
                 }
@@ -786,20 +842,16 @@ impl Machine {
         if self.frames.len() <= fbase {
             return Err(Ok(Next::Return(v)));
         }
-        match self.frames.pop() {
-            Some(Frame {
-                sp,
-                k: K::Call(caller),
-            }) => {
-                self.truncate(sp as usize);
+        let Some(frame) = self.frames.pop() else {
+            return Err(Ok(Next::Return(v)));
+        };
+        self.truncate(frame.sp as usize);
+        match frame.into_act() {
+            Ok(caller) => {
                 self.vals.push(v);
                 Ok(caller)
             }
-            Some(frame) => {
-                self.truncate(frame.sp as usize);
-                Err(self.resume(frame.k, v))
-            }
-            None => Err(Ok(Next::Return(v))),
+            Err(k) => Err(self.resume(k, v)),
         }
     }
 
@@ -809,7 +861,7 @@ impl Machine {
     pub(crate) fn call(
         &mut self,
         act: &mut Act,
-        f: Val,
+        f: Callee,
         args_at: usize,
         sp: usize,
         tail: bool,
@@ -817,7 +869,7 @@ impl Machine {
     ) -> Exit {
         let n = self.vals.len() - args_at;
         match f {
-            Val::Closure(c) => {
+            Callee::Closure(c) => {
                 let Some(proto) = clause_for(&c, n).cloned() else {
                     let e = closure_arity_error(&c, n);
                     return Some(self.fail(act.clone(), e));
@@ -840,14 +892,11 @@ impl Machine {
                     }
                     let callee = self.enter(c, proto, args_at, site);
                     let caller = std::mem::replace(act, callee);
-                    self.frames.push(Frame {
-                        sp: sp as u32,
-                        k: K::Call(caller),
-                    });
+                    self.frames.push(Frame::call(sp, caller));
                 }
                 None
             }
-            Val::Prim(p) => {
+            Callee::Prim(p) => {
                 if n < p.min_args || p.max_args.is_some_and(|max| n > max) {
                     let e = arity_error(p.name, p.min_args, p.max_args, n);
                     return Some(self.fail(act.clone(), e));
@@ -878,11 +927,11 @@ impl Machine {
                     Err(e) => Some(self.fail(act.clone(), e)),
                 }
             }
-            f if !f.is_procedure() => {
+            Callee::Other(f) if !f.is_procedure() => {
                 let e = error("not a procedure", vec![f]);
                 Some(self.fail(act.clone(), e))
             }
-            f => Some(self.call_slow(act, f, args_at, sp, tail)),
+            Callee::Other(f) => Some(self.call_slow(act, f, args_at, sp, tail)),
         }
     }
 
@@ -895,16 +944,14 @@ impl Machine {
         if tail {
             self.truncate(act.base as usize);
         } else {
-            self.frames.push(Frame {
-                sp: sp as u32,
-                k: K::Call(act.clone()),
-            });
+            self.frames.push(Frame::call(sp, act.clone()));
         }
         self.apply(f, args)
     }
 
     /// Move `n` values at `from` down to `to` (a tail call's arguments into
     /// the caller's window) and drop everything above them.
+    #[inline(always)]
     fn slide(&mut self, from: usize, to: usize, n: usize) {
         if from != to {
             for i in 0..n {
@@ -957,10 +1004,7 @@ impl Machine {
             }
             let callee = self.enter(clo, proto, args_at, site);
             let caller = std::mem::replace(act, callee);
-            self.frames.push(Frame {
-                sp: args_at as u32,
-                k: K::Call(caller),
-            });
+            self.frames.push(Frame::call(args_at, caller));
         }
         None
     }
@@ -969,10 +1013,8 @@ impl Machine {
 
     fn resume(&mut self, k: K, v: Val) -> Step {
         match k {
-            K::Call(act) => {
-                self.vals.push(v);
-                Ok(Next::Run(act))
-            }
+            // Activations are continued by `into_act`, never here.
+            K::Call => Ok(Next::Return(v)),
             K::CallWithValues(consumer) => {
                 let args = match v {
                     Val::Values(vals) => vals.iter().cloned().collect(),
@@ -1114,9 +1156,12 @@ impl Machine {
                     return self.raise(e, false);
                 };
                 let site = if proto.is_loop {
-                    self.frames.iter().rev().find_map(|f| match &f.k {
-                        K::Call(a) => a.site,
-                        _ => None,
+                    self.frames.iter().rev().find_map(|f| {
+                        if f.control.is_none() {
+                            f.site
+                        } else {
+                            None
+                        }
                     })
                 } else {
                     Some(self.call_span)

@@ -46,10 +46,11 @@ impl Machine {
     /// procedure activations that are waiting for it, innermost first.
     pub(crate) fn site(&self) -> Site {
         let mut chain: Vec<Span> = Vec::new();
-        let waiting = self.frames.iter().rev().filter_map(|f| match &f.k {
-            K::Call(act) => Some(act.site),
-            _ => None,
-        });
+        let waiting = self
+            .frames
+            .iter()
+            .rev()
+            .filter_map(|f| f.control.is_none().then_some(f.site));
         for site in waiting.flatten() {
             if chain.last() != Some(&site) && site != self.call_span {
                 chain.push(site);
@@ -81,7 +82,7 @@ impl Machine {
         let mut i = limit.min(self.frames.len());
         while i > 0 {
             i -= 1;
-            match &self.frames[i].k {
+            match self.frames[i].k() {
                 K::HandlerCall(skip, _) => {
                     i = i.saturating_sub(*skip);
                 }
@@ -135,10 +136,10 @@ impl Machine {
     pub(crate) fn unwind_to(&mut self, height: usize, then: Then) -> Step {
         let wind = self.frames[height.min(self.frames.len())..]
             .iter()
-            .rposition(|f| matches!(f.k, K::Wind(..)));
+            .rposition(|f| matches!(f.k(), K::Wind(..)));
         if let Some(offset) = wind {
             let at = height + offset;
-            let after = match &self.frames[at].k {
+            let after = match self.frames[at].k() {
                 K::Wind(_, _, after) => after.clone(),
                 _ => Val::Unspecified,
             };
@@ -156,8 +157,8 @@ impl Machine {
     fn wind_ids_of(frames: &[Frame]) -> Vec<u64> {
         frames
             .iter()
-            .filter_map(|f| match f.k {
-                K::Wind(id, ..) => Some(id),
+            .filter_map(|f| match f.k() {
+                K::Wind(id, ..) => Some(*id),
                 _ => None,
             })
             .collect()
@@ -177,7 +178,7 @@ impl Machine {
             let mut seen = 0;
             let mut h = self.frames.len();
             for (i, f) in self.frames.iter().enumerate().skip(base) {
-                if matches!(f.k, K::Wind(..)) {
+                if matches!(f.k(), K::Wind(..)) {
                     if seen == common {
                         h = i;
                         break;
@@ -198,7 +199,7 @@ impl Machine {
         let before = k
             .frames
             .iter()
-            .filter_map(|f| match &f.k {
+            .filter_map(|f| match f.k() {
                 K::Wind(_, before, _) => Some(before),
                 _ => None,
             })

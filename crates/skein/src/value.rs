@@ -54,42 +54,52 @@ pub enum Val {
     Port(Rc<Port>),
 }
 
-// Written out so it inlines: cloning values is the machine's commonest work.
+// Cloning values is the machine's commonest work. Matching on the variant
+// and rebuilding it writes the copy in pieces, which the next whole-value
+// move reads back with a store-forwarding stall; instead count the new
+// reference and copy the value's bytes as they are.
 impl Clone for Val {
     #[inline(always)]
     fn clone(&self) -> Val {
-        match self {
-            Val::Null => Val::Null,
-            Val::Unspecified => Val::Unspecified,
-            Val::Unassigned => Val::Unassigned,
-            Val::Eof => Val::Eof,
-            Val::Bool(x) => Val::Bool(*x),
-            Val::Int(x) => Val::Int(*x),
-            Val::Real(x) => Val::Real(*x),
-            Val::Char(x) => Val::Char(*x),
-            Val::Sym(x) => Val::Sym(*x),
-            Val::Keyword(x) => Val::Keyword(*x),
-            Val::Prim(x) => Val::Prim(x),
-            Val::Big(x) => Val::Big(Rc::clone(x)),
-            Val::Rat(x) => Val::Rat(Rc::clone(x)),
-            Val::Str(x) => Val::Str(Rc::clone(x)),
-            Val::Pair(x) => Val::Pair(Rc::clone(x)),
-            Val::Vector(x) => Val::Vector(Rc::clone(x)),
-            Val::Bytes(x) => Val::Bytes(Rc::clone(x)),
-            Val::Map(x) => Val::Map(Rc::clone(x)),
-            Val::Closure(x) => Val::Closure(Rc::clone(x)),
-            Val::Var(x) => Val::Var(Rc::clone(x)),
-            Val::Host(x) => Val::Host(Rc::clone(x)),
-            Val::Cont(x) => Val::Cont(Rc::clone(x)),
-            Val::Param(x) => Val::Param(Rc::clone(x)),
-            Val::Record(x) => Val::Record(Rc::clone(x)),
-            Val::RecordType(x) => Val::RecordType(Rc::clone(x)),
-            Val::RecordProc(x) => Val::RecordProc(Rc::clone(x)),
-            Val::Promise(x) => Val::Promise(Rc::clone(x)),
-            Val::Values(x) => Val::Values(Rc::clone(x)),
-            Val::Error(x) => Val::Error(Rc::clone(x)),
-            Val::Flow(x) => Val::Flow(Rc::clone(x)),
-            Val::Port(x) => Val::Port(Rc::clone(x)),
+        // SAFETY: every pointer passed to `increment_strong_count` comes from
+        // `Rc::as_ptr` of an `Rc` that `self` keeps alive, so the count
+        // stays consistent; the bitwise copy then owns that new count. The
+        // other variants own nothing, so their bytes are a complete copy.
+        unsafe {
+            match self {
+                Val::Big(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Rat(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Str(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Pair(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Vector(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Bytes(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Map(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Closure(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Var(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Host(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Cont(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Param(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Record(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::RecordType(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::RecordProc(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Promise(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Values(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Error(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Flow(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Port(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
+                Val::Null
+                | Val::Unspecified
+                | Val::Unassigned
+                | Val::Eof
+                | Val::Bool(_)
+                | Val::Int(_)
+                | Val::Real(_)
+                | Val::Char(_)
+                | Val::Sym(_)
+                | Val::Keyword(_)
+                | Val::Prim(_) => {}
+            }
+            std::ptr::read(self)
         }
     }
 }
