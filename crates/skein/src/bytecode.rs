@@ -89,25 +89,33 @@ pub enum Op {
     Guard,
 }
 
-/// Where an inline instruction finds an operand: a stack value, a slot, or
-/// a constant. Stack operands come first and are the top values, in order.
+/// Where an inline instruction finds an operand: a stack value, a slot, a
+/// free variable or a constant. Stack operands come first and are the top
+/// values, in order. Packed in 16 bits: two bits of kind, fourteen of index.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Arg(u16);
 
 pub enum ArgKind {
     Stack,
     Local(usize),
+    Free(usize),
     Const(usize),
 }
 
 impl Arg {
     pub const STACK: Arg = Arg(u16::MAX);
-    /// The largest slot or constant index an operand can name.
-    pub const MAX_INDEX: usize = 0x7ffe;
+    /// The largest slot, free variable or constant index an operand can name.
+    pub const MAX_INDEX: usize = 0x3ffe;
+    const FREE: u16 = 0x4000;
     const CONST: u16 = 0x8000;
+    const INDEX: u16 = 0x3fff;
 
     pub fn local(slot: usize) -> Arg {
         Arg(slot as u16)
+    }
+
+    pub fn free(index: usize) -> Arg {
+        Arg(index as u16 | Arg::FREE)
     }
 
     pub fn constant(index: usize) -> Arg {
@@ -116,10 +124,12 @@ impl Arg {
 
     #[inline(always)]
     pub fn kind(self) -> ArgKind {
-        match self.0 {
-            u16::MAX => ArgKind::Stack,
-            k if k & Arg::CONST != 0 => ArgKind::Const((k & !Arg::CONST) as usize),
-            slot => ArgKind::Local(slot as usize),
+        let index = (self.0 & Arg::INDEX) as usize;
+        match self.0 & !Arg::INDEX {
+            _ if self.0 == u16::MAX => ArgKind::Stack,
+            0 => ArgKind::Local(index),
+            Arg::FREE => ArgKind::Free(index),
+            _ => ArgKind::Const(index),
         }
     }
 
@@ -134,6 +144,7 @@ impl std::fmt::Debug for Arg {
         match self.kind() {
             ArgKind::Stack => f.write_str("stack"),
             ArgKind::Local(s) => write!(f, "local {s}"),
+            ArgKind::Free(i) => write!(f, "free {i}"),
             ArgKind::Const(k) => write!(f, "const {k}"),
         }
     }

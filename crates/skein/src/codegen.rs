@@ -671,7 +671,8 @@ impl Gen<'_> {
                     let cur = self.cur();
                     match self.access(key, cur) {
                         Access::Local(s) => Arg::local(s as usize),
-                        _ => Arg::STACK,
+                        Access::Free(i) => Arg::free(i as usize),
+                        Access::OwnGroup => Arg::STACK,
                     }
                 }
                 Node::Const(v) => {
@@ -686,16 +687,23 @@ impl Gen<'_> {
     }
 
     /// Can an inline instruction name this operand instead of pushing it?
+    /// Unboxed variables (a free one only if it is already captured, or if
+    /// there is room to capture it) and constants.
     fn is_direct_operand(&self, node: &Node) -> bool {
         match node {
             Node::Local(d, i) => {
                 let (key, boxed) = self.slot_var(*d, *i);
                 let scope = &self.scopes[key.0];
-                let slot = match scope.kind {
-                    ScopeKind::Slots { first, .. } => first as usize + *i as usize,
-                    _ => usize::MAX,
+                let cur = self.cur();
+                let index = if scope.func == cur {
+                    match scope.kind {
+                        ScopeKind::Slots { first, .. } => first as usize + *i as usize,
+                        _ => usize::MAX,
+                    }
+                } else {
+                    self.envs[self.funcs[cur].env].len()
                 };
-                !boxed && scope.func == self.cur() && slot <= Arg::MAX_INDEX
+                !boxed && index <= Arg::MAX_INDEX
             }
             Node::Const(_) => self.funcs[self.cur()].consts.len() < Arg::MAX_INDEX,
             _ => false,

@@ -6,13 +6,25 @@ use crate::bytecode::{Arg, ArgKind, Inline, Op};
 use crate::machine::{Act, Callee, Exit, Machine};
 use crate::value::{error, release, PrimKind, Val};
 
-/// An operand; a stack operand is at `top`.
-#[inline(always)]
-fn operand<'a>(vals: &'a [Val], consts: &'a [Val], base: usize, arg: Arg, top: usize) -> &'a Val {
-    match arg.kind() {
-        ArgKind::Stack => &vals[top],
-        ArgKind::Local(s) => &vals[base + s],
-        ArgKind::Const(k) => &consts[k],
+/// Where an instruction's operands live: the stack, the activation's
+/// window and free variables, and its procedure's constants.
+struct Operands<'a> {
+    vals: &'a [Val],
+    base: usize,
+    free: &'a [Val],
+    consts: &'a [Val],
+}
+
+impl<'a> Operands<'a> {
+    /// An operand; a stack operand is at `top`.
+    #[inline(always)]
+    fn get(&self, arg: Arg, top: usize) -> &'a Val {
+        match arg.kind() {
+            ArgKind::Stack => &self.vals[top],
+            ArgKind::Local(s) => &self.vals[self.base + s],
+            ArgKind::Free(i) => &self.free[i],
+            ArgKind::Const(k) => &self.consts[k],
+        }
     }
 }
 
@@ -35,27 +47,29 @@ impl Machine {
     #[inline(always)]
     pub(crate) fn inline_fast(
         &mut self,
-        consts: &[Val],
-        base: usize,
+        act: &Act,
         which: Inline,
         x: Arg,
         y: Arg,
         truth: Option<&mut bool>,
     ) -> bool {
+        let (base, consts) = (act.base as usize, &act.proto.consts[..]);
         let unary = which.argc() == 1;
         let on_stack = usize::from(x.on_stack()) + usize::from(!unary && y.on_stack());
         let len = self.vals.len();
         let height = len - on_stack;
         let fast = if self.globals.inline_intact(which) {
-            let a = operand(&self.vals, consts, base, x, height);
+            let ops = Operands {
+                vals: &self.vals,
+                base,
+                free: &act.clo.free,
+                consts,
+            };
+            let a = ops.get(x, height);
             if unary {
                 fast1(which, a)
             } else {
-                fast2(
-                    which,
-                    a,
-                    operand(&self.vals, consts, base, y, len.saturating_sub(1)),
-                )
+                fast2(which, a, ops.get(y, len.saturating_sub(1)))
             }
         } else {
             None
@@ -68,6 +82,7 @@ impl Machine {
                         let v = self.vals[base + s].clone();
                         self.vals.push(v);
                     }
+                    ArgKind::Free(i) => self.vals.push(act.clo.free[i].clone()),
                     ArgKind::Const(k) => self.vals.push(consts[k].clone()),
                 }
             }
@@ -87,14 +102,17 @@ impl Machine {
                 }
             }
             Fast::Car | Fast::Cdr | Fast::Element(_) | Fast::Cons => {
-                let v = match (fast, operand(&self.vals, consts, base, x, height)) {
+                let ops = Operands {
+                    vals: &self.vals,
+                    base,
+                    free: &act.clo.free,
+                    consts,
+                };
+                let v = match (fast, ops.get(x, height)) {
                     (Fast::Car, Val::Pair(p)) => p.car.clone(),
                     (Fast::Cdr, Val::Pair(p)) => p.cdr.clone(),
                     (Fast::Element(i), Val::Vector(items)) => items[i].clone(),
-                    (_, a) => {
-                        let d = operand(&self.vals, consts, base, y, len.saturating_sub(1));
-                        Val::cons(a.clone(), d.clone())
-                    }
+                    (_, a) => Val::cons(a.clone(), ops.get(y, len.saturating_sub(1)).clone()),
                 };
                 self.truncate(height);
                 match truth {

@@ -447,13 +447,7 @@ impl Machine {
         base: usize,
         site: Option<Span>,
     ) -> Act {
-        if proto.rest {
-            let rest = Val::list(self.vals.drain(base + proto.required..).collect::<Vec<_>>());
-            self.vals.push(rest);
-        }
-        if self.vals.len() < base + proto.slots {
-            self.vals.resize(base + proto.slots, Val::Unassigned);
-        }
+        self.lay_out(&proto, base);
         Act {
             clo,
             proto,
@@ -461,6 +455,64 @@ impl Machine {
             base: base as u32,
             site,
         }
+    }
+
+    /// The window of `proto` at `base`, its arguments already there: the
+    /// rest list, and unassigned slots for its other variables.
+    #[inline(always)]
+    fn lay_out(&mut self, proto: &Proto, base: usize) {
+        if proto.rest {
+            let rest = Val::list(self.vals.drain(base + proto.required..).collect::<Vec<_>>());
+            self.vals.push(rest);
+        }
+        if self.vals.len() < base + proto.slots {
+            self.vals.resize(base + proto.slots, Val::Unassigned);
+        }
+    }
+
+    /// Make `act` run `clo` (clause `proto`) on the arguments from
+    /// `args_at`; unless this is a tail call, `act` waits in a frame,
+    /// its result to go at `sp`.
+    #[inline(always)]
+    fn switch_to(
+        &mut self,
+        act: &mut Act,
+        clo: Rc<Closure>,
+        proto: Rc<Proto>,
+        args_at: usize,
+        sp: usize,
+        tail: bool,
+    ) -> Result<(), Abort> {
+        let site = if proto.is_loop {
+            act.site
+        } else {
+            Some(act.proto.span_at(act.pc as usize - 1))
+        };
+        let base = if tail {
+            let base = act.base as usize;
+            self.slide(args_at, base, self.vals.len() - args_at);
+            act.clo = clo;
+            act.proto = proto;
+            base
+        } else {
+            self.check_depth()?;
+            self.frames.push(Frame {
+                sp: sp as u32,
+                pc: act.pc,
+                base: act.base,
+                site: act.site,
+                clo: Some(std::mem::replace(&mut act.clo, clo)),
+                proto: Some(std::mem::replace(&mut act.proto, proto)),
+                control: None,
+            });
+            args_at
+        };
+        act.pc = 0;
+        act.base = base as u32;
+        act.site = site;
+        let proto = act.proto.clone();
+        self.lay_out(&proto, base);
+        Ok(())
     }
 
     fn check_depth(&self) -> Result<(), Abort> {
@@ -606,13 +658,7 @@ impl Machine {
                 }
                 Op::Return => {
                     let v = self.pop();
-                    match self.return_from(v, fbase) {
-                        Ok(caller) => {
-                            act = caller;
-                            None
-                        }
-                        Err(exit) => Some(exit),
-                    }
+                    self.return_from(&mut act, v, fbase)
                 }
                 // The fast path did not apply: the operands are on the
                 // stack now, for the general case.
@@ -781,14 +827,14 @@ impl Machine {
                     self.vals.push(v);
                 }
                 Op::Inline(which, x, y) => {
-                    if !self.inline_fast(&act.proto.consts, base, which, x, y, None) {
+                    if !self.inline_fast(act, which, x, y, None) {
                         act.pc = pc as u32;
                         return Op::Inline(which, Arg::STACK, Arg::STACK);
                     }
                 }
                 Op::Test(which, x, y) => {
                     let mut truth = false;
-                    if !self.inline_fast(&act.proto.consts, base, which, x, y, Some(&mut truth)) {
+                    if !self.inline_fast(act, which, x, y, Some(&mut truth)) {
                         // The general case pushes the result for the `JumpIfFalse`.
                         act.pc = pc as u32;
                         return Op::Inline(which, Arg::STACK, Arg::STACK);
@@ -835,23 +881,37 @@ impl Machine {
         Ok(())
     }
 
-    /// Return `v` from the running activation: the caller's activation to
-    /// continue with, or how to leave the loop.
-    #[inline]
-    fn return_from(&mut self, v: Val, fbase: usize) -> Result<Act, Step> {
+    /// Return `v` from the running activation: continue the caller's in
+    /// `act`, or say how to leave the loop.
+    #[inline(always)]
+    fn return_from(&mut self, act: &mut Act, v: Val, fbase: usize) -> Exit {
         if self.frames.len() <= fbase {
-            return Err(Ok(Next::Return(v)));
+            return Some(Ok(Next::Return(v)));
         }
-        let Some(frame) = self.frames.pop() else {
-            return Err(Ok(Next::Return(v)));
-        };
+        let frame = self.frames.pop()?;
         self.truncate(frame.sp as usize);
-        match frame.into_act() {
-            Ok(caller) => {
+        match frame {
+            Frame {
+                clo: Some(clo),
+                proto: Some(proto),
+                control: None,
+                pc,
+                base,
+                site,
+                ..
+            } => {
                 self.vals.push(v);
-                Ok(caller)
+                act.clo = clo;
+                act.proto = proto;
+                act.pc = pc;
+                act.base = base;
+                act.site = site;
+                None
             }
-            Err(k) => Err(self.resume(k, v)),
+            Frame {
+                control: Some(k), ..
+            } => Some(self.resume(*k, v)),
+            _ => Some(self.resume(K::Call, v)),
         }
     }
 
@@ -877,24 +937,10 @@ impl Machine {
                 if let Err(abort) = self.tick() {
                     return Some(Err(abort));
                 }
-                let site = if proto.is_loop {
-                    act.site
-                } else {
-                    Some(act.proto.span_at(act.pc as usize - 1))
-                };
-                if tail {
-                    let base = act.base as usize;
-                    self.slide(args_at, base, n);
-                    *act = self.enter(c, proto, base, site);
-                } else {
-                    if let Err(abort) = self.check_depth() {
-                        return Some(Err(abort));
-                    }
-                    let callee = self.enter(c, proto, args_at, site);
-                    let caller = std::mem::replace(act, callee);
-                    self.frames.push(Frame::call(sp, caller));
+                match self.switch_to(act, c, proto, args_at, sp, tail) {
+                    Ok(()) => None,
+                    Err(abort) => Some(Err(abort)),
                 }
-                None
             }
             Callee::Prim(p) => {
                 if n < p.min_args || p.max_args.is_some_and(|max| n > max) {
@@ -915,14 +961,11 @@ impl Machine {
                     Ok(v) => {
                         self.truncate(sp);
                         if tail {
-                            match self.return_from(v, fbase) {
-                                Ok(caller) => *act = caller,
-                                Err(exit) => return Some(exit),
-                            }
+                            self.return_from(act, v, fbase)
                         } else {
                             self.vals.push(v);
+                            None
                         }
-                        None
                     }
                     Err(e) => Some(self.fail(act.clone(), e)),
                 }
@@ -988,25 +1031,11 @@ impl Machine {
                 group: Some(group),
             })
         };
-        let site = if proto.is_loop {
-            act.site
-        } else {
-            Some(act.proto.span_at(act.pc as usize - 1))
-        };
         let args_at = self.vals.len() - n;
-        if tail {
-            let base = act.base as usize;
-            self.slide(args_at, base, n);
-            *act = self.enter(clo, proto, base, site);
-        } else {
-            if let Err(abort) = self.check_depth() {
-                return Some(Err(abort));
-            }
-            let callee = self.enter(clo, proto, args_at, site);
-            let caller = std::mem::replace(act, callee);
-            self.frames.push(Frame::call(args_at, caller));
+        match self.switch_to(act, clo, proto, args_at, args_at, tail) {
+            Ok(()) => None,
+            Err(abort) => Some(Err(abort)),
         }
-        None
     }
 
     // ---- returning a value to a frame ----
