@@ -288,6 +288,16 @@ enum Rounding {
 
 /// Quotient and remainder of integers, exact unless an operand was an integral float.
 fn int_divide(who: &str, rounding: Rounding, a: &Val, b: &Val) -> Result<(Val, Val), Val> {
+    // Two fixnums, the common case: no conversions. (i64::MIN / -1 overflows.)
+    if let (Val::Int(x), Val::Int(y)) = (a, b) {
+        if *y != 0 && !(*x == i64::MIN && *y == -1) {
+            let (q, r) = match rounding {
+                Rounding::Floor => x.div_mod_floor(y),
+                Rounding::Truncate => (x / y, x % y),
+            };
+            return Ok((Val::Int(q), Val::Int(r)));
+        }
+    }
     let (x, x_inexact) = integer_arg(who, a)?;
     let (y, y_inexact) = integer_arg(who, b)?;
     if is_zero(&y) {
