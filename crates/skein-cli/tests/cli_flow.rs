@@ -378,10 +378,11 @@ fn a_store_damaged_inside_is_refused_and_left_alone() {
     ] {
         let out = s.skein(args);
         assert_eq!(out.status.code(), Some(1), "skein {args:?}");
+        // What SQLite trips over first depends on where the damage lands
+        // (timestamps make the layout differ from run to run); every case
+        // must be reported as damage.
         assert!(
-            stderr(&out).starts_with(
-                "error: skein.db: the store is damaged: database disk image is malformed\n"
-            ),
+            stderr(&out).starts_with("error: skein.db: the store is damaged: "),
             "skein {args:?}: {}",
             stderr(&out)
         );

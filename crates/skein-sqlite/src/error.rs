@@ -78,6 +78,20 @@ impl StoreError {
 pub(crate) fn classify(path: &str, busy_timeout: Duration, e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode::*;
     let path = path.to_string();
+    // A value of the wrong type, or a row that must be there and is not:
+    // the file is a valid database whose contents are damaged.
+    if matches!(
+        e,
+        rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::QueryReturnedNoRows
+    ) {
+        return StoreError::Damaged {
+            path,
+            detail: e.to_string(),
+        };
+    }
     match e.sqlite_error_code() {
         Some(NotADatabase) => StoreError::NotAStore {
             path,

@@ -130,3 +130,25 @@ fn rows_edited_into_nonsense_are_reported_as_damage() {
         .unwrap();
     assert_eq!(snapshot(&store), before);
 }
+
+#[test]
+fn a_value_of_the_wrong_type_in_a_row_is_reported_as_damage() {
+    let s = Scratch::new();
+    let mut store = s.store();
+    let flow = example_flow("order-lifecycle.flow");
+    store
+        .start(&flow, "order-lifecycle", vec![datum("\"o-1\"")])
+        .unwrap();
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    // Text passes the column's check (text sorts after numbers) but is no id.
+    conn.execute("UPDATE store SET next_id = 'two'", [])
+        .unwrap();
+    for err in [
+        store.export_json().unwrap_err(),
+        store
+            .start(&flow, "order-lifecycle", vec![datum("\"o-2\"")])
+            .unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+    }
+}
