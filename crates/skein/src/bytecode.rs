@@ -81,72 +81,80 @@ pub enum Op {
     /// A call of a common primitive through its global, on operands that are
     /// slots, constants or stack values: done in place while the global holds
     /// the primitive, else an ordinary call of whatever it holds.
-    Inline(Inline, Arg, Arg),
+    Inline(Inline, Operands),
     /// An `Inline` test whose result the `JumpIfFalse` after it consumes: on
     /// the fast path it branches directly.
-    Test(Inline, Arg, Arg),
+    Test(Inline, Operands),
     /// `guard`: pop the body thunk and the handler, run the body under the handler.
     Guard,
 }
 
 /// Where an inline instruction finds an operand: a stack value, a slot, a
 /// free variable or a constant. Stack operands come first and are the top
-/// values, in order. Packed in 16 bits: two bits of kind, fourteen of index.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Arg(u16);
-
-pub enum ArgKind {
+/// values, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
     Stack,
-    Local(usize),
-    Free(usize),
-    Const(usize),
+    Local(u16),
+    Free(u16),
+    Const(u16),
 }
 
 impl Arg {
-    pub const STACK: Arg = Arg(u16::MAX);
     /// The largest slot, free variable or constant index an operand can name.
-    pub const MAX_INDEX: usize = 0x3ffe;
-    const FREE: u16 = 0x4000;
-    const CONST: u16 = 0x8000;
-    const INDEX: u16 = 0x3fff;
-
-    pub fn local(slot: usize) -> Arg {
-        Arg(slot as u16)
-    }
-
-    pub fn free(index: usize) -> Arg {
-        Arg(index as u16 | Arg::FREE)
-    }
-
-    pub fn constant(index: usize) -> Arg {
-        Arg(index as u16 | Arg::CONST)
-    }
-
-    #[inline(always)]
-    pub fn kind(self) -> ArgKind {
-        let index = (self.0 & Arg::INDEX) as usize;
-        match self.0 & !Arg::INDEX {
-            _ if self.0 == u16::MAX => ArgKind::Stack,
-            0 => ArgKind::Local(index),
-            Arg::FREE => ArgKind::Free(index),
-            _ => ArgKind::Const(index),
-        }
-    }
-
-    #[inline(always)]
-    pub fn on_stack(self) -> bool {
-        self.0 == u16::MAX
-    }
+    pub const MAX_INDEX: usize = u16::MAX as usize;
 }
 
-impl std::fmt::Debug for Arg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.kind() {
-            ArgKind::Stack => f.write_str("stack"),
-            ArgKind::Local(s) => write!(f, "local {s}"),
-            ArgKind::Free(i) => write!(f, "free {i}"),
-            ArgKind::Const(k) => write!(f, "const {k}"),
+/// An inline instruction's operands, packed so the machine finds both with
+/// one dispatch on `form`: bits 0-1 say where the first is and bits 2-3
+/// where the second is (one of the `Operands` kinds); bit 4 is set when
+/// there is only one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operands {
+    pub form: u8,
+    pub x: u16,
+    pub y: u16,
+}
+
+impl Operands {
+    pub const STACK: u8 = 0;
+    pub const LOCAL: u8 = 1;
+    pub const FREE: u8 = 2;
+    pub const CONST: u8 = 3;
+    pub const UNARY: u8 = 0x10;
+
+    pub fn new(args: &[Arg]) -> Operands {
+        let part = |a: Option<&Arg>| match a {
+            Some(Arg::Local(i)) => (Operands::LOCAL, *i),
+            Some(Arg::Free(i)) => (Operands::FREE, *i),
+            Some(Arg::Const(i)) => (Operands::CONST, *i),
+            Some(Arg::Stack) | None => (Operands::STACK, 0),
+        };
+        let (kx, x) = part(args.first());
+        let (ky, y) = part(args.get(1));
+        let unary = if args.len() == 1 { Operands::UNARY } else { 0 };
+        Operands {
+            form: kx | ky << 2 | unary,
+            x,
+            y,
         }
+    }
+
+    pub fn unary(self) -> bool {
+        self.form & Operands::UNARY != 0
+    }
+
+    /// Where the first and the second operand are.
+    #[inline(always)]
+    pub fn kinds(self) -> (u8, u8) {
+        (self.form & 3, (self.form >> 2) & 3)
+    }
+
+    /// How many operands are on the stack.
+    #[inline(always)]
+    pub fn stacked(self) -> usize {
+        let (kx, ky) = self.kinds();
+        usize::from(kx == Operands::STACK) + usize::from(!self.unary() && ky == Operands::STACK)
     }
 }
 

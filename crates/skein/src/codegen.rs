@@ -8,7 +8,7 @@
 
 use std::rc::Rc;
 
-use crate::bytecode::{Arg, Capture, GroupDef, Inline, Op, Proto};
+use crate::bytecode::{Arg, Capture, GroupDef, Inline, Op, Operands, Proto};
 use crate::code::{Lambda, NamedLet, Node};
 use crate::globals::Globals;
 use crate::source::Span;
@@ -311,10 +311,10 @@ impl Gen<'_> {
             Node::If(rc) => {
                 self.gen(&rc.0, Tail::No);
                 // A test the machine can decide in place branches directly.
-                if let Some(Op::Inline(which, x, y)) = self.f().code.last().copied() {
+                if let Some(Op::Inline(which, ops)) = self.f().code.last().copied() {
                     if which.is_test() {
                         let last = self.f().code.len() - 1;
-                        self.f().code[last] = Op::Test(which, x, y);
+                        self.f().code[last] = Op::Test(which, ops);
                     }
                 }
                 let jf = self.emit(Op::JumpIfFalse(0));
@@ -623,9 +623,7 @@ impl Gen<'_> {
             let at = self.here();
             self.f().name_spans.push((at, *name_span));
             if let Some(inline) = inline {
-                let x = operands.first().copied().unwrap_or(Arg::STACK);
-                let y = operands.get(1).copied().unwrap_or(Arg::STACK);
-                self.emit_at(Op::Inline(inline, x, y), span);
+                self.emit_at(Op::Inline(inline, Operands::new(&operands)), span);
                 // In tail position a redefined primitive is called as a tail
                 // call: the machine sees the `Return` that follows.
                 if tail == Tail::Return {
@@ -662,7 +660,7 @@ impl Gen<'_> {
         for (i, a) in args.iter().enumerate() {
             if i < pushed {
                 self.gen(a, Tail::No);
-                operands.push(Arg::STACK);
+                operands.push(Arg::Stack);
                 continue;
             }
             operands.push(match a {
@@ -670,17 +668,17 @@ impl Gen<'_> {
                     let (key, _) = self.slot_var(*d, *i);
                     let cur = self.cur();
                     match self.access(key, cur) {
-                        Access::Local(s) => Arg::local(s as usize),
-                        Access::Free(i) => Arg::free(i as usize),
-                        Access::OwnGroup => Arg::STACK,
+                        Access::Local(s) => Arg::Local(s),
+                        Access::Free(i) => Arg::Free(i),
+                        Access::OwnGroup => Arg::Stack,
                     }
                 }
                 Node::Const(v) => {
                     let f = self.f();
                     f.consts.push(v.clone());
-                    Arg::constant(f.consts.len() - 1)
+                    Arg::Const((f.consts.len() - 1) as u16)
                 }
-                _ => Arg::STACK,
+                _ => Arg::Stack,
             });
         }
         operands

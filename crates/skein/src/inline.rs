@@ -2,29 +2,63 @@
 //! common primitives, done in place on slots, constants and stack values
 //! while their globals hold the primitives.
 
-use crate::bytecode::{Arg, ArgKind, Inline, Op};
+use crate::bytecode::{Inline, Op, Operands};
 use crate::machine::{Act, Callee, Exit, Machine};
 use crate::value::{error, release, PrimKind, Val};
 
 /// Where an instruction's operands live: the stack, the activation's
 /// window and free variables, and its procedure's constants.
-struct Operands<'a> {
+struct Places<'a> {
     vals: &'a [Val],
     base: usize,
     free: &'a [Val],
     consts: &'a [Val],
 }
 
-impl<'a> Operands<'a> {
-    /// An operand; a stack operand is at `top`.
+impl<'a> Places<'a> {
+    /// An operand of kind `kind`; a stack operand is at `at`.
     #[inline(always)]
-    fn get(&self, arg: Arg, top: usize) -> &'a Val {
-        match arg.kind() {
-            ArgKind::Stack => &self.vals[top],
-            ArgKind::Local(s) => &self.vals[self.base + s],
-            ArgKind::Free(i) => &self.free[i],
-            ArgKind::Const(k) => &self.consts[k],
+    fn get(&self, kind: u8, index: u16, at: usize) -> &'a Val {
+        match kind {
+            Operands::STACK => &self.vals[at],
+            Operands::LOCAL => &self.vals[self.base + index as usize],
+            Operands::FREE => &self.free[index as usize],
+            _ => &self.consts[index as usize],
         }
+    }
+
+    /// Both operands (the first twice for a one-operand instruction). Each
+    /// form is its own arm, so the kinds are constants there and finding
+    /// the operands costs one dispatch.
+    #[inline(always)]
+    fn fetch(&self, ops: Operands) -> (&'a Val, &'a Val) {
+        let top = self.vals.len();
+        macro_rules! forms {
+            ($($form:expr),*) => {
+                match ops.form {
+                    $($form => {
+                        let probe = Operands { form: $form, x: 0, y: 0 };
+                        let (kx, ky) = probe.kinds();
+                        let x_at = top.wrapping_sub(probe.stacked());
+                        let x = self.get(kx, ops.x, x_at);
+                        if probe.unary() {
+                            (x, x)
+                        } else {
+                            (x, self.get(ky, ops.y, top.wrapping_sub(1)))
+                        }
+                    })*
+                    _ => {
+                        let (kx, ky) = ops.kinds();
+                        let x = self.get(kx, ops.x, top.wrapping_sub(ops.stacked()));
+                        (x, self.get(ky, ops.y, top.wrapping_sub(1)))
+                    }
+                }
+            };
+        }
+        forms!(
+            0x00, 0x04, 0x08, 0x0c, 0x05, 0x09, 0x0d, 0x06, 0x0a, 0x0e, 0x07, 0x0b, 0x0f, 0x10,
+            0x11, 0x12, 0x13
+        )
     }
 }
 
@@ -49,45 +83,30 @@ impl Machine {
         &mut self,
         act: &Act,
         which: Inline,
-        x: Arg,
-        y: Arg,
+        ops: Operands,
         truth: Option<&mut bool>,
     ) -> bool {
-        let (base, consts) = (act.base as usize, &act.proto.consts[..]);
-        let unary = which.argc() == 1;
-        let on_stack = usize::from(x.on_stack()) + usize::from(!unary && y.on_stack());
-        let len = self.vals.len();
-        let height = len - on_stack;
-        let fast = if self.globals.inline_intact(which) {
-            let ops = Operands {
-                vals: &self.vals,
-                base,
-                free: &act.clo.free,
-                consts,
-            };
-            let a = ops.get(x, height);
-            if unary {
-                fast1(which, a)
-            } else {
-                fast2(which, a, ops.get(y, len.saturating_sub(1)))
-            }
+        if !self.globals.inline_intact(which) {
+            self.push_operands(act, ops);
+            return false;
+        }
+        let places = Places {
+            vals: &self.vals,
+            base: act.base as usize,
+            free: &act.clo.free,
+            consts: &act.proto.consts,
+        };
+        let (x, y) = places.fetch(ops);
+        let fast = if ops.unary() {
+            fast1(which, x)
         } else {
-            None
+            fast2(which, x, y)
         };
         let Some(fast) = fast else {
-            for arg in [x, y].into_iter().take(which.argc()) {
-                match arg.kind() {
-                    ArgKind::Stack => {}
-                    ArgKind::Local(s) => {
-                        let v = self.vals[base + s].clone();
-                        self.vals.push(v);
-                    }
-                    ArgKind::Free(i) => self.vals.push(act.clo.free[i].clone()),
-                    ArgKind::Const(k) => self.vals.push(consts[k].clone()),
-                }
-            }
+            self.push_operands(act, ops);
             return false;
         };
+        let height = self.vals.len() - ops.stacked();
         // Each result is pushed where it is made.
         match fast {
             Fast::Int(i) => {
@@ -102,17 +121,17 @@ impl Machine {
                 }
             }
             Fast::Car | Fast::Cdr | Fast::Element(_) | Fast::Cons => {
-                let ops = Operands {
+                let places = Places {
                     vals: &self.vals,
-                    base,
+                    base: act.base as usize,
                     free: &act.clo.free,
-                    consts,
+                    consts: &act.proto.consts,
                 };
-                let v = match (fast, ops.get(x, height)) {
-                    (Fast::Car, Val::Pair(p)) => p.car.clone(),
-                    (Fast::Cdr, Val::Pair(p)) => p.cdr.clone(),
-                    (Fast::Element(i), Val::Vector(items)) => items[i].clone(),
-                    (_, a) => Val::cons(a.clone(), ops.get(y, len.saturating_sub(1)).clone()),
+                let v = match (fast, places.fetch(ops)) {
+                    (Fast::Car, (Val::Pair(p), _)) => p.car.clone(),
+                    (Fast::Cdr, (Val::Pair(p), _)) => p.cdr.clone(),
+                    (Fast::Element(i), (Val::Vector(items), _)) => items[i].clone(),
+                    (_, (x, y)) => Val::cons(x.clone(), y.clone()),
                 };
                 self.truncate(height);
                 match truth {
@@ -125,6 +144,22 @@ impl Machine {
             }
         }
         true
+    }
+
+    /// Push the operands that are not on the stack yet, in order, for the
+    /// general case.
+    fn push_operands(&mut self, act: &Act, ops: Operands) {
+        let (kx, ky) = ops.kinds();
+        let parts = [(kx, ops.x), (ky, ops.y)];
+        for (kind, index) in parts.into_iter().take(if ops.unary() { 1 } else { 2 }) {
+            let v = match kind {
+                Operands::STACK => continue,
+                Operands::LOCAL => self.vals[act.base as usize + index as usize].clone(),
+                Operands::FREE => act.clo.free[index as usize].clone(),
+                _ => act.proto.consts[index as usize].clone(),
+            };
+            self.vals.push(v);
+        }
     }
 
     /// An inline instruction whose fast path did not apply, its operands on

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::bytecode::{Arg, Capture, Closure, Free, Op, Proto, VarBox};
+use crate::bytecode::{Capture, Closure, Free, Op, Proto, VarBox};
 use crate::code::GlobalId;
 use crate::compile::{Compiler, Expander};
 use crate::globals::Globals;
@@ -838,18 +838,18 @@ impl Machine {
                     let v = sibling(&act.clo, j);
                     self.vals.push(v);
                 }
-                Op::Inline(which, x, y) => {
-                    if !self.inline_fast(act, which, x, y, None) {
+                Op::Inline(which, ops) => {
+                    if !self.inline_fast(act, which, ops, None) {
                         act.pc = pc as u32;
-                        return Op::Inline(which, Arg::STACK, Arg::STACK);
+                        return op;
                     }
                 }
-                Op::Test(which, x, y) => {
+                Op::Test(which, ops) => {
                     let mut truth = false;
-                    if !self.inline_fast(act, which, x, y, Some(&mut truth)) {
+                    if !self.inline_fast(act, which, ops, Some(&mut truth)) {
                         // The general case pushes the result for the `JumpIfFalse`.
                         act.pc = pc as u32;
-                        return Op::Inline(which, Arg::STACK, Arg::STACK);
+                        return Op::Inline(which, ops);
                     }
                     match (truth, code[pc]) {
                         (true, _) => pc += 1,

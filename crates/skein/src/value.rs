@@ -196,14 +196,21 @@ pub(crate) fn release(v: Val) {
 /// into the work list before it is freed, so any nesting depth (lists,
 /// vectors, closures over closures, forced streams) drops in constant stack.
 pub(crate) fn dismantle(mut vals: Vec<Val>) {
-    while let Some(v) = vals.pop() {
-        match v {
-            Val::Pair(p) => {
-                if let Some(mut inner) = Rc::into_inner(p) {
-                    vals.push(std::mem::replace(&mut inner.car, Val::Null));
-                    vals.push(std::mem::replace(&mut inner.cdr, Val::Null));
-                }
+    while let Some(mut v) = vals.pop() {
+        // A list's spine is walked in place, without the work list: only
+        // cars that own structure wait on it.
+        while let Val::Pair(p) = v {
+            let Some(mut pair) = Rc::into_inner(p) else {
+                v = Val::Null;
+                break;
+            };
+            let car = std::mem::replace(&mut pair.car, Val::Null);
+            if owns_structure(&car) {
+                vals.push(car);
             }
+            v = std::mem::replace(&mut pair.cdr, Val::Null);
+        }
+        match v {
             Val::Vector(x) | Val::Values(x) => {
                 if let Some(items) = Rc::into_inner(x) {
                     vals.extend(items);

@@ -136,6 +136,9 @@ fn is_nan(v: &Val) -> bool {
 }
 
 fn is_odd(who: &str, v: &Val) -> Result<bool, Val> {
+    if let Val::Int(i) = v {
+        return Ok(i & 1 != 0);
+    }
     Ok(match integer_arg(who, v)?.0 {
         Val::Int(i) => i % 2 != 0,
         Val::Big(b) => b.is_odd(),
