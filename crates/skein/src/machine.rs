@@ -439,7 +439,11 @@ impl Machine {
 
     #[inline(always)]
     fn pop(&mut self) -> Val {
-        self.vals.pop().unwrap_or(Val::Unspecified)
+        // Not `unwrap_or`: that builds the default and calls its drop glue on every pop.
+        match self.vals.pop() {
+            Some(v) => v,
+            None => Val::Unspecified,
+        }
     }
 
     /// Replace the value at `at`.
@@ -596,7 +600,7 @@ impl Machine {
     /// Run bytecode from `act` until control leaves the loop.
     fn run(&mut self, mut act: Act, fbase: usize) -> Step {
         loop {
-            let op = self.run_plain(&mut act);
+            let op = self.run_plain(&mut act, fbase);
             let exit = match op {
                 // `run_plain` hands these back only when the variable is unassigned.
                 Op::LocalChecked(_, name)
@@ -692,177 +696,285 @@ impl Machine {
 
     /// Run the instructions that need only the value stack, the globals and
     /// the activation's own variables, until one needs more: return that one
-    /// (the activation is already past it).
+    /// (the activation is already past it). Calls of closures and returns
+    /// into waiting activations, the common cases, switch `act` in place.
     #[inline(always)]
-    fn run_plain(&mut self, act: &mut Act) -> Op {
-        let code = &act.proto.code[..];
-        let base = act.base as usize;
-        let mut pc = act.pc as usize;
-        loop {
-            let op = code[pc];
-            pc += 1;
-            match op {
-                Op::Const(i) => {
-                    let v = act.proto.consts[i as usize].clone();
-                    self.vals.push(v);
-                }
-                Op::Local(s) => {
-                    let v = self.vals[base + s as usize].clone();
-                    self.vals.push(v);
-                }
-                Op::Free(i) => {
-                    let v = act.clo.free[i as usize].clone();
-                    self.vals.push(v);
-                }
-                Op::LocalChecked(s, _) => {
-                    let v = self.vals[base + s as usize].clone();
-                    if let Val::Unassigned = v {
-                        act.pc = pc as u32;
-                        return op;
-                    }
-                    self.vals.push(v);
-                }
-                Op::LocalBox(s)
-                | Op::LocalBoxChecked(s, _)
-                | Op::FreeBox(s)
-                | Op::FreeBoxChecked(s, _) => {
-                    let var = match op {
-                        Op::LocalBox(_) | Op::LocalBoxChecked(..) => &self.vals[base + s as usize],
-                        _ => &act.clo.free[s as usize],
-                    };
-                    let v = match var {
-                        Val::Var(b) => b.value.borrow().clone(),
-                        other => other.clone(),
-                    };
-                    if let (Val::Unassigned, Op::LocalBoxChecked(..) | Op::FreeBoxChecked(..)) =
-                        (&v, op)
-                    {
-                        act.pc = pc as u32;
-                        return op;
-                    }
-                    self.vals.push(v);
-                }
-                Op::Global(id) => match self.globals.get(id) {
-                    Val::Unassigned => {
-                        act.pc = pc as u32;
-                        return op;
-                    }
-                    v => {
-                        let v = v.clone();
+    fn run_plain(&mut self, act: &mut Act, fbase: usize) -> Op {
+        'activation: loop {
+            let code = &act.proto.code[..];
+            let base = act.base as usize;
+            let mut pc = act.pc as usize;
+            loop {
+                let op = code[pc];
+                pc += 1;
+                match op {
+                    Op::Const(i) => {
+                        let v = act.proto.consts[i as usize].clone();
                         self.vals.push(v);
                     }
-                },
-                Op::InitLocal(s) => {
-                    let v = self.pop();
-                    self.put(base + s as usize, v);
-                }
-                Op::InitBox(s) => {
-                    let v = self.pop();
-                    if let Val::Var(b) = &self.vals[base + s as usize] {
-                        release(b.value.replace(v));
+                    Op::Local(s) => {
+                        let v = self.vals[base + s as usize].clone();
+                        self.vals.push(v);
                     }
-                }
-                Op::BoxLocal(s) => {
-                    let at = base + s as usize;
-                    let v = std::mem::replace(&mut self.vals[at], Val::Unassigned);
-                    self.vals[at] = self.new_box(v);
-                }
-                Op::NewBox(s) => {
-                    let b = self.new_box(Val::Unassigned);
-                    self.put(base + s as usize, b);
-                }
-                Op::Clear(s) => self.put(base + s as usize, Val::Unassigned),
-                Op::Pop => {
-                    let v = self.pop();
-                    release(v);
-                }
-                Op::Jump(t) => pc = t as usize,
-                Op::Loop { head, first, n } => {
-                    for i in (0..n as usize).rev() {
+                    Op::Free(i) => {
+                        let v = act.clo.free[i as usize].clone();
+                        self.vals.push(v);
+                    }
+                    Op::LocalChecked(s, _) => {
+                        let v = self.vals[base + s as usize].clone();
+                        if let Val::Unassigned = v {
+                            act.pc = pc as u32;
+                            return op;
+                        }
+                        self.vals.push(v);
+                    }
+                    Op::LocalBox(s)
+                    | Op::LocalBoxChecked(s, _)
+                    | Op::FreeBox(s)
+                    | Op::FreeBoxChecked(s, _) => {
+                        let var = match op {
+                            Op::LocalBox(_) | Op::LocalBoxChecked(..) => {
+                                &self.vals[base + s as usize]
+                            }
+                            _ => &act.clo.free[s as usize],
+                        };
+                        let v = match var {
+                            Val::Var(b) => b.value.borrow().clone(),
+                            other => other.clone(),
+                        };
+                        if let (Val::Unassigned, Op::LocalBoxChecked(..) | Op::FreeBoxChecked(..)) =
+                            (&v, op)
+                        {
+                            act.pc = pc as u32;
+                            return op;
+                        }
+                        self.vals.push(v);
+                    }
+                    Op::Global(id) => match self.globals.get(id) {
+                        Val::Unassigned => {
+                            act.pc = pc as u32;
+                            return op;
+                        }
+                        v => {
+                            let v = v.clone();
+                            self.vals.push(v);
+                        }
+                    },
+                    Op::InitLocal(s) => {
                         let v = self.pop();
-                        self.put(base + first as usize + i, v);
+                        self.put(base + s as usize, v);
                     }
-                    pc = head as usize;
-                    self.steps += 1;
-                    if self.steps & 0xffff == 0 {
-                        act.pc = pc as u32;
-                        return op;
+                    Op::InitBox(s) => {
+                        let v = self.pop();
+                        if let Val::Var(b) = &self.vals[base + s as usize] {
+                            release(b.value.replace(v));
+                        }
                     }
-                }
-                Op::JumpIfFalse(t) => {
-                    if let Some(Val::Bool(false)) = self.vals.pop() {
-                        pc = t as usize;
+                    Op::BoxLocal(s) => {
+                        let at = base + s as usize;
+                        let v = std::mem::replace(&mut self.vals[at], Val::Unassigned);
+                        self.vals[at] = self.new_box(v);
                     }
-                }
-                Op::AndJump(t) => {
-                    if let Some(Val::Bool(false)) = self.vals.last() {
-                        pc = t as usize;
-                    } else {
-                        self.pop();
+                    Op::NewBox(s) => {
+                        let b = self.new_box(Val::Unassigned);
+                        self.put(base + s as usize, b);
                     }
-                }
-                Op::OrJump(t) => {
-                    if let Some(Val::Bool(false)) = self.vals.last() {
-                        self.pop();
-                    } else {
-                        pc = t as usize;
+                    Op::Clear(s) => self.put(base + s as usize, Val::Unassigned),
+                    Op::Pop => {
+                        let v = self.pop();
+                        release(v);
                     }
-                }
-                Op::Closure(i) => {
-                    let proto = act.proto.protos[i as usize].clone();
-                    let free = self.capture(act, base, &proto.captures);
-                    let c = Closure {
-                        proto,
-                        free,
-                        group: None,
-                    };
-                    self.vals.push(Val::Closure(Rc::new(c)));
-                }
-                Op::Group(i) => {
-                    let def = &act.proto.groups[i as usize];
-                    let free = self.capture(act, base, &def.captures);
-                    let c = Closure {
-                        proto: def.members[0].clone(),
-                        free,
-                        group: Some(def.members.clone()),
-                    };
-                    self.vals.push(Val::Closure(Rc::new(c)));
-                }
-                Op::GroupMember(j) => {
-                    if let Val::Closure(c) = self.pop() {
-                        let v = sibling(&c, j);
+                    Op::Jump(t) => pc = t as usize,
+                    Op::Loop { head, first, n } => {
+                        for i in (0..n as usize).rev() {
+                            let v = self.pop();
+                            self.put(base + first as usize + i, v);
+                        }
+                        pc = head as usize;
+                        self.steps += 1;
+                        if self.steps & 0xffff == 0 {
+                            act.pc = pc as u32;
+                            return op;
+                        }
+                    }
+                    Op::JumpIfFalse(t) => {
+                        if let Some(Val::Bool(false)) = self.vals.pop() {
+                            pc = t as usize;
+                        }
+                    }
+                    Op::AndJump(t) => {
+                        if let Some(Val::Bool(false)) = self.vals.last() {
+                            pc = t as usize;
+                        } else {
+                            self.pop();
+                        }
+                    }
+                    Op::OrJump(t) => {
+                        if let Some(Val::Bool(false)) = self.vals.last() {
+                            self.pop();
+                        } else {
+                            pc = t as usize;
+                        }
+                    }
+                    Op::Closure(i) => {
+                        let proto = act.proto.protos[i as usize].clone();
+                        let free = self.capture(act, base, &proto.captures);
+                        let c = Closure {
+                            proto,
+                            free,
+                            group: None,
+                        };
+                        self.vals.push(Val::Closure(Rc::new(c)));
+                    }
+                    Op::Group(i) => {
+                        let def = &act.proto.groups[i as usize];
+                        let free = self.capture(act, base, &def.captures);
+                        let c = Closure {
+                            proto: def.members[0].clone(),
+                            free,
+                            group: Some(def.members.clone()),
+                        };
+                        self.vals.push(Val::Closure(Rc::new(c)));
+                    }
+                    Op::GroupMember(j) => {
+                        if let Val::Closure(c) = self.pop() {
+                            let v = sibling(&c, j);
+                            self.vals.push(v);
+                        }
+                    }
+                    Op::Sibling(j) => {
+                        let v = sibling(&act.clo, j);
                         self.vals.push(v);
                     }
-                }
-                Op::Sibling(j) => {
-                    let v = sibling(&act.clo, j);
-                    self.vals.push(v);
-                }
-                Op::Inline(which, ops) => {
-                    if !self.inline_fast(act, which, ops, None) {
+                    Op::Inline(which, ops) => {
+                        if !self.inline_fast(act, which, ops, None) {
+                            act.pc = pc as u32;
+                            return op;
+                        }
+                    }
+                    Op::Test(which, ops) => {
+                        let mut truth = false;
+                        if !self.inline_fast(act, which, ops, Some(&mut truth)) {
+                            // The general case pushes the result for the `JumpIfFalse`.
+                            act.pc = pc as u32;
+                            return Op::Inline(which, ops);
+                        }
+                        match (truth, code[pc]) {
+                            (true, _) => pc += 1,
+                            (false, Op::JumpIfFalse(t)) => pc = t as usize,
+                            (false, _) => {}
+                        }
+                    }
+                    Op::Call(n) | Op::TailCall(n) => {
+                        let args_at = self.vals.len() - n as usize;
+                        act.pc = pc as u32;
+                        let tail = matches!(op, Op::TailCall(_));
+                        let f = &self.vals[args_at - 1];
+                        if let Some(c) = self.plain_callee(f, n as usize, tail) {
+                            self.enter_plain(act, c, args_at, args_at - 1, tail);
+                            continue 'activation;
+                        }
+                        return op;
+                    }
+                    Op::CallGlobal(gid, n) | Op::TailCallGlobal(gid, n) => {
+                        let args_at = self.vals.len() - n as usize;
+                        act.pc = pc as u32;
+                        let tail = matches!(op, Op::TailCallGlobal(..));
+                        if let Some(c) = self.plain_callee(self.globals.get(gid), n as usize, tail)
+                        {
+                            self.enter_plain(act, c, args_at, args_at, tail);
+                            continue 'activation;
+                        }
+                        return op;
+                    }
+                    Op::Return => {
+                        act.pc = pc as u32;
+                        if self.return_plain(act, fbase) {
+                            continue 'activation;
+                        }
+                        return op;
+                    }
+                    _ => {
                         act.pc = pc as u32;
                         return op;
                     }
-                }
-                Op::Test(which, ops) => {
-                    let mut truth = false;
-                    if !self.inline_fast(act, which, ops, Some(&mut truth)) {
-                        // The general case pushes the result for the `JumpIfFalse`.
-                        act.pc = pc as u32;
-                        return Op::Inline(which, ops);
-                    }
-                    match (truth, code[pc]) {
-                        (true, _) => pc += 1,
-                        (false, Op::JumpIfFalse(t)) => pc = t as usize,
-                        (false, _) => {}
-                    }
-                }
-                _ => {
-                    act.pc = pc as u32;
-                    return op;
                 }
             }
         }
+    }
+
+    /// The closure `f` when calling it with `n` arguments needs nothing the
+    /// loop does not do: its first clause takes exactly `n`, and no limit
+    /// check is due (the general path does those).
+    #[inline(always)]
+    fn plain_callee(&self, f: &Val, n: usize, tail: bool) -> Option<Rc<Closure>> {
+        let Val::Closure(c) = f else {
+            return None;
+        };
+        let room = tail
+            || self
+                .limits
+                .max_depth
+                .is_none_or(|max| self.frames.len() < max);
+        let budget_due = (self.steps + 1) & 0xffff == 0;
+        (c.proto.required == n && !c.proto.rest && room && !budget_due).then(|| c.clone())
+    }
+
+    /// Call `c`, found by `plain_callee`.
+    #[inline(always)]
+    fn enter_plain(
+        &mut self,
+        act: &mut Act,
+        c: Rc<Closure>,
+        args_at: usize,
+        sp: usize,
+        tail: bool,
+    ) {
+        self.steps += 1;
+        let proto = c.proto.clone();
+        // Cannot fail: `plain_callee` checked the depth.
+        let _ = self.switch_to(act, c, proto, args_at, sp, tail);
+    }
+
+    /// Return the value on top into the activation waiting in the top
+    /// frame; false (and nothing done) when that frame is something else.
+    #[inline(always)]
+    fn return_plain(&mut self, act: &mut Act, fbase: usize) -> bool {
+        let waiting = matches!(
+            self.frames.last(),
+            Some(Frame {
+                clo: Some(_),
+                proto: Some(_),
+                control: None,
+                ..
+            })
+        );
+        if self.frames.len() <= fbase || !waiting {
+            return false;
+        }
+        // Always matches (checked above). Every field is moved out, so no
+        // drop glue runs for the frame.
+        let Some(Frame {
+            sp,
+            pc,
+            base,
+            site,
+            clo: Some(clo),
+            proto: Some(proto),
+            control: None,
+        }) = self.frames.pop()
+        else {
+            return false;
+        };
+        let v = self.pop();
+        self.truncate(sp as usize);
+        self.vals.push(v);
+        act.clo = clo;
+        act.proto = proto;
+        act.pc = pc;
+        act.base = base;
+        act.site = site;
+        true
     }
 
     fn undefined(&self, act: &Act, name: u16) -> Val {
