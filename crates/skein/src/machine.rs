@@ -53,18 +53,6 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// Pushed, then filled field by field: building a frame elsewhere and
-    /// moving it costs a store-forwarding stall per call.
-    const EMPTY: Frame = Frame {
-        sp: 0,
-        pc: 0,
-        base: 0,
-        site: None,
-        clo: None,
-        proto: None,
-        control: None,
-    };
-
     #[inline(always)]
     pub fn call(sp: usize, act: Act) -> Frame {
         Frame {
@@ -353,6 +341,13 @@ impl Callee {
     }
 }
 
+/// A call the instruction loop makes itself (see `plain_callee`).
+enum Plain {
+    Closure(Rc<Closure>),
+    Pure(fn(&[Val]) -> crate::value::PrimResult),
+    No,
+}
+
 /// What running bytecode does when it leaves the loop.
 pub(crate) type Exit = Option<Step>;
 
@@ -499,6 +494,24 @@ impl Machine {
         sp: usize,
         tail: bool,
     ) -> Result<(), Abort> {
+        if !tail {
+            self.check_depth()?;
+        }
+        self.activate(act, clo, proto, args_at, sp, tail);
+        Ok(())
+    }
+
+    /// `switch_to` once the depth is known to allow it.
+    #[inline(always)]
+    fn activate(
+        &mut self,
+        act: &mut Act,
+        clo: Rc<Closure>,
+        proto: Rc<Proto>,
+        args_at: usize,
+        sp: usize,
+        tail: bool,
+    ) {
         let site = if proto.is_loop {
             act.site
         } else {
@@ -511,24 +524,23 @@ impl Machine {
             act.proto = proto;
             base
         } else {
-            self.check_depth()?;
-            self.frames.push(Frame::EMPTY);
-            if let Some(f) = self.frames.last_mut() {
-                f.sp = sp as u32;
-                f.pc = act.pc;
-                f.base = act.base;
-                f.site = act.site;
-                f.clo = Some(std::mem::replace(&mut act.clo, clo));
-                f.proto = Some(std::mem::replace(&mut act.proto, proto));
-            }
+            let clo = std::mem::replace(&mut act.clo, clo);
+            let proto = std::mem::replace(&mut act.proto, proto);
+            self.frames.push(Frame {
+                sp: sp as u32,
+                pc: act.pc,
+                base: act.base,
+                site: act.site,
+                clo: Some(clo),
+                proto: Some(proto),
+                control: None,
+            });
             args_at
         };
         act.pc = 0;
         act.base = base as u32;
         act.site = site;
-        let proto = act.proto.clone();
-        self.lay_out(&proto, base);
-        Ok(())
+        self.lay_out(&act.proto, base);
     }
 
     fn check_depth(&self) -> Result<(), Abort> {
@@ -865,27 +877,41 @@ impl Machine {
                             (false, _) => {}
                         }
                     }
-                    Op::Call(n) | Op::TailCall(n) => {
+                    Op::Call(n)
+                    | Op::TailCall(n)
+                    | Op::CallGlobal(_, n)
+                    | Op::TailCallGlobal(_, n) => {
                         let args_at = self.vals.len() - n as usize;
                         act.pc = pc as u32;
-                        let tail = matches!(op, Op::TailCall(_));
-                        let f = &self.vals[args_at - 1];
-                        if let Some(c) = self.plain_callee(f, n as usize, tail) {
-                            self.enter_plain(act, c, args_at, args_at - 1, tail);
-                            continue 'activation;
+                        let (f, sp, tail) = match op {
+                            Op::CallGlobal(gid, _) => (self.globals.get(gid), args_at, false),
+                            Op::TailCallGlobal(gid, _) => (self.globals.get(gid), args_at, true),
+                            Op::Call(_) => (&self.vals[args_at - 1], args_at - 1, false),
+                            _ => (&self.vals[args_at - 1], args_at - 1, true),
+                        };
+                        match self.plain_callee(f, n as usize, tail) {
+                            Plain::Closure(c) => {
+                                self.enter_plain(act, c, args_at, sp, tail);
+                                continue 'activation;
+                            }
+                            Plain::Pure(f) => {
+                                // On an error the general path calls it again
+                                // (pure primitives may be) and raises it.
+                                let Ok(v) = f(&self.vals[args_at..]) else {
+                                    return op;
+                                };
+                                self.truncate(sp);
+                                self.vals.push(v);
+                                if !tail {
+                                    continue;
+                                }
+                                if self.return_plain(act, fbase) {
+                                    continue 'activation;
+                                }
+                                return Op::Return;
+                            }
+                            Plain::No => return op,
                         }
-                        return op;
-                    }
-                    Op::CallGlobal(gid, n) | Op::TailCallGlobal(gid, n) => {
-                        let args_at = self.vals.len() - n as usize;
-                        act.pc = pc as u32;
-                        let tail = matches!(op, Op::TailCallGlobal(..));
-                        if let Some(c) = self.plain_callee(self.globals.get(gid), n as usize, tail)
-                        {
-                            self.enter_plain(act, c, args_at, args_at, tail);
-                            continue 'activation;
-                        }
-                        return op;
                     }
                     Op::Return => {
                         act.pc = pc as u32;
@@ -903,21 +929,34 @@ impl Machine {
         }
     }
 
-    /// The closure `f` when calling it with `n` arguments needs nothing the
-    /// loop does not do: its first clause takes exactly `n`, and no limit
-    /// check is due (the general path does those).
+    /// How the loop calls `f` with `n` arguments, when it needs nothing
+    /// the loop does not do: a closure that takes `n` while no limit check
+    /// is due, or a pure primitive that takes `n`. The general path does
+    /// the rest (errors, limits, control primitives).
     #[inline(always)]
-    fn plain_callee(&self, f: &Val, n: usize, tail: bool) -> Option<Rc<Closure>> {
-        let Val::Closure(c) = f else {
-            return None;
-        };
-        let room = tail
-            || self
-                .limits
-                .max_depth
-                .is_none_or(|max| self.frames.len() < max);
-        let budget_due = (self.steps + 1) & 0xffff == 0;
-        (c.proto.required == n && !c.proto.rest && room && !budget_due).then(|| c.clone())
+    fn plain_callee(&self, f: &Val, n: usize, tail: bool) -> Plain {
+        match f {
+            Val::Closure(c) => {
+                let room = tail
+                    || self
+                        .limits
+                        .max_depth
+                        .is_none_or(|max| self.frames.len() < max);
+                let budget_due = (self.steps + 1) & 0xffff == 0;
+                if c.proto.accepts(n) && room && !budget_due {
+                    Plain::Closure(c.clone())
+                } else {
+                    Plain::No
+                }
+            }
+            Val::Prim(p) => match p.kind {
+                PrimKind::Pure(f) if n >= p.min_args && p.max_args.is_none_or(|max| n <= max) => {
+                    Plain::Pure(f)
+                }
+                _ => Plain::No,
+            },
+            _ => Plain::No,
+        }
     }
 
     /// Call `c`, found by `plain_callee`.
@@ -932,8 +971,7 @@ impl Machine {
     ) {
         self.steps += 1;
         let proto = c.proto.clone();
-        // Cannot fail: `plain_callee` checked the depth.
-        let _ = self.switch_to(act, c, proto, args_at, sp, tail);
+        self.activate(act, c, proto, args_at, sp, tail);
     }
 
     /// Return the value on top into the activation waiting in the top
