@@ -85,6 +85,11 @@ pub enum Op {
     /// An `Inline` test whose result the `JumpIfFalse` after it consumes: on
     /// the fast path it branches directly.
     Test(Inline, Operands),
+    /// An `Inline` (or `Test`) test followed by a `not` of its result: the
+    /// fast path negates it and skips the `not`; the general case leaves the
+    /// `not` to run (as it runs when a jump reaches it).
+    InlineNot(Inline, Operands),
+    TestNot(Inline, Operands),
     /// `guard`: pop the body thunk and the handler, run the body under the handler.
     Guard,
 }
@@ -142,6 +147,11 @@ impl Operands {
 
     pub fn unary(self) -> bool {
         self.form & Operands::UNARY != 0
+    }
+
+    /// Only the operand of a `not`: the one on top of the stack.
+    pub fn is_top(self) -> bool {
+        self.form == Operands::UNARY | Operands::STACK
     }
 
     /// Where the first and the second operand are.

@@ -315,6 +315,12 @@ impl Gen<'_> {
                     if which.is_test() {
                         let last = self.f().code.len() - 1;
                         self.f().code[last] = Op::Test(which, ops);
+                        // A negated test before this `not` branches too.
+                        if let Some(Op::InlineNot(w, o)) =
+                            last.checked_sub(1).map(|i| self.f().code[i])
+                        {
+                            self.f().code[last - 1] = Op::TestNot(w, o);
+                        }
                     }
                 }
                 let jf = self.emit(Op::JumpIfFalse(0));
@@ -623,7 +629,9 @@ impl Gen<'_> {
             let at = self.here();
             self.f().name_spans.push((at, *name_span));
             if let Some(inline) = inline {
-                self.emit_at(Op::Inline(inline, Operands::new(&operands)), span);
+                let ops = Operands::new(&operands);
+                self.negate_last_test(inline, ops);
+                self.emit_at(Op::Inline(inline, ops), span);
                 // In tail position a redefined primitive is called as a tail
                 // call: the machine sees the `Return` that follows.
                 if tail == Tail::Return {
@@ -646,6 +654,22 @@ impl Gen<'_> {
             self.gen(a, Tail::No);
         }
         self.emit_call(Op::Call(n), Op::TailCall(n), span, tail);
+    }
+
+    /// A `not` of the value an inline test just pushed: mark the test, so
+    /// its fast path negates the result and skips the `not`. Control that
+    /// reaches the `not` any other way (a jump) still runs it.
+    fn negate_last_test(&mut self, inline: Inline, ops: Operands) {
+        if inline != Inline::Not || !ops.is_top() {
+            return;
+        }
+        if let Some(last) = self.f().code.last_mut() {
+            if let Op::Inline(which, o) = *last {
+                if which.is_test() {
+                    *last = Op::InlineNot(which, o);
+                }
+            }
+        }
     }
 
     /// An inline instruction's operands: slots and constants named in place,

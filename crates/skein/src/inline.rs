@@ -76,7 +76,8 @@ enum Fast {
 
 impl Machine {
     /// An inline instruction's fast path: true when done, with the result
-    /// pushed (or, for a test, its truth in `truth`). Otherwise the operands
+    /// (negated for `InlineNot` and `TestNot`) pushed, or for a test its
+    /// truth in `truth`. Otherwise the operands
     /// are left on the stack, in order, for the general case.
     #[inline(always)]
     pub(crate) fn inline_fast(
@@ -84,9 +85,12 @@ impl Machine {
         act: &Act,
         which: Inline,
         ops: Operands,
+        negated: bool,
         truth: Option<&mut bool>,
     ) -> bool {
-        if !self.globals.inline_intact(which) {
+        let intact = self.globals.inline_intact(which)
+            && (!negated || self.globals.inline_intact(Inline::Not));
+        if !intact {
             self.push_operands(act, ops);
             return false;
         }
@@ -114,6 +118,7 @@ impl Machine {
                 self.vals.push(Val::Int(i));
             }
             Fast::Bool(b) => {
+                let b = b != negated;
                 self.truncate(height);
                 match truth {
                     Some(t) => *t = b,

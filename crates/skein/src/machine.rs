@@ -859,18 +859,28 @@ impl Machine {
                         self.vals.push(v);
                     }
                     Op::Inline(which, ops) => {
-                        if !self.inline_fast(act, which, ops, None) {
+                        if !self.inline_fast(act, which, ops, false, None) {
                             act.pc = pc as u32;
                             return op;
                         }
                     }
-                    Op::Test(which, ops) => {
+                    Op::InlineNot(which, ops) => {
+                        if !self.inline_fast(act, which, ops, true, None) {
+                            act.pc = pc as u32;
+                            return Op::Inline(which, ops);
+                        }
+                        // The `not` after it is done.
+                        pc += 1;
+                    }
+                    Op::Test(which, ops) | Op::TestNot(which, ops) => {
+                        let negated = matches!(op, Op::TestNot(..));
                         let mut truth = false;
-                        if !self.inline_fast(act, which, ops, Some(&mut truth)) {
+                        if !self.inline_fast(act, which, ops, negated, Some(&mut truth)) {
                             // The general case pushes the result for the `JumpIfFalse`.
                             act.pc = pc as u32;
                             return Op::Inline(which, ops);
                         }
+                        pc += usize::from(negated);
                         match (truth, code[pc]) {
                             (true, _) => pc += 1,
                             (false, Op::JumpIfFalse(t)) => pc = t as usize,

@@ -53,3 +53,46 @@ fn a_builtin_redefined_with_another_arity_gets_its_arguments() {
     eval(&mut e, "(define (cons . xs) (length xs))");
     assert_eq!(eval(&mut e, "(cons 1 2)"), Value::Int(2));
 }
+
+/// `(not (< a b))` is compiled to one instruction; either half redefined
+/// must still be called, in a branch and as a value.
+#[test]
+fn a_negated_test_uses_redefined_not_and_comparison() {
+    let mut e = engine();
+    eval(
+        &mut e,
+        "(define (at-least? a b) (if (not (< a b)) 'yes 'no))
+         (define (at-least a b) (not (< a b)))",
+    );
+    assert_eq!(
+        eval(
+            &mut e,
+            "(list (at-least? 2 1) (at-least? 1 2) (at-least 1 2))"
+        ),
+        eval(&mut e, "'(yes no #f)")
+    );
+    eval(&mut e, "(define (not x) (if x 'not-false 'not-true))");
+    assert_eq!(
+        eval(
+            &mut e,
+            "(list (at-least? 1 2) (at-least 1 2) (at-least 2 1))"
+        ),
+        eval(&mut e, "'(yes not-false not-true)")
+    );
+    eval(&mut e, "(define (< a b) 'never)");
+    assert_eq!(
+        eval(&mut e, "(list (at-least? 1 2) (at-least 1 2))"),
+        eval(&mut e, "'(yes not-false)")
+    );
+}
+
+#[test]
+fn a_negated_test_reached_by_a_jump_still_negates() {
+    let mut e = engine();
+    // The `not` is reached both from the comparison and from the `and`.
+    eval(&mut e, "(define (f a b) (not (and a (< a b))))");
+    assert_eq!(
+        eval(&mut e, "(list (f #f 1) (f 1 2) (f 2 1))"),
+        eval(&mut e, "'(#t #f #t)")
+    );
+}
