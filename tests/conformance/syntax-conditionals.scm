@@ -33,3 +33,6 @@
 (check "unless false" (unless (< 1 0) 'x 'y))
 (check "unless true runs nothing" (let ((n 0)) (unless #t (set! n 1)) n))
 (check "nested if" (if (if #f #f #t) (if #t 'inner-yes 'inner-no) 'outer-no))
+(check "and of comparisons keeps #f" (let ((a 1) (b 2)) (list (and (< a b) (not (= a b))) (and (< b a) 'never) (and (not (< a b)) 'never))))
+(check "or of comparisons keeps #t" (let ((a 1) (b 2)) (list (or (< b a) (= a b) (not (< a b))) (or (< a b) 'never) (or (not (< b a)) 'never))))
+(check "if on an and of comparisons" (let loop ((i 0) (n 0)) (if (and (< i 10) (not (= i 5))) (loop (+ i 1) (+ n 1)) (list i n))))

@@ -310,19 +310,7 @@ impl Gen<'_> {
         match node {
             Node::If(rc) => {
                 self.gen(&rc.0, Tail::No);
-                // A test the machine can decide in place branches directly.
-                if let Some(Op::Inline(which, ops)) = self.f().code.last().copied() {
-                    if which.is_test() {
-                        let last = self.f().code.len() - 1;
-                        self.f().code[last] = Op::Test(which, ops);
-                        // A negated test before this `not` branches too.
-                        if let Some(Op::InlineNot(w, o)) =
-                            last.checked_sub(1).map(|i| self.f().code[i])
-                        {
-                            self.f().code[last - 1] = Op::TestNot(w, o);
-                        }
-                    }
-                }
+                self.branch_on_last_test();
                 let jf = self.emit(Op::JumpIfFalse(0));
                 self.gen(&rc.1, tail);
                 if tail == Tail::No {
@@ -352,6 +340,7 @@ impl Gen<'_> {
                 let mut jumps = Vec::new();
                 for n in init {
                     self.gen(n, Tail::No);
+                    self.branch_on_last_test();
                     jumps.push(self.emit(if and { Op::AndJump(0) } else { Op::OrJump(0) }));
                 }
                 self.gen(last, tail);
@@ -654,6 +643,25 @@ impl Gen<'_> {
             self.gen(a, Tail::No);
         }
         self.emit_call(Op::Call(n), Op::TailCall(n), span, tail);
+    }
+
+    /// Before a conditional jump: an inline test just emitted becomes a
+    /// `Test`, which the machine decides in place, branching (or jumping
+    /// with the value `and`/`or` keeps) without pushing a boolean. Other
+    /// paths that reach the jump still bring their value.
+    fn branch_on_last_test(&mut self) {
+        let Some(Op::Inline(which, ops)) = self.f().code.last().copied() else {
+            return;
+        };
+        if !which.is_test() {
+            return;
+        }
+        let last = self.f().code.len() - 1;
+        self.f().code[last] = Op::Test(which, ops);
+        // A negated test before this `not` decides it too.
+        if let Some(Op::InlineNot(w, o)) = last.checked_sub(1).map(|i| self.f().code[i]) {
+            self.f().code[last - 1] = Op::TestNot(w, o);
+        }
     }
 
     /// A `not` of the value an inline test just pushed: mark the test, so

@@ -881,10 +881,11 @@ impl Machine {
                             return Op::Inline(which, ops);
                         }
                         pc += usize::from(negated);
+                        // The jump after it (see `branch_on_last_test`).
                         match (truth, code[pc]) {
-                            (true, _) => pc += 1,
+                            (true, Op::JumpIfFalse(_)) => pc += 1,
                             (false, Op::JumpIfFalse(t)) => pc = t as usize,
-                            (false, _) => {}
+                            (_, next) => pc = self.and_or_test(truth, next, pc),
                         }
                     }
                     Op::Call(n)
@@ -1023,6 +1024,22 @@ impl Machine {
         act.base = base;
         act.site = site;
         true
+    }
+
+    /// A decided test before an `and`/`or` jump at `pc`: where to go on,
+    /// with the value the jump keeps pushed when it jumps.
+    fn and_or_test(&mut self, truth: bool, next: Op, pc: usize) -> usize {
+        match (truth, next) {
+            (true, Op::AndJump(_)) | (false, Op::OrJump(_)) => pc + 1,
+            (false, Op::AndJump(t)) | (true, Op::OrJump(t)) => {
+                self.vals.push(Val::Bool(truth));
+                t as usize
+            }
+            _ => {
+                self.vals.push(Val::Bool(truth));
+                pc
+            }
+        }
     }
 
     fn undefined(&self, act: &Act, name: u16) -> Val {
