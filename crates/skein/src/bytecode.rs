@@ -90,6 +90,11 @@ pub enum Op {
     /// `not` to run (as it runs when a jump reaches it).
     InlineNot(Inline, Operands),
     TestNot(Inline, Operands),
+    /// A `Test` of `null?` or `pair?` on a slot, the commonest tests.
+    TestLocal(Inline, u16),
+    /// `(car x)` and `(cdr x)` of a slot, the commonest inline calls.
+    CarLocal(u16),
+    CdrLocal(u16),
     /// `guard`: pop the body thunk and the handler, run the body under the handler.
     Guard,
 }

@@ -620,7 +620,12 @@ impl Gen<'_> {
             if let Some(inline) = inline {
                 let ops = Operands::new(&operands);
                 self.negate_last_test(inline, ops);
-                self.emit_at(Op::Inline(inline, ops), span);
+                let op = match (inline, operands.as_slice()) {
+                    (Inline::Car, [Arg::Local(s)]) => Op::CarLocal(*s),
+                    (Inline::Cdr, [Arg::Local(s)]) => Op::CdrLocal(*s),
+                    _ => Op::Inline(inline, ops),
+                };
+                self.emit_at(op, span);
                 // In tail position a redefined primitive is called as a tail
                 // call: the machine sees the `Return` that follows.
                 if tail == Tail::Return {
@@ -657,7 +662,12 @@ impl Gen<'_> {
             return;
         }
         let last = self.f().code.len() - 1;
-        self.f().code[last] = Op::Test(which, ops);
+        self.f().code[last] = match (which, ops.form) {
+            (Inline::NullP | Inline::PairP, f) if f == Operands::UNARY | Operands::LOCAL => {
+                Op::TestLocal(which, ops.x)
+            }
+            _ => Op::Test(which, ops),
+        };
         // A negated test before this `not` decides it too.
         if let Some(Op::InlineNot(w, o)) = last.checked_sub(1).map(|i| self.f().code[i]) {
             self.f().code[last - 1] = Op::TestNot(w, o);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::bytecode::{Capture, Closure, Free, Op, Proto, VarBox};
+use crate::bytecode::{Arg, Capture, Closure, Free, Inline, Op, Operands, Proto, VarBox};
 use crate::code::GlobalId;
 use crate::compile::{Compiler, Expander};
 use crate::globals::Globals;
@@ -864,6 +864,28 @@ impl Machine {
                             return op;
                         }
                     }
+                    Op::CarLocal(s) | Op::CdrLocal(s) => {
+                        let car = matches!(op, Op::CarLocal(_));
+                        let which = if car { Inline::Car } else { Inline::Cdr };
+                        let x = &self.vals[base + s as usize];
+                        let v = match x {
+                            Val::Pair(p) if self.globals.inline_intact(which) => {
+                                if car {
+                                    p.car.clone()
+                                } else {
+                                    p.cdr.clone()
+                                }
+                            }
+                            // The general case, on the operand pushed.
+                            _ => {
+                                let x = x.clone();
+                                self.vals.push(x);
+                                act.pc = pc as u32;
+                                return Op::Inline(which, Operands::new(&[Arg::Stack]));
+                            }
+                        };
+                        self.vals.push(v);
+                    }
                     Op::InlineNot(which, ops) => {
                         if !self.inline_fast(act, which, ops, true, None) {
                             act.pc = pc as u32;
@@ -881,12 +903,22 @@ impl Machine {
                             return Op::Inline(which, ops);
                         }
                         pc += usize::from(negated);
-                        // The jump after it (see `branch_on_last_test`).
-                        match (truth, code[pc]) {
-                            (true, Op::JumpIfFalse(_)) => pc += 1,
-                            (false, Op::JumpIfFalse(t)) => pc = t as usize,
-                            (_, next) => pc = self.and_or_test(truth, next, pc),
+                        pc = self.decided(truth, code[pc], pc);
+                    }
+                    Op::TestLocal(which, s) => {
+                        let x = &self.vals[base + s as usize];
+                        if !self.globals.inline_intact(which) {
+                            // The general case, on the operand pushed.
+                            let x = x.clone();
+                            self.vals.push(x);
+                            act.pc = pc as u32;
+                            return Op::Inline(which, Operands::new(&[Arg::Stack]));
                         }
+                        let truth = match which {
+                            Inline::NullP => matches!(x, Val::Null),
+                            _ => matches!(x, Val::Pair(_)),
+                        };
+                        pc = self.decided(truth, code[pc], pc);
                     }
                     Op::Call(n)
                     | Op::TailCall(n)
@@ -1024,6 +1056,17 @@ impl Machine {
         act.base = base;
         act.site = site;
         true
+    }
+
+    /// A test decided in place, followed by the jump at `pc` (see
+    /// `branch_on_last_test`): where to go on.
+    #[inline(always)]
+    fn decided(&mut self, truth: bool, next: Op, pc: usize) -> usize {
+        match (truth, next) {
+            (true, Op::JumpIfFalse(_)) => pc + 1,
+            (false, Op::JumpIfFalse(t)) => t as usize,
+            (_, next) => self.and_or_test(truth, next, pc),
+        }
     }
 
     /// A decided test before an `and`/`or` jump at `pc`: where to go on,

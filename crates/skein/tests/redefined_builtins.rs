@@ -96,3 +96,27 @@ fn a_negated_test_reached_by_a_jump_still_negates() {
         eval(&mut e, "'(#t #f #t)")
     );
 }
+
+#[test]
+fn redefined_list_predicates_and_accessors_are_used_on_variables() {
+    let mut e = engine();
+    eval(
+        &mut e,
+        "(define (kind l) (if (null? l) 'empty (if (pair? l) 'pair 'other)))
+         (define (second l) (car (cdr l)))",
+    );
+    assert_eq!(
+        eval(
+            &mut e,
+            "(list (kind '()) (kind '(1)) (kind 5) (second '(1 2)))"
+        ),
+        eval(&mut e, "'(empty pair other 2)")
+    );
+    eval(&mut e, "(define (null? x) (eq? x 'nothing))");
+    eval(&mut e, "(define (pair? x) #f)");
+    eval(&mut e, "(define (cdr x) '(cdr-of))");
+    assert_eq!(
+        eval(&mut e, "(list (kind 'nothing) (kind '(1)) (second '(1 2)))"),
+        eval(&mut e, "'(empty other cdr-of)")
+    );
+}
