@@ -798,9 +798,24 @@ impl Machine {
                     }
                     Op::Jump(t) => pc = t as usize,
                     Op::Loop { head, first, n } => {
-                        for i in (0..n as usize).rev() {
-                            let v = self.pop();
-                            self.put(base + first as usize + i, v);
+                        let first = base + first as usize;
+                        match n {
+                            1 => {
+                                let v = self.pop();
+                                self.put(first, v);
+                            }
+                            2 => {
+                                let b = self.pop();
+                                let a = self.pop();
+                                self.put(first + 1, b);
+                                self.put(first, a);
+                            }
+                            _ => {
+                                for i in (0..n as usize).rev() {
+                                    let v = self.pop();
+                                    self.put(first + i, v);
+                                }
+                            }
                         }
                         pc = head as usize;
                         self.steps += 1;

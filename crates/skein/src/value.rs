@@ -66,6 +66,10 @@ impl Clone for Val {
         // stays consistent; the bitwise copy then owns that new count. The
         // other variants own nothing, so their bytes are a complete copy.
         unsafe {
+            // Numbers, booleans and the like first: one test, no dispatch.
+            if self.is_immediate() {
+                return std::ptr::read(self);
+            }
             match self {
                 Val::Big(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
                 Val::Rat(x) => Rc::increment_strong_count(Rc::as_ptr(x)),
