@@ -1078,7 +1078,7 @@ impl Machine {
     #[inline(always)]
     fn decided(&mut self, truth: bool, next: Op, pc: usize) -> usize {
         match (truth, next) {
-            (true, Op::JumpIfFalse(_)) => pc + 1,
+            (true, Op::JumpIfFalse(_) | Op::AndJump(_)) => pc + 1,
             (false, Op::JumpIfFalse(t)) => t as usize,
             (_, next) => self.and_or_test(truth, next, pc),
         }
