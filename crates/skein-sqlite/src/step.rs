@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use skein::{Engine, FlowStatus, Limits, Step, Value};
 
 use crate::error::{classify, StoreError};
@@ -52,12 +52,8 @@ impl Store {
     ) -> Result<StepOutcome, StoreError> {
         let source = Source::read(source)?;
         let mut engine = quiet_engine(&self.limits);
-        let path = self.path.display().to_string();
+        let (path, tx) = self.begin()?;
         let sql = |e| classify(&path, BUSY_TIMEOUT, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
         let first_free = next_id(&tx).map_err(sql)?;
         let load_output = load(&mut engine, &source.path)?;
         engine.import_json(&record::document(first_free, &[]))?;
@@ -100,12 +96,8 @@ impl Store {
     ) -> Result<StepOutcome, StoreError> {
         let given = options.source.as_deref().map(Source::read).transpose()?;
         let mut engine = quiet_engine(&self.limits);
-        let path = self.path.display().to_string();
+        let (path, tx) = self.begin()?;
         let sql = |e| classify(&path, BUSY_TIMEOUT, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
         let before = suspended(&tx, id, &path)?;
         if let Some(expected) = &options.expect_tag {
             check_tag(&before, expected, &path)?;
@@ -147,12 +139,8 @@ impl Store {
     /// Cancel suspended flow `id`: it will never run again. Its log stays.
     pub fn cancel(&mut self, id: u64) -> Result<StepOutcome, StoreError> {
         let mut engine = quiet_engine(&self.limits);
-        let path = self.path.display().to_string();
+        let (path, tx) = self.begin()?;
         let sql = |e| classify(&path, BUSY_TIMEOUT, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
         let before = suspended(&tx, id, &path)?;
         // Cancelling runs no flow code, so the source is not needed.
         rebuild(&mut engine, &tx, &before, &path)?;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use skein::{Engine, Limits, Value};
 
 use crate::error::{classify, StoreError};
@@ -97,6 +97,18 @@ impl Store {
     /// Name this store in a database error.
     pub(crate) fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         move |e| classify(&self.path.display().to_string(), BUSY_TIMEOUT, e)
+    }
+
+    /// The store's name for messages, and an immediate transaction: a step
+    /// (or an import) holds the store from its first read to its commit,
+    /// so processes racing on one store take turns.
+    pub(crate) fn begin(&mut self) -> Result<(String, Transaction<'_>), StoreError> {
+        let path = self.path.display().to_string();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(&path, BUSY_TIMEOUT, e))?;
+        Ok((path, tx))
     }
 
     pub(crate) fn damaged(&self) -> impl Fn(String) -> StoreError + '_ {
@@ -231,12 +243,8 @@ impl Store {
         let (next_id, records) =
             record::records_of(&engine.export_json()?).map_err(StoreError::Document)?;
         let source = source.map(Source::read).transpose()?;
-        let path = self.path.display().to_string();
+        let (path, tx) = self.begin()?;
         let sql = |e| classify(&path, BUSY_TIMEOUT, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
         let held: i64 = tx
             .query_row("SELECT count(*) FROM flows", [], |r| r.get(0))
             .map_err(sql)?;

@@ -21,6 +21,10 @@ use crate::output::Output;
 use crate::source::{SourceMap, Span};
 use crate::value::{error, release, Parameter, Prim, PrimKind, Promise, Val};
 
+/// Limits and the interrupt flag are checked when the step count has these
+/// bits clear: every 65,536 steps.
+const BUDGET_MASK: u64 = 0xffff;
+
 /// Arguments of one call; most calls have few, which then need no allocation.
 pub type Args = SmallVec<[Val; 3]>;
 
@@ -543,6 +547,13 @@ impl Machine {
         self.lay_out(&act.proto, base);
     }
 
+    /// Is the step just counted one at which the limits and the interrupt
+    /// flag are checked?
+    #[inline(always)]
+    fn budget_due(&self) -> bool {
+        self.steps & BUDGET_MASK == 0
+    }
+
     fn check_depth(&self) -> Result<(), Abort> {
         match self.limits.max_depth {
             Some(max) if self.frames.len() >= max => Err(Abort::Limit(LimitKind::Depth)),
@@ -554,7 +565,7 @@ impl Machine {
     #[inline]
     fn tick(&mut self) -> Result<(), Abort> {
         self.steps += 1;
-        if self.steps & 0xffff == 0 {
+        if self.budget_due() {
             self.check_budget()?;
         }
         Ok(())
@@ -819,7 +830,7 @@ impl Machine {
                         }
                         pc = head as usize;
                         self.steps += 1;
-                        if self.steps & 0xffff == 0 {
+                        if self.budget_due() {
                             act.pc = pc as u32;
                             return op;
                         }
@@ -1000,8 +1011,8 @@ impl Machine {
                         .limits
                         .max_depth
                         .is_none_or(|max| self.frames.len() < max);
-                let budget_due = (self.steps + 1) & 0xffff == 0;
-                if c.proto.accepts(n) && room && !budget_due {
+                // The step this call counts must not be one that checks.
+                if c.proto.accepts(n) && room && (self.steps + 1) & BUDGET_MASK != 0 {
                     Plain::Closure(c.clone())
                 } else {
                     Plain::No
@@ -1129,37 +1140,19 @@ impl Machine {
     }
 
     /// Return `v` from the running activation: continue the caller's in
-    /// `act`, or say how to leave the loop.
-    #[inline(always)]
+    /// `act` (as `return_plain` does), or say how to leave the loop.
     fn return_from(&mut self, act: &mut Act, v: Val, fbase: usize) -> Exit {
+        self.vals.push(v);
+        if self.return_plain(act, fbase) {
+            return None;
+        }
+        let v = self.pop();
         if self.frames.len() <= fbase {
             return Some(Ok(Next::Return(v)));
         }
         let frame = self.frames.pop()?;
         self.truncate(frame.sp as usize);
-        match frame {
-            Frame {
-                clo: Some(clo),
-                proto: Some(proto),
-                control: None,
-                pc,
-                base,
-                site,
-                ..
-            } => {
-                self.vals.push(v);
-                act.clo = clo;
-                act.proto = proto;
-                act.pc = pc;
-                act.base = base;
-                act.site = site;
-                None
-            }
-            Frame {
-                control: Some(k), ..
-            } => Some(self.resume(*k, v)),
-            _ => Some(self.resume(K::Call, v)),
-        }
+        Some(self.resume(frame.control.map_or(K::Call, |k| *k), v))
     }
 
     /// Call `f` with the values from `args_at` up; `sp` is where the caller's
