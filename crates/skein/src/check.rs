@@ -14,6 +14,7 @@ use std::rc::Rc;
 use crate::api::Engine;
 use crate::code::{GlobalId, Lambda, Node};
 use crate::error::{diagnose, Diagnostic};
+use crate::machine::{arity_message, expected_count};
 use crate::source::Span;
 use crate::syntax::Syntax;
 use crate::value::Val;
@@ -268,12 +269,8 @@ impl Check {
         for &(gid, argc, span) in &self.calls {
             if let Some(expected) = self.arity_mismatch(gid, argc) {
                 let name = self.engine.m.globals.name(gid);
-                let one = expected == "1" || expected.ends_with(" 1");
-                let plural = if one { "" } else { "s" };
-                self.problems.push((
-                    Some(span),
-                    format!("{name}: expected {expected} argument{plural}, got {argc}"),
-                ));
+                let message = arity_message(name.name(), &expected, argc);
+                self.problems.push((Some(span), message));
             }
         }
         // Source order: by file as read, then by position.
@@ -306,7 +303,7 @@ impl Check {
             _ => match self.engine.m.globals.get(gid) {
                 Val::Prim(p) => {
                     let fits = argc >= p.min_args && p.max_args.is_none_or(|max| argc <= max);
-                    (!fits).then(|| expected_text(p.min_args, p.max_args))
+                    (!fits).then(|| expected_count(p.min_args, p.max_args))
                 }
                 Val::Closure(c) => {
                     let clauses = std::iter::successors(Some(&c.proto), |p| p.next_case.as_ref());
@@ -335,18 +332,9 @@ fn arity_mismatch(clauses: impl Iterator<Item = (usize, bool)>, argc: usize) -> 
         if argc == required || (rest && argc > required) {
             return None;
         }
-        expected.push(expected_text(required, (!rest).then_some(required)));
+        expected.push(expected_count(required, (!rest).then_some(required)));
     }
     Some(expected.join(" or "))
-}
-
-/// `2`, `1 to 3` or `at least 1`, as the runtime's arity errors say it.
-fn expected_text(min: usize, max: Option<usize>) -> String {
-    match max {
-        Some(max) if max == min => format!("{min}"),
-        Some(max) => format!("{min} to {max}"),
-        None => format!("at least {min}"),
-    }
 }
 
 /// The global a top-level definition form names, read from its syntax: a form

@@ -295,20 +295,26 @@ fn read_file(path: &std::path::Path) -> Result<String, String> {
 }
 
 pub(crate) fn arity_error(name: &str, min: usize, max: Option<usize>, got: usize) -> Val {
-    let expected = match max {
+    error(arity_message(name, &expected_count(min, max), got), vec![])
+}
+
+/// What a procedure takes, as arity errors say it: `2`, `1 to 3`, `at least 1`.
+pub(crate) fn expected_count(min: usize, max: Option<usize>) -> String {
+    match max {
         Some(max) if max == min => format!("{min}"),
         Some(max) => format!("{min} to {max}"),
         None => format!("at least {min}"),
-    };
-    let plural = if matches!(expected.as_str(), "1" | "at least 1") {
+    }
+}
+
+/// `NAME: expected EXPECTED argument(s), got GOT`, for the runtime and `skein check`.
+pub(crate) fn arity_message(name: &str, expected: &str, got: usize) -> String {
+    let plural = if matches!(expected, "1" | "at least 1") {
         ""
     } else {
         "s"
     };
-    error(
-        format!("{name}: expected {expected} argument{plural}, got {got}"),
-        vec![],
-    )
+    format!("{name}: expected {expected} argument{plural}, got {got}")
 }
 
 fn closure_arity_error(c: &Closure, got: usize) -> Val {
