@@ -53,7 +53,8 @@ pub fn run(files: &[PathBuf]) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn plural(n: usize, noun: &str) -> String {
+/// `1 flow`, `2 flows`: a count and its noun, for messages.
+pub(crate) fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {

@@ -259,7 +259,6 @@ fn resume(
 fn print_step(step: &StepOutcome) {
     // What loading the file printed is not the flow's: keep stdout for the flow.
     eprint!("{}", step.load_output);
-    let mut out = std::io::stdout().lock();
     let mut text = step.output.clone();
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
@@ -268,7 +267,7 @@ fn print_step(step: &StepOutcome) {
     text.push('\n');
     // The step is recorded already: a closed stdout cannot undo it, and
     // reporting it as a refusal would say the store is unchanged.
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let _ = emit(&text);
 }
 
 /// `STATUS ID [NAME] [DETAIL]`: one line, everything after ID a datum.

@@ -267,7 +267,7 @@ pub fn run(file: Option<&Path>) -> ExitCode {
             let _ = editor.add_history_entry(entry.as_str());
         }
         next = match commands::split(&entry) {
-            Some(_) => commands::run(&mut session, &entry),
+            Some((name, arg)) => commands::run(&mut session, name, arg),
             None => session.eval(&entry),
         };
     }

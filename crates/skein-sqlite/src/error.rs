@@ -75,7 +75,7 @@ impl StoreError {
 }
 
 /// Name the store in a database error, and tell damage and foreign files apart.
-pub(crate) fn classify(path: &str, busy_timeout: Duration, e: rusqlite::Error) -> StoreError {
+pub(crate) fn classify(path: &str, e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode::*;
     let path = path.to_string();
     // A value of the wrong type, or a row that must be there and is not:
@@ -103,8 +103,16 @@ pub(crate) fn classify(path: &str, busy_timeout: Duration, e: rusqlite::Error) -
         },
         Some(DatabaseBusy) | Some(DatabaseLocked) => StoreError::Busy {
             path,
-            waited: busy_timeout,
+            waited: crate::schema::BUSY_TIMEOUT,
         },
         _ => StoreError::Sqlite { path, source: e },
+    }
+}
+
+/// The store at `path` holds a row that breaks what the runner writes.
+pub(crate) fn damaged(path: &str, detail: String) -> StoreError {
+    StoreError::Damaged {
+        path: path.to_string(),
+        detail,
     }
 }

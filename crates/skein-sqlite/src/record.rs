@@ -24,25 +24,6 @@ pub(crate) struct Record {
 /// A row that breaks the schema's promises (edited by hand, or damaged).
 pub(crate) type RowError = String;
 
-pub(crate) fn status_name(s: FlowStatus) -> &'static str {
-    match s {
-        FlowStatus::Suspended => "suspended",
-        FlowStatus::Done => "done",
-        FlowStatus::Failed => "failed",
-        FlowStatus::Cancelled => "cancelled",
-    }
-}
-
-fn parse_status(s: &str) -> Option<FlowStatus> {
-    Some(match s {
-        "suspended" => FlowStatus::Suspended,
-        "done" => FlowStatus::Done,
-        "failed" => FlowStatus::Failed,
-        "cancelled" => FlowStatus::Cancelled,
-        _ => return None,
-    })
-}
-
 /// A whole `skein-store` document (version 1) holding `records`.
 pub(crate) fn document(next_id: u64, records: &[Record]) -> String {
     json!({
@@ -72,7 +53,7 @@ impl Record {
         m.insert("id".into(), json!(self.id));
         m.insert("flow".into(), json!(self.flow));
         m.insert("args".into(), Json::Array(self.args.clone()));
-        m.insert("status".into(), json!(status_name(self.status)));
+        m.insert("status".into(), json!(self.status.name()));
         let log = self
             .log
             .iter()
@@ -98,7 +79,7 @@ impl Record {
             args: j["args"].as_array().cloned().ok_or("a flow without args")?,
             status: j["status"]
                 .as_str()
-                .and_then(parse_status)
+                .and_then(FlowStatus::parse)
                 .ok_or("a flow without a status")?,
             log: j["log"]
                 .as_array()
@@ -238,7 +219,7 @@ impl RawFlow {
             id: u64::try_from(id).map_err(|_| format!("flow id {id} is not positive"))?,
             flow: self.flow,
             args,
-            status: parse_status(&self.status)
+            status: FlowStatus::parse(&self.status)
                 .ok_or_else(|| format!("flow {id}: unknown status {}", self.status))?,
             log: log.into_iter().collect::<Result<_, _>>()?,
             pending,
@@ -258,13 +239,7 @@ pub(crate) fn read_source(conn: &Connection, id: u64) -> rusqlite::Result<Option
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    Ok(match row {
-        Some((Some(path), Some(sha256))) => Some(Source {
-            path: path.into(),
-            sha256,
-        }),
-        _ => None,
-    })
+    Ok(row.and_then(|(path, sha256)| Source::from_columns(path, sha256)))
 }
 
 /// The time of a write, as SQLite tells it: metadata for people, never read by a flow.
@@ -288,7 +263,7 @@ pub(crate) fn insert(
             r.id as i64,
             r.flow,
             text(&Json::Array(r.args.clone())),
-            status_name(r.status),
+            r.status.name(),
             r.pending.as_ref().map(|(t, _)| text(t)),
             r.pending.as_ref().map(|(_, p)| text(p)),
             r.result.as_ref().map(text),
@@ -318,7 +293,7 @@ pub(crate) fn update(
         ),
         params![
             r.id as i64,
-            status_name(r.status),
+            r.status.name(),
             r.pending.as_ref().map(|(t, _)| text(t)),
             r.pending.as_ref().map(|(_, p)| text(p)),
             r.result.as_ref().map(text),

@@ -64,7 +64,7 @@ BEGIN SELECT RAISE(ABORT, 'the replay log is append-only'); END;
 /// an empty SQLite file (one a killed first step left behind) always does.
 pub fn open(path: &Path, create: bool) -> Result<Connection, StoreError> {
     let name = path.display().to_string();
-    let err = |e| classify(&name, BUSY_TIMEOUT, e);
+    let err = |e| classify(&name, e);
     if !create && !path.exists() {
         return Err(StoreError::Missing(name));
     }

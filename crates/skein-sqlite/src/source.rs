@@ -17,6 +17,17 @@ pub struct Source {
     pub sha256: String,
 }
 
+impl Source {
+    /// The source recorded in a row's `source_path` and `source_sha256`
+    /// columns, if one is.
+    pub(crate) fn from_columns(path: Option<String>, sha256: Option<String>) -> Option<Source> {
+        Some(Source {
+            path: path?.into(),
+            sha256: sha256?,
+        })
+    }
+}
+
 /// What the recorded source file holds now, compared with the record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceState {

@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 use skein::{Engine, FlowStatus, Limits, Step, Value};
 
-use crate::error::{classify, StoreError};
-use crate::record::{self, status_name, Record};
-use crate::schema::BUSY_TIMEOUT;
+use crate::error::{classify, damaged, StoreError};
+use crate::record::{self, Record};
 use crate::source::Source;
-use crate::store::{next_id, set_next_id, State, Store};
+use crate::store::{next_id, read_record, set_next_id, State, Store};
 
 /// Options of [`Store::resume_with`].
 #[derive(Clone, Debug, Default)]
@@ -53,7 +52,7 @@ impl Store {
         let source = Source::read(source)?;
         let mut engine = quiet_engine(&self.limits);
         let (path, tx) = self.begin()?;
-        let sql = |e| classify(&path, BUSY_TIMEOUT, e);
+        let sql = |e| classify(&path, e);
         let first_free = next_id(&tx).map_err(sql)?;
         let load_output = load(&mut engine, &source.path)?;
         engine.import_json(&record::document(first_free, &[]))?;
@@ -97,7 +96,7 @@ impl Store {
         let given = options.source.as_deref().map(Source::read).transpose()?;
         let mut engine = quiet_engine(&self.limits);
         let (path, tx) = self.begin()?;
-        let sql = |e| classify(&path, BUSY_TIMEOUT, e);
+        let sql = |e| classify(&path, e);
         let before = suspended(&tx, id, &path)?;
         if let Some(expected) = &options.expect_tag {
             check_tag(&before, expected, &path)?;
@@ -140,7 +139,7 @@ impl Store {
     pub fn cancel(&mut self, id: u64) -> Result<StepOutcome, StoreError> {
         let mut engine = quiet_engine(&self.limits);
         let (path, tx) = self.begin()?;
-        let sql = |e| classify(&path, BUSY_TIMEOUT, e);
+        let sql = |e| classify(&path, e);
         let before = suspended(&tx, id, &path)?;
         // Cancelling runs no flow code, so the source is not needed.
         rebuild(&mut engine, &tx, &before, &path)?;
@@ -171,23 +170,13 @@ fn load(engine: &mut Engine, file: &Path) -> Result<String, StoreError> {
     Ok(engine.take_output())
 }
 
-fn damaged(path: &str, detail: String) -> StoreError {
-    StoreError::Damaged {
-        path: path.to_string(),
-        detail,
-    }
-}
-
 /// Flow `id`'s record, which must be suspended.
 fn suspended(conn: &Connection, id: u64, path: &str) -> Result<Record, StoreError> {
-    let record = record::read(conn, id)
-        .map_err(|e| classify(path, BUSY_TIMEOUT, e))?
-        .ok_or(StoreError::UnknownFlow(id))?
-        .map_err(|d| damaged(path, d))?;
+    let record = read_record(conn, id, path)?;
     if record.status != FlowStatus::Suspended {
         return Err(StoreError::NotSuspended {
             id,
-            status: status_name(record.status),
+            status: record.status.name(),
         });
     }
     Ok(record)
@@ -212,7 +201,7 @@ fn check_tag(r: &Record, expected: &Value, path: &str) -> Result<(), StoreError>
 
 /// Give `engine` the flow as a one-flow document, with the store's next id.
 fn rebuild(engine: &mut Engine, tx: &Connection, r: &Record, path: &str) -> Result<(), StoreError> {
-    let next = next_id(tx).map_err(|e| classify(path, BUSY_TIMEOUT, e))?;
+    let next = next_id(tx).map_err(|e| classify(path, e))?;
     engine
         .import_json(&record::document(next, std::slice::from_ref(r)))
         .map_err(|e| damaged(path, format!("flow {}: {e}", r.id)))

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use skein::{Engine, Limits, Value};
 
-use crate::error::{classify, StoreError};
+use crate::error::{classify, damaged, StoreError};
 use crate::record::{self, RawFlow, Record, FLOW_COLUMNS};
-use crate::schema::{self, BUSY_TIMEOUT};
+use crate::schema;
 use crate::source::Source;
 
 /// A skein store: a SQLite file holding flow instances and their replay
@@ -96,7 +96,7 @@ impl Store {
 
     /// Name this store in a database error.
     pub(crate) fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |e| classify(&self.path.display().to_string(), BUSY_TIMEOUT, e)
+        move |e| classify(&self.path.display().to_string(), e)
     }
 
     /// The store's name for messages, and an immediate transaction: a step
@@ -107,25 +107,19 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| classify(&path, BUSY_TIMEOUT, e))?;
+            .map_err(|e| classify(&path, e))?;
         Ok((path, tx))
     }
 
     pub(crate) fn damaged(&self) -> impl Fn(String) -> StoreError + '_ {
-        move |detail| StoreError::Damaged {
-            path: self.path.display().to_string(),
-            detail,
-        }
+        move |detail| damaged(&self.path.display().to_string(), detail)
     }
 
     /// Every flow, by id.
     pub fn flows(&self) -> Result<Vec<FlowInfo>, StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
         let mut stmt = tx
-            .prepare(&format!(
-                "SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at
-                 FROM flows ORDER BY id"
-            ))
+            .prepare(&select_info("ORDER BY id"))
             .map_err(self.sql())?;
         let rows = stmt
             .query_map([], info_row)
@@ -140,14 +134,7 @@ impl Store {
         let key = i64::try_from(id).map_err(|_| StoreError::UnknownFlow(id))?;
         let row = self
             .conn
-            .query_row(
-                &format!(
-                    "SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at
-                     FROM flows WHERE id = ?1"
-                ),
-                [key],
-                info_row,
-            )
+            .query_row(&select_info("WHERE id = ?1"), [key], info_row)
             .map_err(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => StoreError::UnknownFlow(id),
                 e => self.sql()(e),
@@ -157,20 +144,12 @@ impl Store {
 
     /// The replay log of flow `id`: every answered request as `(tag, response)`.
     pub fn log(&self, id: u64) -> Result<Vec<(Value, Value)>, StoreError> {
-        let record = self.record(&self.conn, id)?;
+        let record = read_record(&self.conn, id, &self.path.display().to_string())?;
         record
             .log
             .iter()
             .map(|(t, r)| Ok((decode(id, t)?, decode(id, r)?)))
             .collect::<Result<_, String>>()
-            .map_err(self.damaged())
-    }
-
-    /// Flow `id` as a document record, read through `conn` (a transaction).
-    pub(crate) fn record(&self, conn: &Connection, id: u64) -> Result<Record, StoreError> {
-        record::read(conn, id)
-            .map_err(self.sql())?
-            .ok_or(StoreError::UnknownFlow(id))?
             .map_err(self.damaged())
     }
 
@@ -244,7 +223,7 @@ impl Store {
             record::records_of(&engine.export_json()?).map_err(StoreError::Document)?;
         let source = source.map(Source::read).transpose()?;
         let (path, tx) = self.begin()?;
-        let sql = |e| classify(&path, BUSY_TIMEOUT, e);
+        let sql = |e| classify(&path, e);
         let held: i64 = tx
             .query_row("SELECT count(*) FROM flows", [], |r| r.get(0))
             .map_err(sql)?;
@@ -262,22 +241,28 @@ impl Store {
 
 type InfoRow = (RawFlow, Option<Source>, String, String);
 
+/// `SELECT` of the columns `info_row` reads, from the rows `which` picks.
+fn select_info(which: &str) -> String {
+    format!("SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at FROM flows {which}")
+}
+
 fn info_row(r: &rusqlite::Row) -> rusqlite::Result<InfoRow> {
     let raw = RawFlow::from_row(r)?;
-    let path: Option<String> = r.get(8)?;
-    let sha256: Option<String> = r.get(9)?;
-    let source = match (path, sha256) {
-        (Some(path), Some(sha256)) => Some(Source {
-            path: path.into(),
-            sha256,
-        }),
-        _ => None,
-    };
+    let source = Source::from_columns(r.get(8)?, r.get(9)?);
     Ok((raw, source, r.get(10)?, r.get(11)?))
 }
 
 fn decode(id: u64, j: &serde_json::Value) -> Result<Value, String> {
     Value::from_store_json(j).map_err(|e| format!("flow {id}: {e}"))
+}
+
+/// Flow `id` as a document record, read through `conn` (the store at
+/// `path`, or a transaction on it).
+pub(crate) fn read_record(conn: &Connection, id: u64, path: &str) -> Result<Record, StoreError> {
+    record::read(conn, id)
+        .map_err(|e| classify(path, e))?
+        .ok_or(StoreError::UnknownFlow(id))?
+        .map_err(|d| damaged(path, d))
 }
 
 pub(crate) fn next_id(conn: &Connection) -> rusqlite::Result<u64> {

@@ -34,6 +34,33 @@ pub enum FlowStatus {
     Cancelled,
 }
 
+impl FlowStatus {
+    /// Its name in store documents: `suspended`, `done`, `failed` or `cancelled`.
+    ///
+    /// ```
+    /// use skein::FlowStatus;
+    ///
+    /// assert_eq!(FlowStatus::Cancelled.name(), "cancelled");
+    /// assert_eq!(FlowStatus::parse("done"), Some(FlowStatus::Done));
+    /// assert_eq!(FlowStatus::parse("running"), None);
+    /// ```
+    pub fn name(self) -> &'static str {
+        use crate::flow::Status;
+        match self {
+            FlowStatus::Suspended => Status::Suspended,
+            FlowStatus::Done => Status::Done,
+            FlowStatus::Failed => Status::Failed,
+            FlowStatus::Cancelled => Status::Cancelled,
+        }
+        .name()
+    }
+
+    /// The status a store document names, if it names one.
+    pub fn parse(name: &str) -> Option<FlowStatus> {
+        crate::flow::Status::parse(name).map(public_status)
+    }
+}
+
 /// One flow instance as [`Engine::flows`] lists it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlowSummary {

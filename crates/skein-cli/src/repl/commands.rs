@@ -3,9 +3,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use skein::{FlowStatus, Step, Value};
+use skein::{Step, Value};
 
 use super::{Next, Session};
+use crate::check::plural;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
@@ -97,11 +98,8 @@ pub fn split(input: &str) -> Option<(&str, &str)> {
     Some((&body[..name_end], body[name_end..].trim_start()))
 }
 
-/// Run the command entry `input` (which [`split`] accepts).
-pub fn run(session: &mut Session, input: &str) -> Next {
-    let Some((name, arg)) = split(input) else {
-        return Next::Prompt;
-    };
+/// Run command `name` with the rest of its entry, `arg` (as [`split`] gives them).
+pub fn run(session: &mut Session, name: &str, arg: &str) -> Next {
     let arg = arg.trim_end();
     let Some(command) = Command::named(name) else {
         session.fail(format!(
@@ -119,12 +117,7 @@ pub fn run(session: &mut Session, input: &str) -> Next {
         return Next::Prompt;
     }
     match command {
-        Command::Load => {
-            let result = session.running(|engine| engine.load_file(file_name(arg)));
-            if let Err(e) = result {
-                return session.report(&e);
-            }
-        }
+        Command::Load => return session.load(file_name(arg)),
         Command::Flows => flows(session),
         Command::Resume => resume(session, arg),
         Command::Log => log(session, arg),
@@ -156,15 +149,6 @@ fn elapsed(d: Duration) -> String {
         format!("{:.3} s", d.as_secs_f64())
     } else {
         format!("{:.3} ms", d.as_secs_f64() * 1000.0)
-    }
-}
-
-fn status_name(status: FlowStatus) -> &'static str {
-    match status {
-        FlowStatus::Suspended => "suspended",
-        FlowStatus::Done => "done",
-        FlowStatus::Failed => "failed",
-        FlowStatus::Cancelled => "cancelled",
     }
 }
 
@@ -203,7 +187,7 @@ fn flows(session: &mut Session) {
             vec![
                 f.id.to_string(),
                 f.flow.clone(),
-                status_name(f.status).to_string(),
+                f.status.name().to_string(),
                 f.waiting
                     .as_ref()
                     .map_or("-".to_string(), |(tag, _)| tag.to_write_string()),
@@ -299,7 +283,7 @@ fn export(session: &mut Session, path: &Path) {
             let n = session.engine.flows().len();
             session.say(&format!(
                 "exported {} to {}",
-                flows_count(n),
+                plural(n, "flow"),
                 path.display()
             ));
         }
@@ -317,21 +301,13 @@ fn import(session: &mut Session, path: &Path) {
             let n = session.engine.flows().len();
             session.say(&format!(
                 "imported {} from {}",
-                flows_count(n),
+                plural(n, "flow"),
                 path.display()
             ));
         }
         Err(e) => {
             session.report(&e);
         }
-    }
-}
-
-fn flows_count(n: usize) -> String {
-    if n == 1 {
-        "1 flow".to_string()
-    } else {
-        format!("{n} flows")
     }
 }
 
