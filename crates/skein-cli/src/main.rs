@@ -5,14 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod alloc;
 mod check;
 mod flow_cmd;
 mod repl;
 mod style;
 
-// The interpreter allocates a frame per call; mimalloc makes that markedly cheaper.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::Mimalloc = alloc::Mimalloc;
 
 #[derive(Parser)]
 #[command(
