@@ -200,6 +200,7 @@ pub(crate) fn release(v: Val) {
 /// into the work list before it is freed, so any nesting depth (lists,
 /// vectors, closures over closures, forced streams) drops in constant stack.
 pub(crate) fn dismantle(mut vals: Vec<Val>) {
+    let mut pairs_freed = 0;
     while let Some(mut v) = vals.pop() {
         // A list's spine is walked in place, without the work list: only
         // cars that own structure wait on it.
@@ -209,10 +210,14 @@ pub(crate) fn dismantle(mut vals: Vec<Val>) {
                 break;
             };
             let car = std::mem::replace(&mut pair.car, Val::Null);
+            v = std::mem::replace(&mut pair.cdr, Val::Null);
+            // Emptied, it has nothing left for its `Drop` but the count of
+            // live pairs, kept below for the whole walk.
+            std::mem::forget(pair);
+            pairs_freed += 1;
             if owns_structure(&car) {
                 vals.push(car);
             }
-            v = std::mem::replace(&mut pair.cdr, Val::Null);
         }
         match v {
             Val::Vector(x) | Val::Values(x) => {
@@ -259,6 +264,7 @@ pub(crate) fn dismantle(mut vals: Vec<Val>) {
             _ => {}
         }
     }
+    LIVE_PAIRS.with(|n| n.set(n.get() - pairs_freed));
 }
 
 /// A primitive procedure implemented in Rust.
