@@ -36,7 +36,9 @@ pub struct Act {
     pub proto: Rc<Proto>,
     pub pc: u32,
     pub base: u32,
-    /// The call that started it (for error reports' call chains); `None` at top level.
+    /// The tail call that started it, for error reports' call chains; `None`
+    /// when a non-tail call did (the frame below waits at that call) and at
+    /// top level.
     pub site: Option<Span>,
 }
 
@@ -522,12 +524,12 @@ impl Machine {
         sp: usize,
         tail: bool,
     ) {
-        let site = if proto.is_loop {
-            act.site
-        } else {
-            Some(act.proto.span_at(act.pc as usize - 1))
-        };
         let base = if tail {
+            // No frame is left to show where this call was made, so the
+            // activation keeps it (a loop's iterations keep its entry).
+            if !proto.is_loop {
+                act.site = Some(act.proto.span_at(act.pc as usize - 1));
+            }
             let base = act.base as usize;
             self.slide(args_at, base, self.vals.len() - args_at);
             act.clo = clo;
@@ -545,11 +547,11 @@ impl Machine {
                 proto: Some(proto),
                 control: None,
             });
+            act.site = None;
             args_at
         };
         act.pc = 0;
         act.base = base as u32;
-        act.site = site;
         self.lay_out(&act.proto, base);
     }
 

@@ -42,16 +42,25 @@ impl Machine {
         (frames, self.vals[vb as usize..].to_vec())
     }
 
-    /// Where an error happens: the failing call, and the calls of the
-    /// procedure activations that are waiting for it, innermost first.
+    /// Where an error happens: the failing call, and the calls that led to
+    /// it, innermost first: the call each waiting activation is making (its
+    /// pc is just past it) and the tail call that started it, if one did.
     pub(crate) fn site(&self) -> Site {
         let mut chain: Vec<Span> = Vec::new();
-        let waiting = self
-            .frames
-            .iter()
-            .rev()
-            .filter_map(|f| f.control.is_none().then_some(f.site));
-        for site in waiting.flatten() {
+        let calls = self.frames.iter().rev().flat_map(|f| match f {
+            Frame {
+                proto: Some(proto),
+                control: None,
+                pc,
+                site,
+                ..
+            } => [
+                (*pc as usize).checked_sub(1).map(|at| proto.span_at(at)),
+                *site,
+            ],
+            _ => [None, None],
+        });
+        for site in calls.flatten() {
             if chain.last() != Some(&site) && site != self.call_span {
                 chain.push(site);
             }
