@@ -92,6 +92,14 @@ pub enum Op {
     TestNot(Inline, Operands),
     /// A `Test` of `null?` or `pair?` on a slot, the commonest tests.
     TestLocal(Inline, u16),
+    /// Arithmetic and comparisons (`Inline::on_fixnums`) of a slot and a
+    /// fixnum constant `k`, the commonest operands (`(- n 1)`, `(< i 10)`):
+    /// as `Inline` and `Test`, the constant in the instruction.
+    ArithLocalImm(Inline, u16, i32),
+    TestLocalImm(Inline, u16, i32),
+    /// The same on two slots (`(+ acc x)`); the test may be negated, as `TestNot`.
+    ArithLocals(Inline, u16, u16),
+    TestLocals(Inline, bool, u16, u16),
     /// `(car x)` and `(cdr x)` of a slot, the commonest inline calls.
     CarLocal(u16),
     CdrLocal(u16),
@@ -231,6 +239,21 @@ impl Inline {
 
     pub fn argc(self) -> usize {
         Inline::ALL[self as usize].2
+    }
+
+    /// `+ - * = < > <= >=`: on two fixnums, a fixnum or a boolean.
+    pub fn on_fixnums(self) -> bool {
+        matches!(
+            self,
+            Inline::Add
+                | Inline::Sub
+                | Inline::Mul
+                | Inline::NumEq
+                | Inline::Lt
+                | Inline::Gt
+                | Inline::Le
+                | Inline::Ge
+        )
     }
 
     /// Comparisons and predicates: their result is a boolean to branch on.

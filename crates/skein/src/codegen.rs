@@ -816,12 +816,14 @@ impl Gen<'_> {
         is_loop: bool,
         captures: Box<[Capture]>,
     ) -> Proto {
+        let mut code = f.code;
+        specialise_fixnum_ops(&mut code, &f.consts);
         Proto {
             name,
             required,
             rest,
             slots: f.max_slots,
-            code: f.code.into(),
+            code: code.into(),
             spans: f.spans.into(),
             name_spans: f.name_spans.into(),
             consts: f.consts.into(),
@@ -832,6 +834,34 @@ impl Gen<'_> {
             next_case: None,
             is_loop,
         }
+    }
+}
+
+/// Arithmetic and comparisons on slots and small constants become the
+/// instructions that hold their operands in place (one for one, so jump
+/// targets stand). Done last, after the tests and `not`s are folded.
+fn specialise_fixnum_ops(code: &mut [Op], consts: &[Val]) {
+    const LOCAL_CONST: u8 = Operands::LOCAL | Operands::CONST << 2;
+    const LOCALS: u8 = Operands::LOCAL | Operands::LOCAL << 2;
+    let small = |i: u16| match consts.get(i as usize) {
+        Some(Val::Int(k)) => i32::try_from(*k).ok(),
+        _ => None,
+    };
+    for op in code.iter_mut() {
+        let (Op::Inline(which, ops) | Op::Test(which, ops) | Op::TestNot(which, ops)) = *op else {
+            continue;
+        };
+        if !which.on_fixnums() {
+            continue;
+        }
+        *op = match (*op, ops.form, small(ops.y)) {
+            (Op::Inline(..), LOCAL_CONST, Some(k)) => Op::ArithLocalImm(which, ops.x, k),
+            (Op::Test(..), LOCAL_CONST, Some(k)) => Op::TestLocalImm(which, ops.x, k),
+            (Op::Inline(..), LOCALS, _) => Op::ArithLocals(which, ops.x, ops.y),
+            (Op::Test(..), LOCALS, _) => Op::TestLocals(which, false, ops.x, ops.y),
+            (Op::TestNot(..), LOCALS, _) => Op::TestLocals(which, true, ops.x, ops.y),
+            (other, ..) => other,
+        };
     }
 }
 

@@ -2,7 +2,7 @@
 //! common primitives, done in place on slots, constants and stack values
 //! while their globals hold the primitives.
 
-use crate::bytecode::{Inline, Op, Operands};
+use crate::bytecode::{Arg, Inline, Op, Operands};
 use crate::machine::{Act, Callee, Exit, Machine};
 use crate::value::{error, release, PrimKind, Val};
 
@@ -64,7 +64,7 @@ impl<'a> Places<'a> {
 
 /// The result of a fast path, built where it is stored (a `Val` assembled
 /// in a temporary and copied costs a store-forwarding stall per step).
-enum Fast {
+pub(crate) enum Fast {
     Int(i64),
     Bool(bool),
     Car,
@@ -149,6 +149,37 @@ impl Machine {
             }
         }
         true
+    }
+
+    /// The fast path of the instructions specialised to fixnum operands
+    /// (`ArithLocalImm` and the like): the result, or `None` to take the
+    /// general path (`general_fixnum_op`).
+    #[inline(always)]
+    pub(crate) fn fixnum_fast(&self, which: Inline, x: &Val, y: Option<i64>) -> Option<Fast> {
+        match (fixnum(x), y) {
+            (Some(a), Some(b)) if self.globals.inline_intact(which) => fixnums(which, a, b),
+            _ => None,
+        }
+    }
+
+    /// A specialised fixnum instruction whose fast path did not apply: its
+    /// operands pushed, the `Inline` instruction the general path runs.
+    pub(crate) fn general_fixnum_op(&mut self, act: &Act, op: Op) -> Op {
+        let base = act.base as usize;
+        let (which, x, y) = match op {
+            Op::ArithLocalImm(w, s, k) | Op::TestLocalImm(w, s, k) => {
+                (w, self.vals[base + s as usize].clone(), Val::Int(k.into()))
+            }
+            Op::ArithLocals(w, s, t) | Op::TestLocals(w, _, s, t) => (
+                w,
+                self.vals[base + s as usize].clone(),
+                self.vals[base + t as usize].clone(),
+            ),
+            other => return other,
+        };
+        self.vals.push(x);
+        self.vals.push(y);
+        Op::Inline(which, Operands::new(&[Arg::Stack, Arg::Stack]))
     }
 
     /// Push the operands that are not on the stack yet, in order, for the
@@ -239,18 +270,32 @@ fn fast2(which: Inline, x: &Val, y: &Val) -> Option<Fast> {
             let (Val::Int(a), Val::Int(b)) = (x, y) else {
                 return None;
             };
-            let (a, b) = (*a, *b);
-            match which {
-                Inline::Add => a.checked_add(b).map(Fast::Int),
-                Inline::Sub => a.checked_sub(b).map(Fast::Int),
-                Inline::Mul => a.checked_mul(b).map(Fast::Int),
-                Inline::NumEq => Some(Fast::Bool(a == b)),
-                Inline::Lt => Some(Fast::Bool(a < b)),
-                Inline::Gt => Some(Fast::Bool(a > b)),
-                Inline::Le => Some(Fast::Bool(a <= b)),
-                Inline::Ge => Some(Fast::Bool(a >= b)),
-                _ => None,
-            }
+            fixnums(which, *a, *b)
         }
+    }
+}
+
+/// An arithmetic or comparison instruction on two fixnums: `None` when it
+/// is neither or overflows.
+#[inline(always)]
+fn fixnums(which: Inline, a: i64, b: i64) -> Option<Fast> {
+    match which {
+        Inline::Add => a.checked_add(b).map(Fast::Int),
+        Inline::Sub => a.checked_sub(b).map(Fast::Int),
+        Inline::Mul => a.checked_mul(b).map(Fast::Int),
+        Inline::NumEq => Some(Fast::Bool(a == b)),
+        Inline::Lt => Some(Fast::Bool(a < b)),
+        Inline::Gt => Some(Fast::Bool(a > b)),
+        Inline::Le => Some(Fast::Bool(a <= b)),
+        Inline::Ge => Some(Fast::Bool(a >= b)),
+        _ => None,
+    }
+}
+
+#[inline(always)]
+pub(crate) fn fixnum(v: &Val) -> Option<i64> {
+    match v {
+        Val::Int(i) => Some(*i),
+        _ => None,
     }
 }

@@ -17,6 +17,7 @@ use crate::bytecode::{Arg, Capture, Closure, Free, Inline, Op, Operands, Proto, 
 use crate::code::GlobalId;
 use crate::compile::{Compiler, Expander};
 use crate::globals::Globals;
+use crate::inline::{fixnum, Fast};
 use crate::output::Output;
 use crate::source::{SourceMap, Span};
 use crate::value::{error, release, Parameter, Prim, PrimKind, Promise, Val};
@@ -898,6 +899,21 @@ impl Machine {
                             return op;
                         }
                     }
+                    Op::ArithLocalImm(which, s, _) | Op::ArithLocals(which, s, _) => {
+                        let y = match op {
+                            Op::ArithLocals(_, _, t) => fixnum(&self.vals[base + t as usize]),
+                            Op::ArithLocalImm(_, _, k) => Some(i64::from(k)),
+                            _ => None,
+                        };
+                        match self.fixnum_fast(which, &self.vals[base + s as usize], y) {
+                            Some(Fast::Int(i)) => self.vals.push(Val::Int(i)),
+                            Some(Fast::Bool(b)) => self.vals.push(Val::Bool(b)),
+                            _ => {
+                                act.pc = pc as u32;
+                                return self.general_fixnum_op(act, op);
+                            }
+                        }
+                    }
                     Op::CarLocal(s) | Op::CdrLocal(s) => {
                         let car = matches!(op, Op::CarLocal(_));
                         let which = if car { Inline::Car } else { Inline::Cdr };
@@ -938,6 +954,26 @@ impl Machine {
                         }
                         pc += usize::from(negated);
                         pc = self.decided(truth, code[pc], pc);
+                    }
+                    Op::TestLocalImm(which, s, _) | Op::TestLocals(which, _, s, _) => {
+                        let (y, negated) = match op {
+                            Op::TestLocals(_, negated, _, t) => {
+                                (fixnum(&self.vals[base + t as usize]), negated)
+                            }
+                            Op::TestLocalImm(_, _, k) => (Some(i64::from(k)), false),
+                            _ => (None, false),
+                        };
+                        let fast = match negated && !self.globals.inline_intact(Inline::Not) {
+                            false => self.fixnum_fast(which, &self.vals[base + s as usize], y),
+                            true => None,
+                        };
+                        let Some(Fast::Bool(truth)) = fast else {
+                            act.pc = pc as u32;
+                            return self.general_fixnum_op(act, op);
+                        };
+                        // A negated test skips the `not` after it.
+                        pc += usize::from(negated);
+                        pc = self.decided(truth != negated, code[pc], pc);
                     }
                     Op::TestLocal(which, s) => {
                         let x = &self.vals[base + s as usize];

@@ -120,3 +120,44 @@ fn redefined_list_predicates_and_accessors_are_used_on_variables() {
         eval(&mut e, "'(empty other cdr-of)")
     );
 }
+
+/// `(- n 1)`, `(< n 10)` and `(+ a b)` on variables are instructions that
+/// hold their operands in place; every case off the fixnum path (other
+/// numbers, overflow, wrong types, a redefinition) gets what the primitive,
+/// or the new definition, gives.
+#[test]
+fn arithmetic_on_variables_and_constants_leaves_the_fixnum_path_correctly() {
+    let mut e = engine();
+    eval(
+        &mut e,
+        "(define (dec n) (- n 1))
+         (define (double n) (* n 2))
+         (define (small? n) (if (< n 10) 'small 'big))
+         (define (below-ten n) (< n 10))
+         (define (sum a b) (+ a b))
+         (define (ordered? a b) (if (<= a b) 'yes 'no))",
+    );
+    assert_eq!(
+        eval(
+            &mut e,
+            "(list (dec 5) (dec 1.5) (dec 1/2) (double 4611686018427387904)
+                   (small? 3) (small? 10.5) (below-ten 3) (below-ten 12)
+                   (sum 9223372036854775807 1) (sum 1 2.5)
+                   (ordered? 1 2) (ordered? 2 1) (ordered? 1/2 1))"
+        ),
+        eval(
+            &mut e,
+            "'(4 0.5 -1/2 9223372036854775808 small big #t #f
+               9223372036854775808 3.5 yes no yes)"
+        )
+    );
+    let err = e.eval("(dec 'x)").unwrap_err();
+    assert!(err.report().contains("-"), "{}", err.report());
+    eval(&mut e, "(define (- a b) (list 'minus a b))");
+    eval(&mut e, "(set! < (lambda (a b) #f))");
+    eval(&mut e, "(define (+ a b) 'plus)");
+    assert_eq!(
+        eval(&mut e, "(list (dec 5) (small? 3) (below-ten 3) (sum 1 2))"),
+        eval(&mut e, "'((minus 5 1) big #f plus)")
+    );
+}
