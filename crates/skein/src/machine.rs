@@ -1091,40 +1091,33 @@ impl Machine {
     /// frame; false (and nothing done) when that frame is something else.
     #[inline(always)]
     fn return_plain(&mut self, act: &mut Act, fbase: usize) -> bool {
-        let waiting = matches!(
-            self.frames.last(),
-            Some(Frame {
-                clo: Some(_),
-                proto: Some(_),
-                control: None,
-                ..
-            })
-        );
-        if self.frames.len() <= fbase || !waiting {
+        if self.frames.len() <= fbase {
             return false;
         }
-        // Always matches (checked above). Every field is moved out, so no
-        // drop glue runs for the frame.
-        let Some(Frame {
-            sp,
-            pc,
-            base,
-            site,
-            clo: Some(clo),
-            proto: Some(proto),
-            control: None,
-        }) = self.frames.pop()
-        else {
+        let Some(frame) = self.frames.pop() else {
             return false;
         };
+        // Every field is moved out, so no drop glue runs for the frame.
+        let (clo, proto) = match frame {
+            Frame {
+                clo: Some(clo),
+                proto: Some(proto),
+                control: None,
+                ..
+            } => (clo, proto),
+            other => {
+                self.frames.push(other);
+                return false;
+            }
+        };
         let v = self.pop();
-        self.truncate(sp as usize);
+        self.truncate(frame.sp as usize);
         self.vals.push(v);
         act.clo = clo;
         act.proto = proto;
-        act.pc = pc;
-        act.base = base;
-        act.site = site;
+        act.pc = frame.pc;
+        act.base = frame.base;
+        act.site = frame.site;
         true
     }
 
