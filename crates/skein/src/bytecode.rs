@@ -74,6 +74,13 @@ pub enum Op {
     /// Call the procedure in a global with `argc` arguments.
     CallGlobal(GlobalId, u16),
     TailCallGlobal(GlobalId, u16),
+    /// Call the procedure in a slot, or a free variable, with `argc`
+    /// arguments (the variable is never assigned, so reading it after the
+    /// arguments is reading it before them).
+    CallLocal(u16, u16),
+    TailCallLocal(u16, u16),
+    CallFree(u16, u16),
+    TailCallFree(u16, u16),
     /// Inside a group member: call member `j` (no closure is made) with `argc` arguments.
     CallSibling(u16, u16),
     TailCallSibling(u16, u16),

@@ -643,6 +643,22 @@ impl Gen<'_> {
             );
             return;
         }
+        // A procedure in an unboxed variable is called from the variable.
+        if matches!(op, Node::Local(..)) && self.is_direct_operand(op) {
+            let (plain, tail_call) = match self.operand(op) {
+                Arg::Local(s) => (Op::CallLocal(s, n), Op::TailCallLocal(s, n)),
+                Arg::Free(i) => (Op::CallFree(i, n), Op::TailCallFree(i, n)),
+                _ => (Op::Call(n), Op::TailCall(n)),
+            };
+            if plain == Op::Call(n) {
+                self.gen(op, Tail::No);
+            }
+            for a in args {
+                self.gen(a, Tail::No);
+            }
+            self.emit_call(plain, tail_call, span, tail);
+            return;
+        }
         self.gen(op, Tail::No);
         for a in args {
             self.gen(a, Tail::No);
@@ -705,25 +721,32 @@ impl Gen<'_> {
                 operands.push(Arg::Stack);
                 continue;
             }
-            operands.push(match a {
-                Node::Local(d, i) => {
-                    let (key, _) = self.slot_var(*d, *i);
-                    let cur = self.cur();
-                    match self.access(key, cur) {
-                        Access::Local(s) => Arg::Local(s),
-                        Access::Free(i) => Arg::Free(i),
-                        Access::OwnGroup => Arg::Stack,
-                    }
-                }
-                Node::Const(v) => {
-                    let f = self.f();
-                    f.consts.push(v.clone());
-                    Arg::Const((f.consts.len() - 1) as u16)
-                }
-                _ => Arg::Stack,
-            });
+            let operand = self.operand(a);
+            operands.push(operand);
         }
         operands
+    }
+
+    /// Where an instruction finds `a`, a direct operand (see
+    /// `is_direct_operand`): `Arg::Stack` when it must be pushed after all.
+    fn operand(&mut self, a: &Node) -> Arg {
+        match a {
+            Node::Local(d, i) => {
+                let (key, _) = self.slot_var(*d, *i);
+                let cur = self.cur();
+                match self.access(key, cur) {
+                    Access::Local(s) => Arg::Local(s),
+                    Access::Free(i) => Arg::Free(i),
+                    Access::OwnGroup => Arg::Stack,
+                }
+            }
+            Node::Const(v) => {
+                let f = self.f();
+                f.consts.push(v.clone());
+                Arg::Const((f.consts.len() - 1) as u16)
+            }
+            _ => Arg::Stack,
+        }
     }
 
     /// Can an inline instruction name this operand instead of pushing it?

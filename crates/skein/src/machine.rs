@@ -691,6 +691,10 @@ impl Machine {
                     let tail = matches!(op, Op::TailCall(_));
                     self.call(&mut act, f, args_at, args_at - 1, tail, fbase)
                 }
+                Op::CallLocal(v, n)
+                | Op::TailCallLocal(v, n)
+                | Op::CallFree(v, n)
+                | Op::TailCallFree(v, n) => self.call_variable(&mut act, op, v, n, fbase),
                 Op::CallGlobal(gid, n) | Op::TailCallGlobal(gid, n) => {
                     let f = match self.globals.get(gid) {
                         Val::Unassigned => return self.fail_unbound(act, gid),
@@ -993,14 +997,31 @@ impl Machine {
                     Op::Call(n)
                     | Op::TailCall(n)
                     | Op::CallGlobal(_, n)
-                    | Op::TailCallGlobal(_, n) => {
+                    | Op::TailCallGlobal(_, n)
+                    | Op::CallLocal(_, n)
+                    | Op::TailCallLocal(_, n)
+                    | Op::CallFree(_, n)
+                    | Op::TailCallFree(_, n) => {
                         let args_at = self.vals.len() - n as usize;
                         act.pc = pc as u32;
-                        let (f, sp, tail) = match op {
-                            Op::CallGlobal(gid, _) => (self.globals.get(gid), args_at, false),
-                            Op::TailCallGlobal(gid, _) => (self.globals.get(gid), args_at, true),
-                            Op::Call(_) => (&self.vals[args_at - 1], args_at - 1, false),
-                            _ => (&self.vals[args_at - 1], args_at - 1, true),
+                        let tail = matches!(
+                            op,
+                            Op::TailCall(_)
+                                | Op::TailCallGlobal(..)
+                                | Op::TailCallLocal(..)
+                                | Op::TailCallFree(..)
+                        );
+                        let (f, sp) = match op {
+                            Op::CallGlobal(gid, _) | Op::TailCallGlobal(gid, _) => {
+                                (self.globals.get(gid), args_at)
+                            }
+                            Op::CallLocal(s, _) | Op::TailCallLocal(s, _) => {
+                                (&self.vals[base + s as usize], args_at)
+                            }
+                            Op::CallFree(i, _) | Op::TailCallFree(i, _) => {
+                                (&act.clo.free[i as usize], args_at)
+                            }
+                            _ => (&self.vals[args_at - 1], args_at - 1),
                         };
                         match self.plain_callee(f, n as usize, tail) {
                             Plain::Closure(c) => {
@@ -1253,6 +1274,19 @@ impl Machine {
             }
             Callee::Other(f) => Some(self.call_slow(act, f, args_at, sp, tail)),
         }
+    }
+
+    /// The general path of a call of the procedure in a variable.
+    #[inline(never)]
+    fn call_variable(&mut self, act: &mut Act, op: Op, v: u16, n: u16, fbase: usize) -> Exit {
+        let f = match op {
+            Op::CallLocal(..) | Op::TailCallLocal(..) => &self.vals[act.base as usize + v as usize],
+            _ => &act.clo.free[v as usize],
+        };
+        let f = Callee::of(f);
+        let args_at = self.vals.len() - n as usize;
+        let tail = matches!(op, Op::TailCallLocal(..) | Op::TailCallFree(..));
+        self.call(act, f, args_at, args_at, tail, fbase)
     }
 
     /// A call the loop does not run in place: the caller (unless this is a
