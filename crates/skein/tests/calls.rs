@@ -3,23 +3,15 @@
 //! than pushing first: every kind of procedure, in tail and non-tail
 //! position, with the errors a bad callee gets.
 
-use skein::{Engine, Limits, Value};
+mod common;
 
-fn engine() -> Engine {
-    let mut e = Engine::new();
-    e.capture_output();
-    e
-}
-
-fn eval(e: &mut Engine, src: &str) -> Value {
-    e.eval(src)
-        .unwrap_or_else(|err| panic!("{src}: {}", err.report()))
-}
+use common::{engine, ev};
+use skein::{Limits, Value};
 
 #[test]
 fn every_kind_of_procedure_is_called_from_a_parameter_and_a_closed_over_variable() {
     let mut e = engine();
-    eval(
+    ev(
         &mut e,
         "(define-record-type point (make-point x) point? (x point-x))
          (define p (make-parameter 7))
@@ -30,7 +22,7 @@ fn every_kind_of_procedure_is_called_from_a_parameter_and_a_closed_over_variable
          (define (each f) (list (call f 1) (call-last f 1) ((later f) 1)))",
     );
     assert_eq!(
-        eval(
+        ev(
             &mut e,
             "(list (each (lambda (x) (+ x 1)))
                    (each number?)
@@ -41,7 +33,7 @@ fn every_kind_of_procedure_is_called_from_a_parameter_and_a_closed_over_variable
                    (call-thunk p)
                    (call vector-length #(1 2 3)))"
         ),
-        eval(
+        ev(
             &mut e,
             "'((2 2 2) (#t #t #t) (1 1 1) (#f #f #f) (11 11 11) (1 1 1) 7 3)"
         )
@@ -56,22 +48,19 @@ fn tail_calls_through_variables_run_in_constant_space() {
         max_depth: Some(1_000),
         ..Limits::default()
     });
-    eval(
+    ev(
         &mut e,
         "(define (bounce f n) (if (= n 0) 'done (f f (- n 1))))
          (define (spin n) (let ((go (lambda (g k) (bounce g k)))) (go bounce n)))",
     );
-    assert_eq!(
-        eval(&mut e, "(bounce bounce 1000000)"),
-        Value::symbol("done")
-    );
-    assert_eq!(eval(&mut e, "(spin 1000000)"), Value::symbol("done"));
+    assert_eq!(ev(&mut e, "(bounce bounce 1000000)"), Value::symbol("done"));
+    assert_eq!(ev(&mut e, "(spin 1000000)"), Value::symbol("done"));
 }
 
 #[test]
 fn a_bad_procedure_in_a_variable_is_an_error_at_the_call() {
     let mut e = engine();
-    eval(
+    ev(
         &mut e,
         "(define (call f x) (f x))
          (define (wrap f) (lambda (x) (f x x)))",
@@ -88,8 +77,5 @@ fn a_bad_procedure_in_a_variable_is_an_error_at_the_call() {
     assert!(report.contains("<eval>:2:39"), "{report}");
     assert!(report.contains("called from arity.flow:1:1"), "{report}");
     // The engine is still usable.
-    assert_eq!(
-        eval(&mut e, "(call (lambda (x) (* x 2)) 21)"),
-        Value::Int(42)
-    );
+    assert_eq!(ev(&mut e, "(call (lambda (x) (* x 2)) 21)"), Value::Int(42));
 }
