@@ -643,27 +643,24 @@ impl Gen<'_> {
             );
             return;
         }
-        // A procedure in an unboxed variable is called from the variable.
-        if matches!(op, Node::Local(..)) && self.is_direct_operand(op) {
-            let (plain, tail_call) = match self.operand(op) {
-                Arg::Local(s) => (Op::CallLocal(s, n), Op::TailCallLocal(s, n)),
-                Arg::Free(i) => (Op::CallFree(i, n), Op::TailCallFree(i, n)),
-                _ => (Op::Call(n), Op::TailCall(n)),
-            };
-            if plain == Op::Call(n) {
+        // A procedure in an unboxed variable is called from the variable;
+        // any other is pushed below its arguments.
+        let callee = match op {
+            Node::Local(..) if self.is_direct_operand(op) => self.operand(op),
+            _ => Arg::Stack,
+        };
+        let (plain, tail_call) = match callee {
+            Arg::Local(s) => (Op::CallLocal(s, n), Op::TailCallLocal(s, n)),
+            Arg::Free(i) => (Op::CallFree(i, n), Op::TailCallFree(i, n)),
+            _ => {
                 self.gen(op, Tail::No);
+                (Op::Call(n), Op::TailCall(n))
             }
-            for a in args {
-                self.gen(a, Tail::No);
-            }
-            self.emit_call(plain, tail_call, span, tail);
-            return;
-        }
-        self.gen(op, Tail::No);
+        };
         for a in args {
             self.gen(a, Tail::No);
         }
-        self.emit_call(Op::Call(n), Op::TailCall(n), span, tail);
+        self.emit_call(plain, tail_call, span, tail);
     }
 
     /// Before a conditional jump: an inline test just emitted becomes a

@@ -2,34 +2,26 @@
 //! instructions; a program that redefines or assigns those names must still
 //! get its own definitions, everywhere, with proper tail calls.
 
-use skein::{Engine, Limits, Value};
+mod common;
 
-fn engine() -> Engine {
-    let mut e = Engine::new();
-    e.capture_output();
-    e
-}
-
-fn eval(e: &mut Engine, src: &str) -> Value {
-    e.eval(src)
-        .unwrap_or_else(|err| panic!("{src}: {}", err.report()))
-}
+use common::{engine, ev};
+use skein::{Limits, Value};
 
 #[test]
 fn a_redefined_builtin_is_used_by_code_compiled_before_and_after() {
     let mut e = engine();
-    eval(&mut e, "(define (first-of l) (car l))");
-    eval(&mut e, "(define (car l) 'mine)");
-    assert_eq!(eval(&mut e, "(first-of '(1 2))"), Value::symbol("mine"));
-    assert_eq!(eval(&mut e, "(car '(1 2))"), Value::symbol("mine"));
+    ev(&mut e, "(define (first-of l) (car l))");
+    ev(&mut e, "(define (car l) 'mine)");
+    assert_eq!(ev(&mut e, "(first-of '(1 2))"), Value::symbol("mine"));
+    assert_eq!(ev(&mut e, "(car '(1 2))"), Value::symbol("mine"));
 }
 
 #[test]
 fn an_assigned_builtin_is_used() {
     let mut e = engine();
-    eval(&mut e, "(define (add a b) (+ a b))");
-    eval(&mut e, "(set! + -)");
-    assert_eq!(eval(&mut e, "(add 10 3)"), Value::Int(7));
+    ev(&mut e, "(define (add a b) (+ a b))");
+    ev(&mut e, "(set! + -)");
+    assert_eq!(ev(&mut e, "(add 10 3)"), Value::Int(7));
 }
 
 #[test]
@@ -39,19 +31,19 @@ fn a_redefined_builtin_in_tail_position_is_a_tail_call() {
         max_depth: Some(1_000),
         ..Limits::default()
     });
-    eval(
+    ev(
         &mut e,
         "(define (not n) (if (= n 0) 'done (countdown (- n 1))))
          (define (countdown n) (not n))",
     );
-    assert_eq!(eval(&mut e, "(countdown 100000)"), Value::symbol("done"));
+    assert_eq!(ev(&mut e, "(countdown 100000)"), Value::symbol("done"));
 }
 
 #[test]
 fn a_builtin_redefined_with_another_arity_gets_its_arguments() {
     let mut e = engine();
-    eval(&mut e, "(define (cons . xs) (length xs))");
-    assert_eq!(eval(&mut e, "(cons 1 2)"), Value::Int(2));
+    ev(&mut e, "(define (cons . xs) (length xs))");
+    assert_eq!(ev(&mut e, "(cons 1 2)"), Value::Int(2));
 }
 
 /// `(not (< a b))` is compiled to one instruction; either half redefined
@@ -59,30 +51,30 @@ fn a_builtin_redefined_with_another_arity_gets_its_arguments() {
 #[test]
 fn a_negated_test_uses_redefined_not_and_comparison() {
     let mut e = engine();
-    eval(
+    ev(
         &mut e,
         "(define (at-least? a b) (if (not (< a b)) 'yes 'no))
          (define (at-least a b) (not (< a b)))",
     );
     assert_eq!(
-        eval(
+        ev(
             &mut e,
             "(list (at-least? 2 1) (at-least? 1 2) (at-least 1 2))"
         ),
-        eval(&mut e, "'(yes no #f)")
+        ev(&mut e, "'(yes no #f)")
     );
-    eval(&mut e, "(define (not x) (if x 'not-false 'not-true))");
+    ev(&mut e, "(define (not x) (if x 'not-false 'not-true))");
     assert_eq!(
-        eval(
+        ev(
             &mut e,
             "(list (at-least? 1 2) (at-least 1 2) (at-least 2 1))"
         ),
-        eval(&mut e, "'(yes not-false not-true)")
+        ev(&mut e, "'(yes not-false not-true)")
     );
-    eval(&mut e, "(define (< a b) 'never)");
+    ev(&mut e, "(define (< a b) 'never)");
     assert_eq!(
-        eval(&mut e, "(list (at-least? 1 2) (at-least 1 2))"),
-        eval(&mut e, "'(yes not-false)")
+        ev(&mut e, "(list (at-least? 1 2) (at-least 1 2))"),
+        ev(&mut e, "'(yes not-false)")
     );
 }
 
@@ -90,34 +82,34 @@ fn a_negated_test_uses_redefined_not_and_comparison() {
 fn a_negated_test_reached_by_a_jump_still_negates() {
     let mut e = engine();
     // The `not` is reached both from the comparison and from the `and`.
-    eval(&mut e, "(define (f a b) (not (and a (< a b))))");
+    ev(&mut e, "(define (f a b) (not (and a (< a b))))");
     assert_eq!(
-        eval(&mut e, "(list (f #f 1) (f 1 2) (f 2 1))"),
-        eval(&mut e, "'(#t #f #t)")
+        ev(&mut e, "(list (f #f 1) (f 1 2) (f 2 1))"),
+        ev(&mut e, "'(#t #f #t)")
     );
 }
 
 #[test]
 fn redefined_list_predicates_and_accessors_are_used_on_variables() {
     let mut e = engine();
-    eval(
+    ev(
         &mut e,
         "(define (kind l) (if (null? l) 'empty (if (pair? l) 'pair 'other)))
          (define (second l) (car (cdr l)))",
     );
     assert_eq!(
-        eval(
+        ev(
             &mut e,
             "(list (kind '()) (kind '(1)) (kind 5) (second '(1 2)))"
         ),
-        eval(&mut e, "'(empty pair other 2)")
+        ev(&mut e, "'(empty pair other 2)")
     );
-    eval(&mut e, "(define (null? x) (eq? x 'nothing))");
-    eval(&mut e, "(define (pair? x) #f)");
-    eval(&mut e, "(define (cdr x) '(cdr-of))");
+    ev(&mut e, "(define (null? x) (eq? x 'nothing))");
+    ev(&mut e, "(define (pair? x) #f)");
+    ev(&mut e, "(define (cdr x) '(cdr-of))");
     assert_eq!(
-        eval(&mut e, "(list (kind 'nothing) (kind '(1)) (second '(1 2)))"),
-        eval(&mut e, "'(empty other cdr-of)")
+        ev(&mut e, "(list (kind 'nothing) (kind '(1)) (second '(1 2)))"),
+        ev(&mut e, "'(empty other cdr-of)")
     );
 }
 
@@ -128,7 +120,7 @@ fn redefined_list_predicates_and_accessors_are_used_on_variables() {
 #[test]
 fn arithmetic_on_variables_and_constants_leaves_the_fixnum_path_correctly() {
     let mut e = engine();
-    eval(
+    ev(
         &mut e,
         "(define (dec n) (- n 1))
          (define (double n) (* n 2))
@@ -138,14 +130,14 @@ fn arithmetic_on_variables_and_constants_leaves_the_fixnum_path_correctly() {
          (define (ordered? a b) (if (<= a b) 'yes 'no))",
     );
     assert_eq!(
-        eval(
+        ev(
             &mut e,
             "(list (dec 5) (dec 1.5) (dec 1/2) (double 4611686018427387904)
                    (small? 3) (small? 10.5) (below-ten 3) (below-ten 12)
                    (sum 9223372036854775807 1) (sum 1 2.5)
                    (ordered? 1 2) (ordered? 2 1) (ordered? 1/2 1))"
         ),
-        eval(
+        ev(
             &mut e,
             "'(4 0.5 -1/2 9223372036854775808 small big #t #f
                9223372036854775808 3.5 yes no yes)"
@@ -153,11 +145,11 @@ fn arithmetic_on_variables_and_constants_leaves_the_fixnum_path_correctly() {
     );
     let err = e.eval("(dec 'x)").unwrap_err();
     assert!(err.report().contains("-"), "{}", err.report());
-    eval(&mut e, "(define (- a b) (list 'minus a b))");
-    eval(&mut e, "(set! < (lambda (a b) #f))");
-    eval(&mut e, "(define (+ a b) 'plus)");
+    ev(&mut e, "(define (- a b) (list 'minus a b))");
+    ev(&mut e, "(set! < (lambda (a b) #f))");
+    ev(&mut e, "(define (+ a b) 'plus)");
     assert_eq!(
-        eval(&mut e, "(list (dec 5) (small? 3) (below-ten 3) (sum 1 2))"),
-        eval(&mut e, "'((minus 5 1) big #f plus)")
+        ev(&mut e, "(list (dec 5) (small? 3) (below-ten 3) (sum 1 2))"),
+        ev(&mut e, "'((minus 5 1) big #f plus)")
     );
 }

@@ -1,4 +1,4 @@
-//! Shared helpers for the flow tests: paths to the example flows, engines
+//! Shared helpers for the tests: paths to the example flows, engines
 //! that capture output, and a host driver that runs a flow to completion
 //! either uninterrupted or with a process restart (export, fresh engine,
 //! import) before every answer.
