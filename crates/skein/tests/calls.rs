@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::{engine, ev};
-use skein::{Limits, Value};
+use common::{engine, ev, shallow_engine};
+use skein::Value;
 
 #[test]
 fn every_kind_of_procedure_is_called_from_a_parameter_and_a_closed_over_variable() {
@@ -43,11 +43,7 @@ fn every_kind_of_procedure_is_called_from_a_parameter_and_a_closed_over_variable
 
 #[test]
 fn tail_calls_through_variables_run_in_constant_space() {
-    let mut e = engine();
-    e.set_limits(Limits {
-        max_depth: Some(1_000),
-        ..Limits::default()
-    });
+    let mut e = shallow_engine();
     ev(
         &mut e,
         "(define (bounce f n) (if (= n 0) 'done (f f (- n 1))))

@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{engine, ev};
-use skein::{Limits, Value};
+use common::{engine, ev, shallow_engine};
+use skein::Value;
 
 #[test]
 fn a_redefined_builtin_is_used_by_code_compiled_before_and_after() {
@@ -26,11 +26,7 @@ fn an_assigned_builtin_is_used() {
 
 #[test]
 fn a_redefined_builtin_in_tail_position_is_a_tail_call() {
-    let mut e = engine();
-    e.set_limits(Limits {
-        max_depth: Some(1_000),
-        ..Limits::default()
-    });
+    let mut e = shallow_engine();
     ev(
         &mut e,
         "(define (not n) (if (= n 0) 'done (countdown (- n 1))))

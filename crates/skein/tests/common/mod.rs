@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use skein::{Engine, FlowStatus, Step, Value};
+use skein::{Engine, FlowStatus, Limits, Step, Value};
 
 /// The absolute path of an example flow in the repository's `flows/`.
 pub fn flow_file(name: &str) -> String {
@@ -16,6 +16,17 @@ pub fn flow_file(name: &str) -> String {
 pub fn engine() -> Engine {
     let mut e = Engine::new();
     e.capture_output();
+    e
+}
+
+/// A fresh engine whose output is captured and whose continuation may hold
+/// only 1,000 frames: a loop that is not in constant space fails on it.
+pub fn shallow_engine() -> Engine {
+    let mut e = engine();
+    e.set_limits(Limits {
+        max_depth: Some(1_000),
+        ..Limits::default()
+    });
     e
 }
 
