@@ -114,6 +114,20 @@ pub enum Op {
     Guard,
 }
 
+impl Op {
+    /// A call that replaces the running activation.
+    pub fn is_tail_call(self) -> bool {
+        matches!(
+            self,
+            Op::TailCall(_)
+                | Op::TailCallGlobal(..)
+                | Op::TailCallLocal(..)
+                | Op::TailCallFree(..)
+                | Op::TailCallSibling(..)
+        )
+    }
+}
+
 /// Where an inline instruction finds an operand: a stack value, a slot, a
 /// free variable or a constant. Stack operands come first and are the top
 /// values, in order.
