@@ -1134,9 +1134,14 @@ impl Machine {
                 return false;
             }
         };
-        let v = self.pop();
-        self.truncate(frame.sp as usize);
-        self.vals.push(v);
+        // The value on top goes where the frame's temporaries end; what is
+        // above it goes.
+        let sp = frame.sp as usize;
+        let top = self.vals.len().saturating_sub(1);
+        if top > sp {
+            self.vals.swap(sp, top);
+            self.truncate(sp + 1);
+        }
         act.clo = clo;
         act.proto = proto;
         act.pc = frame.pc;
