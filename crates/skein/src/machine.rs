@@ -1057,7 +1057,15 @@ impl Machine {
                         }
                         return op;
                     }
-                    _ => {
+                    // Listed, not `_`: an exhaustive match dispatches
+                    // without a range check.
+                    Op::SetLocalBox(_)
+                    | Op::SetFreeBox(_)
+                    | Op::SetGlobal(_)
+                    | Op::DefineGlobal(_)
+                    | Op::CallSibling(..)
+                    | Op::TailCallSibling(..)
+                    | Op::Guard => {
                         act.pc = pc as u32;
                         return op;
                     }
