@@ -110,6 +110,9 @@ pub enum Op {
     /// `(car x)` and `(cdr x)` of a slot, the commonest inline calls.
     CarLocal(u16),
     CdrLocal(u16),
+    /// `(cons x y)`: as `Inline`, with a fast path of its own, since it
+    /// always succeeds while `cons` is intact.
+    Cons(Operands),
     /// `guard`: pop the body thunk and the handler, run the body under the handler.
     Guard,
 }

@@ -623,6 +623,7 @@ impl Gen<'_> {
                 let op = match (inline, operands.as_slice()) {
                     (Inline::Car, [Arg::Local(s)]) => Op::CarLocal(*s),
                     (Inline::Cdr, [Arg::Local(s)]) => Op::CdrLocal(*s),
+                    (Inline::Cons, _) => Op::Cons(ops),
                     _ => Op::Inline(inline, ops),
                 };
                 self.emit_at(op, span);

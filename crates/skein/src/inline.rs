@@ -151,6 +151,34 @@ impl Machine {
         true
     }
 
+    /// `Cons`: true when done, the pair pushed; false, with the operands
+    /// on the stack for the general case, when `cons` is redefined.
+    /// Stack operands are moved into the pair, not copied.
+    #[inline(always)]
+    pub(crate) fn cons_fast(&mut self, act: &Act, ops: Operands) -> bool {
+        if !self.globals.inline_intact(Inline::Cons) {
+            self.push_operands(act, ops);
+            return false;
+        }
+        let (kx, ky) = ops.kinds();
+        // A stacked `y` is on top, above a stacked `x`.
+        let y = self.operand(act, ky, ops.y);
+        let x = self.operand(act, kx, ops.x);
+        self.vals.push(Val::cons(x, y));
+        true
+    }
+
+    /// An operand of kind `kind`, popped if it is on the stack.
+    #[inline(always)]
+    fn operand(&mut self, act: &Act, kind: u8, index: u16) -> Val {
+        match kind {
+            Operands::STACK => self.pop(),
+            Operands::LOCAL => self.vals[act.base as usize + index as usize].clone(),
+            Operands::FREE => act.clo.free[index as usize].clone(),
+            _ => act.proto.consts[index as usize].clone(),
+        }
+    }
+
     /// The fast path of the instructions specialised to fixnum operands
     /// (`ArithLocalImm` and the like): the result, or `None` to take the
     /// general path (`general_fixnum_op`).

@@ -446,7 +446,7 @@ impl Machine {
     }
 
     #[inline(always)]
-    fn pop(&mut self) -> Val {
+    pub(crate) fn pop(&mut self) -> Val {
         // Not `unwrap_or`: that builds the default and calls its drop glue on every pop.
         match self.vals.pop() {
             Some(v) => v,
@@ -939,6 +939,12 @@ impl Machine {
                             }
                         };
                         self.vals.push(v);
+                    }
+                    Op::Cons(ops) => {
+                        if !self.cons_fast(act, ops) {
+                            act.pc = pc as u32;
+                            return Op::Inline(Inline::Cons, ops);
+                        }
                     }
                     Op::InlineNot(which, ops) => {
                         if !self.inline_fast(act, which, ops, true, None) {
