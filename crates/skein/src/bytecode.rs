@@ -224,11 +224,13 @@ pub enum Inline {
     Not,
     EqP,
     ZeroP,
+    EvenP,
+    OddP,
     VectorRef,
 }
 
 impl Inline {
-    pub const COUNT: usize = 17;
+    pub const COUNT: usize = 19;
     pub const ALL: [(Inline, &'static str, usize); Inline::COUNT] = [
         (Inline::Add, "+", 2),
         (Inline::Sub, "-", 2),
@@ -246,6 +248,8 @@ impl Inline {
         (Inline::Not, "not", 1),
         (Inline::EqP, "eq?", 2),
         (Inline::ZeroP, "zero?", 1),
+        (Inline::EvenP, "even?", 1),
+        (Inline::OddP, "odd?", 1),
         (Inline::VectorRef, "vector-ref", 2),
     ];
 

@@ -277,6 +277,8 @@ fn fast1(which: Inline, x: &Val) -> Option<Fast> {
         (Inline::PairP, x) => Fast::Bool(matches!(x, Val::Pair(_))),
         (Inline::Not, x) => Fast::Bool(matches!(x, Val::Bool(false))),
         (Inline::ZeroP, Val::Int(i)) => Fast::Bool(*i == 0),
+        (Inline::EvenP, Val::Int(i)) => Fast::Bool(i % 2 == 0),
+        (Inline::OddP, Val::Int(i)) => Fast::Bool(i % 2 != 0),
         _ => return None,
     })
 }

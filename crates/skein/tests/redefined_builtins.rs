@@ -149,3 +149,53 @@ fn arithmetic_on_variables_and_constants_leaves_the_fixnum_path_correctly() {
         ev(&mut e, "'((minus 5 1) big #f plus)")
     );
 }
+
+/// `cons` moves operands computed on the stack into the pair and copies
+/// variables and constants; each mix of them must keep its order, and a
+/// redefined `cons` must get the same arguments.
+#[test]
+fn cons_of_every_operand_kind_keeps_order_and_follows_a_redefinition() {
+    let mut e = engine();
+    ev(
+        &mut e,
+        "(define (pairs a b)
+           (let ((f (lambda () (cons b 'k))))
+             (list (cons (+ a 1) (+ b 1)) (cons (+ a 1) b) (cons a (+ b 1))
+                   (cons a b) (f) (cons 'k a))))",
+    );
+    assert_eq!(
+        ev(&mut e, "(pairs 1 2)"),
+        ev(&mut e, "'((2 . 3) (2 . 2) (1 . 3) (1 . 2) (2 . k) (k . 1))")
+    );
+    ev(&mut e, "(define (cons x y) (list 'c x y))");
+    assert_eq!(
+        ev(&mut e, "(pairs 1 2)"),
+        ev(&mut e, "'((c 2 3) (c 2 2) (c 1 3) (c 1 2) (c 2 k) (c k 1))")
+    );
+}
+
+/// `even?` and `odd?` are computed in place on fixnums only: bignums and
+/// inexact integers go to the primitive, non-integers are its error, and a
+/// redefinition is called.
+#[test]
+fn even_and_odd_leave_the_fixnum_path_correctly() {
+    let mut e = engine();
+    ev(
+        &mut e,
+        "(define (parities x) (list (even? x) (odd? x) (if (even? x) 'e 'o)))",
+    );
+    assert_eq!(
+        ev(
+            &mut e,
+            "(map parities (list 0 7 -4 -3 (expt 2 70) (+ (expt 2 70) 1) 6.0))"
+        ),
+        ev(
+            &mut e,
+            "'((#t #f e) (#f #t o) (#t #f e) (#f #t o) (#t #f e) (#f #t o) (#t #f e))"
+        )
+    );
+    let err = e.eval("(parities 1.5)").unwrap_err().to_string();
+    assert!(err.contains("even?"), "{err}");
+    ev(&mut e, "(define (even? x) 'mine)");
+    assert_eq!(ev(&mut e, "(parities 3)"), ev(&mut e, "'(mine #t e)"));
+}
