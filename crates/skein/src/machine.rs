@@ -486,12 +486,20 @@ impl Machine {
     #[inline(always)]
     fn lay_out(&mut self, proto: &Proto, base: usize) {
         if proto.rest {
-            let rest = Val::list(self.vals.drain(base + proto.required..).collect::<Vec<_>>());
-            self.vals.push(rest);
+            self.gather_rest(base + proto.required);
         }
         if self.vals.len() < base + proto.slots {
             self.vals.resize(base + proto.slots, Val::Unassigned);
         }
+    }
+
+    /// Replace the arguments from `at` up with the list of them. Kept out of
+    /// the instruction loop, which it would otherwise crowd.
+    #[cold]
+    #[inline(never)]
+    fn gather_rest(&mut self, at: usize) {
+        let rest = Val::list(self.vals.drain(at..).collect::<Vec<_>>());
+        self.vals.push(rest);
     }
 
     /// Make `act` run `clo` (clause `proto`) on the arguments from
