@@ -289,17 +289,25 @@ enum Rounding {
     Truncate,
 }
 
-/// Quotient and remainder of integers, exact unless an operand was an integral float.
-fn int_divide(who: &str, rounding: Rounding, a: &Val, b: &Val) -> Result<(Val, Val), Val> {
-    // Two fixnums, the common case: no conversions. (i64::MIN / -1 overflows.)
-    if let (Val::Int(x), Val::Int(y)) = (a, b) {
-        if *y != 0 && !(*x == i64::MIN && *y == -1) {
-            let (q, r) = match rounding {
+/// Quotient and remainder of two fixnums, the common case; `None` for any
+/// other operands, a zero divisor and `i64::MIN / -1` (which overflows).
+#[inline(always)]
+fn fixnum_divide(rounding: Rounding, a: &Val, b: &Val) -> Option<(i64, i64)> {
+    match (a, b) {
+        (Val::Int(x), Val::Int(y)) if *y != 0 && !(*x == i64::MIN && *y == -1) => {
+            Some(match rounding {
                 Rounding::Floor => x.div_mod_floor(y),
                 Rounding::Truncate => (x / y, x % y),
-            };
-            return Ok((Val::Int(q), Val::Int(r)));
+            })
         }
+        _ => None,
+    }
+}
+
+/// Quotient and remainder of integers, exact unless an operand was an integral float.
+fn int_divide(who: &str, rounding: Rounding, a: &Val, b: &Val) -> Result<(Val, Val), Val> {
+    if let Some((q, r)) = fixnum_divide(rounding, a, b) {
+        return Ok((Val::Int(q), Val::Int(r)));
     }
     let (x, x_inexact) = integer_arg(who, a)?;
     let (y, y_inexact) = integer_arg(who, b)?;
@@ -345,6 +353,9 @@ fn floor_remainder(args: &[Val]) -> PrimResult {
 }
 
 fn modulo(args: &[Val]) -> PrimResult {
+    if let Some((_, r)) = fixnum_divide(Rounding::Floor, &args[0], &args[1]) {
+        return Ok(Val::Int(r));
+    }
     Ok(int_divide("modulo", Rounding::Floor, &args[0], &args[1])?.1)
 }
 
@@ -362,10 +373,16 @@ fn truncate_remainder(args: &[Val]) -> PrimResult {
 }
 
 fn quotient(args: &[Val]) -> PrimResult {
+    if let Some((q, _)) = fixnum_divide(Rounding::Truncate, &args[0], &args[1]) {
+        return Ok(Val::Int(q));
+    }
     Ok(int_divide("quotient", Rounding::Truncate, &args[0], &args[1])?.0)
 }
 
 fn remainder(args: &[Val]) -> PrimResult {
+    if let Some((_, r)) = fixnum_divide(Rounding::Truncate, &args[0], &args[1]) {
+        return Ok(Val::Int(r));
+    }
     Ok(int_divide("remainder", Rounding::Truncate, &args[0], &args[1])?.1)
 }
 
