@@ -110,6 +110,10 @@ pub enum Op {
     /// `(car x)` and `(cdr x)` of a slot, the commonest inline calls.
     CarLocal(u16),
     CdrLocal(u16),
+    /// A `CdrLocal` that the `CarLocal` of the same slot follows, as list
+    /// loops do (`(loop (cdr l) ... (car l) ...)`): both values pushed, the
+    /// `CarLocal` skipped. Off the fast path it is the `CdrLocal` alone.
+    CdrCarLocal(u16),
     /// `(cons x y)`: as `Inline`, with a fast path of its own, since it
     /// always succeeds while `cons` is intact.
     Cons(Operands),

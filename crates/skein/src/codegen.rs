@@ -839,6 +839,7 @@ impl Gen<'_> {
     ) -> Proto {
         let mut code = f.code;
         specialise_fixnum_ops(&mut code, &f.consts);
+        fuse_list_walks(&mut code);
         Proto {
             name,
             required,
@@ -883,6 +884,18 @@ fn specialise_fixnum_ops(code: &mut [Op], consts: &[Val]) {
             (Op::TestNot(..), LOCALS, _) => Op::TestLocals(which, true, ops.x, ops.y),
             (other, ..) => other,
         };
+    }
+}
+
+/// `CdrLocal(s)` then `CarLocal(s)` become `CdrCarLocal(s)`, the second
+/// left in place (a jump may land on it) and skipped by the first.
+fn fuse_list_walks(code: &mut [Op]) {
+    for i in 1..code.len() {
+        if let (Op::CdrLocal(s), Op::CarLocal(t)) = (code[i - 1], code[i]) {
+            if s == t {
+                code[i - 1] = Op::CdrCarLocal(s);
+            }
+        }
     }
 }
 

@@ -926,7 +926,7 @@ impl Machine {
                             }
                         }
                     }
-                    Op::CarLocal(s) | Op::CdrLocal(s) => {
+                    Op::CarLocal(s) | Op::CdrLocal(s) | Op::CdrCarLocal(s) => {
                         let car = matches!(op, Op::CarLocal(_));
                         let which = if car { Inline::Car } else { Inline::Cdr };
                         let x = &self.vals[base + s as usize];
@@ -934,6 +934,13 @@ impl Machine {
                             Val::Pair(p) if self.globals.inline_intact(which) => {
                                 if car {
                                     p.car.clone()
+                                } else if let (Op::CdrCarLocal(_), true) =
+                                    (op, self.globals.inline_intact(Inline::Car))
+                                {
+                                    let (d, a) = (p.cdr.clone(), p.car.clone());
+                                    self.vals.push(d);
+                                    pc += 1;
+                                    a
                                 } else {
                                     p.cdr.clone()
                                 }

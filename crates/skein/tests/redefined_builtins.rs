@@ -199,3 +199,31 @@ fn even_and_odd_leave_the_fixnum_path_correctly() {
     ev(&mut e, "(define (even? x) 'mine)");
     assert_eq!(ev(&mut e, "(parities 3)"), ev(&mut e, "'(mine #t e)"));
 }
+
+/// A list loop's `(cdr l)` then `(car l)` run as one instruction; each half
+/// redefined must still be called, and an improper list is `cdr`'s error.
+#[test]
+fn a_list_walk_follows_redefined_car_and_cdr() {
+    let mut e = engine();
+    ev(
+        &mut e,
+        "(define (rev l)
+           (let loop ((l l) (acc '()))
+             (if (pair? l) (loop (cdr l) (cons (car l) acc)) acc)))",
+    );
+    assert_eq!(ev(&mut e, "(rev '(1 2 3))"), ev(&mut e, "'(3 2 1)"));
+    ev(
+        &mut e,
+        "(define (sum l)
+           (let loop ((l l) (s 0))
+             (if (null? l) s (loop (cdr l) (+ s (car l))))))",
+    );
+    let err = e.eval("(sum '(1 2 . 3))").unwrap_err().to_string();
+    assert!(err.contains("cdr"), "{err}");
+    ev(&mut e, "(define real-car car) (define real-cdr cdr)");
+    ev(&mut e, "(set! car (lambda (p) (* 10 (real-car p))))");
+    assert_eq!(ev(&mut e, "(rev '(1 2 3))"), ev(&mut e, "'(30 20 10)"));
+    ev(&mut e, "(set! car real-car)");
+    ev(&mut e, "(set! cdr (lambda (p) (real-cdr (real-cdr p))))");
+    assert_eq!(ev(&mut e, "(rev '(1 2 3 4))"), ev(&mut e, "'(3 1)"));
+}
