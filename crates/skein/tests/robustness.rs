@@ -2,13 +2,10 @@
 //! where and what": hostile reader input, deep data at runtime, resource limits, and
 //! generated programs.
 
-use skein::{Engine, Error, Limits};
+mod common;
 
-fn engine() -> Engine {
-    let mut e = Engine::new();
-    e.capture_output();
-    e
-}
+use common::{engine, ev_str};
+use skein::{Error, Limits};
 
 /// The syntax error for `src`: its message, line and column.
 fn syntax_error(src: &str) -> (String, usize, usize) {
@@ -34,13 +31,6 @@ fn assert_syntax_error(src: &str, line: usize, col: usize, words: &[&str]) {
             message.contains(w),
             "message for {src:?} should mention {w:?}: {message}"
         );
-    }
-}
-
-fn eval_ok(e: &mut Engine, src: &str) -> String {
-    match e.eval(src) {
-        Ok(v) => v.to_write_string(),
-        Err(err) => panic!("{src}: {}", err.report()),
     }
 }
 
@@ -100,7 +90,7 @@ fn on_main_sized_stack(f: impl FnOnce() + Send + 'static) {
 fn write_nested_code(depth: usize) {
     let (code, printed) = nested_lists(depth);
     let mut e = engine();
-    eval_ok(&mut e, &format!("(write {code})"));
+    ev_str(&mut e, &format!("(write {code})"));
     assert_eq!(e.take_output(), printed);
 }
 
@@ -118,10 +108,10 @@ fn nesting_within_the_limit_evaluates_and_prints_as_code_on_a_main_sized_stack()
 fn nesting_within_the_limit_evaluates_and_prints_as_quoted_data() {
     let (_, printed) = nested_lists(9_000);
     let mut e = engine();
-    eval_ok(&mut e, &format!("(define deep '{printed})"));
-    eval_ok(&mut e, "(write deep)");
+    ev_str(&mut e, &format!("(define deep '{printed})"));
+    ev_str(&mut e, "(write deep)");
     assert_eq!(e.take_output(), printed);
-    assert_eq!(eval_ok(&mut e, &format!("(equal? deep '{printed})")), "#t");
+    assert_eq!(ev_str(&mut e, &format!("(equal? deep '{printed})")), "#t");
 }
 
 #[test]
@@ -131,7 +121,7 @@ fn syntax_nested_within_the_limit_drops_without_recursion() {
     // even for input that only defines a constant.
     let (_, printed) = nested_lists(9_000);
     let mut e = engine();
-    eval_ok(&mut e, &format!("(define deep '{printed}) 1"));
+    ev_str(&mut e, &format!("(define deep '{printed}) 1"));
     let vectors = format!("{}1{}", "#(".repeat(9_000), ")".repeat(9_000));
     // A syntax error after deep input drops the forms already read.
     assert!(matches!(
@@ -143,7 +133,7 @@ fn syntax_nested_within_the_limit_drops_without_recursion() {
 fn write_nested_vectors(depth: usize) {
     let vectors = format!("{}1{}", "#(".repeat(depth), ")".repeat(depth));
     let mut e = engine();
-    eval_ok(&mut e, &format!("(write '{vectors})"));
+    ev_str(&mut e, &format!("(write '{vectors})"));
     assert_eq!(e.take_output(), vectors);
 }
 
@@ -160,7 +150,7 @@ fn nesting_within_the_limit_as_quoted_vectors_on_a_main_sized_stack() {
 fn write_nested_quasiquote(depth: usize) {
     let (_, printed) = nested_lists(depth);
     let mut e = engine();
-    eval_ok(&mut e, &format!("(write `{printed})"));
+    ev_str(&mut e, &format!("(write `{printed})"));
     assert_eq!(e.take_output(), printed);
 }
 
@@ -286,16 +276,16 @@ fn invalid_string_escapes_say_what_is_expected() {
     assert_syntax_error("\"é\\q\"", 1, 3, &["unknown string escape `\\q`"]);
     // Good escapes still read.
     let mut e = engine();
-    assert_eq!(eval_ok(&mut e, "\"\\x41;\\x3bb;\""), "\"Aλ\"");
+    assert_eq!(ev_str(&mut e, "\"\\x41;\\x3bb;\""), "\"Aλ\"");
 }
 
 #[test]
 fn bar_symbols_take_the_escapes_of_strings() {
     // Regression: `\x41;` in a |symbol| read as the letters `x41;`.
     let mut e = engine();
-    assert_eq!(eval_ok(&mut e, "(symbol->string '|a\\x41;b|)"), "\"aAb\"");
-    assert_eq!(eval_ok(&mut e, "(symbol->string '|a\\|b|)"), "\"a|b\"");
-    assert_eq!(eval_ok(&mut e, "(eq? '|abc| 'abc)"), "#t");
+    assert_eq!(ev_str(&mut e, "(symbol->string '|a\\x41;b|)"), "\"aAb\"");
+    assert_eq!(ev_str(&mut e, "(symbol->string '|a\\|b|)"), "\"a|b\"");
+    assert_eq!(ev_str(&mut e, "(eq? '|abc| 'abc)"), "#t");
     assert_syntax_error("'|a\\qb|", 1, 4, &["unknown symbol escape `\\q`"]);
     assert_syntax_error("'|a\\x41 b|", 1, 4, &["`\\x`", "expected", "`;`"]);
     assert_syntax_error("(list |abc)", 1, 7, &["unterminated", "expected `|`"]);
@@ -306,7 +296,7 @@ fn a_leading_byte_order_mark_is_ignored() {
     // Regression: a file saved with a BOM failed with `unbound variable: `
     // naming an invisible character.
     let mut e = engine();
-    assert_eq!(eval_ok(&mut e, "\u{feff}(+ 1 2)"), "3");
+    assert_eq!(ev_str(&mut e, "\u{feff}(+ 1 2)"), "3");
     let (message, line, _) = syntax_error("\u{feff})");
     assert_eq!(line, 1);
     assert!(message.contains("nothing to close"), "{message}");
@@ -335,37 +325,37 @@ const BUILDERS: &str = r#"
 #[test]
 fn a_million_deep_list_in_the_car_direction_writes_compares_and_drops() {
     let mut e = engine();
-    eval_ok(&mut e, BUILDERS);
-    eval_ok(&mut e, &format!("(define a (nest-car {DEEP}))"));
-    eval_ok(&mut e, &format!("(define b (nest-car {DEEP}))"));
-    eval_ok(&mut e, "(write a)");
+    ev_str(&mut e, BUILDERS);
+    ev_str(&mut e, &format!("(define a (nest-car {DEEP}))"));
+    ev_str(&mut e, &format!("(define b (nest-car {DEEP}))"));
+    ev_str(&mut e, "(write a)");
     let out = e.take_output();
     assert_eq!(out.len(), 2 * DEEP + 2);
     assert!(out.starts_with("((((") && out.ends_with("))))"));
     assert_eq!(out.find("()"), Some(DEEP));
-    assert_eq!(eval_ok(&mut e, "(equal? a b)"), "#t");
-    assert_eq!(eval_ok(&mut e, "(equal? a (list b))"), "#f");
-    eval_ok(&mut e, "(set! a #f)");
-    eval_ok(&mut e, "(set! b #f)");
-    assert_eq!(eval_ok(&mut e, "(+ 1 2)"), "3");
+    assert_eq!(ev_str(&mut e, "(equal? a b)"), "#t");
+    assert_eq!(ev_str(&mut e, "(equal? a (list b))"), "#f");
+    ev_str(&mut e, "(set! a #f)");
+    ev_str(&mut e, "(set! b #f)");
+    assert_eq!(ev_str(&mut e, "(+ 1 2)"), "3");
 }
 
 #[test]
 fn a_million_deep_list_in_the_cdr_direction_writes_compares_and_drops() {
     let mut e = engine();
-    eval_ok(&mut e, BUILDERS);
-    eval_ok(&mut e, &format!("(define a (nest-cdr {DEEP}))"));
-    eval_ok(&mut e, &format!("(define b (nest-cdr {DEEP}))"));
-    eval_ok(&mut e, "(write a)");
+    ev_str(&mut e, BUILDERS);
+    ev_str(&mut e, &format!("(define a (nest-cdr {DEEP}))"));
+    ev_str(&mut e, &format!("(define b (nest-cdr {DEEP}))"));
+    ev_str(&mut e, "(write a)");
     assert_eq!(e.take_output().len(), 2 * DEEP + 1);
-    eval_ok(&mut e, "(display a)");
+    ev_str(&mut e, "(display a)");
     assert_eq!(e.take_output().len(), 2 * DEEP + 1);
-    assert_eq!(eval_ok(&mut e, "(equal? a b)"), "#t");
-    assert_eq!(eval_ok(&mut e, "(equal? a (cons 1 (cdr b)))"), "#f");
-    assert_eq!(eval_ok(&mut e, "(length a)"), DEEP.to_string());
-    eval_ok(&mut e, "(set! a #f)");
-    eval_ok(&mut e, "(set! b #f)");
-    assert_eq!(eval_ok(&mut e, "(+ 1 2)"), "3");
+    assert_eq!(ev_str(&mut e, "(equal? a b)"), "#t");
+    assert_eq!(ev_str(&mut e, "(equal? a (cons 1 (cdr b)))"), "#f");
+    assert_eq!(ev_str(&mut e, "(length a)"), DEEP.to_string());
+    ev_str(&mut e, "(set! a #f)");
+    ev_str(&mut e, "(set! b #f)");
+    assert_eq!(ev_str(&mut e, "(+ 1 2)"), "3");
 }
 
 #[test]
@@ -373,8 +363,8 @@ fn deep_data_dropped_with_the_engine() {
     // The global table, not a `set!`, lets go of it here. (The cdr
     // direction drops through the same pair loop, already covered above.)
     let mut e = engine();
-    eval_ok(&mut e, BUILDERS);
-    eval_ok(&mut e, &format!("(define a (nest-car {DEEP}))"));
+    ev_str(&mut e, BUILDERS);
+    ev_str(&mut e, &format!("(define a (nest-car {DEEP}))"));
     drop(e);
 }
 
@@ -385,52 +375,52 @@ fn deep_data_dropped_with_the_engine() {
 #[test]
 fn a_million_deep_vector_drops() {
     let mut e = engine();
-    eval_ok(
+    ev_str(
         &mut e,
         "(define v (let loop ((i 0) (acc '())) (if (= i 1000000) acc (loop (+ i 1) (vector acc)))))",
     );
-    eval_ok(&mut e, "(set! v #f)");
+    ev_str(&mut e, "(set! v #f)");
 }
 
 #[test]
 fn a_million_deep_map_drops() {
     let mut e = engine();
-    eval_ok(
+    ev_str(
         &mut e,
         "(define m (let loop ((i 0) (acc '())) (if (= i 1000000) acc (loop (+ i 1) (hash-map :k acc)))))",
     );
-    eval_ok(&mut e, "(set! m #f)");
+    ev_str(&mut e, "(set! m #f)");
 }
 
 #[test]
 fn a_million_nested_closures_drop() {
     let mut e = engine();
-    eval_ok(
+    ev_str(
         &mut e,
         "(define f (let loop ((i 0) (k (lambda (x) x)))
            (if (= i 1000000) k (loop (+ i 1) (lambda (x) (k (+ x 1)))))))",
     );
-    assert_eq!(eval_ok(&mut e, "(f 0)"), "1000000");
-    eval_ok(&mut e, "(set! f #f)");
+    assert_eq!(ev_str(&mut e, "(f 0)"), "1000000");
+    ev_str(&mut e, "(set! f #f)");
 }
 
 #[test]
 fn a_million_element_forced_stream_drops() {
     let mut e = engine();
-    eval_ok(
+    ev_str(
         &mut e,
         "(define (from n) (cons n (delay (from (+ n 1)))))
          (define s (from 0))
          (define (stream-ref s k) (if (= k 0) (car s) (stream-ref (force (cdr s)) (- k 1))))",
     );
-    assert_eq!(eval_ok(&mut e, "(stream-ref s 1000000)"), "1000000");
-    eval_ok(&mut e, "(set! s #f)");
+    assert_eq!(ev_str(&mut e, "(stream-ref s 1000000)"), "1000000");
+    ev_str(&mut e, "(set! s #f)");
 }
 
 #[test]
 fn a_million_deep_list_returned_from_eval() {
     let mut e = engine();
-    eval_ok(&mut e, BUILDERS);
+    ev_str(&mut e, BUILDERS);
     let v = e.eval(&format!("(nest-car {DEEP})")).expect("the list");
     drop(v);
 }
@@ -438,7 +428,7 @@ fn a_million_deep_list_returned_from_eval() {
 #[test]
 fn raising_a_million_deep_list() {
     let mut e = engine();
-    eval_ok(&mut e, BUILDERS);
+    ev_str(&mut e, BUILDERS);
     let err = e.eval(&format!("(raise (nest-car {DEEP}))")).unwrap_err();
     drop(err);
 }
@@ -448,17 +438,17 @@ fn raising_a_million_deep_list() {
 #[test]
 fn a_million_deep_non_tail_recursion_runs_under_default_limits() {
     let mut e = engine();
-    eval_ok(
+    ev_str(
         &mut e,
         "(define (count n) (if (= n 0) 0 (+ 1 (count (- n 1)))))",
     );
-    assert_eq!(eval_ok(&mut e, "(count 1000000)"), "1000000");
+    assert_eq!(ev_str(&mut e, "(count 1000000)"), "1000000");
 }
 
 #[test]
 fn max_depth_stops_deep_recursion_and_the_engine_stays_usable() {
     let mut e = engine();
-    eval_ok(
+    ev_str(
         &mut e,
         "(define (count n) (if (= n 0) 0 (+ 1 (count (- n 1)))))",
     );
@@ -470,8 +460,8 @@ fn max_depth_stops_deep_recursion_and_the_engine_stays_usable() {
         Err(Error::Limit(msg)) => assert!(msg.contains("max_depth"), "{msg}"),
         other => panic!("expected a depth limit, got {other:?}"),
     }
-    assert_eq!(eval_ok(&mut e, "(+ 1 2)"), "3");
-    assert_eq!(eval_ok(&mut e, "(count 100)"), "100");
+    assert_eq!(ev_str(&mut e, "(+ 1 2)"), "3");
+    assert_eq!(ev_str(&mut e, "(count 100)"), "100");
 }
 
 #[test]
@@ -485,13 +475,13 @@ fn max_steps_stops_an_infinite_loop_and_the_engine_stays_usable() {
         Err(Error::Limit(msg)) => assert!(msg.contains("max_steps"), "{msg}"),
         other => panic!("expected a step limit, got {other:?}"),
     }
-    assert_eq!(eval_ok(&mut e, "(+ 1 2)"), "3");
+    assert_eq!(ev_str(&mut e, "(+ 1 2)"), "3");
     // The budget is per evaluation: a second runaway loop is stopped again.
     assert!(matches!(
         e.eval("(define (spin) (spin)) (spin)"),
         Err(Error::Limit(_))
     ));
-    assert_eq!(eval_ok(&mut e, "(* 6 7)"), "42");
+    assert_eq!(ev_str(&mut e, "(* 6 7)"), "42");
 }
 
 #[test]
@@ -507,7 +497,7 @@ fn a_macro_that_expands_forever_stops_at_a_limit() {
         "(define-syntax grow (syntax-rules () ((_ x) (grow (x))))) (grow 1)",
     ] {
         assert!(e.eval(src).is_err(), "{src}");
-        assert_eq!(eval_ok(&mut e, "(+ 1 2)"), "3");
+        assert_eq!(ev_str(&mut e, "(+ 1 2)"), "3");
     }
 }
 
@@ -515,7 +505,7 @@ fn a_macro_that_expands_forever_stops_at_a_limit() {
 fn a_two_million_iteration_tail_loop_runs_under_default_limits() {
     let mut e = engine();
     assert_eq!(
-        eval_ok(
+        ev_str(
             &mut e,
             "(let loop ((i 0)) (if (= i 2000000) i (loop (+ i 1))))"
         ),
@@ -527,7 +517,7 @@ fn a_two_million_iteration_tail_loop_runs_under_default_limits() {
 fn a_ten_million_iteration_tail_loop_runs_under_default_limits() {
     let mut e = engine();
     assert_eq!(
-        eval_ok(
+        ev_str(
             &mut e,
             "(let loop ((i 0)) (if (= i 10000000) i (loop (+ i 1))))"
         ),
