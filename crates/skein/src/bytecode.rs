@@ -89,6 +89,10 @@ pub enum Op {
     /// slots, constants or stack values: done in place while the global holds
     /// the primitive, else an ordinary call of whatever it holds.
     Inline(Inline, Operands),
+    /// An `Inline` followed by `Return` (a one-expression procedure such as
+    /// `(lambda (x) (+ x k))`): on the fast path it returns too, skipping
+    /// the `Return`, which is left in place for the general case.
+    InlineReturn(Inline, Operands),
     /// An `Inline` test whose result the `JumpIfFalse` after it consumes: on
     /// the fast path it branches directly.
     Test(Inline, Operands),

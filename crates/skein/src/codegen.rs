@@ -839,7 +839,7 @@ impl Gen<'_> {
     ) -> Proto {
         let mut code = f.code;
         specialise_fixnum_ops(&mut code, &f.consts);
-        fuse_list_walks(&mut code);
+        fuse_pairs(&mut code);
         Proto {
             name,
             required,
@@ -887,15 +887,16 @@ fn specialise_fixnum_ops(code: &mut [Op], consts: &[Val]) {
     }
 }
 
-/// `CdrLocal(s)` then `CarLocal(s)` become `CdrCarLocal(s)`, the second
-/// left in place (a jump may land on it) and skipped by the first.
-fn fuse_list_walks(code: &mut [Op]) {
+/// Fuse the commonest pairs of instructions into the first, the second left
+/// in place (a jump may land on it) and skipped by the first: `CdrLocal(s)`
+/// then `CarLocal(s)`, and an `Inline` then `Return`.
+fn fuse_pairs(code: &mut [Op]) {
     for i in 1..code.len() {
-        if let (Op::CdrLocal(s), Op::CarLocal(t)) = (code[i - 1], code[i]) {
-            if s == t {
-                code[i - 1] = Op::CdrCarLocal(s);
-            }
-        }
+        code[i - 1] = match (code[i - 1], code[i]) {
+            (Op::CdrLocal(s), Op::CarLocal(t)) if s == t => Op::CdrCarLocal(s),
+            (Op::Inline(which, ops), Op::Return) => Op::InlineReturn(which, ops),
+            (op, _) => op,
+        };
     }
 }
 

@@ -905,10 +905,18 @@ impl Machine {
                         let v = sibling(&act.clo, j);
                         self.vals.push(v);
                     }
-                    Op::Inline(which, ops) => {
+                    Op::Inline(which, ops) | Op::InlineReturn(which, ops) => {
                         if !self.inline_fast(act, which, ops, false, None) {
+                            // The general case; an `InlineReturn`'s `Return` follows.
                             act.pc = pc as u32;
-                            return op;
+                            return Op::Inline(which, ops);
+                        }
+                        if let Op::InlineReturn(..) = op {
+                            if self.return_plain(act, fbase) {
+                                continue 'activation;
+                            }
+                            act.pc = pc as u32 + 1;
+                            return Op::Return;
                         }
                     }
                     Op::ArithLocalImm(which, s, _) | Op::ArithLocals(which, s, _) => {

@@ -1,7 +1,8 @@
 //! Calls of procedures held in variables (parameters, `let` variables and
 //! closed-over variables), which the machine reads from the variable rather
 //! than pushing first: every kind of procedure, in tail and non-tail
-//! position, with the errors a bad callee gets.
+//! position, with the errors a bad callee gets; and the returns of
+//! one-expression procedures, which return without a `Return` instruction.
 
 mod common;
 
@@ -74,4 +75,34 @@ fn a_bad_procedure_in_a_variable_is_an_error_at_the_call() {
     assert!(report.contains("called from arity.flow:1:1"), "{report}");
     // The engine is still usable.
     assert_eq!(ev(&mut e, "(call (lambda (x) (* x 2)) 21)"), Value::Int(42));
+}
+
+/// A procedure whose body is one inline call (`(+ x 1)`) returns straight
+/// from that instruction: into a waiting activation, a control frame
+/// (`dynamic-wind`, `guard`, a continuation), the top level, and through
+/// the general path when the primitive is redefined or the operands are
+/// not fixnums.
+#[test]
+fn one_expression_procedures_return_into_every_kind_of_frame() {
+    let mut e = engine();
+    ev(&mut e, "(define (inc x) (+ x 1)) (define (head l) (car l))");
+    assert_eq!(
+        ev(
+            &mut e,
+            "(list (inc 1)
+                   (dynamic-wind (lambda () #f) (lambda () (inc 2)) (lambda () #f))
+                   (guard (c (#t 'caught)) (inc 3))
+                   (call-with-current-continuation (lambda (k) (inc 4)))
+                   (inc 1.5)
+                   (inc (expt 2 62))
+                   (guard (c ((error-object? c) (error-object-message c))) (head 5)))"
+        ),
+        ev(
+            &mut e,
+            "(list 2 3 4 5 2.5 (+ (expt 2 62) 1) \"car: expected a pair\")"
+        )
+    );
+    assert_eq!(ev(&mut e, "(+ 40 2)"), Value::Int(42));
+    ev(&mut e, "(set! + (lambda (a b) (list 'plus a b)))");
+    assert_eq!(ev(&mut e, "(inc 1)"), ev(&mut e, "'(plus 1 1)"));
 }
