@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{engine, ev, shallow_engine};
+use common::{assert_evals_to, engine, ev, shallow_engine};
 use skein::Value;
 
 #[test]
@@ -52,25 +52,22 @@ fn a_negated_test_uses_redefined_not_and_comparison() {
         "(define (at-least? a b) (if (not (< a b)) 'yes 'no))
          (define (at-least a b) (not (< a b)))",
     );
-    assert_eq!(
-        ev(
-            &mut e,
-            "(list (at-least? 2 1) (at-least? 1 2) (at-least 1 2))"
-        ),
-        ev(&mut e, "'(yes no #f)")
+    assert_evals_to(
+        &mut e,
+        "(list (at-least? 2 1) (at-least? 1 2) (at-least 1 2))",
+        "'(yes no #f)",
     );
     ev(&mut e, "(define (not x) (if x 'not-false 'not-true))");
-    assert_eq!(
-        ev(
-            &mut e,
-            "(list (at-least? 1 2) (at-least 1 2) (at-least 2 1))"
-        ),
-        ev(&mut e, "'(yes not-false not-true)")
+    assert_evals_to(
+        &mut e,
+        "(list (at-least? 1 2) (at-least 1 2) (at-least 2 1))",
+        "'(yes not-false not-true)",
     );
     ev(&mut e, "(define (< a b) 'never)");
-    assert_eq!(
-        ev(&mut e, "(list (at-least? 1 2) (at-least 1 2))"),
-        ev(&mut e, "'(yes not-false)")
+    assert_evals_to(
+        &mut e,
+        "(list (at-least? 1 2) (at-least 1 2))",
+        "'(yes not-false)",
     );
 }
 
@@ -79,10 +76,7 @@ fn a_negated_test_reached_by_a_jump_still_negates() {
     let mut e = engine();
     // The `not` is reached both from the comparison and from the `and`.
     ev(&mut e, "(define (f a b) (not (and a (< a b))))");
-    assert_eq!(
-        ev(&mut e, "(list (f #f 1) (f 1 2) (f 2 1))"),
-        ev(&mut e, "'(#t #f #t)")
-    );
+    assert_evals_to(&mut e, "(list (f #f 1) (f 1 2) (f 2 1))", "'(#t #f #t)");
 }
 
 #[test]
@@ -93,19 +87,18 @@ fn redefined_list_predicates_and_accessors_are_used_on_variables() {
         "(define (kind l) (if (null? l) 'empty (if (pair? l) 'pair 'other)))
          (define (second l) (car (cdr l)))",
     );
-    assert_eq!(
-        ev(
-            &mut e,
-            "(list (kind '()) (kind '(1)) (kind 5) (second '(1 2)))"
-        ),
-        ev(&mut e, "'(empty pair other 2)")
+    assert_evals_to(
+        &mut e,
+        "(list (kind '()) (kind '(1)) (kind 5) (second '(1 2)))",
+        "'(empty pair other 2)",
     );
     ev(&mut e, "(define (null? x) (eq? x 'nothing))");
     ev(&mut e, "(define (pair? x) #f)");
     ev(&mut e, "(define (cdr x) '(cdr-of))");
-    assert_eq!(
-        ev(&mut e, "(list (kind 'nothing) (kind '(1)) (second '(1 2)))"),
-        ev(&mut e, "'(empty other cdr-of)")
+    assert_evals_to(
+        &mut e,
+        "(list (kind 'nothing) (kind '(1)) (second '(1 2)))",
+        "'(empty other cdr-of)",
     );
 }
 
@@ -125,28 +118,24 @@ fn arithmetic_on_variables_and_constants_leaves_the_fixnum_path_correctly() {
          (define (sum a b) (+ a b))
          (define (ordered? a b) (if (<= a b) 'yes 'no))",
     );
-    assert_eq!(
-        ev(
-            &mut e,
-            "(list (dec 5) (dec 1.5) (dec 1/2) (double 4611686018427387904)
+    assert_evals_to(
+        &mut e,
+        "(list (dec 5) (dec 1.5) (dec 1/2) (double 4611686018427387904)
                    (small? 3) (small? 10.5) (below-ten 3) (below-ten 12)
                    (sum 9223372036854775807 1) (sum 1 2.5)
-                   (ordered? 1 2) (ordered? 2 1) (ordered? 1/2 1))"
-        ),
-        ev(
-            &mut e,
-            "'(4 0.5 -1/2 9223372036854775808 small big #t #f
-               9223372036854775808 3.5 yes no yes)"
-        )
+                   (ordered? 1 2) (ordered? 2 1) (ordered? 1/2 1))",
+        "'(4 0.5 -1/2 9223372036854775808 small big #t #f
+               9223372036854775808 3.5 yes no yes)",
     );
     let err = e.eval("(dec 'x)").unwrap_err();
     assert!(err.report().contains("-"), "{}", err.report());
     ev(&mut e, "(define (- a b) (list 'minus a b))");
     ev(&mut e, "(set! < (lambda (a b) #f))");
     ev(&mut e, "(define (+ a b) 'plus)");
-    assert_eq!(
-        ev(&mut e, "(list (dec 5) (small? 3) (below-ten 3) (sum 1 2))"),
-        ev(&mut e, "'((minus 5 1) big #f plus)")
+    assert_evals_to(
+        &mut e,
+        "(list (dec 5) (small? 3) (below-ten 3) (sum 1 2))",
+        "'((minus 5 1) big #f plus)",
     );
 }
 
@@ -163,14 +152,16 @@ fn cons_of_every_operand_kind_keeps_order_and_follows_a_redefinition() {
              (list (cons (+ a 1) (+ b 1)) (cons (+ a 1) b) (cons a (+ b 1))
                    (cons a b) (f) (cons 'k a))))",
     );
-    assert_eq!(
-        ev(&mut e, "(pairs 1 2)"),
-        ev(&mut e, "'((2 . 3) (2 . 2) (1 . 3) (1 . 2) (2 . k) (k . 1))")
+    assert_evals_to(
+        &mut e,
+        "(pairs 1 2)",
+        "'((2 . 3) (2 . 2) (1 . 3) (1 . 2) (2 . k) (k . 1))",
     );
     ev(&mut e, "(define (cons x y) (list 'c x y))");
-    assert_eq!(
-        ev(&mut e, "(pairs 1 2)"),
-        ev(&mut e, "'((c 2 3) (c 2 2) (c 1 3) (c 1 2) (c 2 k) (c k 1))")
+    assert_evals_to(
+        &mut e,
+        "(pairs 1 2)",
+        "'((c 2 3) (c 2 2) (c 1 3) (c 1 2) (c 2 k) (c k 1))",
     );
 }
 
@@ -184,20 +175,15 @@ fn even_and_odd_leave_the_fixnum_path_correctly() {
         &mut e,
         "(define (parities x) (list (even? x) (odd? x) (if (even? x) 'e 'o)))",
     );
-    assert_eq!(
-        ev(
-            &mut e,
-            "(map parities (list 0 7 -4 -3 (expt 2 70) (+ (expt 2 70) 1) 6.0))"
-        ),
-        ev(
-            &mut e,
-            "'((#t #f e) (#f #t o) (#t #f e) (#f #t o) (#t #f e) (#f #t o) (#t #f e))"
-        )
+    assert_evals_to(
+        &mut e,
+        "(map parities (list 0 7 -4 -3 (expt 2 70) (+ (expt 2 70) 1) 6.0))",
+        "'((#t #f e) (#f #t o) (#t #f e) (#f #t o) (#t #f e) (#f #t o) (#t #f e))",
     );
     let err = e.eval("(parities 1.5)").unwrap_err().to_string();
     assert!(err.contains("even?"), "{err}");
     ev(&mut e, "(define (even? x) 'mine)");
-    assert_eq!(ev(&mut e, "(parities 3)"), ev(&mut e, "'(mine #t e)"));
+    assert_evals_to(&mut e, "(parities 3)", "'(mine #t e)");
 }
 
 /// A list loop's `(cdr l)` then `(car l)` run as one instruction; each half
@@ -211,7 +197,7 @@ fn a_list_walk_follows_redefined_car_and_cdr() {
            (let loop ((l l) (acc '()))
              (if (pair? l) (loop (cdr l) (cons (car l) acc)) acc)))",
     );
-    assert_eq!(ev(&mut e, "(rev '(1 2 3))"), ev(&mut e, "'(3 2 1)"));
+    assert_evals_to(&mut e, "(rev '(1 2 3))", "'(3 2 1)");
     ev(
         &mut e,
         "(define (sum l)
@@ -222,8 +208,8 @@ fn a_list_walk_follows_redefined_car_and_cdr() {
     assert!(err.contains("cdr"), "{err}");
     ev(&mut e, "(define real-car car) (define real-cdr cdr)");
     ev(&mut e, "(set! car (lambda (p) (* 10 (real-car p))))");
-    assert_eq!(ev(&mut e, "(rev '(1 2 3))"), ev(&mut e, "'(30 20 10)"));
+    assert_evals_to(&mut e, "(rev '(1 2 3))", "'(30 20 10)");
     ev(&mut e, "(set! car real-car)");
     ev(&mut e, "(set! cdr (lambda (p) (real-cdr (real-cdr p))))");
-    assert_eq!(ev(&mut e, "(rev '(1 2 3 4))"), ev(&mut e, "'(3 1)"));
+    assert_evals_to(&mut e, "(rev '(1 2 3 4))", "'(3 1)");
 }

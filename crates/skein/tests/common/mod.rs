@@ -45,6 +45,14 @@ pub fn ev(e: &mut Engine, source: &str) -> Value {
         .unwrap_or_else(|err| panic!("eval of {source} failed: {}", err.report()))
 }
 
+/// Assert that `source` evaluates to the value of `expected` (a quoted
+/// datum, usually), both in `e`.
+#[track_caller]
+pub fn assert_evals_to(e: &mut Engine, source: &str, expected: &str) {
+    let (got, want) = (ev(e, source), ev(e, expected));
+    assert_eq!(got, want, "{source}");
+}
+
 /// Evaluate `source` and return its `write` representation.
 pub fn ev_str(e: &mut Engine, source: &str) -> String {
     ev(e, source).to_write_string()
