@@ -915,6 +915,8 @@ impl Machine {
                             if self.return_plain(act, fbase) {
                                 continue 'activation;
                             }
+                            // The general return, past the `Return` as
+                            // that instruction leaves it.
                             act.pc = pc as u32 + 1;
                             return Op::Return;
                         }
