@@ -944,8 +944,8 @@ impl Machine {
                             Val::Pair(p) if self.globals.inline_intact(which) => {
                                 if car {
                                     p.car.clone()
-                                } else if let (Op::CdrCarLocal(_), true) =
-                                    (op, self.globals.inline_intact(Inline::Car))
+                                } else if matches!(op, Op::CdrCarLocal(_))
+                                    && self.globals.inline_intact(Inline::Car)
                                 {
                                     let (d, a) = (p.cdr.clone(), p.car.clone());
                                     self.vals.push(d);
