@@ -837,10 +837,20 @@ impl Machine {
                                 self.put(first, v);
                             }
                             2 => {
-                                let b = self.pop();
-                                let a = self.pop();
-                                self.put(first + 1, b);
-                                self.put(first, a);
+                                // Swapped into place, not popped and put:
+                                // values held across the two pops are
+                                // copied in pieces, and reading them whole
+                                // stalls on those stores.
+                                let top = self.vals.len().saturating_sub(2);
+                                let (slots, new) = self.vals.split_at_mut(top);
+                                if let (Some([a, b, ..]), [x, y]) = (slots.get_mut(first..), new) {
+                                    std::mem::swap(a, x);
+                                    std::mem::swap(b, y);
+                                }
+                                let old = self.pop();
+                                release(old);
+                                let old = self.pop();
+                                release(old);
                             }
                             _ => {
                                 for i in (0..n as usize).rev() {
