@@ -205,15 +205,19 @@ pub(crate) fn dismantle(mut vals: Vec<Val>) {
         // A list's spine is walked in place, without the work list: only
         // cars that own structure wait on it.
         while let Val::Pair(p) = v {
-            let Some(mut pair) = Rc::into_inner(p) else {
+            let Some(pair) = Rc::into_inner(p) else {
                 v = Val::Null;
                 break;
             };
-            let car = std::mem::replace(&mut pair.car, Val::Null);
-            v = std::mem::replace(&mut pair.cdr, Val::Null);
-            // Emptied, it has nothing left for its `Drop` but the count of
-            // live pairs, kept below for the whole walk.
-            std::mem::forget(pair);
+            // Its `Drop` would only count it, which is done below for the
+            // whole walk. The fields are read out whole: moving them out
+            // with `mem::replace` copied them in pieces, and the next
+            // whole-value read stalled on those stores.
+            let pair = std::mem::ManuallyDrop::new(pair);
+            // SAFETY: `pair` is never dropped, so each field, read once,
+            // is owned by its copy alone.
+            let car = unsafe { std::ptr::read(&pair.car) };
+            v = unsafe { std::ptr::read(&pair.cdr) };
             pairs_freed += 1;
             if owns_structure(&car) {
                 vals.push(car);
