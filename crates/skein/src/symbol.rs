@@ -7,12 +7,14 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
+// A full word, though a `u32` would do: `Val` keeps its tag-and-one-word
+// layout only while every payload is a word (see `value.rs`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct Symbol(u32);
+pub struct Symbol(u64);
 
 #[derive(Default)]
 struct Table {
-    ids: HashMap<&'static str, u32>,
+    ids: HashMap<&'static str, u64>,
     names: Vec<&'static str>,
 }
 
@@ -37,7 +39,7 @@ impl Symbol {
         }
         // Symbol names live for the whole process, like the table itself.
         let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-        let id = t.names.len() as u32;
+        let id = t.names.len() as u64;
         t.names.push(leaked);
         t.ids.insert(leaked, id);
         Symbol(id)
