@@ -136,12 +136,12 @@ impl Value {
         match v {
             Val::Unspecified => Value::Unspecified,
             Val::Null => Value::List(vec![]),
-            Val::Bool(b) => Value::Bool(*b),
+            Val::Bool(b) => Value::Bool(b.get()),
             Val::Int(i) => Value::Int(*i),
             Val::Big(b) => Value::BigInt(b.to_string()),
             Val::Rat(r) => Value::Rational(r.to_string()),
-            Val::Real(f) => Value::Real(*f),
-            Val::Char(c) => Value::Char(*c),
+            Val::Real(f) => Value::Real(f.get()),
+            Val::Char(c) => Value::Char(c.get()),
             Val::Str(s) => Value::Str(s.to_string()),
             Val::Sym(s) => Value::Symbol(s.name().to_string()),
             Val::Keyword(s) => Value::Keyword(s.name().to_string()),
@@ -164,13 +164,13 @@ impl Value {
         stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
             Ok(match self {
                 Value::Unspecified => Val::Unspecified,
-                Value::Bool(b) => Val::Bool(*b),
+                Value::Bool(b) => Val::bool(*b),
                 Value::Int(i) => Val::Int(*i),
                 Value::BigInt(s) | Value::Rational(s) => crate::number::parse_number(s, 10)
                     .filter(|v| matches!(v, Val::Int(_) | Val::Big(_) | Val::Rat(_)))
                     .ok_or_else(|| Error::Host(format!("not an exact number: {s}")))?,
-                Value::Real(f) => Val::Real(*f),
-                Value::Char(c) => Val::Char(*c),
+                Value::Real(f) => Val::real(*f),
+                Value::Char(c) => Val::char(*c),
                 Value::Str(s) => Val::str(s.clone()),
                 Value::Symbol(s) => Val::Sym(Symbol::intern(s)),
                 Value::Keyword(s) => Val::Keyword(Symbol::intern(s)),

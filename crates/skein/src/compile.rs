@@ -1024,8 +1024,8 @@ impl<'a> Compiler<'a> {
             .map(|a| self.compile(a))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(match nodes.len() {
-            0 => Node::Const(Val::Bool(and)),
-            1 => nodes.pop().unwrap_or(Node::Const(Val::Bool(and))),
+            0 => Node::Const(Val::bool(and)),
+            1 => nodes.pop().unwrap_or(Node::Const(Val::bool(and))),
             _ if and => Node::And(nodes.into()),
             _ => Node::Or(nodes.into()),
         })

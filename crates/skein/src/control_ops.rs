@@ -9,7 +9,9 @@ use smallvec::smallvec;
 
 use crate::machine::{arity_error, Abort, Args, Continuation, ControlOp, Machine, Step, K};
 use crate::machine::{Loading, Next};
-use crate::value::{error, ErrorObj, Parameter, Promise, Record, RecordProc, RecordType, Val};
+use crate::value::{
+    error, BoolBits, ErrorObj, Parameter, Promise, Record, RecordProc, RecordType, Val,
+};
 
 /// Apply a record constructor, predicate, accessor or modifier.
 pub(crate) fn apply_record(rp: &RecordProc, args: Args) -> Result<Val, Val> {
@@ -32,7 +34,7 @@ pub(crate) fn apply_record(rp: &RecordProc, args: Args) -> Result<Val, Val> {
                     args.len(),
                 ));
             }
-            let mut values = vec![Val::Bool(false); rtd.fields.len()];
+            let mut values = vec![Val::bool(false); rtd.fields.len()];
             for (i, v) in fields.iter().zip(args) {
                 values[*i] = v;
             }
@@ -45,7 +47,7 @@ pub(crate) fn apply_record(rp: &RecordProc, args: Args) -> Result<Val, Val> {
             let [v] = &args[..] else {
                 return Err(arity_error("record predicate", 1, Some(1), args.len()));
             };
-            Ok(Val::Bool(matches!(v, Val::Record(r) if Rc::ptr_eq(&r.rtd, rtd))))
+            Ok(Val::bool(matches!(v, Val::Record(r) if Rc::ptr_eq(&r.rtd, rtd))))
         }
         RecordProc::Accessor(rtd, i) => {
             let [v] = &args[..] else {
@@ -205,7 +207,7 @@ impl Machine {
             },
             ControlOp::Exit => {
                 let code = match args.first() {
-                    None | Some(Val::Bool(true)) => 0,
+                    None | Some(Val::Bool(BoolBits::TRUE)) => 0,
                     Some(Val::Int(n)) => i32::try_from(*n).unwrap_or(1),
                     Some(_) => 1,
                 };

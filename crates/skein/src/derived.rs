@@ -477,7 +477,7 @@ fn record_type(b: &Builder, args: &[Syntax]) -> Result<Syntax, CompileError> {
                 ctor.clone(),
                 b.call(
                     "%record-constructor",
-                    vec![type_name.clone(), Syntax::atom(Val::Bool(false), b.span)],
+                    vec![type_name.clone(), Syntax::atom(Val::bool(false), b.span)],
                 ),
             ]));
         }

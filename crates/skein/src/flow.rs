@@ -418,7 +418,7 @@ impl Machine {
                 let id = self.flow_id_arg("flow/status", &args[0])?;
                 Ok(match self.flows.instances.get(&id) {
                     Some(i) => sym(i.status.name()),
-                    None => Val::Bool(false),
+                    None => Val::bool(false),
                 })
             }
             FlowQuery::Result => {
@@ -437,7 +437,7 @@ impl Machine {
                     (Status::Suspended, Some((tag, payload))) => {
                         Val::list([tag.clone(), payload.clone()])
                     }
-                    _ => Val::Bool(false),
+                    _ => Val::bool(false),
                 })
             }
             FlowQuery::Log => {

@@ -4,7 +4,7 @@
 
 use crate::bytecode::{Arg, Inline, Op, Operands};
 use crate::machine::{Act, Callee, Exit, Machine};
-use crate::value::{error, release, PrimKind, Val};
+use crate::value::{error, release, BoolBits, PrimKind, Val};
 
 /// Where an instruction's operands live: the stack, the activation's
 /// window and free variables, and its procedure's constants.
@@ -122,7 +122,7 @@ impl Machine {
                 self.truncate(height);
                 match truth {
                     Some(t) => *t = b,
-                    None => self.vals.push(Val::Bool(b)),
+                    None => self.vals.push(Val::bool(b)),
                 }
             }
             Fast::Car | Fast::Cdr | Fast::Element(_) | Fast::Cons => {
@@ -141,7 +141,7 @@ impl Machine {
                 self.truncate(height);
                 match truth {
                     Some(t) => {
-                        *t = !matches!(v, Val::Bool(false));
+                        *t = !matches!(v, Val::Bool(BoolBits::FALSE));
                         release(v);
                     }
                     None => self.vals.push(v),
@@ -275,7 +275,7 @@ fn fast1(which: Inline, x: &Val) -> Option<Fast> {
         (Inline::Cdr, Val::Pair(_)) => Fast::Cdr,
         (Inline::NullP, x) => Fast::Bool(matches!(x, Val::Null)),
         (Inline::PairP, x) => Fast::Bool(matches!(x, Val::Pair(_))),
-        (Inline::Not, x) => Fast::Bool(matches!(x, Val::Bool(false))),
+        (Inline::Not, x) => Fast::Bool(matches!(x, Val::Bool(BoolBits::FALSE))),
         (Inline::ZeroP, Val::Int(i)) => Fast::Bool(*i == 0),
         (Inline::EvenP, Val::Int(i)) => Fast::Bool(i % 2 == 0),
         (Inline::OddP, Val::Int(i)) => Fast::Bool(i % 2 != 0),

@@ -20,7 +20,7 @@ use crate::globals::Globals;
 use crate::inline::{fixnum, Fast};
 use crate::output::Output;
 use crate::source::{SourceMap, Span};
-use crate::value::{error, release, Parameter, Prim, PrimKind, Promise, Val};
+use crate::value::{error, release, BoolBits, Parameter, Prim, PrimKind, Promise, Val};
 
 /// Limits and the interrupt flag are checked when the step count has these
 /// bits clear: every 65,536 steps.
@@ -867,19 +867,19 @@ impl Machine {
                         }
                     }
                     Op::JumpIfFalse(t) => {
-                        if let Some(Val::Bool(false)) = self.vals.pop() {
+                        if let Some(Val::Bool(BoolBits::FALSE)) = self.vals.pop() {
                             pc = t as usize;
                         }
                     }
                     Op::AndJump(t) => {
-                        if let Some(Val::Bool(false)) = self.vals.last() {
+                        if let Some(Val::Bool(BoolBits::FALSE)) = self.vals.last() {
                             pc = t as usize;
                         } else {
                             self.pop();
                         }
                     }
                     Op::OrJump(t) => {
-                        if let Some(Val::Bool(false)) = self.vals.last() {
+                        if let Some(Val::Bool(BoolBits::FALSE)) = self.vals.last() {
                             self.pop();
                         } else {
                             pc = t as usize;
@@ -939,7 +939,7 @@ impl Machine {
                         };
                         match self.fixnum_fast(which, &self.vals[base + s as usize], y) {
                             Some(Fast::Int(i)) => self.vals.push(Val::Int(i)),
-                            Some(Fast::Bool(b)) => self.vals.push(Val::Bool(b)),
+                            Some(Fast::Bool(b)) => self.vals.push(Val::bool(b)),
                             _ => {
                                 act.pc = pc as u32;
                                 return self.general_fixnum_op(act, op);
@@ -1216,11 +1216,11 @@ impl Machine {
         match (truth, next) {
             (true, Op::AndJump(_)) | (false, Op::OrJump(_)) => pc + 1,
             (false, Op::AndJump(t)) | (true, Op::OrJump(t)) => {
-                self.vals.push(Val::Bool(truth));
+                self.vals.push(Val::bool(truth));
                 t as usize
             }
             _ => {
-                self.vals.push(Val::Bool(truth));
+                self.vals.push(Val::bool(truth));
                 pc
             }
         }

@@ -70,7 +70,7 @@ pub fn to_f64(v: &Val) -> Option<f64> {
         Val::Int(i) => Some(*i as f64),
         Val::Big(b) => b.to_f64(),
         Val::Rat(r) => r.to_f64(),
-        Val::Real(f) => Some(*f),
+        Val::Real(f) => Some(f.get()),
         _ => None,
     }
 }
@@ -78,7 +78,7 @@ pub fn to_f64(v: &Val) -> Option<f64> {
 /// The inexact counterpart of a number (identity on floats, and on non-numbers).
 pub fn to_inexact(v: &Val) -> Val {
     match to_f64(v) {
-        Some(f) => Val::Real(f),
+        Some(f) => Val::real(f),
         None => v.clone(),
     }
 }
@@ -95,7 +95,7 @@ pub fn exact_of_f64(f: f64) -> Option<Val> {
 pub fn is_zero(v: &Val) -> bool {
     match v {
         Val::Int(i) => *i == 0,
-        Val::Real(f) => *f == 0.0,
+        Val::Real(f) => f.get() == 0.0,
         // Big and Rat are never zero once normalised.
         _ => false,
     }
@@ -107,7 +107,7 @@ pub fn is_negative(v: &Val) -> bool {
         Val::Int(i) => *i < 0,
         Val::Big(b) => b.is_negative(),
         Val::Rat(r) => r.is_negative(),
-        Val::Real(f) => *f < 0.0,
+        Val::Real(f) => f.get() < 0.0,
         _ => false,
     }
 }
@@ -121,7 +121,7 @@ pub fn neg(v: &Val) -> Val {
         },
         Val::Big(b) => normalize_big(-(**b).clone()),
         Val::Rat(r) => normalize_rat(-(**r).clone()),
-        Val::Real(f) => Val::Real(-f),
+        Val::Real(f) => Val::real(-f.get()),
         other => other.clone(),
     }
 }
@@ -211,13 +211,13 @@ fn arith(op: Op, a: &Val, b: &Val) -> Result<Val, Val> {
             Some(r) => Val::Int(r),
             None => normalize_big(op.big(BigInt::from(*x), BigInt::from(*y))),
         }),
-        (Val::Real(x), Val::Real(y)) => Ok(Val::Real(op.float(*x, *y))),
+        (Val::Real(x), Val::Real(y)) => Ok(Val::real(op.float(x.get(), y.get()))),
         _ => {
             check_number(op.who(), a)?;
             check_number(op.who(), b)?;
             if matches!(a, Val::Real(_)) || matches!(b, Val::Real(_)) {
                 let (x, y) = (to_f64(a).unwrap_or(0.0), to_f64(b).unwrap_or(0.0));
-                return Ok(Val::Real(op.float(x, y)));
+                return Ok(Val::real(op.float(x, y)));
             }
             let both_integers = !matches!(a, Val::Rat(_)) && !matches!(b, Val::Rat(_));
             if both_integers {
@@ -261,7 +261,7 @@ pub fn div(a: &Val, b: &Val) -> Result<Val, Val> {
     check_number("/", b)?;
     if matches!(a, Val::Real(_)) || matches!(b, Val::Real(_)) {
         let (x, y) = (to_f64(a).unwrap_or(0.0), to_f64(b).unwrap_or(0.0));
-        return Ok(Val::Real(x / y));
+        return Ok(Val::real(x / y));
     }
     if is_zero(b) {
         return Err(error("/: division by zero", vec![]));
@@ -287,13 +287,13 @@ pub fn div(a: &Val, b: &Val) -> Result<Val, Val> {
 pub fn num_cmp_as(who: &str, a: &Val, b: &Val) -> Result<Option<Ordering>, Val> {
     match (a, b) {
         (Val::Int(x), Val::Int(y)) => Ok(Some(x.cmp(y))),
-        (Val::Real(x), Val::Real(y)) => Ok(x.partial_cmp(y)),
+        (Val::Real(x), Val::Real(y)) => Ok(x.get().partial_cmp(&y.get())),
         _ => {
             check_number(who, a)?;
             check_number(who, b)?;
             Ok(match (a, b) {
-                (Val::Real(x), e) => cmp_exact_f64(e, *x).map(Ordering::reverse),
-                (e, Val::Real(y)) => cmp_exact_f64(e, *y),
+                (Val::Real(x), e) => cmp_exact_f64(e, x.get()).map(Ordering::reverse),
+                (e, Val::Real(y)) => cmp_exact_f64(e, y.get()),
                 _ => Some(cmp_exact(a, b)),
             })
         }
@@ -340,9 +340,9 @@ fn cmp_exact_f64(e: &Val, f: f64) -> Option<Ordering> {
 /// `-0.0` before `0.0`; NaN last.
 pub fn total_cmp(a: &Val, b: &Val) -> Ordering {
     match (a, b) {
-        (Val::Real(x), Val::Real(y)) => total_cmp_f64(*x, *y),
-        (Val::Real(x), e) => exact_vs_float(e, *x).reverse(),
-        (e, Val::Real(y)) => exact_vs_float(e, *y),
+        (Val::Real(x), Val::Real(y)) => total_cmp_f64(x.get(), y.get()),
+        (Val::Real(x), e) => exact_vs_float(e, x.get()).reverse(),
+        (e, Val::Real(y)) => exact_vs_float(e, y.get()),
         _ if a.is_number() && b.is_number() => cmp_exact(a, b),
         _ => Ordering::Equal,
     }
@@ -417,14 +417,14 @@ pub fn parse_number(text: &str, radix: u32) -> Option<Val> {
             return None;
         }
         // NaN carries no meaningful sign: `-nan.0` reads as the one NaN.
-        return Some(Val::Real(f64::NAN));
+        return Some(Val::real(f64::NAN));
     } else {
         parse_unsigned(body, radix, want_exact)?
     };
     let value = match parsed {
-        Parsed::Exact(v) if exactness == Some(false) => Val::Real(to_f64(&v)?),
+        Parsed::Exact(v) if exactness == Some(false) => Val::real(to_f64(&v)?),
         Parsed::Exact(v) => v,
-        Parsed::Inexact(f) => Val::Real(f),
+        Parsed::Inexact(f) => Val::real(f),
     };
     Some(if negative { neg(&value) } else { value })
 }
@@ -521,7 +521,7 @@ pub fn format_number(v: &Val, radix: u32) -> String {
             r.numer().to_str_radix(radix),
             r.denom().to_str_radix(radix)
         ),
-        Val::Real(f) => format_f64(*f),
+        Val::Real(f) => format_f64(f.get()),
         _ => String::new(),
     }
 }
@@ -622,6 +622,7 @@ mod tests {
         ] {
             match p(text) {
                 Val::Real(f) => {
+                    let f = f.get();
                     assert_eq!(f, want, "{text}");
                     assert_eq!(f.is_sign_negative(), want.is_sign_negative(), "{text}");
                 }
@@ -648,7 +649,7 @@ mod tests {
         assert!(matches!(p("#d99"), Val::Int(99)));
         assert!(matches!(p("#e#x10"), Val::Int(16)));
         assert!(matches!(p("#x#e10"), Val::Int(16)));
-        assert!(matches!(p("#i#x10"), Val::Real(f) if f == 16.0));
+        assert!(matches!(p("#i#x10"), Val::Real(f) if f.get() == 16.0));
         assert_eq!(show(&p("#x1/A")), "1/10");
         assert!(parse_number("#b1e1", 10).is_none());
         assert!(matches!(p("#x1e1"), Val::Int(0x1e1)));
@@ -662,20 +663,20 @@ mod tests {
         assert_eq!(show(&p("#e1e3")), "1000");
         assert_eq!(show(&p("#e1.2e1")), "12");
         assert_eq!(show(&p("#e0e99999999999999")), "0");
-        assert!(matches!(p("#i1/3"), Val::Real(f) if f == 1.0 / 3.0));
-        assert!(matches!(p("#i5"), Val::Real(f) if f == 5.0));
+        assert!(matches!(p("#i1/3"), Val::Real(f) if f.get() == 1.0 / 3.0));
+        assert!(matches!(p("#i5"), Val::Real(f) if f.get() == 5.0));
         assert!(parse_number("#e1e999999999", 10).is_none());
         assert!(parse_number("#e+inf.0", 10).is_none());
     }
 
     #[test]
     fn parses_infinities_and_nan() {
-        assert!(matches!(p("+inf.0"), Val::Real(f) if f == f64::INFINITY));
-        assert!(matches!(p("-inf.0"), Val::Real(f) if f == f64::NEG_INFINITY));
-        assert!(matches!(p("+nan.0"), Val::Real(f) if f.is_nan()));
-        assert!(matches!(p("-nan.0"), Val::Real(f) if f.is_nan()));
-        assert!(matches!(p("+INF.0"), Val::Real(f) if f == f64::INFINITY));
-        assert!(matches!(p("#i-inf.0"), Val::Real(f) if f == f64::NEG_INFINITY));
+        assert!(matches!(p("+inf.0"), Val::Real(f) if f.get() == f64::INFINITY));
+        assert!(matches!(p("-inf.0"), Val::Real(f) if f.get() == f64::NEG_INFINITY));
+        assert!(matches!(p("+nan.0"), Val::Real(f) if f.get().is_nan()));
+        assert!(matches!(p("-nan.0"), Val::Real(f) if f.get().is_nan()));
+        assert!(matches!(p("+INF.0"), Val::Real(f) if f.get() == f64::INFINITY));
+        assert!(matches!(p("#i-inf.0"), Val::Real(f) if f.get() == f64::NEG_INFINITY));
     }
 
     #[test]
@@ -771,7 +772,7 @@ mod tests {
         ] {
             let text = format_f64(f);
             match parse_number(&text, 10) {
-                Some(Val::Real(g)) => assert_eq!(g.to_bits(), f.to_bits(), "{text}"),
+                Some(Val::Real(g)) => assert_eq!(g.get().to_bits(), f.to_bits(), "{text}"),
                 other => panic!("{text} read back as {other:?}"),
             }
         }
@@ -828,8 +829,10 @@ mod tests {
 
     #[test]
     fn exactness_is_contagious() {
-        assert!(matches!(add(&Val::Int(1), &Val::Real(0.5)).unwrap(), Val::Real(f) if f == 1.5));
-        assert!(matches!(mul(&p("1/2"), &Val::Real(4.0)).unwrap(), Val::Real(f) if f == 2.0));
+        assert!(
+            matches!(add(&Val::Int(1), &Val::real(0.5)).unwrap(), Val::Real(f) if f.get() == 1.5)
+        );
+        assert!(matches!(mul(&p("1/2"), &Val::real(4.0)).unwrap(), Val::Real(f) if f.get() == 2.0));
         assert_eq!(show(&add(&p("1/3"), &p("2/3")).unwrap()), "1");
         assert_eq!(show(&add(&p("1/3"), &Val::Int(1)).unwrap()), "4/3");
         assert_eq!(show(&div(&Val::Int(6), &Val::Int(4)).unwrap()), "3/2");
@@ -848,21 +851,26 @@ mod tests {
         assert!(div(&Val::Int(1), &Val::Int(0)).is_err());
         assert!(div(&p("1/2"), &Val::Int(0)).is_err());
         assert!(
-            matches!(div(&Val::Int(1), &Val::Real(0.0)).unwrap(), Val::Real(f) if f == f64::INFINITY)
+            matches!(div(&Val::Int(1), &Val::real(0.0)).unwrap(), Val::Real(f) if f.get() == f64::INFINITY)
         );
         assert!(
-            matches!(div(&Val::Int(-1), &Val::Real(0.0)).unwrap(), Val::Real(f) if f == f64::NEG_INFINITY)
+            matches!(div(&Val::Int(-1), &Val::real(0.0)).unwrap(), Val::Real(f) if f.get() == f64::NEG_INFINITY)
         );
-        assert!(matches!(div(&Val::Real(0.0), &Val::Int(0)).unwrap(), Val::Real(f) if f.is_nan()));
+        assert!(
+            matches!(div(&Val::real(0.0), &Val::Int(0)).unwrap(), Val::Real(f) if f.get().is_nan())
+        );
     }
 
     #[test]
     fn type_errors_name_the_operator() {
-        let err = add(&Val::Int(1), &Val::Bool(true)).unwrap_err();
+        let err = add(&Val::Int(1), &Val::bool(true)).unwrap_err();
         match err {
             Val::Error(e) => {
                 assert_eq!(e.message, "+: expected a number");
-                assert!(matches!(e.irritants[..], [Val::Bool(true)]));
+                assert!(matches!(
+                    e.irritants[..],
+                    [Val::Bool(crate::value::BoolBits::TRUE)]
+                ));
             }
             other => panic!("{other:?}"),
         }
@@ -888,45 +896,45 @@ mod tests {
     #[test]
     fn comparisons_are_exact_and_nan_is_unordered() {
         let c = |a: &Val, b: &Val| num_cmp(a, b).unwrap();
-        assert_eq!(c(&Val::Int(1), &Val::Real(1.0)), Some(Ordering::Equal));
-        assert_eq!(c(&p("1/3"), &Val::Real(1.0 / 3.0)), Some(Ordering::Greater));
+        assert_eq!(c(&Val::Int(1), &Val::real(1.0)), Some(Ordering::Equal));
+        assert_eq!(c(&p("1/3"), &Val::real(1.0 / 3.0)), Some(Ordering::Greater));
         // 2^53 + 1 is not a float: it must not compare equal to 2^53 as a float.
         let n = Val::Int((1 << 53) + 1);
         assert_eq!(
-            c(&n, &Val::Real(9007199254740992.0)),
+            c(&n, &Val::real(9007199254740992.0)),
             Some(Ordering::Greater)
         );
         assert_eq!(
-            c(&Val::Int(i64::MAX), &Val::Real(i64::MAX as f64)),
+            c(&Val::Int(i64::MAX), &Val::real(i64::MAX as f64)),
             Some(Ordering::Less)
         );
         let huge = p("#e1e400");
-        assert_eq!(c(&huge, &Val::Real(f64::INFINITY)), Some(Ordering::Less));
-        assert_eq!(c(&huge, &Val::Real(f64::MAX)), Some(Ordering::Greater));
-        assert_eq!(c(&Val::Int(1), &Val::Real(f64::NAN)), None);
-        assert_eq!(c(&Val::Real(f64::NAN), &Val::Real(f64::NAN)), None);
-        assert_eq!(c(&Val::Real(-0.0), &Val::Int(0)), Some(Ordering::Equal));
+        assert_eq!(c(&huge, &Val::real(f64::INFINITY)), Some(Ordering::Less));
+        assert_eq!(c(&huge, &Val::real(f64::MAX)), Some(Ordering::Greater));
+        assert_eq!(c(&Val::Int(1), &Val::real(f64::NAN)), None);
+        assert_eq!(c(&Val::real(f64::NAN), &Val::real(f64::NAN)), None);
+        assert_eq!(c(&Val::real(-0.0), &Val::Int(0)), Some(Ordering::Equal));
     }
 
     #[test]
     fn total_order_for_map_keys() {
         let order = [
-            Val::Real(f64::NEG_INFINITY),
+            Val::real(f64::NEG_INFINITY),
             big("-100000000000000000000"),
             Val::Int(-1),
-            Val::Real(-1.0),
+            Val::real(-1.0),
             p("-1/2"),
             Val::Int(0),
-            Val::Real(-0.0),
-            Val::Real(0.0),
+            Val::real(-0.0),
+            Val::real(0.0),
             // The float nearest 1/3 is slightly below it.
-            Val::Real(1.0 / 3.0),
+            Val::real(1.0 / 3.0),
             p("1/3"),
             Val::Int(1),
-            Val::Real(1.0),
+            Val::real(1.0),
             big("100000000000000000000"),
-            Val::Real(f64::INFINITY),
-            Val::Real(f64::NAN),
+            Val::real(f64::INFINITY),
+            Val::real(f64::NAN),
         ];
         for (i, a) in order.iter().enumerate() {
             for (j, b) in order.iter().enumerate() {

@@ -27,23 +27,23 @@ fn print_inner(v: &Val, write: bool, out: &mut String) {
         Val::Unspecified => {}
         Val::Unassigned => out.push_str("#<unassigned>"),
         Val::Eof => out.push_str("#<eof>"),
-        Val::Bool(true) => out.push_str("#t"),
-        Val::Bool(false) => out.push_str("#f"),
+        Val::Bool(b) => out.push_str(if b.get() { "#t" } else { "#f" }),
         Val::Int(_) | Val::Big(_) | Val::Rat(_) | Val::Real(_) => {
             out.push_str(&crate::number::format_number(v, 10))
         }
         Val::Char(c) => {
+            let c = c.get();
             if write {
                 out.push_str("#\\");
-                match char_name(*c) {
+                match char_name(c) {
                     Some(name) => out.push_str(name),
                     None if c.is_control() => {
-                        let _ = write!(out, "x{:x}", *c as u32);
+                        let _ = write!(out, "x{:x}", c as u32);
                     }
-                    None => out.push(*c),
+                    None => out.push(c),
                 }
             } else {
-                out.push(*c)
+                out.push(c)
             }
         }
         Val::Str(s) => {

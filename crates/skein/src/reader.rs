@@ -494,7 +494,7 @@ impl<'a> Reader<'a> {
         } else if rest.starts_with("#\\") {
             let (c, len) = self.character(start)?;
             self.pos += len;
-            self.datum(Syntax::atom(Val::Char(c), self.span(start, self.pos)))?;
+            self.datum(Syntax::atom(Val::char(c), self.span(start, self.pos)))?;
         } else {
             let (after, tok) =
                 token(rest).map_err(|_| self.error("unexpected `#`", start, start + 1))?;
@@ -508,8 +508,8 @@ impl<'a> Reader<'a> {
     fn atom(&self, tok: &str, start: usize) -> Result<Syntax, ReadError> {
         let span = self.span(start, start + tok.len());
         let val = match tok {
-            "#t" | "#true" => Val::Bool(true),
-            "#f" | "#false" => Val::Bool(false),
+            "#t" | "#true" => Val::bool(true),
+            "#f" | "#false" => Val::bool(false),
             _ => {
                 if let Some(n) = crate::number::parse_number(tok, 10) {
                     n

@@ -11,7 +11,7 @@ use serde_json::{json, Map as JsonMap, Value as Json};
 
 use crate::flow::{FlowDef, FlowStore, Instance, Status};
 use crate::symbol::Symbol;
-use crate::value::{MapImpl, Val};
+use crate::value::{BoolBits, MapImpl, Val};
 
 pub const FORMAT: &str = "skein-store";
 pub const VERSION: i64 = 1;
@@ -138,7 +138,7 @@ impl StoreDoc {
         let flows = self.flows.iter().map(|r| {
             let mut m = MapImpl::default();
             m.insert(kw("id"), Val::Int(r.id as i64));
-            m.insert(kw("flow"), r.flow.map_or(Val::Bool(false), Val::Sym));
+            m.insert(kw("flow"), r.flow.map_or(Val::bool(false), Val::Sym));
             m.insert(kw("args"), Val::list(r.args.clone()));
             m.insert(kw("status"), Val::sym(r.status.name()));
             m.insert(
@@ -206,7 +206,7 @@ impl StoreDoc {
             };
             let flow = match get(m, "flow") {
                 Some(Val::Sym(s)) => Some(s),
-                Some(Val::Bool(false)) | None => None,
+                Some(Val::Bool(BoolBits::FALSE)) | None => None,
                 _ => return Err(format!("flow {id}: invalid :flow")),
             };
             let args = get(m, "args")
@@ -447,12 +447,12 @@ pub fn encode(v: &Val) -> Json {
     stacker::maybe_grow(32 * 1024, 1024 * 1024, || match v {
         Val::Null => json!([]),
         Val::Unspecified => Json::Null,
-        Val::Bool(b) => json!(b),
+        Val::Bool(b) => json!(b.get()),
         Val::Int(i) => json!(i),
         Val::Big(b) => json!({"int": b.to_string()}),
         Val::Rat(r) => json!({"rational": r.to_string()}),
         Val::Real(_) => json!({"float": crate::number::format_number(v, 10)}),
-        Val::Char(c) => json!({"char": c.to_string()}),
+        Val::Char(c) => json!({"char": c.get().to_string()}),
         Val::Str(s) => json!(s.as_str()),
         Val::Sym(s) => json!({"symbol": s.name()}),
         Val::Keyword(s) => json!({"keyword": s.name()}),
@@ -481,7 +481,7 @@ pub fn decode(j: &Json) -> Result<Val, String> {
 fn decode_inner(j: &Json) -> Result<Val, String> {
     Ok(match j {
         Json::Null => Val::Unspecified,
-        Json::Bool(b) => Val::Bool(*b),
+        Json::Bool(b) => Val::bool(*b),
         Json::Number(n) => match n.as_i64() {
             Some(i) => Val::Int(i),
             None => return Err(format!("{n}: exact integers must fit 64 bits (larger ones are {{\"int\": \"...\"}}); floats are {{\"float\": \"...\"}}")),
@@ -502,14 +502,14 @@ fn decode_inner(j: &Json) -> Result<Val, String> {
                     .filter(|v| matches!(v, Val::Int(_) | Val::Big(_) | Val::Rat(_)))
                     .ok_or_else(|| format!("not an exact rational: {value}"))?,
                 "float" => match crate::number::parse_number(text()?, 10) {
-                    Some(Val::Real(f)) => Val::Real(f),
+                    Some(f @ Val::Real(_)) => f,
                     _ => return Err(format!("not a float: {value}")),
                 },
                 "char" => {
                     let s = text()?;
                     let mut chars = s.chars();
                     match (chars.next(), chars.next()) {
-                        (Some(c), None) => Val::Char(c),
+                        (Some(c), None) => Val::char(c),
                         _ => return Err(format!("not a single char: {value}")),
                     }
                 }

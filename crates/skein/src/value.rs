@@ -17,6 +17,15 @@ use crate::symbol::Symbol;
 
 pub type MapImpl = imbl::GenericOrdMap<Val, Val, RcK>;
 
+/// A value: a tag and one word.
+///
+/// Every payload is a single 8-byte integer or pointer, and that is what
+/// lets rustc lay `Val` out as a scalar pair and write a new value straight
+/// into its place. One payload of another kind (a `bool`, `f64`, `char` or
+/// `u32`) makes the layout an aggregate: each new value is then assembled in
+/// a stack temporary, tag byte and payload stored separately, and copied out
+/// with one 16-byte load that stalls waiting on those two stores. Hence
+/// [`BoolBits`], [`RealBits`] and [`CharBits`] below, and a `u64` [`Symbol`].
 pub enum Val {
     Null,
     /// The value of expressions R7RS leaves unspecified; prints as nothing at the REPL.
@@ -24,12 +33,12 @@ pub enum Val {
     /// Marks a `letrec` variable read before its initialiser ran.
     Unassigned,
     Eof,
-    Bool(bool),
+    Bool(BoolBits),
     Int(i64),
     Big(Rc<BigInt>),
     Rat(Rc<BigRational>),
-    Real(f64),
-    Char(char),
+    Real(RealBits),
+    Char(CharBits),
     Str(Rc<String>),
     Sym(Symbol),
     Keyword(Symbol),
@@ -52,6 +61,61 @@ pub enum Val {
     Error(Rc<ErrorObj>),
     Flow(Rc<crate::flow::FlowDef>),
     Port(Rc<Port>),
+}
+
+/// A boolean held in a word (see [`Val`]): 0 or 1. The constants can be
+/// matched on: `Val::Bool(BoolBits::FALSE)`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct BoolBits(u64);
+
+impl BoolBits {
+    pub const FALSE: BoolBits = BoolBits(0);
+    pub const TRUE: BoolBits = BoolBits(1);
+
+    #[inline]
+    pub fn new(b: bool) -> BoolBits {
+        BoolBits(u64::from(b))
+    }
+
+    #[inline]
+    pub fn get(self) -> bool {
+        self.0 != 0
+    }
+}
+
+/// A flonum held as its bits in a word (see [`Val`]). Compare the `f64`s
+/// from [`RealBits::get`]: the bits alone would make NaN equal to itself
+/// and `-0.0` differ from `0.0`.
+#[derive(Clone, Copy)]
+pub struct RealBits(u64);
+
+impl RealBits {
+    #[inline]
+    pub fn new(f: f64) -> RealBits {
+        RealBits(f.to_bits())
+    }
+
+    #[inline]
+    pub fn get(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+/// A character held as its scalar value in a word (see [`Val`]).
+#[derive(Clone, Copy)]
+pub struct CharBits(u64);
+
+impl CharBits {
+    #[inline]
+    pub fn new(c: char) -> CharBits {
+        CharBits(u64::from(c))
+    }
+
+    #[inline]
+    pub fn get(self) -> char {
+        // SAFETY: the field is private and only `new` sets it, from a `char`.
+        unsafe { char::from_u32_unchecked(self.0 as u32) }
+    }
 }
 
 // Cloning values is the machine's commonest work. Matching on the variant
@@ -356,6 +420,21 @@ impl Val {
         Val::Str(Rc::new(s.into()))
     }
 
+    #[inline]
+    pub fn bool(b: bool) -> Val {
+        Val::Bool(BoolBits::new(b))
+    }
+
+    #[inline]
+    pub fn real(f: f64) -> Val {
+        Val::Real(RealBits::new(f))
+    }
+
+    #[inline]
+    pub fn char(c: char) -> Val {
+        Val::Char(CharBits::new(c))
+    }
+
     pub fn sym(name: &str) -> Val {
         Val::Sym(Symbol::intern(name))
     }
@@ -554,8 +633,11 @@ pub fn eqv(a: &Val, b: &Val) -> bool {
         (Val::Big(x), Val::Big(y)) => x == y,
         (Val::Rat(x), Val::Rat(y)) => x == y,
         // Same bits (so -0.0 differs from 0.0), and every NaN is the same NaN.
-        (Val::Real(x), Val::Real(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
-        (Val::Char(x), Val::Char(y)) => x == y,
+        (Val::Real(x), Val::Real(y)) => {
+            let (x, y) = (x.get(), y.get());
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
+        (Val::Char(x), Val::Char(y)) => x.get() == y.get(),
         (Val::Sym(x), Val::Sym(y)) | (Val::Keyword(x), Val::Keyword(y)) => x == y,
         (Val::Str(x), Val::Str(y)) => ptr_eq(x, y) || (x.is_empty() && y.is_empty()),
         (Val::Pair(x), Val::Pair(y)) => ptr_eq(x, y),
@@ -668,9 +750,9 @@ fn compare_inner(a: &Val, b: &Val) -> Ordering {
         return ra.cmp(&rb);
     }
     match (a, b) {
-        (Val::Bool(x), Val::Bool(y)) => x.cmp(y),
+        (Val::Bool(x), Val::Bool(y)) => x.get().cmp(&y.get()),
         (x, y) if ra == 2 => crate::number::total_cmp(x, y),
-        (Val::Char(x), Val::Char(y)) => x.cmp(y),
+        (Val::Char(x), Val::Char(y)) => x.get().cmp(&y.get()),
         (Val::Str(x), Val::Str(y)) => x.cmp(y),
         (Val::Sym(x), Val::Sym(y)) | (Val::Keyword(x), Val::Keyword(y)) => {
             if x == y {
@@ -745,5 +827,31 @@ impl Ord for Val {
 impl std::fmt::Debug for Val {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&crate::printer::write_string(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value is a tag and one word (see [`Val`]).
+    #[test]
+    fn a_value_is_two_words() {
+        assert_eq!(std::mem::size_of::<Val>(), 16);
+    }
+
+    #[test]
+    fn word_payloads_give_back_what_went_in() {
+        for b in [false, true] {
+            assert_eq!(BoolBits::new(b).get(), b);
+        }
+        assert!(BoolBits::new(false) == BoolBits::FALSE);
+        assert!(BoolBits::new(true) == BoolBits::TRUE);
+        for f in [0.0, -0.0, 1.5, f64::INFINITY, f64::NAN, f64::MIN_POSITIVE] {
+            assert_eq!(RealBits::new(f).get().to_bits(), f.to_bits());
+        }
+        for c in ['\0', 'a', 'é', '\u{10FFFF}', '😀'] {
+            assert_eq!(CharBits::new(c).get(), c);
+        }
     }
 }

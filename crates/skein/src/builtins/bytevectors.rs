@@ -25,7 +25,7 @@ fn bytes(b: Vec<u8>) -> Val {
 }
 
 fn bytevector_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Bytes(_))))
+    Ok(Val::bool(matches!(args[0], Val::Bytes(_))))
 }
 
 /// `(make-bytevector k [byte])`: `byte` defaults to 0.
@@ -130,11 +130,11 @@ mod tests {
 
     #[test]
     fn predicate_and_construction() {
-        assert_eq!(bytevector_p(&[bv(&[])]).unwrap(), Val::Bool(true));
-        assert_eq!(bytevector_p(&[Val::str("")]).unwrap(), Val::Bool(false));
+        assert_eq!(bytevector_p(&[bv(&[])]).unwrap(), Val::bool(true));
+        assert_eq!(bytevector_p(&[Val::str("")]).unwrap(), Val::bool(false));
         assert_eq!(
             bytevector_p(&[Val::vector(vec![])]).unwrap(),
-            Val::Bool(false)
+            Val::bool(false)
         );
         assert_eq!(content(make_bytevector(&[Val::Int(3)])), vec![0, 0, 0]);
         assert_eq!(
@@ -170,8 +170,8 @@ mod tests {
             err_message(bytevector(&[Val::Int(1), Val::Int(-1)])),
             "bytevector: expected a byte (0 to 255)"
         );
-        assert!(bytevector(&[Val::Real(1.0)]).is_err());
-        assert!(bytevector(&[Val::Char('a')]).is_err());
+        assert!(bytevector(&[Val::real(1.0)]).is_err());
+        assert!(bytevector(&[Val::char('a')]).is_err());
     }
 
     #[test]
@@ -194,7 +194,7 @@ mod tests {
             "bytevector-u8-ref: index -1 out of range for length 3"
         );
         assert_eq!(
-            err_message(bytevector_u8_ref(&[b.clone(), Val::Real(0.0)])),
+            err_message(bytevector_u8_ref(&[b.clone(), Val::real(0.0)])),
             "bytevector-u8-ref: expected an exact integer"
         );
         assert_eq!(

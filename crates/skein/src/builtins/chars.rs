@@ -7,7 +7,7 @@ use crate::value::{error, type_error, Prim, PrimResult, Val};
 
 pub(super) fn char_arg(who: &str, v: &Val) -> Result<char, Val> {
     match v {
-        Val::Char(c) => Ok(*c),
+        Val::Char(c) => Ok(c.get()),
         _ => Err(type_error(who, "a char", v)),
     }
 }
@@ -91,7 +91,7 @@ pub(super) fn digit_value(c: char) -> Option<u32> {
 
 /// `(char? obj)`
 fn char_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Char(_))))
+    Ok(Val::bool(matches!(args[0], Val::Char(_))))
 }
 
 /// Every argument is a char, and each adjacent pair, after `key`, stands in an
@@ -101,7 +101,7 @@ fn chain(who: &str, args: &[Val], key: fn(char) -> char, ok: fn(Ordering) -> boo
         .iter()
         .map(|a| char_arg(who, a).map(key))
         .collect::<Result<Vec<char>, Val>>()?;
-    Ok(Val::Bool(chars.windows(2).all(|w| ok(w[0].cmp(&w[1])))))
+    Ok(Val::bool(chars.windows(2).all(|w| ok(w[0].cmp(&w[1])))))
 }
 
 macro_rules! char_compare {
@@ -132,7 +132,7 @@ macro_rules! char_test {
         $(
             fn $fn(args: &[Val]) -> PrimResult {
                 let test: fn(char) -> bool = $test;
-                Ok(Val::Bool(test(char_arg($name, &args[0])?)))
+                Ok(Val::bool(test(char_arg($name, &args[0])?)))
             }
         )*
     };
@@ -151,7 +151,7 @@ char_test! {
 /// `(digit-value char)`: the digit's value, or #f for a non-digit.
 fn digit_value_prim(args: &[Val]) -> PrimResult {
     let c = char_arg("digit-value", &args[0])?;
-    Ok(digit_value(c).map_or(Val::Bool(false), |d| Val::Int(i64::from(d))))
+    Ok(digit_value(c).map_or(Val::bool(false), |d| Val::Int(i64::from(d))))
 }
 
 fn char_to_integer(args: &[Val]) -> PrimResult {
@@ -166,7 +166,7 @@ fn integer_to_char(args: &[Val]) -> PrimResult {
         Val::Big(_) => None,
         other => return Err(type_error("integer->char", "an exact integer", other)),
     };
-    scalar.map(Val::Char).ok_or_else(|| {
+    scalar.map(Val::char).ok_or_else(|| {
         error(
             "integer->char: not a unicode scalar value",
             vec![args[0].clone()],
@@ -175,15 +175,15 @@ fn integer_to_char(args: &[Val]) -> PrimResult {
 }
 
 fn char_upcase(args: &[Val]) -> PrimResult {
-    Ok(Val::Char(upcase(char_arg("char-upcase", &args[0])?)))
+    Ok(Val::char(upcase(char_arg("char-upcase", &args[0])?)))
 }
 
 fn char_downcase(args: &[Val]) -> PrimResult {
-    Ok(Val::Char(downcase(char_arg("char-downcase", &args[0])?)))
+    Ok(Val::char(downcase(char_arg("char-downcase", &args[0])?)))
 }
 
 fn char_foldcase(args: &[Val]) -> PrimResult {
-    Ok(Val::Char(foldcase(char_arg("char-foldcase", &args[0])?)))
+    Ok(Val::char(foldcase(char_arg("char-foldcase", &args[0])?)))
 }
 
 pub static PRIMS: &[Prim] = &[
@@ -216,19 +216,19 @@ mod tests {
     use super::*;
 
     fn ch(c: char) -> Val {
-        Val::Char(c)
+        Val::char(c)
     }
 
     fn truth(r: PrimResult) -> bool {
         match r {
-            Ok(Val::Bool(b)) => b,
+            Ok(Val::Bool(b)) => b.get(),
             other => panic!("expected a boolean, got {other:?}"),
         }
     }
 
     fn as_char(r: PrimResult) -> char {
         match r {
-            Ok(Val::Char(c)) => c,
+            Ok(Val::Char(c)) => c.get(),
             other => panic!("expected a char, got {other:?}"),
         }
     }
@@ -312,10 +312,10 @@ mod tests {
         assert_eq!(digit_value_prim(&[ch('\u{664}')]).unwrap(), Val::Int(4));
         assert_eq!(digit_value_prim(&[ch('\u{FF15}')]).unwrap(), Val::Int(5));
         assert_eq!(digit_value_prim(&[ch('\u{1D7D9}')]).unwrap(), Val::Int(1));
-        assert_eq!(digit_value_prim(&[ch('a')]).unwrap(), Val::Bool(false));
-        assert_eq!(digit_value_prim(&[ch('/')]).unwrap(), Val::Bool(false));
-        assert_eq!(digit_value_prim(&[ch('\0')]).unwrap(), Val::Bool(false));
-        assert_eq!(digit_value_prim(&[ch('½')]).unwrap(), Val::Bool(false));
+        assert_eq!(digit_value_prim(&[ch('a')]).unwrap(), Val::bool(false));
+        assert_eq!(digit_value_prim(&[ch('/')]).unwrap(), Val::bool(false));
+        assert_eq!(digit_value_prim(&[ch('\0')]).unwrap(), Val::bool(false));
+        assert_eq!(digit_value_prim(&[ch('½')]).unwrap(), Val::bool(false));
         assert!(digit_value_prim(&[Val::Int(1)]).is_err());
     }
 
@@ -357,7 +357,7 @@ mod tests {
         ));
         assert!(integer_to_char(&[big]).is_err());
         assert_eq!(
-            err_message(integer_to_char(&[Val::Real(65.0)])),
+            err_message(integer_to_char(&[Val::real(65.0)])),
             "integer->char: expected an exact integer"
         );
     }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use crate::machine::{ControlOp, Machine};
 use crate::value::{
-    error, type_error, ErrorKind, Prim, PrimResult, Promise, RecordProc, RecordType, Val,
+    error, type_error, BoolBits, ErrorKind, Prim, PrimResult, Promise, RecordProc, RecordType, Val,
 };
 
 fn error_obj<'a>(who: &str, v: &'a Val) -> Result<&'a crate::value::ErrorObj, Val> {
@@ -51,7 +51,7 @@ fn make_record_type(_: &mut Machine, args: &[Val]) -> PrimResult {
 fn record_constructor(_: &mut Machine, args: &[Val]) -> PrimResult {
     let rtd = record_type_arg("define-record-type", &args[0])?;
     let indices = match &args[1] {
-        Val::Bool(false) => (0..rtd.fields.len()).collect(),
+        Val::Bool(BoolBits::FALSE) => (0..rtd.fields.len()).collect(),
         fields => fields
             .iter()
             .map(|f| field_index("define-record-type", rtd, &f))
@@ -110,11 +110,11 @@ fn make_promise(_: &mut Machine, args: &[Val]) -> PrimResult {
 }
 
 fn promise_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Promise(_))))
+    Ok(Val::bool(matches!(args[0], Val::Promise(_))))
 }
 
 fn error_object_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Error(_))))
+    Ok(Val::bool(matches!(args[0], Val::Error(_))))
 }
 
 fn error_object_message(args: &[Val]) -> PrimResult {
@@ -132,13 +132,13 @@ fn error_object_irritants(args: &[Val]) -> PrimResult {
 }
 
 fn file_error_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(
+    Ok(Val::bool(
         matches!(&args[0], Val::Error(e) if e.kind == ErrorKind::FileError),
     ))
 }
 
 fn read_error_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(
+    Ok(Val::bool(
         matches!(&args[0], Val::Error(e) if e.kind == ErrorKind::ReadError),
     ))
 }
@@ -148,7 +148,7 @@ fn eof_object(_: &[Val]) -> PrimResult {
 }
 
 fn eof_object_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Eof)))
+    Ok(Val::bool(matches!(args[0], Val::Eof)))
 }
 
 pub static PRIMS: &[Prim] = &[

@@ -1,24 +1,24 @@
 //! Equivalence predicates and booleans (R7RS 6.1, 6.3), plus `procedure?`.
 
 use super::lists::pure;
-use crate::value::{self, type_error, Prim, PrimResult, Val};
+use crate::value::{self, type_error, BoolBits, Prim, PrimResult, Val};
 
 /// `eq?` is `eqv?`: values are immutable, so no program can tell a copied
 /// small number or character from the original.
 fn eqv_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(value::eqv(&args[0], &args[1])))
+    Ok(Val::bool(value::eqv(&args[0], &args[1])))
 }
 
 fn equal_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(value::equal(&args[0], &args[1])))
+    Ok(Val::bool(value::equal(&args[0], &args[1])))
 }
 
 fn not(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Bool(false))))
+    Ok(Val::bool(matches!(args[0], Val::Bool(BoolBits::FALSE))))
 }
 
 fn boolean_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Bool(_))))
+    Ok(Val::bool(matches!(args[0], Val::Bool(_))))
 }
 
 fn boolean_eq(args: &[Val]) -> PrimResult {
@@ -29,11 +29,11 @@ fn boolean_eq(args: &[Val]) -> PrimResult {
             other => return Err(type_error("boolean=?", "a boolean", other)),
         }
     }
-    Ok(Val::Bool(bools.windows(2).all(|w| w[0] == w[1])))
+    Ok(Val::bool(bools.windows(2).all(|w| w[0] == w[1])))
 }
 
 fn procedure_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(args[0].is_procedure()))
+    Ok(Val::bool(args[0].is_procedure()))
 }
 
 pub static PRIMS: &[Prim] = &[
@@ -62,12 +62,12 @@ mod tests {
     #[test]
     fn eqv_compares_atoms_by_value_and_compounds_by_identity() {
         assert_eq!(eqv2(&Val::Int(2), &Val::Int(2)), "#t");
-        assert_eq!(eqv2(&Val::Int(2), &Val::Real(2.0)), "#f");
-        assert_eq!(eqv2(&Val::Real(0.0), &Val::Real(-0.0)), "#f");
-        assert_eq!(eqv2(&Val::Char('a'), &Val::Char('a')), "#t");
+        assert_eq!(eqv2(&Val::Int(2), &Val::real(2.0)), "#f");
+        assert_eq!(eqv2(&Val::real(0.0), &Val::real(-0.0)), "#f");
+        assert_eq!(eqv2(&Val::char('a'), &Val::char('a')), "#t");
         assert_eq!(eqv2(&Val::sym("a"), &Val::sym("a")), "#t");
         assert_eq!(eqv2(&Val::Null, &Val::Null), "#t");
-        assert_eq!(eqv2(&Val::Bool(false), &Val::Null), "#f");
+        assert_eq!(eqv2(&Val::bool(false), &Val::Null), "#f");
         let s = Val::str("abc");
         assert_eq!(eqv2(&s, &s), "#t");
         assert_eq!(eqv2(&s, &Val::str("abc")), "#f");
@@ -85,7 +85,7 @@ mod tests {
         assert_eq!(ok(eq(&[l.clone(), l.clone()])), "#t");
         assert_eq!(ok(eq(&[l, ints([1, 2])])), "#f");
         assert_eq!(ok(eq(&[Val::Int(7), Val::Int(7)])), "#t");
-        assert_eq!(ok(eq(&[Val::Char('x'), Val::Char('x')])), "#t");
+        assert_eq!(ok(eq(&[Val::char('x'), Val::char('x')])), "#t");
     }
 
     #[test]
@@ -102,7 +102,7 @@ mod tests {
             ),
             "#t"
         );
-        assert_eq!(equal2(&Val::Int(2), &Val::Real(2.0)), "#f");
+        assert_eq!(equal2(&Val::Int(2), &Val::real(2.0)), "#f");
         let big = ints(0..1_000_000);
         assert_eq!(equal2(&big, &ints(0..1_000_000)), "#t");
         assert_eq!(equal2(&big, &ints(1..1_000_001)), "#f");
@@ -110,14 +110,14 @@ mod tests {
 
     #[test]
     fn booleans() {
-        assert_eq!(ok(not(&[Val::Bool(false)])), "#t");
-        assert_eq!(ok(not(&[Val::Bool(true)])), "#f");
+        assert_eq!(ok(not(&[Val::bool(false)])), "#t");
+        assert_eq!(ok(not(&[Val::bool(true)])), "#f");
         assert_eq!(ok(not(&[Val::Int(0)])), "#f");
         assert_eq!(ok(not(&[Val::Null])), "#f");
-        assert_eq!(ok(boolean_p(&[Val::Bool(false)])), "#t");
+        assert_eq!(ok(boolean_p(&[Val::bool(false)])), "#t");
         assert_eq!(ok(boolean_p(&[Val::Null])), "#f");
         assert_eq!(ok(boolean_p(&[Val::Int(0)])), "#f");
-        let (t, f) = (Val::Bool(true), Val::Bool(false));
+        let (t, f) = (Val::bool(true), Val::bool(false));
         assert_eq!(ok(boolean_eq(&[t.clone(), t.clone()])), "#t");
         assert_eq!(ok(boolean_eq(&[f.clone(), f.clone(), f.clone()])), "#t");
         assert_eq!(ok(boolean_eq(&[t.clone(), t.clone(), f.clone()])), "#f");
@@ -128,7 +128,7 @@ mod tests {
         );
         // Every argument is checked, even after the answer is known.
         assert_eq!(
-            err(boolean_eq(&[f, Val::Bool(true), Val::Null])),
+            err(boolean_eq(&[f, Val::bool(true), Val::Null])),
             r#"#<error "boolean=?: expected a boolean" ()>"#
         );
     }

@@ -33,7 +33,7 @@ fn flow_node(_: &mut Machine, args: &[Val]) -> PrimResult {
 }
 
 fn flow_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Flow(_))))
+    Ok(Val::bool(matches!(args[0], Val::Flow(_))))
 }
 
 const fn query(name: &'static str, args: usize, q: FlowQuery) -> Prim {

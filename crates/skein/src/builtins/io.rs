@@ -45,7 +45,7 @@ fn write_string(m: &mut Machine, args: &[Val]) -> PrimResult {
 
 fn write_char(m: &mut Machine, args: &[Val]) -> PrimResult {
     match &args[0] {
-        Val::Char(c) => write_to(m, "write-char", args, 1, c.encode_utf8(&mut [0; 4])),
+        Val::Char(c) => write_to(m, "write-char", args, 1, c.get().encode_utf8(&mut [0; 4])),
         other => Err(type_error("write-char", "a char", other)),
     }
 }

@@ -53,7 +53,7 @@ fn out_of_range(who: &str, index: &Val) -> Val {
 // ---- pairs ----
 
 fn pair_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Pair(_))))
+    Ok(Val::bool(matches!(args[0], Val::Pair(_))))
 }
 
 fn cons(args: &[Val]) -> PrimResult {
@@ -106,7 +106,7 @@ cxr_fns! {
 // ---- lists ----
 
 fn null_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Null)))
+    Ok(Val::bool(matches!(args[0], Val::Null)))
 }
 
 fn list_p(args: &[Val]) -> PrimResult {
@@ -114,9 +114,9 @@ fn list_p(args: &[Val]) -> PrimResult {
     let mut cur = &args[0];
     loop {
         match cur {
-            Val::Null => return Ok(Val::Bool(true)),
+            Val::Null => return Ok(Val::bool(true)),
             Val::Pair(p) => cur = &p.cdr,
-            _ => return Ok(Val::Bool(false)),
+            _ => return Ok(Val::bool(false)),
         }
     }
 }
@@ -124,7 +124,7 @@ fn list_p(args: &[Val]) -> PrimResult {
 /// `(make-list k [fill])`; the fill defaults to `#f`.
 fn make_list(args: &[Val]) -> PrimResult {
     let n = length_arg("make-list", &args[0])?;
-    let fill = args.get(1).cloned().unwrap_or(Val::Bool(false));
+    let fill = args.get(1).cloned().unwrap_or(Val::bool(false));
     let mut out = Val::Null;
     for _ in 0..n {
         out = Val::cons(fill.clone(), out);
@@ -245,7 +245,7 @@ fn member_by(x: &Val, list: &Val, same: fn(&Val, &Val) -> bool) -> Val {
         }
         cur = &p.cdr;
     }
-    Val::Bool(false)
+    Val::bool(false)
 }
 
 /// The first pair of the alist `list` whose car satisfies `same` with `x`, or `#f`.
@@ -262,7 +262,7 @@ fn assoc_by(who: &str, x: &Val, list: &Val, same: fn(&Val, &Val) -> bool) -> Pri
         }
         cur = &p.cdr;
     }
-    Ok(Val::Bool(false))
+    Ok(Val::bool(false))
 }
 
 fn memq(args: &[Val]) -> PrimResult {
@@ -308,7 +308,7 @@ fn to_f64(v: &Val) -> f64 {
         Val::Int(i) => *i as f64,
         Val::Big(b) => b.to_f64().unwrap_or(f64::NAN),
         Val::Rat(r) => r.to_f64().unwrap_or(f64::NAN),
-        Val::Real(f) => *f,
+        Val::Real(f) => f.get(),
         _ => f64::NAN,
     }
 }
@@ -334,7 +334,7 @@ fn iota(args: &[Val]) -> PrimResult {
             .collect(),
         (Val::Real(_), _) | (_, Val::Real(_)) => {
             let (s, d) = (to_f64(&start), to_f64(&step));
-            (0..n).map(|i| Val::Real(s + i as f64 * d)).collect()
+            (0..n).map(|i| Val::real(s + i as f64 * d)).collect()
         }
         _ => {
             let (Some(s), Some(d)) = (exact_ratio(&start), exact_ratio(&step)) else {
@@ -600,7 +600,7 @@ pub(crate) mod tests {
             r#"#<error "make-list: expected an exact non-negative integer" -1>"#
         );
         assert_eq!(
-            err(make_list(&[Val::Real(2.0)])),
+            err(make_list(&[Val::real(2.0)])),
             r#"#<error "make-list: expected an exact non-negative integer" 2.0>"#
         );
         assert_eq!(
@@ -742,7 +742,7 @@ pub(crate) mod tests {
         assert_eq!(ok(memq(&[Val::sym("z"), syms("a b c")])), "#f");
         assert_eq!(ok(memq(&[Val::Int(2), ints([1, 2, 3])])), "(2 3)");
         // memv distinguishes exactness; strings are compared by identity.
-        assert_eq!(ok(memq(&[Val::Real(2.0), ints([1, 2, 3])])), "#f");
+        assert_eq!(ok(memq(&[Val::real(2.0), ints([1, 2, 3])])), "#f");
         let strs = Val::list([Val::str("a"), Val::str("b")]);
         assert_eq!(ok(memq(&[Val::str("b"), strs.clone()])), "#f");
         assert_eq!(ok(member(&[Val::str("b"), strs])), r#"("b")"#);
@@ -765,7 +765,7 @@ pub(crate) mod tests {
         assert_eq!(ok(assv(&[Val::Int(2), alist.clone()])), "(2 . two)");
         assert_eq!(ok(assq(&[Val::Int(1), alist.clone()])), "(1 . one)");
         assert_eq!(ok(assv(&[Val::Int(3), alist.clone()])), "#f");
-        assert_eq!(ok(assv(&[Val::Real(1.0), alist])), "#f");
+        assert_eq!(ok(assv(&[Val::real(1.0), alist])), "#f");
         let by_list = Val::list([Val::cons(ints([1, 2]), Val::sym("x"))]);
         assert_eq!(ok(assv(&[ints([1, 2]), by_list.clone()])), "#f");
         assert_eq!(ok(assoc(&[ints([1, 2]), by_list])), "((1 2) . x)");
@@ -786,7 +786,7 @@ pub(crate) mod tests {
             "(0 -2 -4)"
         );
         assert_eq!(
-            ok(iota(&[Val::Int(3), Val::Int(0), Val::Real(0.5)])),
+            ok(iota(&[Val::Int(3), Val::Int(0), Val::real(0.5)])),
             "(0.0 0.5 1.0)"
         );
         assert_eq!(

@@ -44,7 +44,7 @@ fn hash_map(args: &[Val]) -> PrimResult {
 }
 
 fn map_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Map(_))))
+    Ok(Val::bool(matches!(args[0], Val::Map(_))))
 }
 
 /// `(map-get m k [default])`: a missing key gives `default`, or `#f`.
@@ -53,7 +53,7 @@ fn map_get(args: &[Val]) -> PrimResult {
     let map = map_arg("map-get", &args[0])?;
     Ok(match map.get(&args[1]) {
         Some(v) => v.clone(),
-        None => args.get(2).cloned().unwrap_or(Val::Bool(false)),
+        None => args.get(2).cloned().unwrap_or(Val::bool(false)),
     })
 }
 
@@ -73,7 +73,7 @@ fn map_remove(args: &[Val]) -> PrimResult {
 
 fn map_has(args: &[Val]) -> PrimResult {
     let map = map_arg("map-has?", &args[0])?;
-    Ok(Val::Bool(map.contains_key(&args[1])))
+    Ok(Val::bool(map.contains_key(&args[1])))
 }
 
 fn map_keys(args: &[Val]) -> PrimResult {
@@ -194,8 +194,8 @@ mod tests {
             kw("kw"),
             ints([1, 2]),
             Val::Int(3),
-            Val::Char('c'),
-            Val::Bool(true),
+            Val::char('c'),
+            Val::bool(true),
             Val::Null,
         ];
         let mut kvs = Vec::new();
@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn exact_and_inexact_numbers_are_distinct_keys() {
         let m = hash_map(&[
-            Val::Real(1.0),
+            Val::real(1.0),
             Val::sym("inexact"),
             Val::Int(1),
             Val::sym("exact"),
@@ -250,7 +250,7 @@ mod tests {
         assert_eq!(ok(map_size(std::slice::from_ref(&m))), "2");
         assert_eq!(ok(map_keys(std::slice::from_ref(&m))), "(1 1.0)");
         assert_eq!(ok(map_get(&[m.clone(), Val::Int(1)])), "exact");
-        assert_eq!(ok(map_get(&[m, Val::Real(1.0)])), "inexact");
+        assert_eq!(ok(map_get(&[m, Val::real(1.0)])), "inexact");
     }
 
     #[test]

@@ -34,10 +34,12 @@ fn float_arg(who: &str, v: &Val) -> Result<f64, Val> {
 fn integer_arg(who: &str, v: &Val) -> Result<(Val, bool), Val> {
     match v {
         Val::Int(_) | Val::Big(_) => Ok((v.clone(), false)),
-        Val::Real(f) if f.is_finite() && f.fract() == 0.0 => match exact_of_f64(*f) {
-            Some(e) => Ok((e, true)),
-            None => Err(type_error(who, "an integer", v)),
-        },
+        Val::Real(f) if f.get().is_finite() && f.get().fract() == 0.0 => {
+            match exact_of_f64(f.get()) {
+                Some(e) => Ok((e, true)),
+                None => Err(type_error(who, "an integer", v)),
+            }
+        }
         _ => Err(type_error(who, "an integer", v)),
     }
 }
@@ -64,75 +66,77 @@ fn values(a: Val, b: Val) -> Val {
 // ---- predicates ----
 
 fn number_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(args[0].is_number()))
+    Ok(Val::bool(args[0].is_number()))
 }
 
 fn rational_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(match &args[0] {
-        Val::Real(f) => f.is_finite(),
+    Ok(Val::bool(match &args[0] {
+        Val::Real(f) => f.get().is_finite(),
         v => is_exact(v),
     }))
 }
 
 fn integer_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(match &args[0] {
+    Ok(Val::bool(match &args[0] {
         Val::Int(_) | Val::Big(_) => true,
-        Val::Real(f) => f.is_finite() && f.fract() == 0.0,
+        Val::Real(f) => f.get().is_finite() && f.get().fract() == 0.0,
         _ => false,
     }))
 }
 
 fn exact_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(is_exact(number("exact?", &args[0])?)))
+    Ok(Val::bool(is_exact(number("exact?", &args[0])?)))
 }
 
 fn inexact_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(
+    Ok(Val::bool(matches!(
         number("inexact?", &args[0])?,
         Val::Real(_)
     )))
 }
 
 fn exact_integer_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Int(_) | Val::Big(_))))
+    Ok(Val::bool(matches!(args[0], Val::Int(_) | Val::Big(_))))
 }
 
 fn exact_rational_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(is_exact(&args[0])))
+    Ok(Val::bool(is_exact(&args[0])))
 }
 
 fn nan_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(float_arg("nan?", &args[0])?.is_nan()))
+    Ok(Val::bool(float_arg("nan?", &args[0])?.is_nan()))
 }
 
 fn infinite_p(args: &[Val]) -> PrimResult {
     let v = number("infinite?", &args[0])?;
-    Ok(Val::Bool(matches!(v, Val::Real(f) if f.is_infinite())))
+    Ok(Val::bool(
+        matches!(v, Val::Real(f) if f.get().is_infinite()),
+    ))
 }
 
 fn finite_p(args: &[Val]) -> PrimResult {
     let v = number("finite?", &args[0])?;
-    Ok(Val::Bool(match v {
-        Val::Real(f) => f.is_finite(),
+    Ok(Val::bool(match v {
+        Val::Real(f) => f.get().is_finite(),
         _ => true,
     }))
 }
 
 fn zero_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(is_zero(number("zero?", &args[0])?)))
+    Ok(Val::bool(is_zero(number("zero?", &args[0])?)))
 }
 
 fn positive_p(args: &[Val]) -> PrimResult {
     let v = number("positive?", &args[0])?;
-    Ok(Val::Bool(!is_zero(v) && !is_negative(v) && !is_nan(v)))
+    Ok(Val::bool(!is_zero(v) && !is_negative(v) && !is_nan(v)))
 }
 
 fn negative_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(is_negative(number("negative?", &args[0])?)))
+    Ok(Val::bool(is_negative(number("negative?", &args[0])?)))
 }
 
 fn is_nan(v: &Val) -> bool {
-    matches!(v, Val::Real(f) if f.is_nan())
+    matches!(v, Val::Real(f) if f.get().is_nan())
 }
 
 fn is_odd(who: &str, v: &Val) -> Result<bool, Val> {
@@ -147,11 +151,11 @@ fn is_odd(who: &str, v: &Val) -> Result<bool, Val> {
 }
 
 fn odd_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(is_odd("odd?", &args[0])?))
+    Ok(Val::bool(is_odd("odd?", &args[0])?))
 }
 
 fn even_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(!is_odd("even?", &args[0])?))
+    Ok(Val::bool(!is_odd("even?", &args[0])?))
 }
 
 // ---- comparison ----
@@ -159,7 +163,7 @@ fn even_p(args: &[Val]) -> PrimResult {
 fn chain(who: &str, args: &[Val], holds: fn(Ordering) -> bool) -> PrimResult {
     // Fast path: two fixnums, the overwhelmingly common case.
     if let [Val::Int(a), Val::Int(b)] = args {
-        return Ok(Val::Bool(holds(a.cmp(b))));
+        return Ok(Val::bool(holds(a.cmp(b))));
     }
     for a in args {
         number(who, a)?;
@@ -167,10 +171,10 @@ fn chain(who: &str, args: &[Val], holds: fn(Ordering) -> bool) -> PrimResult {
     for pair in args.windows(2) {
         match number::num_cmp_as(who, &pair[0], &pair[1])? {
             Some(o) if holds(o) => {}
-            _ => return Ok(Val::Bool(false)),
+            _ => return Ok(Val::bool(false)),
         }
     }
-    Ok(Val::Bool(true))
+    Ok(Val::bool(true))
 }
 
 fn num_eq(args: &[Val]) -> PrimResult {
@@ -197,7 +201,7 @@ fn extremum(who: &str, args: &[Val], keep: Ordering) -> PrimResult {
     let mut inexact = false;
     for a in args {
         match number(who, a)? {
-            Val::Real(f) if f.is_nan() => return Ok(Val::Real(f64::NAN)),
+            Val::Real(f) if f.get().is_nan() => return Ok(Val::real(f64::NAN)),
             Val::Real(_) => inexact = true,
             _ => {}
         }
@@ -270,7 +274,7 @@ fn divide(args: &[Val]) -> PrimResult {
 fn abs(args: &[Val]) -> PrimResult {
     let v = number("abs", &args[0])?;
     Ok(match v {
-        Val::Real(f) => Val::Real(f.abs()),
+        Val::Real(f) => Val::real(f.get().abs()),
         v if is_negative(v) => number::neg(v),
         v => v.clone(),
     })
@@ -424,7 +428,7 @@ fn denominator(args: &[Val]) -> PrimResult {
 
 fn fraction_part(who: &str, v: &Val, part: fn(&BigRational) -> BigInt) -> PrimResult {
     let (exact, inexact) = match v {
-        Val::Real(f) => match exact_of_f64(*f) {
+        Val::Real(f) => match exact_of_f64(f.get()) {
             Some(e) => (e, true),
             None => return Err(type_error(who, "a rational number", v)),
         },
@@ -451,12 +455,15 @@ fn round_with(who: &str, mode: Round, v: &Val) -> PrimResult {
             Round::Truncate => r.trunc().to_integer(),
             Round::Nearest => round_half_even(r),
         })),
-        Val::Real(f) => Ok(Val::Real(match mode {
-            Round::Floor => f.floor(),
-            Round::Ceiling => f.ceil(),
-            Round::Truncate => f.trunc(),
-            Round::Nearest => f.round_ties_even(),
-        })),
+        Val::Real(f) => {
+            let f = f.get();
+            Ok(Val::real(match mode {
+                Round::Floor => f.floor(),
+                Round::Ceiling => f.ceil(),
+                Round::Truncate => f.trunc(),
+                Round::Nearest => f.round_ties_even(),
+            }))
+        }
         _ => Err(type_error(who, "a real number", v)),
     }
 }
@@ -495,16 +502,16 @@ fn rationalize(args: &[Val]) -> PrimResult {
     let inexact = matches!(x, Val::Real(_)) || matches!(y, Val::Real(_));
     let (fx, fy) = (to_f64(x).unwrap_or(0.0), to_f64(y).unwrap_or(0.0));
     if fx.is_nan() || fy.is_nan() {
-        return Ok(Val::Real(f64::NAN));
+        return Ok(Val::real(f64::NAN));
     }
     if fy.is_infinite() {
-        return Ok(Val::Real(if fx.is_infinite() { f64::NAN } else { 0.0 }));
+        return Ok(Val::real(if fx.is_infinite() { f64::NAN } else { 0.0 }));
     }
     if fx.is_infinite() {
-        return Ok(Val::Real(fx));
+        return Ok(Val::real(fx));
     }
     let exact = |v: &Val| match v {
-        Val::Real(f) => exact_of_f64(*f).and_then(|e| to_rational(&e)),
+        Val::Real(f) => exact_of_f64(f.get()).and_then(|e| to_rational(&e)),
         v => to_rational(v),
     };
     let (Some(rx), Some(ry)) = (exact(x), exact(y)) else {
@@ -560,14 +567,14 @@ fn simplest_positive(mut lo: BigRational, mut hi: BigRational) -> BigRational {
 // ---- transcendental functions ----
 
 fn exp(args: &[Val]) -> PrimResult {
-    Ok(Val::Real(float_arg("exp", &args[0])?.exp()))
+    Ok(Val::real(float_arg("exp", &args[0])?.exp()))
 }
 
 fn log(args: &[Val]) -> PrimResult {
     let z = ln("log", &args[0])?;
     match args.get(1) {
-        None => Ok(Val::Real(z)),
-        Some(base) => Ok(Val::Real(z / ln("log", base)?)),
+        None => Ok(Val::real(z)),
+        Some(base) => Ok(Val::real(z / ln("log", base)?)),
     }
 }
 
@@ -584,15 +591,15 @@ fn ln(who: &str, v: &Val) -> Result<f64, Val> {
 }
 
 fn sin(args: &[Val]) -> PrimResult {
-    Ok(Val::Real(float_arg("sin", &args[0])?.sin()))
+    Ok(Val::real(float_arg("sin", &args[0])?.sin()))
 }
 
 fn cos(args: &[Val]) -> PrimResult {
-    Ok(Val::Real(float_arg("cos", &args[0])?.cos()))
+    Ok(Val::real(float_arg("cos", &args[0])?.cos()))
 }
 
 fn tan(args: &[Val]) -> PrimResult {
-    Ok(Val::Real(float_arg("tan", &args[0])?.tan()))
+    Ok(Val::real(float_arg("tan", &args[0])?.tan()))
 }
 
 fn arc(who: &str, v: &Val, f: fn(f64) -> f64) -> PrimResult {
@@ -600,7 +607,7 @@ fn arc(who: &str, v: &Val, f: fn(f64) -> f64) -> PrimResult {
     if x.abs() > 1.0 {
         return Err(not_complex(who, v));
     }
-    Ok(Val::Real(f(x)))
+    Ok(Val::real(f(x)))
 }
 
 fn asin(args: &[Val]) -> PrimResult {
@@ -614,8 +621,8 @@ fn acos(args: &[Val]) -> PrimResult {
 fn atan(args: &[Val]) -> PrimResult {
     let y = float_arg("atan", &args[0])?;
     match args.get(1) {
-        None => Ok(Val::Real(y.atan())),
-        Some(x) => Ok(Val::Real(y.atan2(float_arg("atan", x)?))),
+        None => Ok(Val::real(y.atan())),
+        Some(x) => Ok(Val::real(y.atan2(float_arg("atan", x)?))),
     }
 }
 
@@ -627,21 +634,21 @@ fn sqrt(args: &[Val]) -> PrimResult {
         return Err(not_complex("sqrt", v));
     }
     match v {
-        Val::Real(f) => Ok(Val::Real(f.sqrt())),
+        Val::Real(f) => Ok(Val::real(f.get().sqrt())),
         Val::Int(i) => {
             let s = i.unsigned_abs().sqrt();
             if s.checked_mul(s) == Some(i.unsigned_abs()) {
                 Ok(Val::Int(s as i64))
             } else {
-                Ok(Val::Real((*i as f64).sqrt()))
+                Ok(Val::real((*i as f64).sqrt()))
             }
         }
-        Val::Big(b) => Ok(exact_sqrt(b).map_or_else(|| Val::Real(big_sqrt_f64(b)), normalize_big)),
+        Val::Big(b) => Ok(exact_sqrt(b).map_or_else(|| Val::real(big_sqrt_f64(b)), normalize_big)),
         Val::Rat(r) => match (exact_sqrt(r.numer()), exact_sqrt(r.denom())) {
             (Some(n), Some(d)) => Ok(normalize_rat(BigRational::new(n, d))),
             _ => {
                 let f = r.to_f64().unwrap_or(f64::NAN).sqrt();
-                Ok(Val::Real(if f.is_normal() {
+                Ok(Val::real(if f.is_normal() {
                     f
                 } else {
                     (number::ln_positive(v) / 2.0).exp()
@@ -697,7 +704,7 @@ fn expt(args: &[Val]) -> PrimResult {
             if x < 0.0 && y.is_finite() && y.fract() != 0.0 {
                 return Err(not_complex("expt", base));
             }
-            Ok(Val::Real(x.powf(y)))
+            Ok(Val::real(x.powf(y)))
         }
     }
 }
@@ -758,7 +765,7 @@ fn exact_expt(base: &Val, power: &Val) -> PrimResult {
 
 fn exact_as(who: &str, v: &Val) -> PrimResult {
     match number(who, v)? {
-        Val::Real(f) => exact_of_f64(*f).ok_or_else(|| {
+        Val::Real(f) => exact_of_f64(f.get()).ok_or_else(|| {
             error(
                 format!("{who}: no exact number has this value"),
                 vec![v.clone()],
@@ -809,7 +816,7 @@ fn string_to_number(args: &[Val]) -> PrimResult {
         return Err(type_error("string->number", "a string", &args[0]));
     };
     let radix = radix_arg("string->number", args.get(1))?;
-    Ok(number::parse_number(s, radix).unwrap_or(Val::Bool(false)))
+    Ok(number::parse_number(s, radix).unwrap_or(Val::bool(false)))
 }
 
 // ---- registration ----
@@ -911,7 +918,7 @@ mod tests {
     fn parse_args(args: &str) -> Vec<Val> {
         args.split_whitespace()
             .map(|a| match a {
-                "#t" => Val::Bool(true),
+                "#t" => Val::bool(true),
                 _ if a.starts_with('"') => Val::str(a.trim_matches('"')),
                 _ => number::parse_number(a, 10).unwrap_or_else(|| panic!("bad literal {a}")),
             })
@@ -921,7 +928,7 @@ mod tests {
     fn show(v: &Val) -> String {
         match v {
             Val::Values(vs) => vs.iter().map(show).collect::<Vec<_>>().join(" "),
-            Val::Bool(b) => if *b { "#t" } else { "#f" }.to_string(),
+            Val::Bool(b) => if b.get() { "#t" } else { "#f" }.to_string(),
             Val::Str(s) => format!("{s:?}"),
             v => number::format_number(v, 10),
         }
@@ -1200,7 +1207,7 @@ mod tests {
         // The logarithm of an exact number beyond the float range is still finite.
         let huge = call("expt", &parse_args("10 400")).unwrap();
         match call("log", &[huge]).unwrap() {
-            Val::Real(f) => assert!((f - 400.0 * std::f64::consts::LN_10).abs() < 1e-9),
+            Val::Real(f) => assert!((f.get() - 400.0 * std::f64::consts::LN_10).abs() < 1e-9),
             other => panic!("{}", show(&other)),
         }
     }
@@ -1409,7 +1416,7 @@ mod tests {
                     let again = number::parse_number(&number::format_number(&v, 10), 10);
                     assert!(
                         again.is_some_and(|w| number::total_cmp(&v, &w) == Ordering::Equal
-                            || matches!(v, Val::Real(f) if f.is_nan())),
+                            || matches!(v, Val::Real(f) if f.get().is_nan())),
                         "{t}"
                     );
                 }

@@ -117,7 +117,7 @@ fn read_char(_: &mut Machine, args: &[Val]) -> PrimResult {
     match text[pos.get()..].chars().next() {
         Some(c) => {
             pos.set(pos.get() + c.len_utf8());
-            Ok(Val::Char(c))
+            Ok(Val::char(c))
         }
         None => Ok(Val::Eof),
     }
@@ -127,7 +127,7 @@ fn peek_char(_: &mut Machine, args: &[Val]) -> PrimResult {
     let Some((text, pos)) = text_in("peek-char", args, 0)? else {
         return Ok(Val::Eof);
     };
-    Ok(text[pos.get()..].chars().next().map_or(Val::Eof, Val::Char))
+    Ok(text[pos.get()..].chars().next().map_or(Val::Eof, Val::char))
 }
 
 fn read_line(_: &mut Machine, args: &[Val]) -> PrimResult {
@@ -165,7 +165,7 @@ fn read_string(_: &mut Machine, args: &[Val]) -> PrimResult {
 
 fn char_ready(_: &mut Machine, args: &[Val]) -> PrimResult {
     text_in("char-ready?", args, 0)?;
-    Ok(Val::Bool(true))
+    Ok(Val::bool(true))
 }
 
 fn read(m: &mut Machine, args: &[Val]) -> PrimResult {
@@ -230,7 +230,7 @@ fn peek_u8(_: &mut Machine, args: &[Val]) -> PrimResult {
 
 fn u8_ready(_: &mut Machine, args: &[Val]) -> PrimResult {
     bytes_in("u8-ready?", args, 0)?;
-    Ok(Val::Bool(true))
+    Ok(Val::bool(true))
 }
 
 fn read_bytevector(_: &mut Machine, args: &[Val]) -> PrimResult {
@@ -286,7 +286,7 @@ fn write_bytevector(_: &mut Machine, args: &[Val]) -> PrimResult {
 }
 
 fn kind_is(args: &[Val], test: fn(&PortKind) -> bool) -> PrimResult {
-    Ok(Val::Bool(matches!(&args[0], Val::Port(p) if test(&p.kind))))
+    Ok(Val::bool(matches!(&args[0], Val::Port(p) if test(&p.kind))))
 }
 
 fn port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
@@ -327,7 +327,7 @@ fn binary_port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
 }
 
 fn port_open_p(_: &mut Machine, args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(port_arg("port-open?", &args[0])?.open.get()))
+    Ok(Val::bool(port_arg("port-open?", &args[0])?.open.get()))
 }
 
 fn close_port(_: &mut Machine, args: &[Val]) -> PrimResult {

@@ -227,7 +227,7 @@ pub(super) fn str_range<'a>(
 }
 
 fn string_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Str(_))))
+    Ok(Val::bool(matches!(args[0], Val::Str(_))))
 }
 
 /// `(make-string k [char])`: `char` defaults to a space.
@@ -260,7 +260,7 @@ fn string_ref(args: &[Val]) -> PrimResult {
             .flatten()
             .and_then(|b| s.get(b..)?.chars().next());
         found
-            .map(Val::Char)
+            .map(Val::char)
             .ok_or_else(|| out_of_range("string-ref", &args[1], c.char_len))
     })
 }
@@ -281,7 +281,7 @@ fn string_append(args: &[Val]) -> PrimResult {
 fn string_to_list(args: &[Val]) -> PrimResult {
     let s = string_arg("string->list", &args[0])?;
     let part = str_range("string->list", s, args, 1)?;
-    Ok(Val::list(part.chars().map(Val::Char).collect::<Vec<_>>()))
+    Ok(Val::list(part.chars().map(Val::char).collect::<Vec<_>>()))
 }
 
 fn list_to_string(args: &[Val]) -> PrimResult {
@@ -322,7 +322,7 @@ fn compare_strings(
     } else {
         strs.windows(2).all(|w| ok(w[0].cmp(w[1])))
     };
-    Ok(Val::Bool(result))
+    Ok(Val::bool(result))
 }
 
 macro_rules! string_compare {
@@ -367,7 +367,7 @@ fn string_foldcase(args: &[Val]) -> PrimResult {
 fn string_to_vector(args: &[Val]) -> PrimResult {
     let s = string_arg("string->vector", &args[0])?;
     let part = str_range("string->vector", s, args, 1)?;
-    Ok(Val::vector(part.chars().map(Val::Char).collect()))
+    Ok(Val::vector(part.chars().map(Val::char).collect()))
 }
 
 fn vector_to_string(args: &[Val]) -> PrimResult {
@@ -391,7 +391,7 @@ fn symbol_to_string(args: &[Val]) -> PrimResult {
 }
 
 fn symbol_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Sym(_))))
+    Ok(Val::bool(matches!(args[0], Val::Sym(_))))
 }
 
 fn symbol_eq(args: &[Val]) -> PrimResult {
@@ -399,7 +399,7 @@ fn symbol_eq(args: &[Val]) -> PrimResult {
         .iter()
         .map(|a| symbol_arg("symbol=?", a))
         .collect::<Result<Vec<Symbol>, Val>>()?;
-    Ok(Val::Bool(syms.windows(2).all(|w| w[0] == w[1])))
+    Ok(Val::bool(syms.windows(2).all(|w| w[0] == w[1])))
 }
 
 /// `(string->keyword "name")` is `:name`: the colon is syntax, not part of the name.
@@ -416,24 +416,24 @@ fn keyword_to_string(args: &[Val]) -> PrimResult {
 }
 
 fn keyword_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Keyword(_))))
+    Ok(Val::bool(matches!(args[0], Val::Keyword(_))))
 }
 
 fn string_null_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(str_arg("string-null?", &args[0])?.is_empty()))
+    Ok(Val::bool(str_arg("string-null?", &args[0])?.is_empty()))
 }
 
 fn string_index(args: &[Val]) -> PrimResult {
     let s = str_arg("string-index", &args[0])?;
     let c = char_arg("string-index", &args[1])?;
-    Ok(s.chars().position(|x| x == c).map_or(Val::Bool(false), int))
+    Ok(s.chars().position(|x| x == c).map_or(Val::bool(false), int))
 }
 
 fn string_contains(args: &[Val]) -> PrimResult {
     let s = str_arg("string-contains", &args[0])?;
     let sub = str_arg("string-contains", &args[1])?;
     Ok(s.find(sub)
-        .map_or(Val::Bool(false), |b| int(s[..b].chars().count())))
+        .map_or(Val::bool(false), |b| int(s[..b].chars().count())))
 }
 
 fn string_join(args: &[Val]) -> PrimResult {
@@ -463,13 +463,13 @@ fn string_trim(args: &[Val]) -> PrimResult {
 fn string_prefix_p(args: &[Val]) -> PrimResult {
     let prefix = str_arg("string-prefix?", &args[0])?;
     let s = str_arg("string-prefix?", &args[1])?;
-    Ok(Val::Bool(s.starts_with(prefix)))
+    Ok(Val::bool(s.starts_with(prefix)))
 }
 
 fn string_suffix_p(args: &[Val]) -> PrimResult {
     let suffix = str_arg("string-suffix?", &args[0])?;
     let s = str_arg("string-suffix?", &args[1])?;
-    Ok(Val::Bool(s.ends_with(suffix)))
+    Ok(Val::bool(s.ends_with(suffix)))
 }
 
 pub static PRIMS: &[Prim] = &[
@@ -524,7 +524,7 @@ mod tests {
     }
 
     fn ch(c: char) -> Val {
-        Val::Char(c)
+        Val::char(c)
     }
 
     fn sym(name: &str) -> Val {
@@ -536,7 +536,7 @@ mod tests {
     }
 
     fn chars(text: &str) -> Val {
-        Val::list(text.chars().map(Val::Char).collect::<Vec<_>>())
+        Val::list(text.chars().map(Val::char).collect::<Vec<_>>())
     }
 
     fn text(r: PrimResult) -> String {
@@ -548,7 +548,7 @@ mod tests {
 
     fn truth(r: PrimResult) -> bool {
         match r {
-            Ok(Val::Bool(b)) => b,
+            Ok(Val::Bool(b)) => b.get(),
             other => panic!("expected a boolean, got {other:?}"),
         }
     }
@@ -617,7 +617,7 @@ mod tests {
             "make-string: length must not be negative"
         );
         assert_eq!(
-            err_message(make_string(&[Val::Real(3.0)])),
+            err_message(make_string(&[Val::real(3.0)])),
             "make-string: expected an exact integer"
         );
         assert_eq!(
@@ -663,7 +663,7 @@ mod tests {
         ));
         assert!(string_ref(&[s("abc"), big]).is_err());
         assert_eq!(
-            err_message(string_ref(&[s("abc"), Val::Real(1.0)])),
+            err_message(string_ref(&[s("abc"), Val::real(1.0)])),
             "string-ref: expected an exact integer"
         );
         assert_eq!(
@@ -760,7 +760,7 @@ mod tests {
 
         let v = string_to_vector(&[s("héllo"), Val::Int(1), Val::Int(3)]).unwrap();
         assert_eq!(v, Val::vector(vec![ch('é'), ch('l')]));
-        let v = Val::vector("日本語".chars().map(Val::Char).collect());
+        let v = Val::vector("日本語".chars().map(Val::char).collect());
         assert_eq!(text(vector_to_string(std::slice::from_ref(&v))), "日本語");
         assert_eq!(text(vector_to_string(&[v.clone(), Val::Int(2)])), "語");
         assert_eq!(
@@ -875,7 +875,7 @@ mod tests {
         assert_eq!(string_index(&[s("日本語"), ch('語')]).unwrap(), Val::Int(2));
         assert_eq!(
             string_index(&[s("abc"), ch('z')]).unwrap(),
-            Val::Bool(false)
+            Val::bool(false)
         );
         assert!(string_index(&[s("abc"), s("a")]).is_err());
         assert_eq!(
@@ -889,7 +889,7 @@ mod tests {
         assert_eq!(string_contains(&[s("abc"), s("")]).unwrap(), Val::Int(0));
         assert_eq!(
             string_contains(&[s("abc"), s("cd")]).unwrap(),
-            Val::Bool(false)
+            Val::bool(false)
         );
         assert_eq!(
             err_message(string_contains(&[s("abc"), ch('a')])),

@@ -25,7 +25,7 @@ fn current_second(m: &mut Machine, _: &[Val]) -> PrimResult {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
-    Ok(Val::Real(secs))
+    Ok(Val::real(secs))
 }
 
 fn current_jiffy(m: &mut Machine, _: &[Val]) -> PrimResult {
@@ -42,7 +42,7 @@ fn jiffies_per_second(_: &[Val]) -> PrimResult {
 fn get_environment_variable(m: &mut Machine, args: &[Val]) -> PrimResult {
     outside_flows(m, "get-environment-variable", "a request")?;
     match &args[0] {
-        Val::Str(name) => Ok(std::env::var(name.as_str()).map_or(Val::Bool(false), Val::str)),
+        Val::Str(name) => Ok(std::env::var(name.as_str()).map_or(Val::bool(false), Val::str)),
         other => Err(type_error("get-environment-variable", "a string", other)),
     }
 }

@@ -42,13 +42,13 @@ fn range_args(
 }
 
 fn vector_p(args: &[Val]) -> PrimResult {
-    Ok(Val::Bool(matches!(args[0], Val::Vector(_))))
+    Ok(Val::bool(matches!(args[0], Val::Vector(_))))
 }
 
 /// `(make-vector k [fill])`; the fill defaults to `#f`.
 fn make_vector(args: &[Val]) -> PrimResult {
     let n = length_arg("make-vector", &args[0])?;
-    let fill = args.get(1).cloned().unwrap_or(Val::Bool(false));
+    let fill = args.get(1).cloned().unwrap_or(Val::bool(false));
     let mut items = Vec::new();
     items
         .try_reserve_exact(n)
@@ -254,7 +254,7 @@ mod tests {
             r#"#<error "subvector: start index out of range" 2>"#
         );
         assert_eq!(
-            err(subvector(&[v, Val::Int(0), Val::Real(1.0)])),
+            err(subvector(&[v, Val::Int(0), Val::real(1.0)])),
             r#"#<error "subvector: expected an exact non-negative integer" 1.0>"#
         );
     }
