@@ -113,8 +113,11 @@ impl CharBits {
 
     #[inline]
     pub fn get(self) -> char {
-        // SAFETY: the field is private and only `new` sets it, from a `char`.
-        unsafe { char::from_u32_unchecked(self.0 as u32) }
+        // Only `new` sets the field, from a `char`, so the fallback is never taken.
+        u32::try_from(self.0)
+            .ok()
+            .and_then(char::from_u32)
+            .unwrap_or(char::REPLACEMENT_CHARACTER)
     }
 }
 
