@@ -847,10 +847,7 @@ impl Machine {
                                     std::mem::swap(a, x);
                                     std::mem::swap(b, y);
                                 }
-                                let old = self.pop();
-                                release(old);
-                                let old = self.pop();
-                                release(old);
+                                self.truncate(top);
                             }
                             _ => {
                                 for i in (0..n as usize).rev() {

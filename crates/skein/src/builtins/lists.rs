@@ -303,16 +303,6 @@ fn exact_ratio(v: &Val) -> Option<BigRational> {
     }
 }
 
-fn to_f64(v: &Val) -> f64 {
-    match v {
-        Val::Int(i) => *i as f64,
-        Val::Big(b) => b.to_f64().unwrap_or(f64::NAN),
-        Val::Rat(r) => r.to_f64().unwrap_or(f64::NAN),
-        Val::Real(f) => f.get(),
-        _ => f64::NAN,
-    }
-}
-
 /// `(iota count [start [step]])`: element `i` is `start + i*step`, computed
 /// afresh each time so inexact steps do not accumulate rounding error.
 fn iota(args: &[Val]) -> PrimResult {
@@ -333,7 +323,8 @@ fn iota(args: &[Val]) -> PrimResult {
             })
             .collect(),
         (Val::Real(_), _) | (_, Val::Real(_)) => {
-            let (s, d) = (to_f64(&start), to_f64(&step));
+            let float = |v: &Val| crate::number::to_f64(v).unwrap_or(f64::NAN);
+            let (s, d) = (float(&start), float(&step));
             (0..n).map(|i| Val::real(s + i as f64 * d)).collect()
         }
         _ => {
