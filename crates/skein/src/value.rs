@@ -242,6 +242,12 @@ pub(crate) fn owns_structure(v: &Val) -> bool {
 /// Drop `v` without recursion, however deeply it nests.
 #[inline(always)]
 pub(crate) fn release(v: Val) {
+    // A pair, the commonest heap value, drops its count in place; only the
+    // last reference calls out (and `Pair`'s own `Drop` takes it apart).
+    let v = match v {
+        Val::Pair(p) => return drop(p),
+        v => v,
+    };
     if v.is_immediate() {
         // Nothing to free: skip the drop glue, which the machine would
         // otherwise call for every integer it pops.
