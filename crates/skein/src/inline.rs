@@ -162,9 +162,11 @@ impl Machine {
         }
         let (kx, ky) = ops.kinds();
         // A stacked `y` is on top, above a stacked `x`.
-        let y = self.operand(act, ky, ops.y);
-        let x = self.operand(act, kx, ops.x);
-        self.vals.push(Val::cons(x, y));
+        let pair = Val::cons_with(|| {
+            let y = self.operand(act, ky, ops.y);
+            (self.operand(act, kx, ops.x), y)
+        });
+        self.vals.push(pair);
         true
     }
 
