@@ -43,6 +43,14 @@ pub struct Act {
     pub site: Option<Span>,
 }
 
+/// What a call leaves behind: nothing (a tail call), or the calling
+/// activation waiting at `pc` for the value, which goes at `sp`.
+#[derive(Clone, Copy)]
+enum Caller {
+    Gone,
+    Waits { sp: usize, pc: u32 },
+}
+
 /// A continuation frame: an activation waiting for the value of a call it
 /// made, or (rarer) a control frame. Plain fields rather than an enum, so a
 /// call pushes one with a few stores.
@@ -515,10 +523,13 @@ impl Machine {
         sp: usize,
         tail: bool,
     ) -> Result<(), Abort> {
-        if !tail {
+        let caller = if tail {
+            Caller::Gone
+        } else {
             self.check_depth()?;
-        }
-        self.activate(act, clo, proto, args_at, sp, tail);
+            Caller::Waits { sp, pc: act.pc }
+        };
+        self.activate(act, clo, proto, args_at, caller);
         Ok(())
     }
 
@@ -530,10 +541,34 @@ impl Machine {
         clo: Rc<Closure>,
         proto: Rc<Proto>,
         args_at: usize,
-        sp: usize,
-        tail: bool,
+        caller: Caller,
     ) {
-        let base = if tail {
+        let base = if let Caller::Waits { sp, pc } = caller {
+            let clo = std::mem::replace(&mut act.clo, clo);
+            let proto = std::mem::replace(&mut act.proto, proto);
+            let (base, site) = (act.base, act.site);
+            // Built after the room is made, straight into it: `push` builds
+            // it on the stack first (to keep it across a possible regrowth)
+            // and copies it out with wide loads that stall on the narrow
+            // stores just made.
+            self.frames.reserve(1);
+            let height = self.frames.len();
+            if let Some(slot) = self.frames.spare_capacity_mut().first_mut() {
+                slot.write(Frame {
+                    sp: sp as u32,
+                    pc,
+                    base,
+                    site,
+                    clo: Some(clo),
+                    proto: Some(proto),
+                    control: None,
+                });
+                // SAFETY: the slot past the last frame was written just above.
+                unsafe { self.frames.set_len(height + 1) };
+            }
+            act.site = None;
+            args_at
+        } else {
             // No frame is left to show where this call was made, so the
             // activation keeps it (a loop's iterations keep its entry).
             if !proto.is_loop {
@@ -544,20 +579,6 @@ impl Machine {
             act.clo = clo;
             act.proto = proto;
             base
-        } else {
-            let clo = std::mem::replace(&mut act.clo, clo);
-            let proto = std::mem::replace(&mut act.proto, proto);
-            self.frames.push(Frame {
-                sp: sp as u32,
-                pc: act.pc,
-                base: act.base,
-                site: act.site,
-                clo: Some(clo),
-                proto: Some(proto),
-                control: None,
-            });
-            act.site = None;
-            args_at
         };
         act.pc = 0;
         act.base = base as u32;
@@ -1066,7 +1087,15 @@ impl Machine {
                         };
                         match self.plain_callee(f, n as usize, tail) {
                             Plain::Closure(c) => {
-                                self.enter_plain(act, c, args_at, sp, tail);
+                                // The pc passed, not read back from `act`: a
+                                // wide read of it just after the narrow store
+                                // would stall.
+                                let caller = if tail {
+                                    Caller::Gone
+                                } else {
+                                    Caller::Waits { sp, pc: pc as u32 }
+                                };
+                                self.enter_plain(act, c, args_at, caller);
                                 continue 'activation;
                             }
                             Plain::Pure(f) => {
@@ -1144,17 +1173,10 @@ impl Machine {
 
     /// Call `c`, found by `plain_callee`.
     #[inline(always)]
-    fn enter_plain(
-        &mut self,
-        act: &mut Act,
-        c: Rc<Closure>,
-        args_at: usize,
-        sp: usize,
-        tail: bool,
-    ) {
+    fn enter_plain(&mut self, act: &mut Act, c: Rc<Closure>, args_at: usize, caller: Caller) {
         self.steps += 1;
         let proto = c.proto.clone();
-        self.activate(act, c, proto, args_at, sp, tail);
+        self.activate(act, c, proto, args_at, caller);
     }
 
     /// Return the value on top into the activation waiting in the top
