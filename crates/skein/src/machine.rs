@@ -553,6 +553,7 @@ impl Machine {
             // stores just made.
             self.frames.reserve(1);
             let height = self.frames.len();
+            // Always `Some`: room for one frame was just reserved.
             if let Some(slot) = self.frames.spare_capacity_mut().first_mut() {
                 slot.write(Frame {
                     sp: sp as u32,
