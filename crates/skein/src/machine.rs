@@ -51,6 +51,17 @@ enum Caller {
     Waits { sp: usize, pc: u32 },
 }
 
+impl Caller {
+    #[inline(always)]
+    fn new(tail: bool, sp: usize, pc: u32) -> Caller {
+        if tail {
+            Caller::Gone
+        } else {
+            Caller::Waits { sp, pc }
+        }
+    }
+}
+
 /// A continuation frame: an activation waiting for the value of a call it
 /// made, or (rarer) a control frame. Plain fields rather than an enum, so a
 /// call pushes one with a few stores.
@@ -523,13 +534,10 @@ impl Machine {
         sp: usize,
         tail: bool,
     ) -> Result<(), Abort> {
-        let caller = if tail {
-            Caller::Gone
-        } else {
+        if !tail {
             self.check_depth()?;
-            Caller::Waits { sp, pc: act.pc }
-        };
-        self.activate(act, clo, proto, args_at, caller);
+        }
+        self.activate(act, clo, proto, args_at, Caller::new(tail, sp, act.pc));
         Ok(())
     }
 
@@ -1091,11 +1099,7 @@ impl Machine {
                                 // The pc passed, not read back from `act`: a
                                 // wide read of it just after the narrow store
                                 // would stall.
-                                let caller = if tail {
-                                    Caller::Gone
-                                } else {
-                                    Caller::Waits { sp, pc: pc as u32 }
-                                };
+                                let caller = Caller::new(tail, sp, pc as u32);
                                 self.enter_plain(act, c, args_at, caller);
                                 continue 'activation;
                             }
