@@ -20,6 +20,8 @@
 (check "vector inside list" `(1 #(,(+ 1 1) ,@(list 3 4))))
 (check "splice empty list" `(1 ,@'() 2))
 (check "splice at end" `(1 ,@(list 2 3)))
+(check "splice at end keeps an improper tail" `(1 ,@'(2 . 3)))
+(check "splice at end of a non-list" `(1 ,@4))
 (check "dotted unquote" `(1 . ,(+ 1 1)))
 (check "no unquotes" `(a (b c) #(d)))
 (check "unquote at top" (let ((x 5)) `,x))

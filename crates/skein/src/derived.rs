@@ -362,11 +362,15 @@ fn quasi_inner(b: &Builder, t: &Syntax, depth: usize) -> Result<Syntax, CompileE
                 Some(tail) => quasi(b, tail, depth)?,
                 None => b.quote(Syntax::list(vec![], t.span)),
             };
-            for item in items.iter().rev() {
+            for (from_end, item) in items.iter().rev().enumerate() {
                 let splice = item
                     .as_list()
                     .filter(|l| l.len() == 2 && is_id(&l[0], "unquote-splicing"));
                 acc = match splice {
+                    // Spliced last, the value is the tail as it is, as
+                    // `append` leaves its last argument: `(1 ,@'(2 . 3))`
+                    // is `(1 2 . 3)`.
+                    Some(l) if depth == 1 && from_end == 0 && tail.is_none() => l[1].clone(),
                     Some(l) if depth == 1 => b.call("append", vec![l[1].clone(), acc]),
                     Some(l) => b.call(
                         "cons",
