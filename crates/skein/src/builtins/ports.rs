@@ -279,9 +279,9 @@ fn write_bytevector(_: &mut Machine, args: &[Val]) -> PrimResult {
     let Val::Bytes(b) = &args[0] else {
         return Err(type_error("write-bytevector", "a bytevector", &args[0]));
     };
-    bytes_out("write-bytevector", args, 1)?
-        .borrow_mut()
-        .extend_from_slice(b);
+    let out = bytes_out("write-bytevector", args, 1)?;
+    let (start, end) = super::strings::range_args("write-bytevector", args, 2, b.len())?;
+    out.borrow_mut().extend_from_slice(&b[start..end]);
     Ok(Val::Unspecified)
 }
 
@@ -356,7 +356,7 @@ pub static PRIMS: &[Prim] = &[
     effect("u8-ready?", 0, Some(1), u8_ready),
     effect("read-bytevector", 1, Some(2), read_bytevector),
     effect("write-u8", 1, Some(2), write_u8),
-    effect("write-bytevector", 1, Some(2), write_bytevector),
+    effect("write-bytevector", 1, Some(4), write_bytevector),
     effect("port?", 1, Some(1), port_p),
     effect("input-port?", 1, Some(1), input_port_p),
     effect("output-port?", 1, Some(1), output_port_p),
