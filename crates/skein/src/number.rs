@@ -458,7 +458,9 @@ fn parse_unsigned(s: &str, radix: u32, want_exact: bool) -> Option<Parsed> {
         return None;
     }
     // A decimal: digits, an optional point, an optional exponent; a digit somewhere before it.
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
+    // Besides R7RS's `e`, the older markers `s f d l` (R5RS; Guile, Chicken and Chibi
+    // read them too) all mean a double.
+    let (mantissa, exponent) = match s.find(['e', 'E', 's', 'S', 'f', 'F', 'd', 'D', 'l', 'L']) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
     };
@@ -480,7 +482,11 @@ fn parse_unsigned(s: &str, radix: u32, want_exact: bool) -> Option<Parsed> {
     };
     if !want_exact {
         // Validated above, so Rust's correctly rounded parser sees only R7RS syntax.
-        return s.parse::<f64>().ok().map(Parsed::Inexact);
+        let text = match exp_digits {
+            Some(e) => format!("{mantissa}e{e}"),
+            None => s.to_string(),
+        };
+        return text.parse::<f64>().ok().map(Parsed::Inexact);
     }
     let digits = format!("{int_part}{frac_part}");
     let m = parse_uinteger(&digits, 10)?;
