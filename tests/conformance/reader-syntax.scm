@@ -29,3 +29,11 @@
 (check "quote abbreviation" (equal? ''x '(quote x)))
 (check "quasiquote abbreviation" (equal? '`x '(quasiquote x)))
 (check "unquote abbreviations" (equal? '(,x ,@y) '((unquote x) (unquote-splicing y))))
+(check "#!fold-case folds identifiers and character names"
+       (read (open-input-string "#!fold-case (Hello :Key #\\SPACE #\\A |MiXed|)")))
+(check "#!no-fold-case ends it" (read (open-input-string "#!fold-case #!no-fold-case ABC")))
+#!fold-case
+(DEFINE (SHOUTED-SQUARE X) (* X X))
+#!no-fold-case
+(check "a folded definition, used in lower case" (shouted-square 4))
+(check "case matters again" (eq? 'ABC 'abc))

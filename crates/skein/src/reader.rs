@@ -55,6 +55,7 @@ pub fn read_all(text: &str, file: u32) -> Result<Vec<Syntax>, ReadError> {
         stack: Vec::new(),
         out: Vec::new(),
         just_one: false,
+        fold_case: false,
     };
     reader.run()?;
     Ok(reader.out)
@@ -70,6 +71,7 @@ pub fn read_one(text: &str, file: u32) -> Result<(Option<Syntax>, usize), ReadEr
         stack: Vec::new(),
         out: Vec::new(),
         just_one: true,
+        fold_case: false,
     };
     reader.run()?;
     Ok((reader.out.pop(), reader.pos))
@@ -110,6 +112,9 @@ struct Reader<'a> {
     out: Vec<Syntax>,
     /// Stop after the first complete top-level datum.
     just_one: bool,
+    /// After `#!fold-case` (until `#!no-fold-case`): identifiers and
+    /// character names are read case-folded.
+    fold_case: bool,
 }
 
 fn is_delimiter(c: char) -> bool {
@@ -499,10 +504,26 @@ impl<'a> Reader<'a> {
             let (after, tok) =
                 token(rest).map_err(|_| self.error("unexpected `#`", start, start + 1))?;
             self.advance_to(after);
-            let syn = self.atom(tok, start)?;
-            self.datum(syn)?;
+            // The directives are read as comments are: they are no datum.
+            match tok {
+                "#!fold-case" => self.fold_case = true,
+                "#!no-fold-case" => self.fold_case = false,
+                _ => {
+                    let syn = self.atom(tok, start)?;
+                    self.datum(syn)?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// An identifier's or keyword's name, folded after `#!fold-case`.
+    fn name(&self, text: &str) -> Symbol {
+        if self.fold_case {
+            Symbol::intern(&crate::builtins::strings::fold_string(text))
+        } else {
+            Symbol::intern(text)
+        }
     }
 
     fn atom(&self, tok: &str, start: usize) -> Result<Syntax, ReadError> {
@@ -526,12 +547,9 @@ impl<'a> Reader<'a> {
                     .strip_prefix(':')
                     .filter(|n| !n.starts_with(':') && !n.is_empty())
                 {
-                    Val::Keyword(Symbol::intern(name))
+                    Val::Keyword(self.name(name))
                 } else {
-                    return Ok(Syntax::new(
-                        SynKind::Id(Ident::user(Symbol::intern(tok))),
-                        span,
-                    ));
+                    return Ok(Syntax::new(SynKind::Id(Ident::user(self.name(tok))), span));
                 }
             }
         };
@@ -644,7 +662,13 @@ impl<'a> Reader<'a> {
             recognize(take_while(|c: char| !is_delimiter(c))).parse(&body[first.len_utf8()..]);
         let tail = rest.map(|(_, t)| t).unwrap_or("");
         let name_len = first.len_utf8() + tail.len();
-        let name = &body[..name_len];
+        let folded;
+        let name = if self.fold_case {
+            folded = crate::builtins::strings::fold_string(&body[..name_len]);
+            folded.as_str()
+        } else {
+            &body[..name_len]
+        };
         let c = if tail.is_empty() {
             Some(first)
         } else {

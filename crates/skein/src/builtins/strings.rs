@@ -298,7 +298,8 @@ fn string_copy(args: &[Val]) -> PrimResult {
     Ok(Val::str(str_range("string-copy", s, args, 1)?))
 }
 
-fn fold_string(s: &str) -> String {
+/// `string-foldcase`; also what `#!fold-case` does to identifiers.
+pub(crate) fn fold_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     s.chars().for_each(|c| push_full_foldcase(c, &mut out));
     out
