@@ -508,6 +508,16 @@ impl<'a> Reader<'a> {
             match tok {
                 "#!fold-case" => self.fold_case = true,
                 "#!no-fold-case" => self.fold_case = false,
+                _ if tok.starts_with("#!") => {
+                    return Err(self.error(
+                        format!(
+                            "unknown directive `{tok}`: expected `#!fold-case` or \
+                             `#!no-fold-case`"
+                        ),
+                        start,
+                        start + tok.len(),
+                    ))
+                }
                 _ => {
                     let syn = self.atom(tok, start)?;
                     self.datum(syn)?;

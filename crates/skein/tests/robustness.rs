@@ -232,6 +232,16 @@ fn stray_dots_name_what_was_expected() {
 }
 
 #[test]
+fn unknown_directives_name_the_ones_there_are() {
+    assert_syntax_error(
+        "(a)\n  #!eof",
+        2,
+        3,
+        &["unknown directive `#!eof`", "`#!fold-case`"],
+    );
+}
+
+#[test]
 fn invalid_character_names_say_what_is_expected() {
     for (src, col) in [
         ("#\\foo", 1),
