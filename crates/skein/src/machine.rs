@@ -563,15 +563,14 @@ impl Machine {
             let height = self.frames.len();
             // Always `Some`: room for one frame was just reserved.
             if let Some(slot) = self.frames.spare_capacity_mut().first_mut() {
-                slot.write(Frame {
-                    sp: sp as u32,
+                let waiting = Act {
+                    clo,
+                    proto,
                     pc,
                     base,
                     site,
-                    clo: Some(clo),
-                    proto: Some(proto),
-                    control: None,
-                });
+                };
+                slot.write(Frame::call(sp, waiting));
                 // SAFETY: the slot past the last frame was written just above.
                 unsafe { self.frames.set_len(height + 1) };
             }

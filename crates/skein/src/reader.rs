@@ -3,6 +3,7 @@
 //! Tokens are recognised with nom; nesting is tracked on an explicit stack,
 //! so a million open parentheses is a clean error, never a stack overflow.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use nom::branch::alt;
@@ -527,13 +528,18 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// An identifier's or keyword's name, folded after `#!fold-case`.
-    fn name(&self, text: &str) -> Symbol {
+    /// A name as written, or folded after `#!fold-case`.
+    fn folded<'t>(&self, text: &'t str) -> Cow<'t, str> {
         if self.fold_case {
-            Symbol::intern(&crate::builtins::strings::fold_string(text))
+            Cow::Owned(crate::builtins::strings::fold_string(text))
         } else {
-            Symbol::intern(text)
+            Cow::Borrowed(text)
         }
+    }
+
+    /// An identifier's or keyword's name.
+    fn name(&self, text: &str) -> Symbol {
+        Symbol::intern(&self.folded(text))
     }
 
     fn atom(&self, tok: &str, start: usize) -> Result<Syntax, ReadError> {
@@ -672,13 +678,8 @@ impl<'a> Reader<'a> {
             recognize(take_while(|c: char| !is_delimiter(c))).parse(&body[first.len_utf8()..]);
         let tail = rest.map(|(_, t)| t).unwrap_or("");
         let name_len = first.len_utf8() + tail.len();
-        let folded;
-        let name = if self.fold_case {
-            folded = crate::builtins::strings::fold_string(&body[..name_len]);
-            folded.as_str()
-        } else {
-            &body[..name_len]
-        };
+        let folded = self.folded(&body[..name_len]);
+        let name: &str = &folded;
         let c = if tail.is_empty() {
             Some(first)
         } else {
