@@ -84,38 +84,21 @@
 //! # Ok::<(), skein::Error>(())
 //! ```
 
+// The pipeline, lowest layer first (see README.md in this folder).
 mod api;
 mod builtins;
 mod bytecode;
-mod check;
-mod code;
-mod codegen;
 mod compile;
-mod control_ops;
-mod convert;
-mod derived;
-mod error;
+mod expand;
 mod flow;
-mod flow_api;
-mod globals;
-mod inline;
 mod machine;
-mod number;
-mod output;
-mod printer;
-mod reader;
-mod source;
-mod store;
-mod symbol;
-mod syntax;
-mod syntax_rules;
-mod unwind;
-mod value;
+mod read;
+mod values;
 
-pub use api::{is_complete, Engine, Value};
-pub use check::{check_file, check_source};
-pub use convert::{from_value, to_value};
-pub use error::{Diagnostic, Error};
-pub use flow_api::{FlowStatus, FlowSummary, Step};
+pub use api::check::{check_file, check_source};
+pub use api::convert::{from_value, to_value};
+pub use api::engine::{is_complete, Engine, Value};
+pub use api::error::{Diagnostic, Error};
+pub use api::flows::{FlowStatus, FlowSummary, Step};
 pub use machine::Limits;
-pub use source::Location;
+pub use read::source::Location;

@@ -4,7 +4,7 @@ use super::pure;
 use std::rc::Rc;
 
 use super::strings::{index_arg, int, length_arg, out_of_range, range_args, str_range, string_arg};
-use crate::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::value::{error, type_error, Prim, PrimResult, Val};
 
 fn bytes_arg<'a>(who: &str, v: &'a Val) -> Result<&'a [u8], Val> {
     match v {
@@ -211,7 +211,7 @@ mod tests {
         let b = bv(&[1, 2, 3, 4]);
         let whole = bytevector_copy(std::slice::from_ref(&b)).unwrap();
         assert_eq!(whole, b);
-        assert!(!crate::value::eqv(&whole, &b));
+        assert!(!crate::values::value::eqv(&whole, &b));
         assert_eq!(
             content(bytevector_copy(&[b.clone(), Val::Int(2)])),
             vec![3, 4]

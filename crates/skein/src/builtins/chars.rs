@@ -3,7 +3,7 @@
 use super::pure;
 use std::cmp::Ordering;
 
-use crate::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::value::{error, type_error, Prim, PrimResult, Val};
 
 pub(super) fn char_arg(who: &str, v: &Val) -> Result<char, Val> {
     match v {
@@ -266,7 +266,11 @@ mod tests {
         let msg = err_message(char_lt(&[ch('b'), ch('a'), Val::str("c")]));
         assert_eq!(msg, "char<?: expected a char");
         assert!(char_eq(&[Val::Int(1)]).is_err());
-        assert!(char_ci_eq(&[ch('a'), Val::Sym(crate::symbol::Symbol::intern("a"))]).is_err());
+        assert!(char_ci_eq(&[
+            ch('a'),
+            Val::Sym(crate::values::symbol::Symbol::intern("a"))
+        ])
+        .is_err());
     }
 
     #[test]

@@ -6,18 +6,18 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::machine::{ControlOp, Machine};
-use crate::value::{
+use crate::values::value::{
     error, type_error, BoolBits, ErrorKind, Prim, PrimResult, Promise, RecordProc, RecordType, Val,
 };
 
-fn error_obj<'a>(who: &str, v: &'a Val) -> Result<&'a crate::value::ErrorObj, Val> {
+fn error_obj<'a>(who: &str, v: &'a Val) -> Result<&'a crate::values::value::ErrorObj, Val> {
     match v {
         Val::Error(e) => Ok(e),
         other => Err(type_error(who, "an error object", other)),
     }
 }
 
-fn symbol_arg(who: &str, v: &Val) -> Result<crate::symbol::Symbol, Val> {
+fn symbol_arg(who: &str, v: &Val) -> Result<crate::values::symbol::Symbol, Val> {
     match v {
         Val::Sym(s) => Ok(*s),
         other => Err(type_error(who, "a symbol", other)),

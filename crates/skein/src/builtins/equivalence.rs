@@ -1,7 +1,7 @@
 //! Equivalence predicates and booleans (R7RS 6.1, 6.3), plus `procedure?`.
 
 use super::lists::pure;
-use crate::value::{self, type_error, BoolBits, Prim, PrimResult, Val};
+use crate::values::value::{self, type_error, BoolBits, Prim, PrimResult, Val};
 
 /// `eq?` is `eqv?`: values are immutable, so no program can tell a copied
 /// small number or character from the original.
@@ -76,7 +76,7 @@ mod tests {
         assert_eq!(eqv2(&l, &ints([1, 2])), "#f");
         // eq? answers as eqv? does.
         let Some(Prim {
-            kind: crate::value::PrimKind::Pure(eq),
+            kind: crate::values::value::PrimKind::Pure(eq),
             ..
         }) = PRIMS.iter().find(|p| p.name == "eq?")
         else {

@@ -4,9 +4,9 @@
 use super::control;
 use std::rc::Rc;
 
-use crate::flow::{FlowDef, FlowQuery};
+use crate::flow::runtime::{FlowDef, FlowQuery};
 use crate::machine::{ControlOp, Machine};
-use crate::value::{type_error, Prim, PrimKind, PrimResult, Val};
+use crate::values::value::{type_error, Prim, PrimKind, PrimResult, Val};
 
 fn procedure_arg(who: &str, v: &Val) -> Result<Val, Val> {
     if v.is_procedure() {

@@ -4,8 +4,8 @@
 use super::effect;
 use super::ports::write_to;
 use crate::machine::Machine;
-use crate::printer;
-use crate::value::{type_error, Prim, PrimResult, Val};
+use crate::values::printer;
+use crate::values::value::{type_error, Prim, PrimResult, Val};
 
 fn display(m: &mut Machine, args: &[Val]) -> PrimResult {
     let text = printer::display_string(&args[0]);

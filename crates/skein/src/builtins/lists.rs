@@ -10,7 +10,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive};
 
-use crate::value::{self, error, type_error, Prim, PrimResult, Val};
+use crate::values::value::{self, error, type_error, Prim, PrimResult, Val};
 
 /// Largest list or vector a primitive builds from a count the program gives.
 pub(super) const MAX_LENGTH: usize = 100_000_000;
@@ -323,7 +323,7 @@ fn iota(args: &[Val]) -> PrimResult {
             })
             .collect(),
         (Val::Real(_), _) | (_, Val::Real(_)) => {
-            let float = |v: &Val| crate::number::to_f64(v).unwrap_or(f64::NAN);
+            let float = |v: &Val| crate::values::number::to_f64(v).unwrap_or(f64::NAN);
             let (s, d) = (float(&start), float(&step));
             (0..n).map(|i| Val::real(s + i as f64 * d)).collect()
         }
@@ -469,8 +469,8 @@ pub static PRIMS: &[Prim] = &[
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::printer::write_string;
-    use crate::value::PrimKind;
+    use crate::values::printer::write_string;
+    use crate::values::value::PrimKind;
 
     /// The written form of a successful result.
     pub(crate) fn ok(r: PrimResult) -> String {

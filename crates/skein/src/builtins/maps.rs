@@ -2,7 +2,7 @@
 //! plain data kept in the total order of `value::compare`, so iteration is deterministic.
 
 use super::lists::{list_items, pure};
-use crate::value::{error, type_error, MapImpl, Prim, PrimResult, Val};
+use crate::values::value::{error, type_error, MapImpl, Prim, PrimResult, Val};
 
 fn map_arg<'a>(who: &str, v: &'a Val) -> Result<&'a MapImpl, Val> {
     match v {
@@ -142,8 +142,8 @@ pub static PRIMS: &[Prim] = &[
 mod tests {
     use super::*;
     use crate::builtins::lists::tests::{err, ints, ok, syms};
-    use crate::printer::write_string;
-    use crate::symbol::Symbol;
+    use crate::values::printer::write_string;
+    use crate::values::symbol::Symbol;
 
     fn kw(name: &str) -> Val {
         Val::Keyword(Symbol::intern(name))
@@ -335,7 +335,7 @@ mod tests {
         // Adding then removing a key gives a map equal? to the original.
         let round = map_set(&[m.clone(), kw("x"), Val::Int(1)]).unwrap();
         let round = map_remove(&[round, kw("x")]).unwrap();
-        assert!(crate::value::equal(&round, &m));
+        assert!(crate::values::value::equal(&round, &m));
     }
 
     #[test]
@@ -428,7 +428,7 @@ mod tests {
         }
         let m = hash_map(&kvs).unwrap();
         let keys = map_keys(std::slice::from_ref(&m)).unwrap();
-        assert!(crate::value::equal(&keys, &ints(0..10_000)));
+        assert!(crate::values::value::equal(&keys, &ints(0..10_000)));
         assert_eq!(ok(map_get(&[m, Val::Int(9_999)])), "-9999");
     }
 }

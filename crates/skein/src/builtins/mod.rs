@@ -1,7 +1,7 @@
 //! Primitive procedures, one module per area of R7RS section 6.
 
 use crate::machine::{ControlOp, Machine};
-use crate::value::{Prim, PrimKind, PrimResult, Val};
+use crate::values::value::{Prim, PrimKind, PrimResult, Val};
 
 pub mod bytevectors;
 pub mod chars;

@@ -9,11 +9,11 @@ use num_integer::{Integer, Roots};
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
-use crate::number::{
+use crate::values::number::{
     self, exact_of_f64, is_exact, is_negative, is_zero, normalize_big, normalize_rat, to_bigint,
     to_f64, to_inexact, to_rational, MAX_POWER_BITS,
 };
-use crate::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::value::{error, type_error, Prim, PrimResult, Val};
 
 // ---- argument helpers ----
 
@@ -896,7 +896,7 @@ pub static PRIMS: &[Prim] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::PrimKind;
+    use crate::values::value::PrimKind;
 
     fn call(name: &str, args: &[Val]) -> PrimResult {
         let prim = PRIMS

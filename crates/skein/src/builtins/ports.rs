@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::machine::Machine;
-use crate::value::{error, type_error, Port, PortKind, Prim, PrimResult, Val};
+use crate::values::value::{error, type_error, Port, PortKind, Prim, PrimResult, Val};
 
 fn port(kind: PortKind) -> Val {
     Val::Port(Rc::new(Port {
@@ -174,7 +174,7 @@ fn read(m: &mut Machine, args: &[Val]) -> PrimResult {
     };
     let rest = &text[pos.get()..];
     let file = m.sources.add("<read>", rest);
-    match crate::reader::read_one(rest, file) {
+    match crate::read::reader::read_one(rest, file) {
         Ok((Some(datum), used)) => {
             pos.set(pos.get() + used);
             Ok(datum.to_datum())
@@ -183,8 +183,8 @@ fn read(m: &mut Machine, args: &[Val]) -> PrimResult {
             pos.set(pos.get() + used);
             Ok(Val::Eof)
         }
-        Err(e) => Err(Val::Error(Rc::new(crate::value::ErrorObj {
-            kind: crate::value::ErrorKind::ReadError,
+        Err(e) => Err(Val::Error(Rc::new(crate::values::value::ErrorObj {
+            kind: crate::values::value::ErrorKind::ReadError,
             message: format!("read: {}", e.message),
             irritants: vec![],
             site: RefCell::new(None),

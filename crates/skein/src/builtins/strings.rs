@@ -21,8 +21,8 @@ use std::rc::Rc;
 use num_bigint::Sign;
 
 use super::chars::{char_arg, push_full_foldcase};
-use crate::symbol::Symbol;
-use crate::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::symbol::Symbol;
+use crate::values::value::{error, type_error, Prim, PrimResult, Val};
 
 /// The longest string or bytevector `make-string` and `make-bytevector` build:
 /// a user number must not be able to ask for all of memory.
@@ -787,7 +787,7 @@ mod tests {
         let original = s("héllo");
         let copy = string_copy(std::slice::from_ref(&original)).unwrap();
         assert_eq!(copy, original);
-        assert!(!crate::value::eqv(&copy, &original));
+        assert!(!crate::values::value::eqv(&copy, &original));
         assert_eq!(
             text(string_copy(&[s("héllo"), Val::Int(1), Val::Int(2)])),
             "é"
@@ -861,7 +861,7 @@ mod tests {
 
         let k = string_to_keyword(&[s("name")]).unwrap();
         assert_eq!(k, kw("name"));
-        assert!(!crate::value::equal(&k, &sym("name")));
+        assert!(!crate::values::value::equal(&k, &sym("name")));
         assert_eq!(text(keyword_to_string(&[kw("name")])), "name");
         assert_eq!(
             err_message(keyword_to_string(&[sym("name")])),

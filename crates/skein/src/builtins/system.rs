@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::machine::Machine;
-use crate::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
+use crate::values::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
 
 fn outside_flows(m: &Machine, who: &str, instead: &str) -> Result<(), Val> {
     match m.flows.running {

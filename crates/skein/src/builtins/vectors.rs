@@ -1,7 +1,7 @@
 //! Vectors (R7RS 6.8) without in-place mutation: `vector-set` returns a new vector.
 
 use super::lists::{index_arg, length_arg, list_items, pure};
-use crate::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::value::{error, type_error, Prim, PrimResult, Val};
 
 fn vector_arg<'a>(who: &str, v: &'a Val) -> Result<&'a [Val], Val> {
     match v {
@@ -139,7 +139,7 @@ pub static PRIMS: &[Prim] = &[
 mod tests {
     use super::*;
     use crate::builtins::lists::tests::{err, ints, ok};
-    use crate::printer::write_string;
+    use crate::values::printer::write_string;
 
     fn vec_of(xs: impl IntoIterator<Item = i64>) -> Val {
         Val::vector(xs.into_iter().map(Val::Int).collect())
@@ -227,7 +227,7 @@ mod tests {
         assert_eq!(ok(vector_length(std::slice::from_ref(&v))), "1000000");
         assert_eq!(ok(vector_ref(&[v.clone(), Val::Int(999_999)])), "999999");
         let back = vector_to_list(&[v]).unwrap();
-        assert!(crate::value::equal(&back, &ints(0..1_000_000)));
+        assert!(crate::values::value::equal(&back, &ints(0..1_000_000)));
     }
 
     #[test]
@@ -235,7 +235,7 @@ mod tests {
         let v = vec_of([1, 2, 3]);
         let copy = vector_copy(std::slice::from_ref(&v)).unwrap();
         assert_eq!(write_string(&copy), "#(1 2 3)");
-        assert!(!crate::value::eqv(&copy, &v));
+        assert!(!crate::values::value::eqv(&copy, &v));
         assert_eq!(ok(vector_copy(&[v.clone(), Val::Int(2)])), "#(3)");
         assert_eq!(
             ok(vector_copy(&[v.clone(), Val::Int(0), Val::Int(2)])),

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use crate::bytecode::Inline;
-use crate::code::GlobalId;
-use crate::symbol::Symbol;
-use crate::value::{Prim, Val};
+use crate::bytecode::proto::Inline;
+use crate::compile::tree::GlobalId;
+use crate::values::symbol::Symbol;
+use crate::values::value::{Prim, Val};
 
 #[derive(Default)]
 pub struct Globals {
@@ -50,7 +50,7 @@ impl Globals {
             }
         }
         let old = std::mem::replace(&mut self.values[id as usize], value);
-        crate::value::release(old);
+        crate::values::value::release(old);
     }
 
     /// Watch the globals that inline instructions stand for (the
@@ -104,6 +104,6 @@ impl Globals {
 
 impl Drop for Globals {
     fn drop(&mut self) {
-        crate::value::dismantle(std::mem::take(&mut self.values));
+        crate::values::value::dismantle(std::mem::take(&mut self.values));
     }
 }

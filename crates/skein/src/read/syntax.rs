@@ -2,9 +2,9 @@
 
 use std::rc::Rc;
 
-use crate::source::Span;
-use crate::symbol::Symbol;
-use crate::value::Val;
+use crate::read::source::Span;
+use crate::values::symbol::Symbol;
+use crate::values::value::Val;
 
 /// An identifier: a symbol plus the mark of the macro expansion that introduced it
 /// (0 for identifiers written by the user). Two identifiers denote the same
@@ -126,7 +126,7 @@ impl Syntax {
             SynKind::Vector(items) => Val::vector(items.iter().map(Syntax::to_datum).collect()),
             SynKind::Bytes(b) => Val::Bytes(b.clone()),
             SynKind::Map(items) => {
-                let mut m = crate::value::MapImpl::default();
+                let mut m = crate::values::value::MapImpl::default();
                 for kv in items.chunks(2) {
                     if let [k, v] = kv {
                         m.insert(k.to_datum(), v.to_datum());

@@ -13,7 +13,7 @@ use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
-use crate::value::{error, type_error, Val};
+use crate::values::value::{error, type_error, Val};
 
 /// Largest exact operand size, in bits, that multiplication and rational arithmetic accept:
 /// repeated squaring would otherwise exhaust memory within a few dozen steps.
@@ -875,7 +875,7 @@ mod tests {
                 assert_eq!(e.message, "+: expected a number");
                 assert!(matches!(
                     e.irritants[..],
-                    [Val::Bool(crate::value::BoolBits::TRUE)]
+                    [Val::Bool(crate::values::value::BoolBits::TRUE)]
                 ));
             }
             other => panic!("{other:?}"),

@@ -9,7 +9,7 @@ use smallvec::smallvec;
 
 use crate::machine::{arity_error, Abort, Args, Continuation, ControlOp, Machine, Step, K};
 use crate::machine::{Loading, Next};
-use crate::value::{
+use crate::values::value::{
     error, BoolBits, ErrorObj, Parameter, Promise, Record, RecordProc, RecordType, Val,
 };
 
@@ -120,7 +120,11 @@ impl Machine {
                 let handler = args.remove(0);
                 if !handler.is_procedure() {
                     return self.raise(
-                        crate::value::type_error("with-exception-handler", "a procedure", &handler),
+                        crate::values::value::type_error(
+                            "with-exception-handler",
+                            "a procedure",
+                            &handler,
+                        ),
                         false,
                     );
                 }
@@ -133,7 +137,7 @@ impl Machine {
                 let message = args.remove(0);
                 let message = match message {
                     Val::Str(s) => s.to_string(),
-                    other => crate::printer::write_string(&other),
+                    other => crate::values::printer::write_string(&other),
                 };
                 self.raise(error(message, args.into_vec()), false)
             }
@@ -160,7 +164,11 @@ impl Machine {
                         Val::Param(p) => ps.push(p),
                         other => {
                             return self.raise(
-                                crate::value::type_error("parameterize", "a parameter", &other),
+                                crate::values::value::type_error(
+                                    "parameterize",
+                                    "a parameter",
+                                    &other,
+                                ),
                                 false,
                             )
                         }
@@ -185,7 +193,7 @@ impl Machine {
                     self.load(&path)
                 }
                 other => {
-                    let e = crate::value::type_error("load", "a string", other);
+                    let e = crate::values::value::type_error("load", "a string", other);
                     self.raise(e, false)
                 }
             },
@@ -339,7 +347,7 @@ impl Machine {
             Ok(text) => text,
             Err(message) => {
                 let e = Val::Error(Rc::new(ErrorObj {
-                    kind: crate::value::ErrorKind::FileError,
+                    kind: crate::values::value::ErrorKind::FileError,
                     message: format!("load: {message}"),
                     irritants: vec![Val::str(path)],
                     site: RefCell::new(None),
@@ -348,12 +356,12 @@ impl Machine {
             }
         };
         let file = self.sources.add(full.display().to_string(), text.clone());
-        let forms = match crate::reader::read_all(&text, file) {
+        let forms = match crate::read::reader::read_all(&text, file) {
             Ok(forms) => forms,
             Err(e) => {
                 self.call_span = e.span;
                 let e = Val::Error(Rc::new(ErrorObj {
-                    kind: crate::value::ErrorKind::ReadError,
+                    kind: crate::values::value::ErrorKind::ReadError,
                     message: e.message,
                     irritants: vec![],
                     site: RefCell::new(None),

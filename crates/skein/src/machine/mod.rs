@@ -6,6 +6,11 @@
 //! bounded only by [`Limits`], a continuation is a copy of the frames (and of
 //! the values they own), and a flow suspends by moving its frames out.
 
+pub mod control;
+pub mod inline;
+pub mod output;
+pub mod unwind;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,14 +18,14 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::bytecode::{Arg, Capture, Closure, Free, Inline, Op, Operands, Proto, VarBox};
-use crate::code::GlobalId;
-use crate::compile::{Compiler, Expander};
-use crate::globals::Globals;
-use crate::inline::{fixnum, Fast};
-use crate::output::Output;
-use crate::source::{SourceMap, Span};
-use crate::value::{error, release, BoolBits, Parameter, Prim, PrimKind, Promise, Val};
+use crate::bytecode::proto::{Arg, Capture, Closure, Free, Inline, Op, Operands, Proto, VarBox};
+use crate::compile::compiler::{Compiler, Expander};
+use crate::compile::globals::Globals;
+use crate::compile::tree::GlobalId;
+use crate::machine::inline::{fixnum, Fast};
+use crate::machine::output::Output;
+use crate::read::source::{SourceMap, Span};
+use crate::values::value::{error, release, BoolBits, Parameter, Prim, PrimKind, Promise, Val};
 
 /// Limits and the interrupt flag are checked when the step count has these
 /// bits clear: every 65,536 steps.
@@ -189,7 +194,7 @@ pub struct Continuation {
 }
 
 pub struct Loading {
-    pub forms: Vec<crate::syntax::Syntax>,
+    pub forms: Vec<crate::read::syntax::Syntax>,
     /// Directory that `load` calls inside this file resolve against.
     pub dir: Option<std::path::PathBuf>,
 }
@@ -271,7 +276,7 @@ pub enum ControlOp {
     FlowStart,
     FlowResume,
     Request,
-    Flow(crate::flow::FlowQuery),
+    Flow(crate::flow::runtime::FlowQuery),
 }
 
 /// What the machine does next, outside the bytecode loop.
@@ -307,7 +312,7 @@ pub struct Machine {
     pub base_dir: Option<std::path::PathBuf>,
     /// Reads the source of `(load path)`; `None` disables `load`.
     pub loader: Option<Loader>,
-    pub flows: crate::flow::FlowStore,
+    pub flows: crate::flow::runtime::FlowStore,
 }
 
 pub type Loader = Box<dyn Fn(&std::path::Path) -> Result<String, String> + Send>;
@@ -376,7 +381,7 @@ impl Callee {
 /// A call the instruction loop makes itself (see `plain_callee`).
 enum Plain {
     Closure(Rc<Closure>),
-    Pure(fn(&[Val]) -> crate::value::PrimResult),
+    Pure(fn(&[Val]) -> crate::values::value::PrimResult),
     No,
 }
 
@@ -402,7 +407,7 @@ impl Machine {
             wind_ids: 0,
             base_dir: None,
             loader: Some(Box::new(read_file)),
-            flows: crate::flow::FlowStore::new(),
+            flows: crate::flow::runtime::FlowStore::new(),
         };
         for prim in &prims {
             m.globals.define(prim.name, Val::Prim(prim));
@@ -1501,7 +1506,7 @@ impl Machine {
     fn reset_run(&mut self) {
         self.clear_stacks();
         self.steps = 0;
-        self.pairs_at_start = crate::value::live_pairs();
+        self.pairs_at_start = crate::values::value::live_pairs();
     }
 
     fn clear_stacks(&mut self) {
@@ -1531,7 +1536,7 @@ impl Machine {
         let compiled = self.compiler().compile_toplevel(form);
         match compiled {
             Ok(node) => {
-                let proto = crate::codegen::toplevel(&self.globals, &node, span);
+                let proto = crate::bytecode::codegen::toplevel(&self.globals, &node, span);
                 // Pushed even after the last form: a `load` there must still
                 // resolve against this file's directory.
                 self.push(K::Load(loading, i + 1))?;
@@ -1539,7 +1544,10 @@ impl Machine {
             }
             Err(e) => {
                 self.call_span = e.span;
-                let e = crate::value::error_of(crate::value::ErrorKind::SyntaxError, e.message);
+                let e = crate::values::value::error_of(
+                    crate::values::value::ErrorKind::SyntaxError,
+                    e.message,
+                );
                 self.raise(e, false)
             }
         }
@@ -1547,16 +1555,19 @@ impl Machine {
 
     /// Compile `datum` and run it as a top-level form (`eval`).
     pub(crate) fn eval_datum(&mut self, datum: &Val) -> Step {
-        let syntax = crate::syntax::Syntax::from_datum(datum, self.call_span);
+        let syntax = crate::read::syntax::Syntax::from_datum(datum, self.call_span);
         let compiled = self.compiler().compile_toplevel(&syntax);
         match compiled {
             Ok(node) => {
-                let proto = crate::codegen::toplevel(&self.globals, &node, syntax.span);
+                let proto = crate::bytecode::codegen::toplevel(&self.globals, &node, syntax.span);
                 Ok(self.toplevel(proto))
             }
             Err(e) => {
                 self.call_span = e.span;
-                let e = crate::value::error_of(crate::value::ErrorKind::SyntaxError, e.message);
+                let e = crate::values::value::error_of(
+                    crate::values::value::ErrorKind::SyntaxError,
+                    e.message,
+                );
                 self.raise(e, false)
             }
         }
@@ -1604,11 +1615,11 @@ impl Machine {
                 }
                 Ok(Next::Return(self.param_value(&p)))
             }
-            Val::RecordProc(rp) => match crate::control_ops::apply_record(&rp, args) {
+            Val::RecordProc(rp) => match crate::machine::control::apply_record(&rp, args) {
                 Ok(v) => Ok(Next::Return(v)),
                 Err(e) => self.raise(e, false),
             },
-            Val::Host(h) => match crate::api::call_host(&h, &args) {
+            Val::Host(h) => match crate::api::engine::call_host(&h, &args) {
                 Ok(v) => Ok(Next::Return(v)),
                 Err(e) => self.raise(e, false),
             },
@@ -1640,11 +1651,11 @@ impl Machine {
             return Err(Abort::Limit(LimitKind::Steps));
         }
         if let Some(max) = self.limits.max_heap_bytes {
-            let pairs =
-                usize::try_from(crate::value::live_pairs() - self.pairs_at_start).unwrap_or(0);
+            let pairs = usize::try_from(crate::values::value::live_pairs() - self.pairs_at_start)
+                .unwrap_or(0);
             let bytes = self.frames.len() * std::mem::size_of::<Frame>()
                 + self.vals.len() * std::mem::size_of::<Val>()
-                + pairs * crate::value::PAIR_BYTES;
+                + pairs * crate::values::value::PAIR_BYTES;
             if bytes > max {
                 return Err(Abort::Limit(LimitKind::Heap));
             }
@@ -1675,7 +1686,7 @@ impl Machine {
             Val::Error(e) => describe_error(e),
             other => format!(
                 "uncaught exception: {}",
-                crate::printer::write_string(other)
+                crate::values::printer::write_string(other)
             ),
         }
     }
@@ -1700,11 +1711,11 @@ impl Default for Machine {
     }
 }
 
-pub fn describe_error(e: &crate::value::ErrorObj) -> String {
+pub fn describe_error(e: &crate::values::value::ErrorObj) -> String {
     let mut s = e.message.clone();
     for irritant in &e.irritants {
         s.push(' ');
-        s.push_str(&crate::printer::write_string(irritant));
+        s.push_str(&crate::values::printer::write_string(irritant));
     }
     s
 }

@@ -9,9 +9,9 @@ use std::rc::Rc;
 
 use serde_json::{json, Map as JsonMap, Value as Json};
 
-use crate::flow::{FlowDef, FlowStore, Instance, Status};
-use crate::symbol::Symbol;
-use crate::value::{BoolBits, MapImpl, Val};
+use crate::flow::runtime::{FlowDef, FlowStore, Instance, Status};
+use crate::values::symbol::Symbol;
+use crate::values::value::{BoolBits, MapImpl, Val};
 
 pub const FORMAT: &str = "skein-store";
 pub const VERSION: i64 = 1;
@@ -183,7 +183,7 @@ impl StoreDoc {
             Some(other) => {
                 return Err(format!(
                     "unsupported version {} (this engine reads version {VERSION})",
-                    crate::printer::write_string(&other)
+                    crate::values::printer::write_string(&other)
                 ))
             }
             None => return Err("missing :version".into()),
@@ -408,7 +408,7 @@ impl StoreDoc {
     }
 }
 
-impl crate::api::Value {
+impl crate::api::engine::Value {
     /// This value in the `skein-store` document's JSON encoding (see
     /// docs/store-format.md): what a host that keeps single values in its own
     /// storage (a database column, a message) writes. Refused for a value
@@ -427,16 +427,16 @@ impl crate::api::Value {
     pub fn to_store_json(&self) -> Result<Json, crate::Error> {
         let v = self.to_val()?;
         let json = encode(&v);
-        crate::value::release(v);
+        crate::values::value::release(v);
         Ok(json)
     }
 
     /// A value from its `skein-store` JSON encoding; an encoding the format
     /// does not define is an [`Error::Store`](crate::Error::Store).
-    pub fn from_store_json(json: &Json) -> Result<crate::api::Value, crate::Error> {
+    pub fn from_store_json(json: &Json) -> Result<crate::api::engine::Value, crate::Error> {
         let v = decode(json).map_err(crate::Error::Store)?;
-        let value = crate::api::Value::from_val(&v);
-        crate::value::release(v);
+        let value = crate::api::engine::Value::from_val(&v);
+        crate::values::value::release(v);
         Ok(value)
     }
 }
@@ -451,7 +451,7 @@ pub fn encode(v: &Val) -> Json {
         Val::Int(i) => json!(i),
         Val::Big(b) => json!({"int": b.to_string()}),
         Val::Rat(r) => json!({"rational": r.to_string()}),
-        Val::Real(_) => json!({"float": crate::number::format_number(v, 10)}),
+        Val::Real(_) => json!({"float": crate::values::number::format_number(v, 10)}),
         Val::Char(c) => json!({"char": c.get().to_string()}),
         Val::Str(s) => json!(s.as_str()),
         Val::Sym(s) => json!({"symbol": s.name()}),
@@ -470,7 +470,7 @@ pub fn encode(v: &Val) -> Json {
             json!({"map": m.iter().map(|(k, v)| json!([encode(k), encode(v)])).collect::<Vec<_>>()})
         }
         // Never reached for validated plain data.
-        other => json!({"opaque": crate::printer::write_string(other)}),
+        other => json!({"opaque": crate::values::printer::write_string(other)}),
     })
 }
 
@@ -495,13 +495,13 @@ fn decode_inner(j: &Json) -> Result<Val, String> {
             };
             let text = || value.as_str().ok_or_else(|| format!("{key}: expected a string"));
             match key.as_str() {
-                "int" => crate::number::parse_number(text()?, 10)
+                "int" => crate::values::number::parse_number(text()?, 10)
                     .filter(|v| matches!(v, Val::Int(_) | Val::Big(_)))
                     .ok_or_else(|| format!("not an exact integer: {value}"))?,
-                "rational" => crate::number::parse_number(text()?, 10)
+                "rational" => crate::values::number::parse_number(text()?, 10)
                     .filter(|v| matches!(v, Val::Int(_) | Val::Big(_) | Val::Rat(_)))
                     .ok_or_else(|| format!("not an exact rational: {value}"))?,
-                "float" => match crate::number::parse_number(text()?, 10) {
+                "float" => match crate::values::number::parse_number(text()?, 10) {
                     Some(f @ Val::Real(_)) => f,
                     _ => return Err(format!("not a float: {value}")),
                 },

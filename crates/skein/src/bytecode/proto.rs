@@ -11,10 +11,10 @@ use std::rc::Rc;
 
 use smallvec::SmallVec;
 
-use crate::code::GlobalId;
-use crate::source::Span;
-use crate::symbol::Symbol;
-use crate::value::Val;
+use crate::compile::tree::GlobalId;
+use crate::read::source::Span;
+use crate::values::symbol::Symbol;
+use crate::values::value::Val;
 
 /// One instruction. Operands are slot indices (into the procedure's window),
 /// free-variable indices, constant indices, global ids or jump targets.
@@ -399,8 +399,8 @@ pub struct VarBox {
 /// Closures over closures nest arbitrarily deep: dropping one must not recurse.
 impl Drop for Closure {
     fn drop(&mut self) {
-        if self.free.iter().any(crate::value::owns_structure) {
-            crate::value::dismantle(std::mem::take(&mut self.free).into_vec());
+        if self.free.iter().any(crate::values::value::owns_structure) {
+            crate::values::value::dismantle(std::mem::take(&mut self.free).into_vec());
         }
     }
 }
@@ -408,8 +408,8 @@ impl Drop for Closure {
 impl Drop for VarBox {
     fn drop(&mut self) {
         let v = self.value.get_mut();
-        if crate::value::owns_structure(v) {
-            crate::value::dismantle(vec![std::mem::replace(v, Val::Null)]);
+        if crate::values::value::owns_structure(v) {
+            crate::values::value::dismantle(vec![std::mem::replace(v, Val::Null)]);
         }
     }
 }

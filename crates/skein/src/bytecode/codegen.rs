@@ -8,12 +8,12 @@
 
 use std::rc::Rc;
 
-use crate::bytecode::{Arg, Capture, GroupDef, Inline, Op, Operands, Proto};
-use crate::code::{Lambda, NamedLet, Node};
-use crate::globals::Globals;
-use crate::source::Span;
-use crate::symbol::Symbol;
-use crate::value::Val;
+use crate::bytecode::proto::{Arg, Capture, GroupDef, Inline, Op, Operands, Proto};
+use crate::compile::globals::Globals;
+use crate::compile::tree::{Lambda, NamedLet, Node};
+use crate::read::source::Span;
+use crate::values::symbol::Symbol;
+use crate::values::value::Val;
 
 /// Identifies a variable while its scope is open: (scope index, slot), or
 /// (scope index, `GROUP`) for the first-member closure of a fix group.

@@ -5,9 +5,9 @@
 
 use std::rc::Rc;
 
-use crate::source::Span;
-use crate::symbol::Symbol;
-use crate::value::Val;
+use crate::read::source::Span;
+use crate::values::symbol::Symbol;
+use crate::values::value::Val;
 
 pub type GlobalId = u32;
 

@@ -2,12 +2,12 @@
 
 use smallvec::smallvec;
 
-use crate::api::{Engine, Value};
-use crate::error::Error;
+use crate::api::engine::{Engine, Value};
+use crate::api::error::Error;
+use crate::flow::store::StoreDoc;
 use crate::machine::{Abort, Args, Machine};
-use crate::store::StoreDoc;
-use crate::symbol::Symbol;
-use crate::value::Val;
+use crate::values::symbol::Symbol;
+use crate::values::value::Val;
 
 /// What a flow did when started or resumed: it waits on a request, finished, or failed.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,7 +45,7 @@ impl FlowStatus {
     /// assert_eq!(FlowStatus::parse("running"), None);
     /// ```
     pub fn name(self) -> &'static str {
-        use crate::flow::Status;
+        use crate::flow::runtime::Status;
         match self {
             FlowStatus::Suspended => Status::Suspended,
             FlowStatus::Done => Status::Done,
@@ -57,7 +57,7 @@ impl FlowStatus {
 
     /// The status a store document names, if it names one.
     pub fn parse(name: &str) -> Option<FlowStatus> {
-        crate::flow::Status::parse(name).map(public_status)
+        crate::flow::runtime::Status::parse(name).map(public_status)
     }
 }
 
@@ -76,7 +76,8 @@ pub struct FlowSummary {
 fn prim(name: &'static str) -> Val {
     use std::collections::HashMap;
     use std::sync::OnceLock;
-    static PRIMS: OnceLock<HashMap<&'static str, &'static crate::value::Prim>> = OnceLock::new();
+    static PRIMS: OnceLock<HashMap<&'static str, &'static crate::values::value::Prim>> =
+        OnceLock::new();
     let prims = PRIMS.get_or_init(|| crate::builtins::all().map(|p| (p.name, p)).collect());
     prims.get(name).map_or(Val::Unspecified, |p| Val::Prim(p))
 }
@@ -197,8 +198,8 @@ impl Engine {
     }
 }
 
-fn public_status(status: crate::flow::Status) -> FlowStatus {
-    use crate::flow::Status;
+fn public_status(status: crate::flow::runtime::Status) -> FlowStatus {
+    use crate::flow::runtime::Status;
     match status {
         // A flow is only running while the engine is inside a call.
         Status::Suspended | Status::Running => FlowStatus::Suspended,

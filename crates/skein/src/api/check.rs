@@ -11,13 +11,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::api::Engine;
-use crate::code::{GlobalId, Lambda, Node};
-use crate::error::{diagnose, Diagnostic};
+use crate::api::engine::Engine;
+use crate::api::error::{diagnose, Diagnostic};
+use crate::compile::tree::{GlobalId, Lambda, Node};
 use crate::machine::{arity_message, expected_count};
-use crate::source::Span;
-use crate::syntax::Syntax;
-use crate::value::Val;
+use crate::read::source::Span;
+use crate::read::syntax::Syntax;
+use crate::values::value::Val;
 
 /// Check the program in the file at `path`, following the files it loads with
 /// a literal path (relative to the loading file, as `load` resolves them).
@@ -121,7 +121,7 @@ impl Check {
     /// Read and compile every form of one source text, following its loads.
     fn source(&mut self, name: &str, text: &str, dir: Option<&Path>) {
         let file = self.engine.m.sources.add(name, text);
-        let forms = match crate::reader::read_all(text, file) {
+        let forms = match crate::read::reader::read_all(text, file) {
             Ok(forms) => forms,
             Err(e) => {
                 self.partial = true;

@@ -6,8 +6,8 @@ use std::rc::Rc;
 use smallvec::smallvec;
 
 use crate::machine::{Abort, Continuation, Frame, LimitKind, Machine, Next, Site, Step, Then, K};
-use crate::source::Span;
-use crate::value::Val;
+use crate::read::source::Span;
+use crate::values::value::Val;
 
 impl Machine {
     /// Index just above the nearest flow prompt: the base of delimited captures.

@@ -12,10 +12,10 @@ use nom::character::complete::{char as ch, multispace1, not_line_ending};
 use nom::combinator::{recognize, value};
 use nom::{IResult, Parser};
 
-use crate::source::Span;
-use crate::symbol::Symbol;
-use crate::syntax::{Ident, SynKind, Syntax};
-use crate::value::Val;
+use crate::read::source::Span;
+use crate::read::syntax::{Ident, SynKind, Syntax};
+use crate::values::symbol::Symbol;
+use crate::values::value::Val;
 
 /// How a prefix was written, for messages.
 fn prefix_text(name: &str) -> &'static str {
@@ -548,7 +548,7 @@ impl<'a> Reader<'a> {
             "#t" | "#true" => Val::bool(true),
             "#f" | "#false" => Val::bool(false),
             _ => {
-                if let Some(n) = crate::number::parse_number(tok, 10) {
+                if let Some(n) = crate::values::number::parse_number(tok, 10) {
                     n
                 } else if tok.starts_with('#') {
                     return Err(self.error(

@@ -2,9 +2,9 @@
 //! common primitives, done in place on slots, constants and stack values
 //! while their globals hold the primitives.
 
-use crate::bytecode::{Arg, Inline, Op, Operands};
+use crate::bytecode::proto::{Arg, Inline, Op, Operands};
 use crate::machine::{Act, Callee, Exit, Machine};
-use crate::value::{error, release, BoolBits, PrimKind, Val};
+use crate::values::value::{error, release, BoolBits, PrimKind, Val};
 
 /// Where an instruction's operands live: the stack, the activation's
 /// window and free variables, and its procedure's constants.
@@ -290,7 +290,7 @@ fn fast1(which: Inline, x: &Val) -> Option<Fast> {
 fn fast2(which: Inline, x: &Val, y: &Val) -> Option<Fast> {
     match which {
         Inline::Cons => Some(Fast::Cons),
-        Inline::EqP => Some(Fast::Bool(crate::value::eqv(x, y))),
+        Inline::EqP => Some(Fast::Bool(crate::values::value::eqv(x, y))),
         Inline::VectorRef => match (x, y) {
             (Val::Vector(items), Val::Int(i)) => usize::try_from(*i)
                 .ok()

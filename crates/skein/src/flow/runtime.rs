@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::machine::{Args, Frame, Machine, Next, K};
-use crate::symbol::Symbol;
-use crate::value::{error, Val};
+use crate::values::symbol::Symbol;
+use crate::values::value::{error, Val};
 
 /// A flow value made by `defflow` (named) or `flow-node` (anonymous).
 pub struct FlowDef {
@@ -127,7 +127,7 @@ impl Machine {
     fn flow_id_arg(&self, who: &str, v: &Val) -> Result<u64, Val> {
         match v {
             Val::Int(n) if *n > 0 => Ok(*n as u64),
-            other => Err(crate::value::type_error(who, "a flow id", other)),
+            other => Err(crate::values::value::type_error(who, "a flow id", other)),
         }
     }
 
@@ -148,7 +148,13 @@ impl Machine {
         self.refuse_inside_flow("flow/start")?;
         let flow = match args.remove(0) {
             Val::Flow(f) => f,
-            other => return Err(crate::value::type_error("flow/start", "a flow", &other)),
+            other => {
+                return Err(crate::values::value::type_error(
+                    "flow/start",
+                    "a flow",
+                    &other,
+                ))
+            }
         };
         for a in &args {
             if !a.is_plain() {
@@ -272,7 +278,7 @@ impl Machine {
             let pos = replay.pos;
             let expected = match inst.log.get(pos) {
                 Some((logged, response)) => {
-                    if crate::value::equal(logged, &tag) {
+                    if crate::values::value::equal(logged, &tag) {
                         let response = response.clone();
                         replay.pos += 1;
                         return Ok(Next::Return(response));
@@ -281,7 +287,7 @@ impl Machine {
                 }
                 // Past the log: this must be the request the flow was waiting on.
                 None => match &inst.pending {
-                    Some((pending, _)) if crate::value::equal(pending, &tag) => None,
+                    Some((pending, _)) if crate::values::value::equal(pending, &tag) => None,
                     Some((pending, _)) => Some(pending.clone()),
                     None => None,
                 },
@@ -290,8 +296,8 @@ impl Machine {
                 let message = format!(
                     "replay diverged in flow {id} ({}) at log position {pos}: the log has tag {} but the code now requests {}",
                     inst.flow.display_name(),
-                    crate::printer::write_string(&expected),
-                    crate::printer::write_string(&tag),
+                    crate::values::printer::write_string(&expected),
+                    crate::values::printer::write_string(&tag),
                 );
                 return Err(error(message, vec![]));
             }
@@ -348,7 +354,7 @@ impl Machine {
             let inst = self.flows.instances.get(&id);
             let logged = inst
                 .and_then(|i| i.log.get(pos).or(i.pending.as_ref()))
-                .map(|(tag, _)| crate::printer::write_string(tag))
+                .map(|(tag, _)| crate::values::printer::write_string(tag))
                 .unwrap_or_default();
             let name = inst.map(|i| i.flow.display_name()).unwrap_or_default();
             let message = format!(
@@ -493,13 +499,13 @@ impl Machine {
             }
             FlowQuery::Export => {
                 self.refuse_inside_flow("flow-store-export")?;
-                let doc = crate::store::StoreDoc::from_store(&self.flows)
+                let doc = crate::flow::store::StoreDoc::from_store(&self.flows)
                     .map_err(|m| error(format!("flow-store-export: {m}"), vec![]))?;
                 Ok(doc.to_val())
             }
             FlowQuery::Import => {
                 self.refuse_inside_flow("flow-store-import!")?;
-                let doc = crate::store::StoreDoc::from_val(&args[0])
+                let doc = crate::flow::store::StoreDoc::from_val(&args[0])
                     .map_err(|m| error(format!("flow-store-import!: {m}"), vec![]))?;
                 self.flows = doc.into_store();
                 Ok(Val::Unspecified)

@@ -5,11 +5,11 @@
 
 use std::rc::Rc;
 
-use crate::compile::{core, err, CompileError, Expander};
-use crate::source::Span;
-use crate::symbol::Symbol;
-use crate::syntax::{Ident, SynKind, Syntax};
-use crate::value::Val;
+use crate::compile::compiler::{core, err, CompileError, Expander};
+use crate::read::source::Span;
+use crate::read::syntax::{Ident, SynKind, Syntax};
+use crate::values::symbol::Symbol;
+use crate::values::value::Val;
 
 struct Builder<'e> {
     span: Span,
@@ -169,7 +169,7 @@ pub fn expand(
         },
         "assert" => match args {
             [expr] => {
-                let text = crate::printer::write_string(&expr.to_datum());
+                let text = crate::values::printer::write_string(&expr.to_datum());
                 Ok(b.call(
                     "unless",
                     vec![

@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::error::{diagnose, Error};
+use crate::api::error::{diagnose, Error};
+use crate::machine::output::Sink;
 use crate::machine::{Abort, Limits, Loader, Loading, Machine};
-use crate::output::Sink;
-use crate::source::{SourceMap, Span};
-use crate::symbol::Symbol;
-use crate::value::{ErrorKind, HostFn, MapImpl, Val};
+use crate::read::source::{SourceMap, Span};
+use crate::values::symbol::Symbol;
+use crate::values::value::{ErrorKind, HostFn, MapImpl, Val};
 
 /// How deeply nested a [`Value`] the engine hands to the host may be.
 pub const MAX_VALUE_DEPTH: usize = 1_000;
@@ -80,7 +80,8 @@ impl Value {
         let refuse = |message: String, span: Span| {
             Error::Syntax(diagnose(&sources, message, Some(span), &[], None))
         };
-        let data = crate::reader::read_all(text, file).map_err(|e| refuse(e.message, e.span))?;
+        let data =
+            crate::read::reader::read_all(text, file).map_err(|e| refuse(e.message, e.span))?;
         let datum = match data.as_slice() {
             [one] => one,
             [] => {
@@ -98,7 +99,7 @@ impl Value {
         };
         let v = datum.to_datum();
         let value = Value::from_val(&v);
-        crate::value::release(v);
+        crate::values::value::release(v);
         // Data nested deeper than the host may hold comes back opaque.
         if !holds_no_opaque(&value) {
             return Err(refuse(
@@ -112,7 +113,7 @@ impl Value {
     /// The value as `write` prints it.
     pub fn to_write_string(&self) -> String {
         match self.to_val() {
-            Ok(v) => crate::printer::write_string(&v),
+            Ok(v) => crate::values::printer::write_string(&v),
             Err(_) => match self {
                 Value::Opaque(s) => s.clone(),
                 other => format!("{other:?}"),
@@ -156,7 +157,7 @@ impl Value {
             Val::Vector(items) => Value::Vector(items.iter().map(inner).collect()),
             Val::Bytes(b) => Value::Bytes(b.to_vec()),
             Val::Map(m) => Value::Map(m.iter().map(|(k, v)| (inner(k), inner(v))).collect()),
-            other => Value::Opaque(crate::printer::write_string(other)),
+            other => Value::Opaque(crate::values::printer::write_string(other)),
         }
     }
 
@@ -166,7 +167,7 @@ impl Value {
                 Value::Unspecified => Val::Unspecified,
                 Value::Bool(b) => Val::bool(*b),
                 Value::Int(i) => Val::Int(*i),
-                Value::BigInt(s) | Value::Rational(s) => crate::number::parse_number(s, 10)
+                Value::BigInt(s) | Value::Rational(s) => crate::values::number::parse_number(s, 10)
                     .filter(|v| matches!(v, Val::Int(_) | Val::Big(_) | Val::Rat(_)))
                     .ok_or_else(|| Error::Host(format!("not an exact number: {s}")))?,
                 Value::Real(f) => Val::real(*f),
@@ -273,7 +274,7 @@ value_from! {
 /// assert!(skein::is_complete("(car))")); // an error, not more to read
 /// ```
 pub fn is_complete(source: &str) -> bool {
-    crate::reader::is_complete(source)
+    crate::read::reader::is_complete(source)
 }
 
 /// Whether `v` holds no [`Value::Opaque`] anywhere (walked without recursion).
@@ -299,7 +300,7 @@ pub(crate) fn call_host(h: &HostFn, args: &[Val]) -> Result<Val, Val> {
     let mut plain = Vec::with_capacity(args.len());
     for a in args {
         if !a.is_plain() {
-            return Err(crate::value::error(
+            return Err(crate::values::value::error(
                 format!("{}: arguments to host functions must be plain data", h.name),
                 vec![a.clone()],
             ));
@@ -309,8 +310,11 @@ pub(crate) fn call_host(h: &HostFn, args: &[Val]) -> Result<Val, Val> {
     match (h.func)(&plain) {
         Ok(v) => v
             .to_val()
-            .map_err(|e| crate::value::error(format!("{}: {e}", h.name), vec![])),
-        Err(e) => Err(crate::value::error(format!("{}: {e}", h.name), vec![])),
+            .map_err(|e| crate::values::value::error(format!("{}: {e}", h.name), vec![])),
+        Err(e) => Err(crate::values::value::error(
+            format!("{}: {e}", h.name),
+            vec![],
+        )),
     }
 }
 
@@ -327,7 +331,7 @@ pub struct Engine {
 // touch one reference count. `Engine` is deliberately not `Sync`.
 unsafe impl Send for Engine {}
 
-const PRELUDE: &str = include_str!("../../../stdlib/prelude.scm");
+const PRELUDE: &str = include_str!("../../../../stdlib/prelude.scm");
 
 impl Default for Engine {
     fn default() -> Engine {
@@ -354,7 +358,7 @@ impl Engine {
     /// Evaluate `source`, naming it `name` in error reports.
     pub fn eval_source(&mut self, name: &str, source: &str) -> Result<Value, Error> {
         let file = self.m.sources.add(name, source);
-        let forms = crate::reader::read_all(source, file).map_err(|e| {
+        let forms = crate::read::reader::read_all(source, file).map_err(|e| {
             Error::Syntax(diagnose(
                 &self.m.sources,
                 e.message,
@@ -368,7 +372,7 @@ impl Engine {
         self.m.out.flush();
         let value = result.map_err(|abort| self.abort_error(abort))?;
         let plain = Value::from_val(&value);
-        crate::value::release(value);
+        crate::values::value::release(value);
         Ok(plain)
     }
 
@@ -471,7 +475,11 @@ impl Engine {
             .into_iter()
             .map(str::to_string)
             .chain(self.m.expander.macro_names().map(|s| s.name().to_string()))
-            .chain(crate::compile::SPECIAL_FORMS.iter().map(|s| s.to_string()))
+            .chain(
+                crate::compile::compiler::SPECIAL_FORMS
+                    .iter()
+                    .map(|s| s.to_string()),
+            )
             .filter(|n| !n.starts_with('%'))
             .collect();
         names.sort();

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::value::{Promise, RecordProc, Val};
+use crate::values::value::{Promise, RecordProc, Val};
 
 pub fn write_string(v: &Val) -> String {
     let mut out = String::new();
@@ -29,7 +29,7 @@ fn print_inner(v: &Val, write: bool, out: &mut String) {
         Val::Eof => out.push_str("#<eof>"),
         Val::Bool(b) => out.push_str(if b.get() { "#t" } else { "#f" }),
         Val::Int(_) | Val::Big(_) | Val::Rat(_) | Val::Real(_) => {
-            out.push_str(&crate::number::format_number(v, 10))
+            out.push_str(&crate::values::number::format_number(v, 10))
         }
         Val::Char(c) => {
             let c = c.get();
@@ -238,7 +238,7 @@ fn write_symbol(name: &str, out: &mut String) {
         || name.chars().any(|c| {
             c.is_whitespace() || matches!(c, '(' | ')' | '"' | ';' | '|' | '\'' | '`' | ',')
         })
-        || crate::number::parse_number(name, 10).is_some()
+        || crate::values::number::parse_number(name, 10).is_some()
         || name == ".";
     if needs_bars {
         out.push('|');

@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::compile::CompileError;
-use crate::source::Span;
-use crate::symbol::Symbol;
-use crate::syntax::{Ident, SynKind, Syntax};
+use crate::compile::compiler::CompileError;
+use crate::read::source::Span;
+use crate::read::syntax::{Ident, SynKind, Syntax};
+use crate::values::symbol::Symbol;
 
 pub struct Macro {
     pub name: Symbol,
@@ -149,7 +149,7 @@ impl Macro {
                 _ => false,
             },
             SynKind::Atom(v) => {
-                matches!(&form.kind, SynKind::Atom(w) if crate::value::equal(v, w))
+                matches!(&form.kind, SynKind::Atom(w) if crate::values::value::equal(v, w))
             }
             SynKind::Bytes(_) | SynKind::Map(_) => false,
         }

@@ -6,13 +6,13 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::code::{Call, Fix, Guard, Lambda, Let, Letrec, NamedLet, Node};
-use crate::globals::Globals;
-use crate::source::Span;
-use crate::symbol::Symbol;
-use crate::syntax::{Ident, SynKind, Syntax};
-use crate::syntax_rules::Macro;
-use crate::value::Val;
+use crate::compile::globals::Globals;
+use crate::compile::tree::{Call, Fix, Guard, Lambda, Let, Letrec, NamedLet, Node};
+use crate::expand::syntax_rules::Macro;
+use crate::read::source::Span;
+use crate::read::syntax::{Ident, SynKind, Syntax};
+use crate::values::symbol::Symbol;
+use crate::values::value::Val;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompileError {
@@ -479,7 +479,7 @@ impl<'a> Compiler<'a> {
             "guard" => self.compile_guard(args, span),
             "import" => Ok(Node::Const(Val::Unspecified)),
             _ => {
-                let expanded = crate::derived::expand(name, items, syn, &mut *self.exp)?;
+                let expanded = crate::expand::derived::expand(name, items, syn, &mut *self.exp)?;
                 self.compile(&expanded)
             }
         }
@@ -745,8 +745,12 @@ impl<'a> Compiler<'a> {
                             self.define_local_syntax(&list[1..], form.span)?;
                         }
                         "define-record-type" | "define-values" => {
-                            let expanded =
-                                crate::derived::expand(name.name(), list, &form, &mut *self.exp)?;
+                            let expanded = crate::expand::derived::expand(
+                                name.name(),
+                                list,
+                                &form,
+                                &mut *self.exp,
+                            )?;
                             queue.push_front(expanded);
                         }
                         _ => items.push(BodyItem::Expr(form)),

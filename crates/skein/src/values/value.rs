@@ -11,9 +11,9 @@ use imbl::shared_ptr::RcK;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 
-use crate::bytecode::{Closure, VarBox};
+use crate::bytecode::proto::{Closure, VarBox};
 use crate::machine::Continuation;
-use crate::symbol::Symbol;
+use crate::values::symbol::Symbol;
 
 pub type MapImpl = imbl::GenericOrdMap<Val, Val, RcK>;
 
@@ -63,7 +63,7 @@ pub enum Val {
     Promise(Rc<RefCell<Promise>>),
     Values(Rc<Vec<Val>>),
     Error(Rc<ErrorObj>),
-    Flow(Rc<crate::flow::FlowDef>),
+    Flow(Rc<crate::flow::runtime::FlowDef>),
     Port(Rc<Port>),
 }
 
@@ -785,7 +785,7 @@ fn compare_inner(a: &Val, b: &Val) -> Ordering {
     }
     match (a, b) {
         (Val::Bool(x), Val::Bool(y)) => x.get().cmp(&y.get()),
-        (x, y) if ra == 2 => crate::number::total_cmp(x, y),
+        (x, y) if ra == 2 => crate::values::number::total_cmp(x, y),
         (Val::Char(x), Val::Char(y)) => x.get().cmp(&y.get()),
         (Val::Str(x), Val::Str(y)) => x.cmp(y),
         (Val::Sym(x), Val::Sym(y)) | (Val::Keyword(x), Val::Keyword(y)) => {
@@ -860,7 +860,7 @@ impl Ord for Val {
 
 impl std::fmt::Debug for Val {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::printer::write_string(self))
+        f.write_str(&crate::values::printer::write_string(self))
     }
 }
 

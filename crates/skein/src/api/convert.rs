@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::api::Value;
-use crate::error::Error;
+use crate::api::engine::Value;
+use crate::api::error::Error;
 
 /// Convert any serializable Rust value to a skein [`Value`].
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {

@@ -1,0 +1,4 @@
+//! Bytecode: the instruction set, closures, and code generation from the analysed tree.
+
+pub mod codegen;
+pub mod proto;

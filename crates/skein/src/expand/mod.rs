@@ -1,0 +1,4 @@
+//! Expansion: derived forms and `syntax-rules` macros, rewritten into core forms.
+
+pub mod derived;
+pub mod syntax_rules;

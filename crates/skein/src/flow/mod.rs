@@ -1,0 +1,4 @@
+//! Flows: instances, the machine's flow operations, and the portable store document.
+
+pub mod runtime;
+pub mod store;

@@ -1,0 +1,5 @@
+//! Reading: source text to syntax objects with spans.
+
+pub mod reader;
+pub mod source;
+pub mod syntax;
