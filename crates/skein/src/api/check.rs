@@ -13,10 +13,11 @@ use std::rc::Rc;
 
 use crate::api::engine::Engine;
 use crate::api::error::{diagnose, Diagnostic};
-use crate::compile::tree::{GlobalId, Lambda, Node};
+use crate::compile::tree::{Lambda, Node};
 use crate::machine::{arity_message, expected_count};
 use crate::read::source::Span;
 use crate::read::syntax::Syntax;
+use crate::values::symbol::GlobalId;
 use crate::values::value::Val;
 
 /// Check the program in the file at `path`, following the files it loads with

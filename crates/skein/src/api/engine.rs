@@ -475,11 +475,7 @@ impl Engine {
             .into_iter()
             .map(str::to_string)
             .chain(self.m.expander.macro_names().map(|s| s.name().to_string()))
-            .chain(
-                crate::compile::compiler::SPECIAL_FORMS
-                    .iter()
-                    .map(|s| s.to_string()),
-            )
+            .chain(crate::expand::forms::SpecialForm::names().map(str::to_string))
             .filter(|n| !n.starts_with('%'))
             .collect();
         names.sort();

@@ -4,8 +4,9 @@
 use super::control;
 use std::rc::Rc;
 
-use crate::flow::runtime::{FlowDef, FlowQuery};
+use crate::flow::runtime::FlowQuery;
 use crate::machine::{ControlOp, Machine};
+use crate::values::value::FlowDef;
 use crate::values::value::{type_error, Prim, PrimKind, PrimResult, Val};
 
 fn procedure_arg(who: &str, v: &Val) -> Result<Val, Val> {

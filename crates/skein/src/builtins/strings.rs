@@ -20,7 +20,8 @@ use std::rc::Rc;
 
 use num_bigint::Sign;
 
-use super::chars::{char_arg, push_full_foldcase};
+use super::chars::char_arg;
+use crate::values::case::fold_string;
 use crate::values::symbol::Symbol;
 use crate::values::value::{error, type_error, Prim, PrimResult, Val};
 
@@ -296,13 +297,6 @@ fn list_to_string(args: &[Val]) -> PrimResult {
 fn string_copy(args: &[Val]) -> PrimResult {
     let s = string_arg("string-copy", &args[0])?;
     Ok(Val::str(str_range("string-copy", s, args, 1)?))
-}
-
-/// `string-foldcase`; also what `#!fold-case` does to identifiers.
-pub(crate) fn fold_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    s.chars().for_each(|c| push_full_foldcase(c, &mut out));
-    out
 }
 
 /// Every argument is a string and each adjacent pair stands in an order `ok`

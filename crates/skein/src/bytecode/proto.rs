@@ -11,8 +11,8 @@ use std::rc::Rc;
 
 use smallvec::SmallVec;
 
-use crate::compile::tree::GlobalId;
 use crate::read::source::Span;
+use crate::values::symbol::GlobalId;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 

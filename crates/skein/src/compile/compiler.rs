@@ -3,54 +3,17 @@
 //! Core special forms are compiled here; derived forms (`cond`, `case`, `do`,
 //! quasiquote, records, ...) are rewritten into core forms by `derived`.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::compile::globals::Globals;
 use crate::compile::tree::{Call, Fix, Guard, Lambda, Let, Letrec, NamedLet, Node};
+use crate::expand::expander::{core, err, CompileError, Expander, CORE_MARK};
+use crate::expand::forms::SpecialForm;
 use crate::expand::syntax_rules::Macro;
 use crate::read::source::Span;
 use crate::read::syntax::{Ident, SynKind, Syntax};
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CompileError {
-    pub message: String,
-    pub span: Span,
-}
-
-pub fn err<T>(message: impl Into<String>, span: Span) -> Result<T, CompileError> {
-    Err(CompileError {
-        message: message.into(),
-        span,
-    })
-}
-
-/// Identifiers with this mark always mean the global binding of their name:
-/// derived forms use them so a user's local `if` or `list` cannot capture them.
-pub const CORE_MARK: u32 = u32::MAX;
-
-/// Expansion state that outlives one compilation: global macros and renames.
-#[derive(Default)]
-pub struct Expander {
-    pub macros: HashMap<Symbol, Rc<Macro>>,
-    /// For mark `m` (from 1), the mark the renamed identifier had before, and
-    /// how many scope frames were visible where its macro was defined.
-    renames: Vec<(u32, usize)>,
-}
-
-impl Expander {
-    pub fn fresh_mark(&mut self, orig_mark: u32, scope_len: usize) -> u32 {
-        self.renames.push((orig_mark, scope_len));
-        self.renames.len() as u32
-    }
-
-    /// Global macro names, for completion.
-    pub fn macro_names(&self) -> impl Iterator<Item = Symbol> + '_ {
-        self.macros.keys().copied()
-    }
-}
 
 #[derive(Clone)]
 enum Binding {
@@ -131,44 +94,6 @@ enum Resolved {
     Global(Symbol),
 }
 
-pub const SPECIAL_FORMS: &[&str] = &[
-    "quote",
-    "quasiquote",
-    "lambda",
-    "define",
-    "set!",
-    "if",
-    "begin",
-    "let",
-    "let*",
-    "letrec",
-    "letrec*",
-    "and",
-    "or",
-    "when",
-    "unless",
-    "cond",
-    "case",
-    "do",
-    "define-syntax",
-    "let-syntax",
-    "letrec-syntax",
-    "define-record-type",
-    "case-lambda",
-    "parameterize",
-    "guard",
-    "delay",
-    "delay-force",
-    "make-promise-lazy",
-    "define-values",
-    "let-values",
-    "let*-values",
-    "receive",
-    "import",
-    "defflow",
-    "assert",
-];
-
 pub struct Compiler<'a> {
     pub globals: &'a mut Globals,
     pub exp: &'a mut Expander,
@@ -236,8 +161,8 @@ impl<'a> Compiler<'a> {
                             if let Some(m) = self.exp.macros.get(&name).cloned() {
                                 return self.compile_expansion(&m, syn);
                             }
-                            if SPECIAL_FORMS.contains(&name.name()) {
-                                return self.compile_special(name.name(), items, syn);
+                            if let Some(form) = SpecialForm::of(name.name()) {
+                                return self.compile_special(form, items, syn);
                             }
                         }
                         Resolved::Local(..) => {}
@@ -318,8 +243,8 @@ impl<'a> Compiler<'a> {
             if id.mark == 0 {
                 return Resolved::Global(id.name);
             }
-            match self.exp.renames.get(id.mark as usize - 1) {
-                Some(&(orig, scope_len)) => {
+            match self.exp.renamed(id.mark) {
+                Some((orig, scope_len)) => {
                     id.mark = orig;
                     limit = limit.min(scope_len);
                 }
@@ -387,7 +312,7 @@ impl<'a> Compiler<'a> {
             }
             Resolved::Global(name) => {
                 let is_syntax =
-                    self.exp.macros.contains_key(&name) || SPECIAL_FORMS.contains(&name.name());
+                    self.exp.macros.contains_key(&name) || SpecialForm::of(name.name()).is_some();
                 if is_syntax && self.globals.lookup(name).is_none() {
                     return err(
                         format!("`{name}` is syntax and cannot be used as a variable"),
@@ -427,20 +352,22 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// The one place special forms are dispatched: core forms compile here,
+    /// derived forms are rewritten first.
     fn compile_special(
         &mut self,
-        name: &str,
+        form: SpecialForm,
         items: &[Syntax],
         syn: &Syntax,
     ) -> Result<Node, CompileError> {
         let span = syn.span;
         let args = &items[1..];
-        match name {
-            "quote" => match args {
+        match form {
+            SpecialForm::Quote => match args {
                 [datum] => Ok(Node::Const(datum.to_datum())),
                 _ => err("quote: expected exactly one datum", span),
             },
-            "if" => match args {
+            SpecialForm::If => match args {
                 [test, then] => Ok(Node::If(Rc::new((
                     self.compile(test)?,
                     self.compile(then)?,
@@ -453,15 +380,15 @@ impl<'a> Compiler<'a> {
                 )))),
                 _ => err("if: expected (if test then [else])", span),
             },
-            "define" => self.compile_define(args, span),
-            "set!" => self.compile_set(args, span),
-            "lambda" => {
+            SpecialForm::Define => self.compile_define(args, span),
+            SpecialForm::Set => self.compile_set(args, span),
+            SpecialForm::Lambda => {
                 let Some((params, body)) = args.split_first() else {
                     return err("lambda: expected parameters and a body", span);
                 };
                 Ok(Node::Lambda(self.compile_lambda(None, params, body, span)?))
             }
-            "begin" => {
+            SpecialForm::Begin => {
                 if self.frames.is_empty() {
                     // Top-level begin: definitions inside it are global.
                     self.compile_seq(args, span)
@@ -469,17 +396,19 @@ impl<'a> Compiler<'a> {
                     self.compile_seq(args, span)
                 }
             }
-            "let" => self.compile_let(args, span),
-            "letrec" | "letrec*" => self.compile_letrec(args, span),
-            "and" => self.compile_and_or(args, true, span),
-            "or" => self.compile_and_or(args, false, span),
-            "define-syntax" => self.compile_define_syntax(args, span),
-            "let-syntax" | "letrec-syntax" => self.compile_let_syntax(args, span),
-            "case-lambda" => self.compile_case_lambda(args, span),
-            "guard" => self.compile_guard(args, span),
-            "import" => Ok(Node::Const(Val::Unspecified)),
+            SpecialForm::Let => self.compile_let(args, span),
+            SpecialForm::Letrec | SpecialForm::LetrecStar => self.compile_letrec(args, span),
+            SpecialForm::And => self.compile_and_or(args, true, span),
+            SpecialForm::Or => self.compile_and_or(args, false, span),
+            SpecialForm::DefineSyntax => self.compile_define_syntax(args, span),
+            SpecialForm::LetSyntax | SpecialForm::LetrecSyntax => {
+                self.compile_let_syntax(args, span)
+            }
+            SpecialForm::CaseLambda => self.compile_case_lambda(args, span),
+            SpecialForm::Guard => self.compile_guard(args, span),
+            SpecialForm::Import => Ok(Node::Const(Val::Unspecified)),
             _ => {
-                let expanded = crate::expand::derived::expand(name, items, syn, &mut *self.exp)?;
+                let expanded = crate::expand::derived::expand(form, items, syn, &mut *self.exp)?;
                 self.compile(&expanded)
             }
         }
@@ -731,22 +660,24 @@ impl<'a> Compiler<'a> {
                         queue.push_front(self.expand_macro(&m, &form)?);
                         continue;
                     }
-                    match name.name() {
-                        "begin" => {
+                    match SpecialForm::of(name.name()) {
+                        Some(SpecialForm::Begin) => {
                             for f in list[1..].iter().rev() {
                                 queue.push_front(f.clone());
                             }
                         }
-                        "define" => {
+                        Some(SpecialForm::Define) => {
                             let (id, value) = parse_define(&list[1..], form.span)?;
                             items.push(BodyItem::Define(id, value, form.span));
                         }
-                        "define-syntax" => {
+                        Some(SpecialForm::DefineSyntax) => {
                             self.define_local_syntax(&list[1..], form.span)?;
                         }
-                        "define-record-type" | "define-values" => {
+                        Some(
+                            derived @ (SpecialForm::DefineRecordType | SpecialForm::DefineValues),
+                        ) => {
                             let expanded = crate::expand::derived::expand(
-                                name.name(),
+                                derived,
                                 list,
                                 &form,
                                 &mut *self.exp,
@@ -1106,17 +1037,6 @@ impl<'a> Compiler<'a> {
             handler,
         })))
     }
-}
-
-/// An identifier that always means the global `name`.
-pub fn core(name: &str, span: Span) -> Syntax {
-    Syntax::new(
-        SynKind::Id(Ident {
-            name: Symbol::intern(name),
-            mark: CORE_MARK,
-        }),
-        span,
-    )
 }
 
 /// `(define name value)` or `(define (name . params) body ...)`, curried forms too.

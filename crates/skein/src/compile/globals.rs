@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::bytecode::proto::Inline;
-use crate::compile::tree::GlobalId;
+use crate::values::symbol::GlobalId;
 use crate::values::symbol::Symbol;
 use crate::values::value::{Prim, Val};
 

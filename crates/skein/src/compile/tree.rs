@@ -9,7 +9,7 @@ use crate::read::source::Span;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 
-pub type GlobalId = u32;
+use crate::values::symbol::GlobalId;
 
 #[derive(Clone)]
 pub enum Node {

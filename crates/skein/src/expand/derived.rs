@@ -5,7 +5,8 @@
 
 use std::rc::Rc;
 
-use crate::compile::compiler::{core, err, CompileError, Expander};
+use crate::expand::expander::{core, err, CompileError, Expander};
+use crate::expand::forms::SpecialForm;
 use crate::read::source::Span;
 use crate::read::syntax::{Ident, SynKind, Syntax};
 use crate::values::symbol::Symbol;
@@ -68,7 +69,7 @@ fn is_id(s: &Syntax, name: &str) -> bool {
 }
 
 pub fn expand(
-    name: &str,
+    form: SpecialForm,
     items: &[Syntax],
     syn: &Syntax,
     exp: &mut Expander,
@@ -78,29 +79,30 @@ pub fn expand(
         exp,
     };
     let args = &items[1..];
-    match name {
-        "let*" => let_star(&b, args),
-        "when" | "unless" => {
+    let name = form.name();
+    match form {
+        SpecialForm::LetStar => let_star(&b, args),
+        SpecialForm::When | SpecialForm::Unless => {
             let Some((test, body)) = args.split_first() else {
                 return err(format!("{name}: expected a test and a body"), b.span);
             };
-            let test = if name == "when" {
+            let test = if form == SpecialForm::When {
                 test.clone()
             } else {
                 b.call("not", vec![test.clone()])
             };
             Ok(b.call("if", vec![test, b.begin(body)]))
         }
-        "cond" => cond(&mut b, args),
-        "case" => case(&mut b, args),
-        "do" => do_loop(&mut b, args),
-        "quasiquote" => match args {
+        SpecialForm::Cond => cond(&mut b, args),
+        SpecialForm::Case => case(&mut b, args),
+        SpecialForm::Do => do_loop(&mut b, args),
+        SpecialForm::Quasiquote => match args {
             [template] => quasi(&b, template, 1),
             _ => err("quasiquote: expected one template", b.span),
         },
-        "delay" | "delay-force" | "make-promise-lazy" => match args {
+        SpecialForm::Delay | SpecialForm::DelayForce | SpecialForm::MakePromiseLazy => match args {
             [expr] => {
-                let prim = if name == "delay" {
+                let prim = if form == SpecialForm::Delay {
                     "%delay"
                 } else {
                     "%delay-force"
@@ -109,7 +111,7 @@ pub fn expand(
             }
             _ => err(format!("{name}: expected one expression"), b.span),
         },
-        "parameterize" => {
+        SpecialForm::Parameterize => {
             let Some((bindings, body)) = args.split_first() else {
                 return err("parameterize: expected bindings and a body", b.span);
             };
@@ -140,10 +142,12 @@ pub fn expand(
                 ],
             ))
         }
-        "define-record-type" => record_type(&b, args),
-        "define-values" => define_values(&mut b, args),
-        "let-values" | "let*-values" => let_values(&mut b, args, name == "let*-values"),
-        "receive" => {
+        SpecialForm::DefineRecordType => record_type(&b, args),
+        SpecialForm::DefineValues => define_values(&mut b, args),
+        SpecialForm::LetValues | SpecialForm::LetStarValues => {
+            let_values(&mut b, args, form == SpecialForm::LetStarValues)
+        }
+        SpecialForm::Receive => {
             let Some((formals, rest)) = args.split_first() else {
                 return err(
                     "receive: expected formals, an expression and a body",
@@ -160,14 +164,14 @@ pub fn expand(
                 vec![b.thunk(std::slice::from_ref(expr)), b.list(consumer)],
             ))
         }
-        "defflow" => match args {
+        SpecialForm::Defflow => match args {
             [name, proc] if name.as_ident().is_some() => {
                 let flow = b.call("%make-flow", vec![b.quote(name.clone()), proc.clone()]);
                 Ok(b.list(vec![b.core("define"), name.clone(), flow]))
             }
             _ => err("defflow: expected (defflow name procedure)", b.span),
         },
-        "assert" => match args {
+        SpecialForm::Assert => match args {
             [expr] => {
                 let text = crate::values::printer::write_string(&expr.to_datum());
                 Ok(b.call(
@@ -186,7 +190,24 @@ pub fn expand(
             }
             _ => err("assert: expected one expression", b.span),
         },
-        _ => err(format!("{name}: not supported here"), b.span),
+        // Core forms are compiled, never rewritten.
+        SpecialForm::Quote
+        | SpecialForm::Lambda
+        | SpecialForm::Define
+        | SpecialForm::Set
+        | SpecialForm::If
+        | SpecialForm::Begin
+        | SpecialForm::Let
+        | SpecialForm::Letrec
+        | SpecialForm::LetrecStar
+        | SpecialForm::And
+        | SpecialForm::Or
+        | SpecialForm::DefineSyntax
+        | SpecialForm::LetSyntax
+        | SpecialForm::LetrecSyntax
+        | SpecialForm::CaseLambda
+        | SpecialForm::Guard
+        | SpecialForm::Import => err(format!("{name}: not supported here"), b.span),
     }
 }
 

@@ -1,4 +1,6 @@
 //! Expansion: derived forms and `syntax-rules` macros, rewritten into core forms.
 
 pub mod derived;
+pub mod expander;
+pub mod forms;
 pub mod syntax_rules;

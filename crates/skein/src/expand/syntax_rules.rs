@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::compile::compiler::CompileError;
+use crate::expand::expander::CompileError;
 use crate::read::source::Span;
 use crate::read::syntax::{Ident, SynKind, Syntax};
 use crate::values::symbol::Symbol;

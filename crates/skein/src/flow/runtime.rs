@@ -11,23 +11,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::machine::{Args, Frame, Machine, Next, K};
-use crate::values::symbol::Symbol;
+use crate::values::value::FlowDef;
 use crate::values::value::{error, Val};
-
-/// A flow value made by `defflow` (named) or `flow-node` (anonymous).
-pub struct FlowDef {
-    pub name: Option<Symbol>,
-    pub proc: Val,
-}
-
-impl FlowDef {
-    pub fn display_name(&self) -> String {
-        match self.name {
-            Some(name) => name.name().to_string(),
-            None => "anonymous".to_string(),
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {

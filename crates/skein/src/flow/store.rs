@@ -9,8 +9,9 @@ use std::rc::Rc;
 
 use serde_json::{json, Map as JsonMap, Value as Json};
 
-use crate::flow::runtime::{FlowDef, FlowStore, Instance, Status};
+use crate::flow::runtime::{FlowStore, Instance, Status};
 use crate::values::symbol::Symbol;
+use crate::values::value::FlowDef;
 use crate::values::value::{BoolBits, MapImpl, Val};
 
 pub const FORMAT: &str = "skein-store";

@@ -19,12 +19,13 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::bytecode::proto::{Arg, Capture, Closure, Free, Inline, Op, Operands, Proto, VarBox};
-use crate::compile::compiler::{Compiler, Expander};
+use crate::compile::compiler::Compiler;
 use crate::compile::globals::Globals;
-use crate::compile::tree::GlobalId;
+use crate::expand::expander::Expander;
 use crate::machine::inline::{fixnum, Fast};
 use crate::machine::output::Output;
-use crate::read::source::{SourceMap, Span};
+use crate::read::source::{Site, SourceMap, Span};
+use crate::values::symbol::GlobalId;
 use crate::values::value::{error, release, BoolBits, Parameter, Prim, PrimKind, Promise, Val};
 
 /// Limits and the interrupt flag are checked when the step count has these
@@ -197,13 +198,6 @@ pub struct Loading {
     pub forms: Vec<crate::read::syntax::Syntax>,
     /// Directory that `load` calls inside this file resolve against.
     pub dir: Option<std::path::PathBuf>,
-}
-
-/// Where an error was raised: its span and the spans of the calls that led there.
-#[derive(Clone, Debug)]
-pub struct Site {
-    pub span: Span,
-    pub chain: Vec<Span>,
 }
 
 /// Resource limits. Every limit is finite: a runaway program always stops.

@@ -5,7 +5,8 @@ use std::rc::Rc;
 
 use smallvec::smallvec;
 
-use crate::machine::{Abort, Continuation, Frame, LimitKind, Machine, Next, Site, Step, Then, K};
+use crate::machine::{Abort, Continuation, Frame, LimitKind, Machine, Next, Step, Then, K};
+use crate::read::source::Site;
 use crate::read::source::Span;
 use crate::values::value::Val;
 

@@ -531,7 +531,7 @@ impl<'a> Reader<'a> {
     /// A name as written, or folded after `#!fold-case`.
     fn folded<'t>(&self, text: &'t str) -> Cow<'t, str> {
         if self.fold_case {
-            Cow::Owned(crate::builtins::strings::fold_string(text))
+            Cow::Owned(crate::values::case::fold_string(text))
         } else {
             Cow::Borrowed(text)
         }

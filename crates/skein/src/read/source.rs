@@ -95,3 +95,10 @@ impl std::fmt::Display for Location {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)
     }
 }
+
+/// Where an error was raised: its span and the spans of the calls that led there.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub span: Span,
+    pub chain: Vec<Span>,
+}

@@ -1,5 +1,6 @@
 //! Runtime data: values, numbers, symbols, equality and order, printing.
 
+pub mod case;
 pub mod number;
 pub mod printer;
 pub mod symbol;

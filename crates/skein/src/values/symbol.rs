@@ -31,6 +31,10 @@ fn lock() -> std::sync::MutexGuard<'static, Table> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The slot a global variable gets in an engine's table (`compile::globals`),
+/// fixed the first time its name is mentioned.
+pub type GlobalId = u32;
+
 impl Symbol {
     pub fn intern(name: &str) -> Symbol {
         let mut t = lock();

@@ -63,7 +63,7 @@ pub enum Val {
     Promise(Rc<RefCell<Promise>>),
     Values(Rc<Vec<Val>>),
     Error(Rc<ErrorObj>),
-    Flow(Rc<crate::flow::runtime::FlowDef>),
+    Flow(Rc<FlowDef>),
     Port(Rc<Port>),
 }
 
@@ -395,6 +395,21 @@ pub enum RecordProc {
     Modifier(Rc<RecordType>, usize),
 }
 
+/// A flow value made by `defflow` (named) or `flow-node` (anonymous).
+pub struct FlowDef {
+    pub name: Option<Symbol>,
+    pub proc: Val,
+}
+
+impl FlowDef {
+    pub fn display_name(&self) -> String {
+        match self.name {
+            Some(name) => name.name().to_string(),
+            None => "anonymous".to_string(),
+        }
+    }
+}
+
 pub enum Promise {
     Done(Val),
     /// A thunk still to run; for `delay-force` it returns another promise.
@@ -421,7 +436,7 @@ pub struct ErrorObj {
     pub message: String,
     pub irritants: Vec<Val>,
     /// Where it was first raised, filled in by the machine.
-    pub site: RefCell<Option<crate::machine::Site>>,
+    pub site: RefCell<Option<crate::read::source::Site>>,
 }
 
 // ---- construction helpers ----
