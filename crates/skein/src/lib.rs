@@ -84,7 +84,8 @@
 //! # Ok::<(), skein::Error>(())
 //! ```
 
-// The pipeline, lowest layer first (see README.md in this folder).
+// The pipeline, lowest layer first: source (spans), values, read, expand,
+// compile, bytecode, machine, builtins, flow, api. See README.md here.
 mod api;
 mod builtins;
 mod bytecode;
@@ -93,6 +94,7 @@ mod expand;
 mod flow;
 mod machine;
 mod read;
+mod source;
 mod values;
 
 pub use api::check::{check_file, check_source};
@@ -100,5 +102,5 @@ pub use api::convert::{from_value, to_value};
 pub use api::engine::{is_complete, Engine, Value};
 pub use api::error::{Diagnostic, Error};
 pub use api::flows::{FlowStatus, FlowSummary, Step};
-pub use machine::Limits;
-pub use read::source::Location;
+pub use machine::limits::Limits;
+pub use source::Location;

@@ -14,9 +14,9 @@ use std::rc::Rc;
 use crate::api::engine::Engine;
 use crate::api::error::{diagnose, Diagnostic};
 use crate::compile::tree::{Lambda, Node};
-use crate::machine::{arity_message, expected_count};
-use crate::read::source::Span;
 use crate::read::syntax::Syntax;
+use crate::source::Span;
+use crate::values::prim::{arity_message, expected_count};
 use crate::values::symbol::GlobalId;
 use crate::values::value::Val;
 

@@ -4,11 +4,14 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::api::error::{diagnose, Error};
+use crate::machine::frame::Loading;
+use crate::machine::limits::{Abort, Limits};
 use crate::machine::output::Sink;
-use crate::machine::{Abort, Limits, Loader, Loading, Machine};
-use crate::read::source::{SourceMap, Span};
+use crate::machine::{Loader, Machine};
+use crate::source::{SourceMap, Span};
+use crate::values::prim::HostFn;
 use crate::values::symbol::Symbol;
-use crate::values::value::{ErrorKind, HostFn, MapImpl, Val};
+use crate::values::value::{ErrorKind, MapImpl, Val};
 
 /// How deeply nested a [`Value`] the engine hands to the host may be.
 pub const MAX_VALUE_DEPTH: usize = 1_000;
@@ -211,6 +214,39 @@ impl Value {
     }
 }
 
+impl Value {
+    /// This value in the `skein-store` document's JSON encoding (see
+    /// docs/store-format.md): what a host that keeps single values in its own
+    /// storage (a database column, a message) writes. Refused for a value
+    /// that is not plain data.
+    ///
+    /// ```
+    /// use skein::Value;
+    ///
+    /// let v = Value::list([Value::symbol("reserve"), Value::from("o-1"), Value::from(1.5)]);
+    /// let json = v.to_store_json()?;
+    /// assert_eq!(json.to_string(), r#"[{"symbol":"reserve"},"o-1",{"float":"1.5"}]"#);
+    /// assert_eq!(Value::from_store_json(&json)?, v);
+    /// assert!(Value::from_store_json(&serde_json::json!({"sybmol": "x"})).is_err());
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn to_store_json(&self) -> Result<serde_json::Value, Error> {
+        let v = self.to_val()?;
+        let json = crate::flow::store::encode(&v);
+        crate::values::value::release(v);
+        Ok(json)
+    }
+
+    /// A value from its `skein-store` JSON encoding; an encoding the format
+    /// does not define is an [`Error::Store`](Error::Store).
+    pub fn from_store_json(json: &serde_json::Value) -> Result<Value, Error> {
+        let v = crate::flow::store::decode(json).map_err(Error::Store)?;
+        let value = Value::from_val(&v);
+        crate::values::value::release(v);
+        Ok(value)
+    }
+}
+
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         use Value::*;
@@ -295,26 +331,27 @@ fn holds_no_opaque(v: &Value) -> bool {
     true
 }
 
-/// Call a host function with plain-data arguments.
-pub(crate) fn call_host(h: &HostFn, args: &[Val]) -> Result<Val, Val> {
+/// Call a host function with plain-data arguments; its error, or a result
+/// that is not plain data, is raised in the program as an error object.
+fn call_host<F>(who: &str, f: &F, args: &[Val]) -> Result<Val, Val>
+where
+    F: Fn(&[Value]) -> Result<Value, Error>,
+{
     let mut plain = Vec::with_capacity(args.len());
     for a in args {
         if !a.is_plain() {
             return Err(crate::values::value::error(
-                format!("{}: arguments to host functions must be plain data", h.name),
+                format!("{who}: arguments to host functions must be plain data"),
                 vec![a.clone()],
             ));
         }
         plain.push(Value::from_val(a));
     }
-    match (h.func)(&plain) {
+    match f(&plain) {
         Ok(v) => v
             .to_val()
-            .map_err(|e| crate::values::value::error(format!("{}: {e}", h.name), vec![])),
-        Err(e) => Err(crate::values::value::error(
-            format!("{}: {e}", h.name),
-            vec![],
-        )),
+            .map_err(|e| crate::values::value::error(format!("{who}: {e}"), vec![])),
+        Err(e) => Err(crate::values::value::error(format!("{who}: {e}"), vec![])),
     }
 }
 
@@ -342,7 +379,9 @@ impl Default for Engine {
 impl Engine {
     /// A fresh engine with the standard library loaded, writing output to stdout.
     pub fn new() -> Engine {
-        let mut engine = Engine { m: Machine::new() };
+        let mut engine = Engine {
+            m: Machine::new(crate::builtins::all()),
+        };
         if let Err(e) = engine.eval_source("stdlib/prelude.scm", PRELUDE) {
             // The prelude is part of the binary; tests keep it loading.
             panic!("the standard prelude failed to load: {}", e.report());
@@ -425,9 +464,10 @@ impl Engine {
     where
         F: Fn(&[Value]) -> Result<Value, Error> + Send + 'static,
     {
+        let who = name.to_string();
         let host = HostFn {
             name: name.to_string(),
-            func: Box::new(f),
+            func: Box::new(move |args: &[Val]| call_host(&who, &f, args)),
         };
         self.m.globals.define(name, Val::Host(Rc::new(host)));
     }

@@ -5,7 +5,7 @@ use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config, DisplayStyle};
 
-use crate::read::source::{Location, SourceMap, Span};
+use crate::source::{Location, SourceMap, Span};
 use crate::Value;
 
 /// An error with a place in the source, rendered for people.

@@ -5,7 +5,9 @@ use smallvec::smallvec;
 use crate::api::engine::{Engine, Value};
 use crate::api::error::Error;
 use crate::flow::store::StoreDoc;
-use crate::machine::{Abort, Args, Machine};
+use crate::machine::frame::Args;
+use crate::machine::limits::Abort;
+use crate::machine::Machine;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 
@@ -45,7 +47,7 @@ impl FlowStatus {
     /// assert_eq!(FlowStatus::parse("running"), None);
     /// ```
     pub fn name(self) -> &'static str {
-        use crate::flow::runtime::Status;
+        use crate::flow::model::Status;
         match self {
             FlowStatus::Suspended => Status::Suspended,
             FlowStatus::Done => Status::Done,
@@ -57,7 +59,7 @@ impl FlowStatus {
 
     /// The status a store document names, if it names one.
     pub fn parse(name: &str) -> Option<FlowStatus> {
-        crate::flow::runtime::Status::parse(name).map(public_status)
+        crate::flow::model::Status::parse(name).map(public_status)
     }
 }
 
@@ -76,7 +78,7 @@ pub struct FlowSummary {
 fn prim(name: &'static str) -> Val {
     use std::collections::HashMap;
     use std::sync::OnceLock;
-    static PRIMS: OnceLock<HashMap<&'static str, &'static crate::values::value::Prim>> =
+    static PRIMS: OnceLock<HashMap<&'static str, &'static crate::values::prim::Prim>> =
         OnceLock::new();
     let prims = PRIMS.get_or_init(|| crate::builtins::all().map(|p| (p.name, p)).collect());
     prims.get(name).map_or(Val::Unspecified, |p| Val::Prim(p))
@@ -198,8 +200,8 @@ impl Engine {
     }
 }
 
-fn public_status(status: crate::flow::runtime::Status) -> FlowStatus {
-    use crate::flow::runtime::Status;
+fn public_status(status: crate::flow::model::Status) -> FlowStatus {
+    use crate::flow::model::Status;
     match status {
         // A flow is only running while the engine is inside a call.
         Status::Suspended | Status::Running => FlowStatus::Suspended,

@@ -4,7 +4,8 @@ use super::pure;
 use std::rc::Rc;
 
 use super::strings::{index_arg, int, length_arg, out_of_range, range_args, str_range, string_arg};
-use crate::values::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::prim::{Prim, PrimResult};
+use crate::values::value::{error, type_error, Val};
 
 fn bytes_arg<'a>(who: &str, v: &'a Val) -> Result<&'a [u8], Val> {
     match v {

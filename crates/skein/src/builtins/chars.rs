@@ -4,7 +4,8 @@ use super::pure;
 use std::cmp::Ordering;
 
 use crate::values::case::{downcase, foldcase, upcase};
-use crate::values::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::prim::{Prim, PrimResult};
+use crate::values::value::{error, type_error, Val};
 
 pub(super) fn char_arg(who: &str, v: &Val) -> Result<char, Val> {
     match v {

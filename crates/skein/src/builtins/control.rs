@@ -5,9 +5,11 @@ use super::{control, effect, pure};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::machine::{ControlOp, Machine};
+use crate::values::prim::ControlOp;
+use crate::values::prim::Effects;
+use crate::values::prim::{Prim, PrimResult};
 use crate::values::value::{
-    error, type_error, BoolBits, ErrorKind, Prim, PrimResult, Promise, RecordProc, RecordType, Val,
+    error, type_error, BoolBits, ErrorKind, Promise, RecordProc, RecordType, Val,
 };
 
 fn error_obj<'a>(who: &str, v: &'a Val) -> Result<&'a crate::values::value::ErrorObj, Val> {
@@ -39,7 +41,7 @@ fn field_index(who: &str, rtd: &RecordType, field: &Val) -> Result<usize, Val> {
         .ok_or_else(|| error(format!("{who}: {} has no field {name}", rtd.name), vec![]))
 }
 
-fn make_record_type(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn make_record_type(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let name = symbol_arg("define-record-type", &args[0])?;
     let fields = args[1]
         .iter()
@@ -48,7 +50,7 @@ fn make_record_type(_: &mut Machine, args: &[Val]) -> PrimResult {
     Ok(Val::RecordType(Rc::new(RecordType { name, fields })))
 }
 
-fn record_constructor(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn record_constructor(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let rtd = record_type_arg("define-record-type", &args[0])?;
     let indices = match &args[1] {
         Val::Bool(BoolBits::FALSE) => (0..rtd.fields.len()).collect(),
@@ -63,12 +65,12 @@ fn record_constructor(_: &mut Machine, args: &[Val]) -> PrimResult {
     ))))
 }
 
-fn record_predicate(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn record_predicate(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let rtd = record_type_arg("define-record-type", &args[0])?;
     Ok(Val::RecordProc(Rc::new(RecordProc::Predicate(rtd.clone()))))
 }
 
-fn record_accessor(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn record_accessor(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let rtd = record_type_arg("define-record-type", &args[0])?;
     let i = field_index("define-record-type", rtd, &args[1])?;
     Ok(Val::RecordProc(Rc::new(RecordProc::Accessor(
@@ -77,7 +79,7 @@ fn record_accessor(_: &mut Machine, args: &[Val]) -> PrimResult {
     ))))
 }
 
-fn record_modifier(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn record_modifier(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let rtd = record_type_arg("define-record-type", &args[0])?;
     let i = field_index("define-record-type", rtd, &args[1])?;
     Ok(Val::RecordProc(Rc::new(RecordProc::Modifier(
@@ -86,23 +88,23 @@ fn record_modifier(_: &mut Machine, args: &[Val]) -> PrimResult {
     ))))
 }
 
-fn delay(m: &mut Machine, args: &[Val]) -> PrimResult {
+fn delay(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
     Ok(Val::Promise(Rc::new(RefCell::new(Promise::Delayed {
         thunk: args[0].clone(),
         is_force: false,
-        in_flow: m.flows.running.is_some(),
+        in_flow: m.running_flow().is_some(),
     }))))
 }
 
-fn delay_force(m: &mut Machine, args: &[Val]) -> PrimResult {
+fn delay_force(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
     Ok(Val::Promise(Rc::new(RefCell::new(Promise::Delayed {
         thunk: args[0].clone(),
         is_force: true,
-        in_flow: m.flows.running.is_some(),
+        in_flow: m.running_flow().is_some(),
     }))))
 }
 
-fn make_promise(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn make_promise(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     Ok(match &args[0] {
         p @ Val::Promise(_) => p.clone(),
         v => Val::Promise(Rc::new(RefCell::new(Promise::Done(v.clone())))),

@@ -1,7 +1,8 @@
 //! Equivalence predicates and booleans (R7RS 6.1, 6.3), plus `procedure?`.
 
 use super::lists::pure;
-use crate::values::value::{self, type_error, BoolBits, Prim, PrimResult, Val};
+use crate::values::prim::{Prim, PrimResult};
+use crate::values::value::{self, type_error, BoolBits, Val};
 
 /// `eq?` is `eqv?`: values are immutable, so no program can tell a copied
 /// small number or character from the original.
@@ -76,7 +77,7 @@ mod tests {
         assert_eq!(eqv2(&l, &ints([1, 2])), "#f");
         // eq? answers as eqv? does.
         let Some(Prim {
-            kind: crate::values::value::PrimKind::Pure(eq),
+            kind: crate::values::prim::PrimKind::Pure(eq),
             ..
         }) = PRIMS.iter().find(|p| p.name == "eq?")
         else {

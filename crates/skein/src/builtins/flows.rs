@@ -4,10 +4,12 @@
 use super::control;
 use std::rc::Rc;
 
-use crate::flow::runtime::FlowQuery;
-use crate::machine::{ControlOp, Machine};
+use crate::values::prim::ControlOp;
+use crate::values::prim::Effects;
+use crate::values::prim::FlowQuery;
+use crate::values::prim::{Prim, PrimKind, PrimResult};
 use crate::values::value::FlowDef;
-use crate::values::value::{type_error, Prim, PrimKind, PrimResult, Val};
+use crate::values::value::{type_error, Val};
 
 fn procedure_arg(who: &str, v: &Val) -> Result<Val, Val> {
     if v.is_procedure() {
@@ -17,7 +19,7 @@ fn procedure_arg(who: &str, v: &Val) -> Result<Val, Val> {
     }
 }
 
-fn make_flow(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn make_flow(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Val::Sym(name) = &args[0] else {
         return Err(type_error("defflow", "a name", &args[0]));
     };
@@ -28,7 +30,7 @@ fn make_flow(_: &mut Machine, args: &[Val]) -> PrimResult {
     })))
 }
 
-fn flow_node(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn flow_node(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let proc = procedure_arg("flow-node", &args[0])?;
     Ok(Val::Flow(Rc::new(FlowDef { name: None, proc })))
 }

@@ -3,25 +3,26 @@
 
 use super::effect;
 use super::ports::write_to;
-use crate::machine::Machine;
+use crate::values::prim::Effects;
+use crate::values::prim::{Prim, PrimResult};
 use crate::values::printer;
-use crate::values::value::{type_error, Prim, PrimResult, Val};
+use crate::values::value::{type_error, Val};
 
-fn display(m: &mut Machine, args: &[Val]) -> PrimResult {
+fn display(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let text = printer::display_string(&args[0]);
     write_to(m, "display", args, 1, &text)
 }
 
-fn write(m: &mut Machine, args: &[Val]) -> PrimResult {
+fn write(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let text = printer::write_string(&args[0]);
     write_to(m, "write", args, 1, &text)
 }
 
-fn newline(m: &mut Machine, args: &[Val]) -> PrimResult {
+fn newline(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
     write_to(m, "newline", args, 0, "\n")
 }
 
-fn write_string(m: &mut Machine, args: &[Val]) -> PrimResult {
+fn write_string(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Val::Str(s) = &args[0] else {
         return Err(type_error("write-string", "a string", &args[0]));
     };
@@ -43,15 +44,15 @@ fn write_string(m: &mut Machine, args: &[Val]) -> PrimResult {
     write_to(m, "write-string", args, 1, &text)
 }
 
-fn write_char(m: &mut Machine, args: &[Val]) -> PrimResult {
+fn write_char(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
     match &args[0] {
         Val::Char(c) => write_to(m, "write-char", args, 1, c.get().encode_utf8(&mut [0; 4])),
         other => Err(type_error("write-char", "a char", other)),
     }
 }
 
-fn flush_output_port(m: &mut Machine, _: &[Val]) -> PrimResult {
-    m.out.flush();
+fn flush_output_port(m: &mut dyn Effects, _: &[Val]) -> PrimResult {
+    m.flush_output();
     Ok(Val::Unspecified)
 }
 

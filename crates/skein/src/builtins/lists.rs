@@ -10,7 +10,8 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive};
 
-use crate::values::value::{self, error, type_error, Prim, PrimResult, Val};
+use crate::values::prim::{Prim, PrimResult};
+use crate::values::value::{self, error, type_error, Val};
 
 /// Largest list or vector a primitive builds from a count the program gives.
 pub(super) const MAX_LENGTH: usize = 100_000_000;
@@ -469,8 +470,8 @@ pub static PRIMS: &[Prim] = &[
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::values::prim::PrimKind;
     use crate::values::printer::write_string;
-    use crate::values::value::PrimKind;
 
     /// The written form of a successful result.
     pub(crate) fn ok(r: PrimResult) -> String {

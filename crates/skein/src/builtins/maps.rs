@@ -2,7 +2,8 @@
 //! plain data kept in the total order of `value::compare`, so iteration is deterministic.
 
 use super::lists::{list_items, pure};
-use crate::values::value::{error, type_error, MapImpl, Prim, PrimResult, Val};
+use crate::values::prim::{Prim, PrimResult};
+use crate::values::value::{error, type_error, MapImpl, Val};
 
 fn map_arg<'a>(who: &str, v: &'a Val) -> Result<&'a MapImpl, Val> {
     match v {

@@ -1,7 +1,9 @@
 //! Primitive procedures, one module per area of R7RS section 6.
 
-use crate::machine::{ControlOp, Machine};
-use crate::values::value::{Prim, PrimKind, PrimResult, Val};
+use crate::values::prim::ControlOp;
+use crate::values::prim::Effects;
+use crate::values::prim::{Prim, PrimKind, PrimResult};
+use crate::values::value::Val;
 
 pub mod bytevectors;
 pub mod chars;
@@ -59,7 +61,7 @@ pub(crate) const fn effect(
     name: &'static str,
     min_args: usize,
     max_args: Option<usize>,
-    f: fn(&mut Machine, &[Val]) -> PrimResult,
+    f: fn(&mut dyn Effects, &[Val]) -> PrimResult,
 ) -> Prim {
     Prim {
         name,

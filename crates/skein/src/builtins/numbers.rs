@@ -13,7 +13,8 @@ use crate::values::number::{
     self, exact_of_f64, is_exact, is_negative, is_zero, normalize_big, normalize_rat, to_bigint,
     to_f64, to_inexact, to_rational, MAX_POWER_BITS,
 };
-use crate::values::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::prim::{Prim, PrimResult};
+use crate::values::value::{error, type_error, Val};
 
 // ---- argument helpers ----
 
@@ -896,7 +897,7 @@ pub static PRIMS: &[Prim] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::value::PrimKind;
+    use crate::values::prim::PrimKind;
 
     fn call(name: &str, args: &[Val]) -> PrimResult {
         let prim = PRIMS

@@ -6,8 +6,9 @@ use super::effect;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::machine::Machine;
-use crate::values::value::{error, type_error, Port, PortKind, Prim, PrimResult, Val};
+use crate::values::prim::Effects;
+use crate::values::prim::{Prim, PrimResult};
+use crate::values::value::{error, type_error, Port, PortKind, Val};
 
 fn port(kind: PortKind) -> Val {
     Val::Port(Rc::new(Port {
@@ -24,7 +25,7 @@ fn port_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<Port>, Val> {
 }
 
 /// Write `text` to the port in `args[at]`, or to the engine's output.
-pub fn write_to(m: &mut Machine, who: &str, args: &[Val], at: usize, text: &str) -> PrimResult {
+pub fn write_to(m: &mut dyn Effects, who: &str, args: &[Val], at: usize, text: &str) -> PrimResult {
     match args.get(at) {
         None => m.write_output(text),
         Some(v) => {
@@ -42,33 +43,33 @@ pub fn write_to(m: &mut Machine, who: &str, args: &[Val], at: usize, text: &str)
     Ok(Val::Unspecified)
 }
 
-fn console(_: &mut Machine, _: &[Val]) -> PrimResult {
+fn console(_: &mut dyn Effects, _: &[Val]) -> PrimResult {
     Ok(port(PortKind::Console))
 }
 
-fn open_output_string(_: &mut Machine, _: &[Val]) -> PrimResult {
+fn open_output_string(_: &mut dyn Effects, _: &[Val]) -> PrimResult {
     Ok(port(PortKind::TextOut(RefCell::new(String::new()))))
 }
 
-fn open_input_string(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn open_input_string(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     match &args[0] {
         Val::Str(s) => Ok(port(PortKind::TextIn(s.to_string(), Cell::new(0)))),
         other => Err(type_error("open-input-string", "a string", other)),
     }
 }
 
-fn open_output_bytevector(_: &mut Machine, _: &[Val]) -> PrimResult {
+fn open_output_bytevector(_: &mut dyn Effects, _: &[Val]) -> PrimResult {
     Ok(port(PortKind::BytesOut(RefCell::new(Vec::new()))))
 }
 
-fn open_input_bytevector(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn open_input_bytevector(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     match &args[0] {
         Val::Bytes(b) => Ok(port(PortKind::BytesIn(b.to_vec(), Cell::new(0)))),
         other => Err(type_error("open-input-bytevector", "a bytevector", other)),
     }
 }
 
-fn get_output_string(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn get_output_string(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     match &port_arg("get-output-string", &args[0])?.kind {
         PortKind::TextOut(buf) => Ok(Val::str(buf.borrow().clone())),
         _ => Err(type_error(
@@ -79,7 +80,7 @@ fn get_output_string(_: &mut Machine, args: &[Val]) -> PrimResult {
     }
 }
 
-fn get_output_bytevector(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn get_output_bytevector(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     match &port_arg("get-output-bytevector", &args[0])?.kind {
         PortKind::BytesOut(buf) => Ok(Val::Bytes(Rc::new(buf.borrow().clone()))),
         _ => Err(type_error(
@@ -110,7 +111,7 @@ fn text_in<'a>(
     }
 }
 
-fn read_char(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn read_char(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Some((text, pos)) = text_in("read-char", args, 0)? else {
         return Ok(Val::Eof);
     };
@@ -123,14 +124,14 @@ fn read_char(_: &mut Machine, args: &[Val]) -> PrimResult {
     }
 }
 
-fn peek_char(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn peek_char(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Some((text, pos)) = text_in("peek-char", args, 0)? else {
         return Ok(Val::Eof);
     };
     Ok(text[pos.get()..].chars().next().map_or(Val::Eof, Val::char))
 }
 
-fn read_line(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn read_line(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Some((text, pos)) = text_in("read-line", args, 0)? else {
         return Ok(Val::Eof);
     };
@@ -146,7 +147,7 @@ fn read_line(_: &mut Machine, args: &[Val]) -> PrimResult {
     Ok(Val::str(line.trim_end_matches('\r')))
 }
 
-fn read_string(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn read_string(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let k = match &args[0] {
         Val::Int(k) if *k >= 0 => *k as usize,
         other => return Err(type_error("read-string", "a non-negative integer", other)),
@@ -163,17 +164,17 @@ fn read_string(_: &mut Machine, args: &[Val]) -> PrimResult {
     Ok(Val::str(taken))
 }
 
-fn char_ready(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn char_ready(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     text_in("char-ready?", args, 0)?;
     Ok(Val::bool(true))
 }
 
-fn read(m: &mut Machine, args: &[Val]) -> PrimResult {
+fn read(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Some((text, pos)) = text_in("read", args, 0)? else {
         return Ok(Val::Eof);
     };
     let rest = &text[pos.get()..];
-    let file = m.sources.add("<read>", rest);
+    let file = m.add_source("<read>", rest);
     match crate::read::reader::read_one(rest, file) {
         Ok((Some(datum), used)) => {
             pos.set(pos.get() + used);
@@ -206,7 +207,7 @@ fn bytes_in<'a>(who: &str, args: &'a [Val], at: usize) -> Result<BytesIn<'a>, Va
     }
 }
 
-fn read_u8(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn read_u8(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Some((bytes, pos)) = bytes_in("read-u8", args, 0)? else {
         return Ok(Val::Eof);
     };
@@ -219,7 +220,7 @@ fn read_u8(_: &mut Machine, args: &[Val]) -> PrimResult {
     }
 }
 
-fn peek_u8(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn peek_u8(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Some((bytes, pos)) = bytes_in("peek-u8", args, 0)? else {
         return Ok(Val::Eof);
     };
@@ -228,12 +229,12 @@ fn peek_u8(_: &mut Machine, args: &[Val]) -> PrimResult {
         .map_or(Val::Eof, |b| Val::Int(i64::from(*b))))
 }
 
-fn u8_ready(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn u8_ready(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     bytes_in("u8-ready?", args, 0)?;
     Ok(Val::bool(true))
 }
 
-fn read_bytevector(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn read_bytevector(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let k = match &args[0] {
         Val::Int(k) if *k >= 0 => *k as usize,
         other => {
@@ -266,7 +267,7 @@ fn bytes_out<'a>(who: &str, args: &'a [Val], at: usize) -> Result<&'a RefCell<Ve
     }
 }
 
-fn write_u8(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn write_u8(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let b = match &args[0] {
         Val::Int(b) if (0..=255).contains(b) => *b as u8,
         other => return Err(type_error("write-u8", "a byte", other)),
@@ -275,7 +276,7 @@ fn write_u8(_: &mut Machine, args: &[Val]) -> PrimResult {
     Ok(Val::Unspecified)
 }
 
-fn write_bytevector(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn write_bytevector(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Val::Bytes(b) = &args[0] else {
         return Err(type_error("write-bytevector", "a bytevector", &args[0]));
     };
@@ -289,11 +290,11 @@ fn kind_is(args: &[Val], test: fn(&PortKind) -> bool) -> PrimResult {
     Ok(Val::bool(matches!(&args[0], Val::Port(p) if test(&p.kind))))
 }
 
-fn port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn port_p(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     kind_is(args, |_| true)
 }
 
-fn input_port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn input_port_p(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     kind_is(args, |k| {
         matches!(
             k,
@@ -302,7 +303,7 @@ fn input_port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
     })
 }
 
-fn output_port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn output_port_p(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     kind_is(args, |k| {
         matches!(
             k,
@@ -311,7 +312,7 @@ fn output_port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
     })
 }
 
-fn textual_port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn textual_port_p(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     kind_is(args, |k| {
         matches!(
             k,
@@ -320,17 +321,17 @@ fn textual_port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
     })
 }
 
-fn binary_port_p(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn binary_port_p(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     kind_is(args, |k| {
         matches!(k, PortKind::BytesIn(..) | PortKind::BytesOut(_))
     })
 }
 
-fn port_open_p(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn port_open_p(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     Ok(Val::bool(port_arg("port-open?", &args[0])?.open.get()))
 }
 
-fn close_port(_: &mut Machine, args: &[Val]) -> PrimResult {
+fn close_port(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     port_arg("close-port", &args[0])?.open.set(false);
     Ok(Val::Unspecified)
 }

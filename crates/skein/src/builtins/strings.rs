@@ -22,8 +22,9 @@ use num_bigint::Sign;
 
 use super::chars::char_arg;
 use crate::values::case::fold_string;
+use crate::values::prim::{Prim, PrimResult};
 use crate::values::symbol::Symbol;
-use crate::values::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::value::{error, type_error, Val};
 
 /// The longest string or bytevector `make-string` and `make-bytevector` build:
 /// a user number must not be able to ask for all of memory.

@@ -5,11 +5,12 @@
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use crate::machine::Machine;
-use crate::values::value::{error, type_error, Prim, PrimKind, PrimResult, Val};
+use crate::values::prim::Effects;
+use crate::values::prim::{Prim, PrimKind, PrimResult};
+use crate::values::value::{error, type_error, Val};
 
-fn outside_flows(m: &Machine, who: &str, instead: &str) -> Result<(), Val> {
-    match m.flows.running {
+fn outside_flows(m: &dyn Effects, who: &str, instead: &str) -> Result<(), Val> {
+    match m.running_flow() {
         Some(id) => Err(error(
             format!(
                 "{who}: not allowed inside flow {id}: flows must be deterministic; use {instead}"
@@ -20,7 +21,7 @@ fn outside_flows(m: &Machine, who: &str, instead: &str) -> Result<(), Val> {
     }
 }
 
-fn current_second(m: &mut Machine, _: &[Val]) -> PrimResult {
+fn current_second(m: &mut dyn Effects, _: &[Val]) -> PrimResult {
     outside_flows(m, "current-second", "(flow/now)")?;
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -28,7 +29,7 @@ fn current_second(m: &mut Machine, _: &[Val]) -> PrimResult {
     Ok(Val::real(secs))
 }
 
-fn current_jiffy(m: &mut Machine, _: &[Val]) -> PrimResult {
+fn current_jiffy(m: &mut dyn Effects, _: &[Val]) -> PrimResult {
     outside_flows(m, "current-jiffy", "(flow/now)")?;
     static START: OnceLock<Instant> = OnceLock::new();
     let nanos = START.get_or_init(Instant::now).elapsed().as_nanos();
@@ -39,7 +40,7 @@ fn jiffies_per_second(_: &[Val]) -> PrimResult {
     Ok(Val::Int(1_000_000_000))
 }
 
-fn get_environment_variable(m: &mut Machine, args: &[Val]) -> PrimResult {
+fn get_environment_variable(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
     outside_flows(m, "get-environment-variable", "a request")?;
     match &args[0] {
         Val::Str(name) => Ok(std::env::var(name.as_str()).map_or(Val::bool(false), Val::str)),
@@ -47,7 +48,7 @@ fn get_environment_variable(m: &mut Machine, args: &[Val]) -> PrimResult {
     }
 }
 
-fn get_environment_variables(m: &mut Machine, _: &[Val]) -> PrimResult {
+fn get_environment_variables(m: &mut dyn Effects, _: &[Val]) -> PrimResult {
     outside_flows(m, "get-environment-variables", "a request")?;
     let mut vars: Vec<(String, String)> = std::env::vars().collect();
     vars.sort();

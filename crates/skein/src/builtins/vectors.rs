@@ -1,7 +1,8 @@
 //! Vectors (R7RS 6.8) without in-place mutation: `vector-set` returns a new vector.
 
 use super::lists::{index_arg, length_arg, list_items, pure};
-use crate::values::value::{error, type_error, Prim, PrimResult, Val};
+use crate::values::prim::{Prim, PrimResult};
+use crate::values::value::{error, type_error, Val};
 
 fn vector_arg<'a>(who: &str, v: &'a Val) -> Result<&'a [Val], Val> {
     match v {

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use crate::bytecode::proto::{Arg, Capture, GroupDef, Inline, Op, Operands, Proto};
 use crate::compile::globals::Globals;
 use crate::compile::tree::{Lambda, NamedLet, Node};
-use crate::read::source::Span;
+use crate::source::Span;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use smallvec::SmallVec;
 
-use crate::read::source::Span;
+use crate::source::Span;
 use crate::values::symbol::GlobalId;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;

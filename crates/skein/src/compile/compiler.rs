@@ -7,11 +7,12 @@ use std::rc::Rc;
 
 use crate::compile::globals::Globals;
 use crate::compile::tree::{Call, Fix, Guard, Lambda, Let, Letrec, NamedLet, Node};
-use crate::expand::expander::{core, err, CompileError, Expander, CORE_MARK};
+use crate::expand::error::{err, CompileError};
+use crate::expand::expander::{core, Expander, CORE_MARK};
 use crate::expand::forms::SpecialForm;
 use crate::expand::syntax_rules::Macro;
-use crate::read::source::Span;
 use crate::read::syntax::{Ident, SynKind, Syntax};
+use crate::source::Span;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 

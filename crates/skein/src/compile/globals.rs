@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 
 use crate::bytecode::proto::Inline;
+use crate::values::prim::Prim;
 use crate::values::symbol::GlobalId;
 use crate::values::symbol::Symbol;
-use crate::values::value::{Prim, Val};
+use crate::values::value::Val;
 
 #[derive(Default)]
 pub struct Globals {

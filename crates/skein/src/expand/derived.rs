@@ -5,10 +5,11 @@
 
 use std::rc::Rc;
 
-use crate::expand::expander::{core, err, CompileError, Expander};
+use crate::expand::error::{err, CompileError};
+use crate::expand::expander::{core, Expander};
 use crate::expand::forms::SpecialForm;
-use crate::read::source::Span;
 use crate::read::syntax::{Ident, SynKind, Syntax};
+use crate::source::Span;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 

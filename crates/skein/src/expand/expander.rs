@@ -1,27 +1,13 @@
 //! The expander's driver: the state expansion keeps between forms (global
-//! macros, renaming marks), the error every expansion and compilation step
-//! reports, and core identifiers that no user binding can capture.
+//! macros, renaming marks) and core identifiers that no user binding can capture.
 
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::expand::syntax_rules::Macro;
-use crate::read::source::Span;
 use crate::read::syntax::{Ident, SynKind, Syntax};
+use crate::source::Span;
 use crate::values::symbol::Symbol;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CompileError {
-    pub message: String,
-    pub span: Span,
-}
-
-pub fn err<T>(message: impl Into<String>, span: Span) -> Result<T, CompileError> {
-    Err(CompileError {
-        message: message.into(),
-        span,
-    })
-}
 
 /// Identifiers with this mark always mean the global binding of their name:
 /// derived forms use them so a user's local `if` or `list` cannot capture them.

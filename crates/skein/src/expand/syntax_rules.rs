@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::expand::expander::CompileError;
-use crate::read::source::Span;
+use crate::expand::error::CompileError;
 use crate::read::syntax::{Ident, SynKind, Syntax};
+use crate::source::Span;
 use crate::values::symbol::Symbol;
 
 pub struct Macro {

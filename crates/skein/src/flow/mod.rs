@@ -1,4 +1,5 @@
 //! Flows: instances, the machine's flow operations, and the portable store document.
 
+pub mod model;
 pub mod runtime;
 pub mod store;

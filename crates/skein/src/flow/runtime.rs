@@ -7,91 +7,11 @@
 //! plus the flow's name and arguments is the durable truth: after an import a
 //! flow has no frames and is rebuilt by replay the first time it is resumed.
 
-use std::collections::BTreeMap;
-use std::rc::Rc;
-
-use crate::machine::{Args, Frame, Machine, Next, K};
-use crate::values::value::FlowDef;
+use crate::flow::model::{FlowStore, Instance, Replay, Status, Suspension};
+use crate::machine::frame::{Args, Frame, K};
+use crate::machine::{Machine, Next};
+use crate::values::prim::FlowQuery;
 use crate::values::value::{error, Val};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Running,
-    Suspended,
-    Done,
-    Failed,
-    Cancelled,
-}
-
-impl Status {
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Running => "running",
-            Status::Suspended => "suspended",
-            Status::Done => "done",
-            Status::Failed => "failed",
-            Status::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Some(match s {
-            "suspended" => Status::Suspended,
-            "done" => Status::Done,
-            "failed" => Status::Failed,
-            "cancelled" => Status::Cancelled,
-            _ => return None,
-        })
-    }
-}
-
-/// One started flow.
-pub struct Instance {
-    pub flow: Rc<FlowDef>,
-    pub args: Vec<Val>,
-    pub status: Status,
-    /// Every answered request, in order: (tag, response).
-    pub log: Vec<(Val, Val)>,
-    /// The request a suspended flow waits on: (tag, payload).
-    pub pending: Option<(Val, Val)>,
-    pub result: Option<Val>,
-    pub error: Option<String>,
-    /// The live continuation of a suspended flow; `None` after an import
-    /// until the flow is rebuilt by replay.
-    pub frames: Option<Suspension>,
-}
-
-/// A suspended flow's frames and the values they own, based at 0.
-pub struct Suspension {
-    pub frames: Vec<Frame>,
-    pub vals: Vec<Val>,
-}
-
-/// Replay in progress: the running flow answers requests from its log.
-pub struct Replay {
-    /// The next log entry to answer from.
-    pub pos: usize,
-    /// The response of the resume that triggered the rebuild.
-    pub response: Val,
-}
-
-#[derive(Default)]
-pub struct FlowStore {
-    pub instances: BTreeMap<u64, Instance>,
-    pub next_id: u64,
-    /// The flow whose code is executing now (flows never nest).
-    pub running: Option<u64>,
-    pub replay: Option<Replay>,
-}
-
-impl FlowStore {
-    pub fn new() -> FlowStore {
-        FlowStore {
-            next_id: 1,
-            ..FlowStore::default()
-        }
-    }
-}
 
 fn sym(name: &str) -> Val {
     Val::sym(name)
@@ -497,19 +417,4 @@ impl Machine {
             }
         }
     }
-}
-
-/// Flow operations that need the engine but never run Scheme code.
-#[derive(Clone, Copy, Debug)]
-pub enum FlowQuery {
-    Status,
-    Result,
-    Waiting,
-    Log,
-    List,
-    HostRequests,
-    Cancel,
-    Reset,
-    Export,
-    Import,
 }

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use serde_json::{json, Map as JsonMap, Value as Json};
 
-use crate::flow::runtime::{FlowStore, Instance, Status};
+use crate::flow::model::{FlowStore, Instance, Status};
 use crate::values::symbol::Symbol;
 use crate::values::value::FlowDef;
 use crate::values::value::{BoolBits, MapImpl, Val};
@@ -406,39 +406,6 @@ impl StoreDoc {
             flows: records,
         }
         .validate()
-    }
-}
-
-impl crate::api::engine::Value {
-    /// This value in the `skein-store` document's JSON encoding (see
-    /// docs/store-format.md): what a host that keeps single values in its own
-    /// storage (a database column, a message) writes. Refused for a value
-    /// that is not plain data.
-    ///
-    /// ```
-    /// use skein::Value;
-    ///
-    /// let v = Value::list([Value::symbol("reserve"), Value::from("o-1"), Value::from(1.5)]);
-    /// let json = v.to_store_json()?;
-    /// assert_eq!(json.to_string(), r#"[{"symbol":"reserve"},"o-1",{"float":"1.5"}]"#);
-    /// assert_eq!(Value::from_store_json(&json)?, v);
-    /// assert!(Value::from_store_json(&serde_json::json!({"sybmol": "x"})).is_err());
-    /// # Ok::<(), skein::Error>(())
-    /// ```
-    pub fn to_store_json(&self) -> Result<Json, crate::Error> {
-        let v = self.to_val()?;
-        let json = encode(&v);
-        crate::values::value::release(v);
-        Ok(json)
-    }
-
-    /// A value from its `skein-store` JSON encoding; an encoding the format
-    /// does not define is an [`Error::Store`](crate::Error::Store).
-    pub fn from_store_json(json: &Json) -> Result<crate::api::engine::Value, crate::Error> {
-        let v = decode(json).map_err(crate::Error::Store)?;
-        let value = crate::api::engine::Value::from_val(&v);
-        crate::values::value::release(v);
-        Ok(value)
     }
 }
 

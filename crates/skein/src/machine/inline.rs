@@ -3,8 +3,11 @@
 //! while their globals hold the primitives.
 
 use crate::bytecode::proto::{Arg, Inline, Op, Operands};
-use crate::machine::{Act, Callee, Exit, Machine};
-use crate::values::value::{error, release, BoolBits, PrimKind, Val};
+use crate::machine::fast::{fast1, fast2, fixnum, fixnums, Fast};
+use crate::machine::frame::Act;
+use crate::machine::{Callee, Exit, Machine};
+use crate::values::prim::PrimKind;
+use crate::values::value::{error, release, BoolBits, Val};
 
 /// Where an instruction's operands live: the stack, the activation's
 /// window and free variables, and its procedure's constants.
@@ -60,18 +63,6 @@ impl<'a> Places<'a> {
             0x11, 0x12, 0x13
         )
     }
-}
-
-/// The result of a fast path, built where it is stored (a `Val` assembled
-/// in a temporary and copied costs a store-forwarding stall per step).
-pub(crate) enum Fast {
-    Int(i64),
-    Bool(bool),
-    Car,
-    Cdr,
-    Cons,
-    /// `vector-ref` of an index known to be in range.
-    Element(usize),
 }
 
 impl Machine {
@@ -265,69 +256,5 @@ impl Machine {
             }
             Err(e) => Some(self.fail(act.clone(), e)),
         }
-    }
-}
-
-/// What a one-operand instruction gives, when cheap and certain; `None`
-/// leaves the case (another type, an error) to the primitive.
-#[inline(always)]
-fn fast1(which: Inline, x: &Val) -> Option<Fast> {
-    Some(match (which, x) {
-        (Inline::Car, Val::Pair(_)) => Fast::Car,
-        (Inline::Cdr, Val::Pair(_)) => Fast::Cdr,
-        (Inline::NullP, x) => Fast::Bool(matches!(x, Val::Null)),
-        (Inline::PairP, x) => Fast::Bool(matches!(x, Val::Pair(_))),
-        (Inline::Not, x) => Fast::Bool(matches!(x, Val::Bool(BoolBits::FALSE))),
-        (Inline::ZeroP, Val::Int(i)) => Fast::Bool(*i == 0),
-        (Inline::EvenP, Val::Int(i)) => Fast::Bool(i % 2 == 0),
-        (Inline::OddP, Val::Int(i)) => Fast::Bool(i % 2 != 0),
-        _ => return None,
-    })
-}
-
-/// What a two-operand instruction gives, when cheap and certain.
-#[inline(always)]
-fn fast2(which: Inline, x: &Val, y: &Val) -> Option<Fast> {
-    match which {
-        Inline::Cons => Some(Fast::Cons),
-        Inline::EqP => Some(Fast::Bool(crate::values::value::eqv(x, y))),
-        Inline::VectorRef => match (x, y) {
-            (Val::Vector(items), Val::Int(i)) => usize::try_from(*i)
-                .ok()
-                .filter(|i| *i < items.len())
-                .map(Fast::Element),
-            _ => None,
-        },
-        _ => {
-            let (Val::Int(a), Val::Int(b)) = (x, y) else {
-                return None;
-            };
-            fixnums(which, *a, *b)
-        }
-    }
-}
-
-/// An arithmetic or comparison instruction on two fixnums: `None` when it
-/// is neither or overflows.
-#[inline(always)]
-fn fixnums(which: Inline, a: i64, b: i64) -> Option<Fast> {
-    match which {
-        Inline::Add => a.checked_add(b).map(Fast::Int),
-        Inline::Sub => a.checked_sub(b).map(Fast::Int),
-        Inline::Mul => a.checked_mul(b).map(Fast::Int),
-        Inline::NumEq => Some(Fast::Bool(a == b)),
-        Inline::Lt => Some(Fast::Bool(a < b)),
-        Inline::Gt => Some(Fast::Bool(a > b)),
-        Inline::Le => Some(Fast::Bool(a <= b)),
-        Inline::Ge => Some(Fast::Bool(a >= b)),
-        _ => None,
-    }
-}
-
-#[inline(always)]
-pub(crate) fn fixnum(v: &Val) -> Option<i64> {
-    match v {
-        Val::Int(i) => Some(*i),
-        _ => None,
     }
 }

@@ -7,7 +7,10 @@
 //! the values they own), and a flow suspends by moving its frames out.
 
 pub mod control;
+pub mod fast;
+pub mod frame;
 pub mod inline;
+pub mod limits;
 pub mod output;
 pub mod unwind;
 
@@ -16,38 +19,23 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use smallvec::SmallVec;
-
 use crate::bytecode::proto::{Arg, Capture, Closure, Free, Inline, Op, Operands, Proto, VarBox};
 use crate::compile::compiler::Compiler;
 use crate::compile::globals::Globals;
 use crate::expand::expander::Expander;
-use crate::machine::inline::{fixnum, Fast};
+use crate::machine::fast::{fixnum, Fast};
+use crate::machine::frame::{Act, Args, Frame, Loading, K};
+use crate::machine::limits::{Abort, LimitKind, Limits};
 use crate::machine::output::Output;
-use crate::read::source::{Site, SourceMap, Span};
+use crate::source::{Site, SourceMap, Span};
+use crate::values::prim::arity_error;
+use crate::values::prim::{Prim, PrimKind};
 use crate::values::symbol::GlobalId;
-use crate::values::value::{error, release, BoolBits, Parameter, Prim, PrimKind, Promise, Val};
+use crate::values::value::{error, release, BoolBits, Parameter, Val};
 
 /// Limits and the interrupt flag are checked when the step count has these
 /// bits clear: every 65,536 steps.
 const BUDGET_MASK: u64 = 0xffff;
-
-/// Arguments of one call; most calls have few, which then need no allocation.
-pub type Args = SmallVec<[Val; 3]>;
-
-/// A procedure activation: the closure, the clause running, where it is,
-/// and where its window of the value stack starts.
-#[derive(Clone)]
-pub struct Act {
-    pub clo: Rc<Closure>,
-    pub proto: Rc<Proto>,
-    pub pc: u32,
-    pub base: u32,
-    /// The tail call that started it, for error reports' call chains; `None`
-    /// when a non-tail call did (the frame below waits at that call) and at
-    /// top level.
-    pub site: Option<Span>,
-}
 
 /// What a call leaves behind: nothing (a tail call), or the calling
 /// activation waiting at `pc` for the value, which goes at `sp`.
@@ -66,211 +54,6 @@ impl Caller {
             Caller::Waits { sp, pc }
         }
     }
-}
-
-/// A continuation frame: an activation waiting for the value of a call it
-/// made, or (rarer) a control frame. Plain fields rather than an enum, so a
-/// call pushes one with a few stores.
-#[derive(Clone)]
-pub struct Frame {
-    /// The value-stack height to restore when a value returns into the frame.
-    pub sp: u32,
-    pub pc: u32,
-    pub base: u32,
-    pub site: Option<Span>,
-    pub clo: Option<Rc<Closure>>,
-    pub proto: Option<Rc<Proto>>,
-    /// For a control frame: what it does with the value.
-    pub control: Option<Box<K>>,
-}
-
-impl Frame {
-    #[inline(always)]
-    pub fn call(sp: usize, act: Act) -> Frame {
-        Frame {
-            sp: sp as u32,
-            pc: act.pc,
-            base: act.base,
-            site: act.site,
-            clo: Some(act.clo),
-            proto: Some(act.proto),
-            control: None,
-        }
-    }
-
-    pub fn control(sp: usize, k: K) -> Frame {
-        Frame {
-            sp: sp as u32,
-            pc: 0,
-            base: 0,
-            site: None,
-            clo: None,
-            proto: None,
-            control: Some(Box::new(k)),
-        }
-    }
-
-    /// What the frame does: `K::Call` for an activation.
-    pub fn k(&self) -> &K {
-        self.control.as_deref().unwrap_or(&K::Call)
-    }
-
-    /// The activation to continue, or the control frame.
-    #[inline(always)]
-    pub fn into_act(self) -> Result<Act, K> {
-        match (self.clo, self.proto, self.control) {
-            (Some(clo), Some(proto), None) => Ok(Act {
-                clo,
-                proto,
-                pc: self.pc,
-                base: self.base,
-                site: self.site,
-            }),
-            (_, _, Some(k)) => Err(*k),
-            _ => Err(K::Call),
-        }
-    }
-
-    /// Move the frame's stack positions from a segment based at `from` to one based at `to`.
-    pub fn rebase(&mut self, from: u32, to: u32) {
-        self.sp = self.sp - from + to;
-        if self.control.is_none() {
-            self.base = self.base - from + to;
-        }
-    }
-}
-
-/// What to do with the value returned into a frame.
-#[derive(Clone)]
-pub enum K {
-    /// An activation (its state is in the frame's fields).
-    Call,
-    CallWithValues(Val),
-    WindBefore(Val, Val, Val),
-    Wind(u64, Val, Val),
-    WindAfter(Val),
-    Handler(Val),
-    /// A handler is running; handlers within `skip` frames below are not current.
-    HandlerCall(usize, bool),
-    Guard(Val),
-    Param(Rc<Parameter>, Val),
-    ParamConvert(Box<ParamState>),
-    MakeParam(Val),
-    Force(Rc<RefCell<Promise>>, bool),
-    /// Running after-thunks while unwinding; the target is this many frames
-    /// below this frame (relative, so a flow suspended in an after-thunk can
-    /// resume at any depth).
-    Unwind(usize, Box<Then>),
-    Rewind(Rc<Continuation>, Val, usize),
-    /// The rest of a file being loaded: forms are compiled one at a time, so
-    /// a macro defined by one form is in effect for the next, and a
-    /// continuation captured in one form includes the rest of the file.
-    Load(Rc<Loading>, usize),
-    /// The base of a running flow: its procedure's value returns here.
-    Prompt(u64),
-}
-
-/// `parameterize` converting its values: parameters, raw values, converted so far, body thunk.
-pub type ParamState = (Vec<Rc<Parameter>>, Vec<Val>, Vec<Val>, Val);
-
-/// What happens once an unwind has run every `dynamic-wind` after-thunk above its target.
-#[derive(Clone)]
-pub enum Then {
-    ApplyHandler(Val, Args),
-    Reenter(Rc<Continuation>, Val, usize),
-}
-
-/// A captured continuation: the frames above the nearest flow prompt (or all
-/// of them) and the values they own, based at 0.
-pub struct Continuation {
-    pub frames: Vec<Frame>,
-    pub vals: Vec<Val>,
-    /// For the re-raiser a `guard` hands its clauses: after reinstating the
-    /// frames, raise the value continuably to the handlers below this frame
-    /// (relative to the base), instead of returning it.
-    pub reraise_below: Option<usize>,
-    /// For the re-raiser: where the original `raise` happened, so an
-    /// uncaught re-raise is reported there rather than at the `guard`.
-    pub reraise_site: Option<Site>,
-}
-
-pub struct Loading {
-    pub forms: Vec<crate::read::syntax::Syntax>,
-    /// Directory that `load` calls inside this file resolve against.
-    pub dir: Option<std::path::PathBuf>,
-}
-
-/// Resource limits. Every limit is finite: a runaway program always stops.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Procedure calls (each closure application counts one).
-    pub max_steps: Option<u64>,
-    /// Continuation frames: the depth of non-tail recursion.
-    pub max_depth: Option<usize>,
-    /// Approximate bytes held by the continuation and by the pairs allocated
-    /// (and not yet freed) since the evaluation started.
-    pub max_heap_bytes: Option<usize>,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_steps: Some(100_000_000_000),
-            max_depth: Some(10_000_000),
-            max_heap_bytes: Some(4 << 30),
-        }
-    }
-}
-
-/// Why the machine stopped without a value.
-#[derive(Debug)]
-pub enum Abort {
-    /// A raised object no handler caught (boxed: every step returns a `Result`).
-    Uncaught(Box<(Val, Site)>),
-    Limit(LimitKind),
-    Interrupted,
-    Exit(i32),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitKind {
-    Steps,
-    Depth,
-    Heap,
-}
-
-impl LimitKind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            LimitKind::Steps => "too many steps (max_steps)",
-            LimitKind::Depth => "recursion too deep (max_depth)",
-            LimitKind::Heap => "too much memory (max_heap_bytes)",
-        }
-    }
-}
-
-/// Primitives the machine implements because they manipulate the continuation.
-#[derive(Clone, Copy, Debug)]
-pub enum ControlOp {
-    Apply,
-    CallCC,
-    Values,
-    CallWithValues,
-    DynamicWind,
-    WithExceptionHandler,
-    Raise,
-    RaiseContinuable,
-    Error,
-    MakeParameter,
-    Parameterize,
-    Force,
-    Eval,
-    Exit,
-    Load,
-    FlowStart,
-    FlowResume,
-    Request,
-    Flow(crate::flow::runtime::FlowQuery),
 }
 
 /// What the machine does next, outside the bytecode loop.
@@ -306,36 +89,13 @@ pub struct Machine {
     pub base_dir: Option<std::path::PathBuf>,
     /// Reads the source of `(load path)`; `None` disables `load`.
     pub loader: Option<Loader>,
-    pub flows: crate::flow::runtime::FlowStore,
+    pub flows: crate::flow::model::FlowStore,
 }
 
 pub type Loader = Box<dyn Fn(&std::path::Path) -> Result<String, String> + Send>;
 
 fn read_file(path: &std::path::Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-pub(crate) fn arity_error(name: &str, min: usize, max: Option<usize>, got: usize) -> Val {
-    error(arity_message(name, &expected_count(min, max), got), vec![])
-}
-
-/// What a procedure takes, as arity errors say it: `2`, `1 to 3`, `at least 1`.
-pub(crate) fn expected_count(min: usize, max: Option<usize>) -> String {
-    match max {
-        Some(max) if max == min => format!("{min}"),
-        Some(max) => format!("{min} to {max}"),
-        None => format!("at least {min}"),
-    }
-}
-
-/// `NAME: expected EXPECTED argument(s), got GOT`, for the runtime and `skein check`.
-pub(crate) fn arity_message(name: &str, expected: &str, got: usize) -> String {
-    let plural = if matches!(expected, "1" | "at least 1") {
-        ""
-    } else {
-        "s"
-    };
-    format!("{name}: expected {expected} argument{plural}, got {got}")
 }
 
 fn closure_arity_error(c: &Closure, got: usize) -> Val {
@@ -375,7 +135,7 @@ impl Callee {
 /// A call the instruction loop makes itself (see `plain_callee`).
 enum Plain {
     Closure(Rc<Closure>),
-    Pure(fn(&[Val]) -> crate::values::value::PrimResult),
+    Pure(fn(&[Val]) -> crate::values::prim::PrimResult),
     No,
 }
 
@@ -383,8 +143,9 @@ enum Plain {
 pub(crate) type Exit = Option<Step>;
 
 impl Machine {
-    pub fn new() -> Machine {
-        let prims: Vec<&'static Prim> = crate::builtins::all().collect();
+    /// A machine whose globals hold `prims` (the builtins, from the layer above).
+    pub fn new(prims: impl IntoIterator<Item = &'static Prim>) -> Machine {
+        let prims: Vec<&'static Prim> = prims.into_iter().collect();
         let mut m = Machine {
             globals: Globals::default(),
             expander: Expander::default(),
@@ -401,7 +162,7 @@ impl Machine {
             wind_ids: 0,
             base_dir: None,
             loader: Some(Box::new(read_file)),
-            flows: crate::flow::runtime::FlowStore::new(),
+            flows: crate::flow::model::FlowStore::new(),
         };
         for prim in &prims {
             m.globals.define(prim.name, Val::Prim(prim));
@@ -1609,11 +1370,11 @@ impl Machine {
                 }
                 Ok(Next::Return(self.param_value(&p)))
             }
-            Val::RecordProc(rp) => match crate::machine::control::apply_record(&rp, args) {
+            Val::RecordProc(rp) => match crate::values::record::apply_record(&rp, args) {
                 Ok(v) => Ok(Next::Return(v)),
                 Err(e) => self.raise(e, false),
             },
-            Val::Host(h) => match crate::api::engine::call_host(&h, &args) {
+            Val::Host(h) => match (h.func)(&args) {
                 Ok(v) => Ok(Next::Return(v)),
                 Err(e) => self.raise(e, false),
             },
@@ -1669,11 +1430,6 @@ impl Machine {
         ))
     }
 
-    /// Write program output (suppressed while a flow replays).
-    pub fn write_output(&mut self, text: &str) {
-        self.out.write(text);
-    }
-
     /// Describe an error object for reports: message and irritants.
     pub fn describe(obj: &Val) -> String {
         match obj {
@@ -1699,9 +1455,21 @@ fn sibling(c: &Closure, j: u16) -> Val {
     }))
 }
 
-impl Default for Machine {
-    fn default() -> Self {
-        Machine::new()
+impl crate::values::prim::Effects for Machine {
+    fn write_output(&mut self, text: &str) {
+        self.out.write(text);
+    }
+
+    fn flush_output(&mut self) {
+        self.out.flush();
+    }
+
+    fn running_flow(&self) -> Option<u64> {
+        self.flows.running
+    }
+
+    fn add_source(&mut self, name: &str, text: &str) -> u32 {
+        self.sources.add(name, text)
     }
 }
 

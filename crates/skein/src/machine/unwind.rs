@@ -5,9 +5,11 @@ use std::rc::Rc;
 
 use smallvec::smallvec;
 
-use crate::machine::{Abort, Continuation, Frame, LimitKind, Machine, Next, Step, Then, K};
-use crate::read::source::Site;
-use crate::read::source::Span;
+use crate::machine::frame::{Continuation, Frame, Then, K};
+use crate::machine::limits::{Abort, LimitKind};
+use crate::machine::{Machine, Next, Step};
+use crate::source::Site;
+use crate::source::Span;
 use crate::values::value::Val;
 
 impl Machine {

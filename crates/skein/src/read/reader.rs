@@ -12,8 +12,8 @@ use nom::character::complete::{char as ch, multispace1, not_line_ending};
 use nom::combinator::{recognize, value};
 use nom::{IResult, Parser};
 
-use crate::read::source::Span;
 use crate::read::syntax::{Ident, SynKind, Syntax};
+use crate::source::Span;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 

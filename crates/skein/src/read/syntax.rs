@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use crate::read::source::Span;
+use crate::source::Span;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 

@@ -2,6 +2,8 @@
 
 pub mod case;
 pub mod number;
+pub mod prim;
 pub mod printer;
+pub mod record;
 pub mod symbol;
 pub mod value;

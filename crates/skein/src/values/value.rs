@@ -12,7 +12,8 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 
 use crate::bytecode::proto::{Closure, VarBox};
-use crate::machine::Continuation;
+use crate::machine::frame::Continuation;
+use crate::values::prim::{HostFn, Prim};
 use crate::values::symbol::Symbol;
 
 pub type MapImpl = imbl::GenericOrdMap<Val, Val, RcK>;
@@ -346,33 +347,6 @@ pub(crate) fn dismantle(mut vals: Vec<Val>) {
     LIVE_PAIRS.with(|n| n.set(n.get() - pairs_freed));
 }
 
-/// A primitive procedure implemented in Rust.
-pub struct Prim {
-    pub name: &'static str,
-    pub min_args: usize,
-    /// `None` for variadic.
-    pub max_args: Option<usize>,
-    pub kind: PrimKind,
-}
-
-pub type PrimResult = Result<Val, Val>;
-
-pub enum PrimKind {
-    /// No side effects and no engine access: may be evaluated eagerly and re-evaluated.
-    Pure(fn(&[Val]) -> PrimResult),
-    /// Needs the engine (output, flows, globals) but never calls back into Scheme.
-    Effect(fn(&mut crate::machine::Machine, &[Val]) -> PrimResult),
-    /// Manipulates the continuation (apply, call/cc, dynamic-wind, ...).
-    Control(crate::machine::ControlOp),
-}
-
-/// A procedure the embedding program registered.
-pub struct HostFn {
-    pub name: String,
-    #[allow(clippy::type_complexity)]
-    pub func: Box<dyn Fn(&[crate::Value]) -> Result<crate::Value, crate::Error> + Send>,
-}
-
 pub struct Parameter {
     pub value: Val,
     pub converter: Option<Val>,
@@ -436,7 +410,7 @@ pub struct ErrorObj {
     pub message: String,
     pub irritants: Vec<Val>,
     /// Where it was first raised, filled in by the machine.
-    pub site: RefCell<Option<crate::read::source::Site>>,
+    pub site: RefCell<Option<crate::source::Site>>,
 }
 
 // ---- construction helpers ----

@@ -1,0 +1,108 @@
+//! Primitive procedures as values: what a primitive is, the machine
+//! operations a control primitive names, and the little of the machine an
+//! effect primitive may touch. Kept apart from the machine so values need
+//! nothing above them but the frames a continuation holds.
+
+use crate::values::value::{error, Val};
+
+/// A primitive procedure implemented in Rust.
+pub struct Prim {
+    pub name: &'static str,
+    pub min_args: usize,
+    /// `None` for variadic.
+    pub max_args: Option<usize>,
+    pub kind: PrimKind,
+}
+
+pub type PrimResult = Result<Val, Val>;
+
+pub enum PrimKind {
+    /// No side effects and no engine access: may be evaluated eagerly and re-evaluated.
+    Pure(fn(&[Val]) -> PrimResult),
+    /// Needs the engine (output, flows, globals) but never calls back into Scheme.
+    Effect(fn(&mut dyn Effects, &[Val]) -> PrimResult),
+    /// Manipulates the continuation (apply, call/cc, dynamic-wind, ...).
+    Control(ControlOp),
+}
+
+/// A procedure the embedding program registered.
+pub struct HostFn {
+    pub name: String,
+    /// The host's function behind the API's conversions: plain data in, a
+    /// value or a raised error object out.
+    #[allow(clippy::type_complexity)]
+    pub func: Box<dyn Fn(&[Val]) -> Result<Val, Val> + Send>,
+}
+
+/// What an effect primitive may ask of the engine running it.
+pub trait Effects {
+    /// Write program output (suppressed while a flow replays).
+    fn write_output(&mut self, text: &str);
+    fn flush_output(&mut self);
+    /// The flow whose code is running, if any: nondeterministic primitives refuse to run in one.
+    fn running_flow(&self) -> Option<u64>;
+    /// Register source text (for `read`), so errors in it have a place.
+    fn add_source(&mut self, name: &str, text: &str) -> u32;
+}
+
+/// Primitives the machine implements because they manipulate the continuation.
+#[derive(Clone, Copy, Debug)]
+pub enum ControlOp {
+    Apply,
+    CallCC,
+    Values,
+    CallWithValues,
+    DynamicWind,
+    WithExceptionHandler,
+    Raise,
+    RaiseContinuable,
+    Error,
+    MakeParameter,
+    Parameterize,
+    Force,
+    Eval,
+    Exit,
+    Load,
+    FlowStart,
+    FlowResume,
+    Request,
+    Flow(FlowQuery),
+}
+
+/// Flow operations that need the engine but never run Scheme code.
+#[derive(Clone, Copy, Debug)]
+pub enum FlowQuery {
+    Status,
+    Result,
+    Waiting,
+    Log,
+    List,
+    HostRequests,
+    Cancel,
+    Reset,
+    Export,
+    Import,
+}
+
+pub fn arity_error(name: &str, min: usize, max: Option<usize>, got: usize) -> Val {
+    error(arity_message(name, &expected_count(min, max), got), vec![])
+}
+
+/// What a procedure takes, as arity errors say it: `2`, `1 to 3`, `at least 1`.
+pub fn expected_count(min: usize, max: Option<usize>) -> String {
+    match max {
+        Some(max) if max == min => format!("{min}"),
+        Some(max) => format!("{min} to {max}"),
+        None => format!("at least {min}"),
+    }
+}
+
+/// `NAME: expected EXPECTED argument(s), got GOT`, for the runtime and `skein check`.
+pub fn arity_message(name: &str, expected: &str, got: usize) -> String {
+    let plural = if matches!(expected, "1" | "at least 1") {
+        ""
+    } else {
+        "s"
+    };
+    format!("{name}: expected {expected} argument{plural}, got {got}")
+}
