@@ -143,7 +143,7 @@ impl Store {
         let before = suspended(&tx, id, &path)?;
         // Cancelling runs no flow code, so the source is not needed.
         rebuild(&mut engine, &tx, &before, &path)?;
-        engine.eval(&format!("(flow/cancel {id})"))?;
+        engine.cancel(id)?;
         let (_, after) = exported(&engine, id, &path)?;
         record::update(&tx, &after, before.log.len(), None).map_err(sql)?;
         tx.commit().map_err(sql)?;

@@ -99,8 +99,11 @@ mod values;
 
 pub use api::check::{check_file, check_source};
 pub use api::convert::{from_value, to_value};
-pub use api::engine::{is_complete, Engine, Value};
-pub use api::error::{Diagnostic, Error};
-pub use api::flows::{FlowStatus, FlowSummary, Step};
-pub use machine::limits::Limits;
+pub use api::engine::{is_complete, Engine};
+pub use api::error::{Diagnostic, Error, LimitError};
+pub use api::flows::{FlowSummary, Step};
+pub use flow::error::FlowError;
+pub use flow::model::FlowStatus;
+pub use machine::limits::{LimitKind, Limits};
 pub use source::Location;
+pub use values::plain::Value;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use common::{engine, ev, ev_str, list, s, sym};
-use skein::{Engine, Error, FlowStatus, Step, Value};
+use skein::{Engine, Error, FlowError, FlowStatus, Step, Value};
 
 const ORIGINAL: &str = "(defflow f
   (lambda (x)
@@ -87,6 +87,17 @@ fn divergence_fails_the_flow_naming_flow_position_tags_and_location() {
         "located at the diverging request: {error}"
     );
     assert_eq!(e.status(1), Some(FlowStatus::Failed));
+    // A host matches the divergence by kind: position and both tags.
+    assert_eq!(
+        e.result(1),
+        Err(Error::Flow(FlowError::Diverged {
+            id: 1,
+            flow: "f".into(),
+            position: 1,
+            logged: sym("b"),
+            requested: Some(sym("B")),
+        }))
+    );
     assert_eq!(
         e.log(1),
         Some(expected_log()),
@@ -220,9 +231,11 @@ fn an_unbound_flow_name_at_rebuild_is_an_error_that_changes_nothing() {
     assert_eq!(ev_str(&mut e, "(flow/waiting 1)"), "(c 20)");
 
     let err = e.resume(1, Value::from(30)).unwrap_err();
-    let Error::Flow(message) = &err else {
-        panic!("expected Error::Flow, got {err:?}")
+    let Error::Flow(refusal @ FlowError::NotRebuildable { id: 1, name }) = &err else {
+        panic!("expected Error::Flow(NotRebuildable), got {err:?}")
     };
+    assert_eq!(name, "f");
+    let message = refusal.to_string();
     assert!(
         message.contains("`f` is not defined as a flow"),
         "{message}"

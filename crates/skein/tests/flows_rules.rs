@@ -8,7 +8,7 @@ mod common;
 use common::{
     assert_restart_invariant, engine, engine_with, ev, ev_str, list, s, scheme_error, sym, Run,
 };
-use skein::{Engine, Error, Step, Value};
+use skein::{Engine, Error, FlowError, FlowStatus, Step, Value};
 
 /// Export the store as JSON: "nothing changed" means this is equal before and after.
 fn snapshot(e: &Engine) -> String {
@@ -273,7 +273,8 @@ fn resume_of_a_flow_that_is_not_suspended_names_its_status_and_changes_nothing()
         );
         let err = e.resume(id, sym("x")).unwrap_err();
         assert!(
-            matches!(&err, Error::Flow(m) if m.contains(status)),
+            matches!(&err, Error::Flow(FlowError::WrongStatus { id: i, status: s, expected: FlowStatus::Suspended })
+                if *i == id && s.name() == status),
             "{err:?}"
         );
         assert_eq!(snapshot(&e), before);

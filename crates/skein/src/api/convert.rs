@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::api::engine::Value;
 use crate::api::error::Error;
+use crate::values::plain::Value;
 
 /// Convert any serializable Rust value to a skein [`Value`].
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {

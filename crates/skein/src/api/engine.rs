@@ -3,62 +3,17 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::api::error::{diagnose, Error};
+use crate::api::error::{diagnose, Error, LimitError};
 use crate::machine::frame::Loading;
 use crate::machine::limits::{Abort, Limits};
 use crate::machine::output::Sink;
 use crate::machine::{Loader, Machine};
 use crate::source::{SourceMap, Span};
+use crate::values::plain::{holds_no_opaque, Value, MAX_VALUE_DEPTH};
 use crate::values::prim::HostFn;
-use crate::values::symbol::Symbol;
-use crate::values::value::{ErrorKind, MapImpl, Val};
-
-/// How deeply nested a [`Value`] the engine hands to the host may be.
-pub const MAX_VALUE_DEPTH: usize = 1_000;
-
-/// Plain data crossing the API: what a flow's arguments, requests, responses
-/// and results are made of. Equality is structural, like `equal?` (so
-/// `-0.0` differs from `0.0`, and a NaN equals itself).
-#[derive(Clone, Debug)]
-pub enum Value {
-    /// The value of expressions whose value R7RS leaves unspecified.
-    Unspecified,
-    Bool(bool),
-    Int(i64),
-    /// An exact integer outside `i64`, in decimal.
-    BigInt(String),
-    /// An exact non-integer rational, as `"n/d"`.
-    Rational(String),
-    Real(f64),
-    Char(char),
-    Str(String),
-    Symbol(String),
-    Keyword(String),
-    /// A proper list; the empty list is `List(vec![])`.
-    List(Vec<Value>),
-    /// An improper list: items and the final cdr.
-    DottedList(Vec<Value>, Box<Value>),
-    Vector(Vec<Value>),
-    Bytes(Vec<u8>),
-    /// A map, in key order.
-    Map(Vec<(Value, Value)>),
-    /// A value that is not plain data (a procedure, a record, ...), as printed.
-    Opaque(String),
-}
+use crate::values::value::{ErrorKind, Val};
 
 impl Value {
-    pub fn symbol(name: &str) -> Value {
-        Value::Symbol(name.to_string())
-    }
-
-    pub fn keyword(name: &str) -> Value {
-        Value::Keyword(name.to_string())
-    }
-
-    pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
-        Value::List(items.into_iter().collect())
-    }
-
     /// Read one datum written in the language's syntax, as `quote` would
     /// give it: how a shell or a config file hands data to a host. Text that
     /// is not exactly one plain datum is an [`Error::Syntax`] whose report
@@ -112,106 +67,6 @@ impl Value {
         }
         Ok(value)
     }
-
-    /// The value as `write` prints it.
-    pub fn to_write_string(&self) -> String {
-        match self.to_val() {
-            Ok(v) => crate::values::printer::write_string(&v),
-            Err(_) => match self {
-                Value::Opaque(s) => s.clone(),
-                other => format!("{other:?}"),
-            },
-        }
-    }
-
-    pub(crate) fn from_val(v: &Val) -> Value {
-        Value::from_val_within(v, MAX_VALUE_DEPTH)
-    }
-
-    fn from_val_within(v: &Val, depth: usize) -> Value {
-        if depth == 0 {
-            // A host value this deep would overflow the host's stack when
-            // dropped (Rust drops recursively); hand over its printed form.
-            return Value::Opaque(format!(
-                "#<value nested more than {MAX_VALUE_DEPTH} levels deep>"
-            ));
-        }
-        let inner = |x: &Val| Value::from_val_within(x, depth - 1);
-        match v {
-            Val::Unspecified => Value::Unspecified,
-            Val::Null => Value::List(vec![]),
-            Val::Bool(b) => Value::Bool(b.get()),
-            Val::Int(i) => Value::Int(*i),
-            Val::Big(b) => Value::BigInt(b.to_string()),
-            Val::Rat(r) => Value::Rational(r.to_string()),
-            Val::Real(f) => Value::Real(f.get()),
-            Val::Char(c) => Value::Char(c.get()),
-            Val::Str(s) => Value::Str(s.to_string()),
-            Val::Sym(s) => Value::Symbol(s.name().to_string()),
-            Val::Keyword(s) => Value::Keyword(s.name().to_string()),
-            Val::Pair(_) => {
-                let (items, tail) = v.list_parts();
-                let items = items.iter().map(inner).collect();
-                match tail {
-                    None => Value::List(items),
-                    Some(tail) => Value::DottedList(items, Box::new(inner(&tail))),
-                }
-            }
-            Val::Vector(items) => Value::Vector(items.iter().map(inner).collect()),
-            Val::Bytes(b) => Value::Bytes(b.to_vec()),
-            Val::Map(m) => Value::Map(m.iter().map(|(k, v)| (inner(k), inner(v))).collect()),
-            other => Value::Opaque(crate::values::printer::write_string(other)),
-        }
-    }
-
-    pub(crate) fn to_val(&self) -> Result<Val, Error> {
-        stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
-            Ok(match self {
-                Value::Unspecified => Val::Unspecified,
-                Value::Bool(b) => Val::bool(*b),
-                Value::Int(i) => Val::Int(*i),
-                Value::BigInt(s) | Value::Rational(s) => crate::values::number::parse_number(s, 10)
-                    .filter(|v| matches!(v, Val::Int(_) | Val::Big(_) | Val::Rat(_)))
-                    .ok_or_else(|| Error::Host(format!("not an exact number: {s}")))?,
-                Value::Real(f) => Val::real(*f),
-                Value::Char(c) => Val::char(*c),
-                Value::Str(s) => Val::str(s.clone()),
-                Value::Symbol(s) => Val::Sym(Symbol::intern(s)),
-                Value::Keyword(s) => Val::Keyword(Symbol::intern(s)),
-                Value::List(items) => {
-                    let items = items
-                        .iter()
-                        .map(Value::to_val)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Val::list(items)
-                }
-                Value::DottedList(items, tail) => {
-                    let items = items
-                        .iter()
-                        .map(Value::to_val)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Val::list_with_tail(items, tail.to_val()?)
-                }
-                Value::Vector(items) => Val::vector(
-                    items
-                        .iter()
-                        .map(Value::to_val)
-                        .collect::<Result<Vec<_>, _>>()?,
-                ),
-                Value::Bytes(b) => Val::Bytes(Rc::new(b.clone())),
-                Value::Map(pairs) => {
-                    let mut m = MapImpl::default();
-                    for (k, v) in pairs {
-                        m.insert(k.to_val()?, v.to_val()?);
-                    }
-                    Val::map(m)
-                }
-                Value::Opaque(s) => {
-                    return Err(Error::Host(format!("{s} is not plain data")));
-                }
-            })
-        })
-    }
 }
 
 impl Value {
@@ -231,7 +86,7 @@ impl Value {
     /// # Ok::<(), skein::Error>(())
     /// ```
     pub fn to_store_json(&self) -> Result<serde_json::Value, Error> {
-        let v = self.to_val()?;
+        let v = self.to_val().map_err(Error::Host)?;
         let json = crate::flow::store::encode(&v);
         crate::values::value::release(v);
         Ok(json)
@@ -247,57 +102,6 @@ impl Value {
     }
 }
 
-impl PartialEq for Value {
-    fn eq(&self, other: &Value) -> bool {
-        use Value::*;
-        match (self, other) {
-            (Real(a), Real(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-            (Unspecified, Unspecified) => true,
-            (Bool(a), Bool(b)) => a == b,
-            (Int(a), Int(b)) => a == b,
-            (BigInt(a), BigInt(b)) | (Rational(a), Rational(b)) => a == b,
-            (Char(a), Char(b)) => a == b,
-            (Str(a), Str(b)) | (Symbol(a), Symbol(b)) | (Keyword(a), Keyword(b)) => a == b,
-            (Opaque(a), Opaque(b)) => a == b,
-            (List(a), List(b)) | (Vector(a), Vector(b)) => a == b,
-            (DottedList(a, x), DottedList(b, y)) => a == b && x == y,
-            (Bytes(a), Bytes(b)) => a == b,
-            (Map(a), Map(b)) => a == b,
-            _ => false,
-        }
-    }
-}
-
-impl std::fmt::Display for Value {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.to_write_string())
-    }
-}
-
-macro_rules! value_from {
-    ($($t:ty => $e:expr),* $(,)?) => {
-        $(impl From<$t> for Value {
-            fn from(v: $t) -> Value {
-                let f: fn($t) -> Value = $e;
-                f(v)
-            }
-        })*
-    };
-}
-
-value_from! {
-    i64 => Value::Int,
-    i32 => |v| Value::Int(v.into()),
-    u32 => |v| Value::Int(v.into()),
-    usize => |v| i64::try_from(v).map_or_else(|_| Value::BigInt(v.to_string()), Value::Int),
-    f64 => Value::Real,
-    bool => Value::Bool,
-    char => Value::Char,
-    &str => |v| Value::Str(v.to_string()),
-    String => Value::Str,
-    Vec<Value> => Value::List,
-}
-
 /// Whether `source` is ready to evaluate: `false` while it ends inside an
 /// open list, vector, map, string or block comment, or a quote that awaits
 /// its datum. Source with any other read error is complete: evaluating it
@@ -311,24 +115,6 @@ value_from! {
 /// ```
 pub fn is_complete(source: &str) -> bool {
     crate::read::reader::is_complete(source)
-}
-
-/// Whether `v` holds no [`Value::Opaque`] anywhere (walked without recursion).
-fn holds_no_opaque(v: &Value) -> bool {
-    let mut work = vec![v];
-    while let Some(v) = work.pop() {
-        match v {
-            Value::Opaque(_) => return false,
-            Value::List(items) | Value::Vector(items) => work.extend(items),
-            Value::DottedList(items, tail) => {
-                work.extend(items);
-                work.push(tail);
-            }
-            Value::Map(pairs) => work.extend(pairs.iter().flat_map(|(k, v)| [k, v])),
-            _ => {}
-        }
-    }
-    true
 }
 
 /// Call a host function with plain-data arguments; its error, or a result
@@ -453,7 +239,7 @@ impl Engine {
                     Error::Eval(diag)
                 }
             }
-            Abort::Limit(kind) => Error::Limit(kind.describe().to_string()),
+            Abort::Limit(kind) => Error::Limit(LimitError::new(kind, None)),
             Abort::Interrupted => Error::Interrupted,
             Abort::Exit(code) => Error::Exit(code),
         }

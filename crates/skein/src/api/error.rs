@@ -5,8 +5,10 @@ use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config, DisplayStyle};
 
+use crate::flow::error::FlowError;
+use crate::machine::limits::LimitKind;
 use crate::source::{Location, SourceMap, Span};
-use crate::Value;
+use crate::values::plain::Value;
 
 /// An error with a place in the source, rendered for people.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,22 +50,60 @@ pub enum Error {
     Eval(Box<Diagnostic>),
     /// A resource limit tripped; the engine stays usable.
     #[error("limit exceeded: {0}")]
-    Limit(String),
+    Limit(LimitError),
     /// Evaluation was interrupted by the host.
     #[error("interrupted")]
     Interrupted,
     /// The program called `(exit code)`.
     #[error("exit {0}")]
     Exit(i32),
-    /// A flow operation was refused; nothing changed.
+    /// A flow operation was refused (nothing changed), or asked about a
+    /// flow that failed.
     #[error("{0}")]
-    Flow(String),
+    Flow(#[from] FlowError),
     /// A store document was refused; nothing was imported.
     #[error("store: {0}")]
     Store(String),
     /// A host function failed, or a value could not be converted.
     #[error("{0}")]
     Host(String),
+}
+
+/// A resource limit that tripped, and the flow that was running, if any.
+/// It derefs to its message (`too many steps (max_steps)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitError {
+    pub kind: LimitKind,
+    /// The flow whose start or resume tripped it (that flow has failed).
+    pub flow: Option<u64>,
+    message: String,
+}
+
+impl LimitError {
+    pub fn new(kind: LimitKind, flow: Option<u64>) -> LimitError {
+        let message = match flow {
+            Some(id) => format!("{} in flow {id}", kind.describe()),
+            None => kind.describe().to_string(),
+        };
+        LimitError {
+            kind,
+            flow,
+            message,
+        }
+    }
+}
+
+impl std::ops::Deref for LimitError {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for LimitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl Error {

@@ -2,12 +2,14 @@
 
 use smallvec::smallvec;
 
-use crate::api::engine::{Engine, Value};
-use crate::api::error::Error;
+use crate::api::engine::Engine;
+use crate::api::error::{Error, LimitError};
+use crate::flow::error::FlowError;
+use crate::flow::model::{FlowStatus, Outcome};
 use crate::flow::store::StoreDoc;
 use crate::machine::frame::Args;
 use crate::machine::limits::Abort;
-use crate::machine::Machine;
+use crate::values::plain::Value;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 
@@ -24,42 +26,6 @@ impl Step {
         match self {
             Step::Suspended { id, .. } | Step::Done { id, .. } | Step::Failed { id, .. } => *id,
         }
-    }
-}
-
-/// The status of a flow instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FlowStatus {
-    Suspended,
-    Done,
-    Failed,
-    Cancelled,
-}
-
-impl FlowStatus {
-    /// Its name in store documents: `suspended`, `done`, `failed` or `cancelled`.
-    ///
-    /// ```
-    /// use skein::FlowStatus;
-    ///
-    /// assert_eq!(FlowStatus::Cancelled.name(), "cancelled");
-    /// assert_eq!(FlowStatus::parse("done"), Some(FlowStatus::Done));
-    /// assert_eq!(FlowStatus::parse("running"), None);
-    /// ```
-    pub fn name(self) -> &'static str {
-        use crate::flow::model::Status;
-        match self {
-            FlowStatus::Suspended => Status::Suspended,
-            FlowStatus::Done => Status::Done,
-            FlowStatus::Failed => Status::Failed,
-            FlowStatus::Cancelled => Status::Cancelled,
-        }
-        .name()
-    }
-
-    /// The status a store document names, if it names one.
-    pub fn parse(name: &str) -> Option<FlowStatus> {
-        crate::flow::model::Status::parse(name).map(public_status)
     }
 }
 
@@ -86,6 +52,9 @@ fn prim(name: &'static str) -> Val {
 
 impl Engine {
     /// Start the flow bound to `name` (by `defflow`) with plain-data arguments.
+    /// Refused, using no id: a name that is not a flow
+    /// ([`FlowError::UndefinedFlow`]), an argument that is not plain data
+    /// ([`FlowError::NotPlainData`]).
     pub fn start(&mut self, name: &str, args: Vec<Value>) -> Result<Step, Error> {
         let flow = self
             .m
@@ -94,31 +63,97 @@ impl Engine {
             .map(|id| self.m.globals.get(id).clone());
         let flow = match flow {
             Some(f @ Val::Flow(_)) => f,
-            _ => return Err(Error::Flow(format!("no flow named {name} is defined"))),
+            _ => {
+                return Err(Error::Flow(FlowError::UndefinedFlow {
+                    name: name.to_string(),
+                }))
+            }
         };
         let mut call: Args = smallvec![flow];
-        for a in &args {
-            call.push(a.to_val()?);
+        for (i, a) in args.iter().enumerate() {
+            call.push(plain(a, || format!("argument {}", i + 1))?);
         }
-        self.run_flow_op("flow/start", call)
+        let id = self.m.flows.next_id;
+        self.run_flow_op("flow/start", call, id)
     }
 
     /// Answer the pending request of suspended flow `id` and run it on.
+    /// Refused, changing nothing: an unknown id, a flow that is not
+    /// suspended, a response that is not plain data, a flow that must be
+    /// rebuilt by replay but is no longer defined.
     pub fn resume(&mut self, id: u64, value: Value) -> Result<Step, Error> {
-        let id_val =
-            Val::Int(i64::try_from(id).map_err(|_| Error::Flow(format!("no flow with id {id}")))?);
-        let call: Args = smallvec![id_val, value.to_val()?];
-        self.run_flow_op("flow/resume", call)
+        if self.m.suspended(id)?.frames.is_none() {
+            self.m.rebuild_target(id)?;
+        }
+        let response = plain(&value, || "the response".to_string())?;
+        let id_val = Val::Int(i64::try_from(id).map_err(|_| FlowError::UnknownFlow { id })?);
+        self.run_flow_op("flow/resume", smallvec![id_val, response], id)
     }
 
-    fn run_flow_op(&mut self, op: &'static str, args: Args) -> Result<Step, Error> {
+    /// Cancel suspended flow `id`: it never runs again; its log stays.
+    ///
+    /// ```
+    /// use skein::{Engine, Error, FlowError, FlowStatus, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval("(defflow ask (lambda () (request 'approve '())))")?;
+    /// let id = engine.start("ask", vec![])?.id();
+    /// engine.cancel(id)?;
+    /// assert_eq!(engine.status(id), Some(FlowStatus::Cancelled));
+    /// let again = engine.cancel(id).unwrap_err();
+    /// assert!(matches!(again, Error::Flow(FlowError::WrongStatus { status: FlowStatus::Cancelled, .. })));
+    /// assert!(matches!(engine.cancel(9), Err(Error::Flow(FlowError::UnknownFlow { id: 9 }))));
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn cancel(&mut self, id: u64) -> Result<(), Error> {
+        Ok(self.m.cancel_flow(id)?)
+    }
+
+    /// The value flow `id` finished with. A flow that failed is
+    /// [`FlowError::Failed`], or [`FlowError::Diverged`] when its replay
+    /// diverged; one that is not finished is [`FlowError::WrongStatus`].
+    pub fn result(&self, id: u64) -> Result<Value, Error> {
+        let inst = self
+            .m
+            .flows
+            .instances
+            .get(&id)
+            .ok_or(FlowError::UnknownFlow { id })?;
+        match (inst.status.public(), &inst.result) {
+            (FlowStatus::Done, Some(v)) => Ok(Value::from_val(v)),
+            (FlowStatus::Failed, _) => {
+                Err(Error::Flow(inst.failure.clone().unwrap_or_else(|| {
+                    FlowError::Failed {
+                        id,
+                        message: inst.error.clone().unwrap_or_default(),
+                    }
+                })))
+            }
+            (status, _) => Err(Error::Flow(FlowError::WrongStatus {
+                id,
+                status,
+                expected: FlowStatus::Done,
+            })),
+        }
+    }
+
+    fn run_flow_op(&mut self, op: &'static str, args: Args, id: u64) -> Result<Step, Error> {
+        self.m.flows.outcome = None;
         let result = self.m.run_apply(prim(op), args);
         self.m.out.flush();
-        match result {
-            Ok(v) => step_of(&v).ok_or_else(|| Error::Flow(format!("{op}: unexpected result"))),
-            // A refused start or resume changed nothing: report it plainly.
-            Err(Abort::Uncaught(raised)) => Err(Error::Flow(Machine::describe(&raised.0))),
-            Err(abort) => Err(self.abort_error(abort)),
+        let outcome = self.m.flows.outcome.take();
+        match (result, outcome) {
+            (Ok(v), Some(outcome)) => {
+                crate::values::value::release(v);
+                Ok(step_of(outcome))
+            }
+            (Err(Abort::Limit(kind)), _) => Err(Error::Limit(LimitError::new(kind, Some(id)))),
+            (Err(abort), _) => Err(self.abort_error(abort)),
+            // Checked before the run, a start or resume always leaves its prompt.
+            (Ok(_), None) => Err(Error::Flow(FlowError::Failed {
+                id,
+                message: format!("{op} ended without an outcome"),
+            })),
         }
     }
 
@@ -137,7 +172,9 @@ impl Engine {
 
     /// The status of flow `id`, or `None` if there is no such flow.
     pub fn status(&self, id: u64) -> Option<FlowStatus> {
-        Some(public_status(self.m.flows.instances.get(&id)?.status))
+        Some(crate::flow::model::Status::public(
+            self.m.flows.instances.get(&id)?.status,
+        ))
     }
 
     /// Every flow in the store, by id: its flow's name, status and pending request.
@@ -163,7 +200,7 @@ impl Engine {
             .map(|(id, inst)| FlowSummary {
                 id: *id,
                 flow: inst.flow.display_name(),
-                status: public_status(inst.status),
+                status: crate::flow::model::Status::public(inst.status),
                 waiting: inst
                     .pending
                     .as_ref()
@@ -200,41 +237,32 @@ impl Engine {
     }
 }
 
-fn public_status(status: crate::flow::model::Status) -> FlowStatus {
-    use crate::flow::model::Status;
-    match status {
-        // A flow is only running while the engine is inside a call.
-        Status::Suspended | Status::Running => FlowStatus::Suspended,
-        Status::Done => FlowStatus::Done,
-        Status::Failed => FlowStatus::Failed,
-        Status::Cancelled => FlowStatus::Cancelled,
+/// `value` as an engine value, refused unless it is plain data.
+fn plain(value: &Value, what: impl Fn() -> String) -> Result<Val, FlowError> {
+    let refuse = || FlowError::NotPlainData {
+        what: what(),
+        value: value.to_write_string(),
+    };
+    let v = value.to_val().map_err(|_| refuse())?;
+    if v.is_plain() {
+        Ok(v)
+    } else {
+        crate::values::value::release(v);
+        Err(refuse())
     }
 }
 
-fn step_of(v: &Val) -> Option<Step> {
-    let items = v.to_vec()?;
-    let kind = match items.first()? {
-        Val::Sym(s) => s.name(),
-        _ => return None,
-    };
-    let id = match items.get(1)? {
-        Val::Int(n) => u64::try_from(*n).ok()?,
-        _ => return None,
-    };
-    Some(match (kind, &items[2..]) {
-        ("flow-suspended", [tag, payload]) => Step::Suspended {
+fn step_of(outcome: Outcome) -> Step {
+    match outcome {
+        Outcome::Suspended { id, tag, payload } => Step::Suspended {
             id,
-            tag: Value::from_val(tag),
-            payload: Value::from_val(payload),
+            tag: Value::from_val(&tag),
+            payload: Value::from_val(&payload),
         },
-        ("flow-done", [value]) => Step::Done {
+        Outcome::Done { id, value } => Step::Done {
             id,
-            value: Value::from_val(value),
+            value: Value::from_val(&value),
         },
-        ("flow-failed", [Val::Str(message)]) => Step::Failed {
-            id,
-            error: message.to_string(),
-        },
-        _ => return None,
-    })
+        Outcome::Failed { id, message } => Step::Failed { id, error: message },
+    }
 }

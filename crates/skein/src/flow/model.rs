@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use crate::flow::error::FlowError;
 use crate::machine::frame::Frame;
 use crate::values::value::{FlowDef, Val};
 
@@ -38,6 +39,53 @@ impl Status {
     }
 }
 
+/// The status of a flow instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowStatus {
+    Suspended,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl FlowStatus {
+    /// Its name in store documents: `suspended`, `done`, `failed` or `cancelled`.
+    ///
+    /// ```
+    /// use skein::FlowStatus;
+    ///
+    /// assert_eq!(FlowStatus::Cancelled.name(), "cancelled");
+    /// assert_eq!(FlowStatus::parse("done"), Some(FlowStatus::Done));
+    /// assert_eq!(FlowStatus::parse("running"), None);
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            FlowStatus::Suspended => Status::Suspended,
+            FlowStatus::Done => Status::Done,
+            FlowStatus::Failed => Status::Failed,
+            FlowStatus::Cancelled => Status::Cancelled,
+        }
+        .name()
+    }
+
+    /// The status a store document names, if it names one.
+    pub fn parse(name: &str) -> Option<FlowStatus> {
+        Status::parse(name).map(Status::public)
+    }
+}
+
+impl Status {
+    /// What the API reports: a flow is only running while the engine is inside a call.
+    pub fn public(self) -> FlowStatus {
+        match self {
+            Status::Suspended | Status::Running => FlowStatus::Suspended,
+            Status::Done => FlowStatus::Done,
+            Status::Failed => FlowStatus::Failed,
+            Status::Cancelled => FlowStatus::Cancelled,
+        }
+    }
+}
+
 /// One started flow.
 pub struct Instance {
     pub flow: Rc<FlowDef>,
@@ -49,6 +97,9 @@ pub struct Instance {
     pub pending: Option<(Val, Val)>,
     pub result: Option<Val>,
     pub error: Option<String>,
+    /// Why a failed flow failed, when it is more than a message (a divergence).
+    /// Not in the store document: after an import only the message remains.
+    pub failure: Option<FlowError>,
     /// The live continuation of a suspended flow; `None` after an import
     /// until the flow is rebuilt by replay.
     pub frames: Option<Suspension>,
@@ -75,6 +126,42 @@ pub struct FlowStore {
     /// The flow whose code is executing now (flows never nest).
     pub running: Option<u64>,
     pub replay: Option<Replay>,
+    /// A divergence found while the running flow replays, until it fails the flow.
+    pub divergence: Option<FlowError>,
+    /// How the last flow to leave its prompt left it, for the host that ran it.
+    pub outcome: Option<Outcome>,
+}
+
+/// How a run of a flow ended: the typed form of the `(flow-suspended ...)`,
+/// `(flow-done ...)` and `(flow-failed ...)` lists the primitives return.
+pub enum Outcome {
+    Suspended { id: u64, tag: Val, payload: Val },
+    Done { id: u64, value: Val },
+    Failed { id: u64, message: String },
+}
+
+impl Outcome {
+    /// The list `flow/start` and `flow/resume` return in Scheme.
+    pub fn to_list(&self) -> Val {
+        let id = Val::Int(i64::try_from(self.id()).unwrap_or(i64::MAX));
+        match self {
+            Outcome::Suspended { tag, payload, .. } => {
+                Val::list([Val::sym("flow-suspended"), id, tag.clone(), payload.clone()])
+            }
+            Outcome::Done { value, .. } => Val::list([Val::sym("flow-done"), id, value.clone()]),
+            Outcome::Failed { message, .. } => {
+                Val::list([Val::sym("flow-failed"), id, Val::str(message.clone())])
+            }
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        match self {
+            Outcome::Suspended { id, .. }
+            | Outcome::Done { id, .. }
+            | Outcome::Failed { id, .. } => *id,
+        }
+    }
 }
 
 impl FlowStore {

@@ -7,11 +7,15 @@
 //! plus the flow's name and arguments is the durable truth: after an import a
 //! flow has no frames and is rebuilt by replay the first time it is resumed.
 
-use crate::flow::model::{FlowStore, Instance, Replay, Status, Suspension};
+use crate::flow::error::FlowError;
+use crate::flow::model::{FlowStatus, FlowStore, Instance, Outcome, Replay, Status, Suspension};
 use crate::machine::frame::{Args, Frame, K};
 use crate::machine::{Machine, Next};
+use crate::values::plain::Value;
 use crate::values::prim::FlowQuery;
+use crate::values::value::FlowDef;
 use crate::values::value::{error, Val};
+use std::rc::Rc;
 
 fn sym(name: &str) -> Val {
     Val::sym(name)
@@ -79,6 +83,7 @@ impl Machine {
                 pending: None,
                 result: None,
                 error: None,
+                failure: None,
                 frames: None,
             },
         );
@@ -100,18 +105,9 @@ impl Machine {
         if !value.is_plain() {
             return Err(plain_error("flow/resume: the response", &value));
         }
-        let Some(inst) = self.flows.instances.get(&id) else {
-            return Err(error(format!("flow/resume: no flow with id {id}"), vec![]));
-        };
-        if inst.status != Status::Suspended {
-            return Err(error(
-                format!(
-                    "flow/resume: flow {id} is {}, not suspended",
-                    inst.status.name()
-                ),
-                vec![],
-            ));
-        }
+        let inst = self
+            .suspended(id)
+            .map_err(|e| error(format!("flow/resume: {e}"), vec![]))?;
         if inst.frames.is_none() {
             return self.flow_rebuild(id, value);
         }
@@ -135,23 +131,9 @@ impl Machine {
     /// Rebuild a flow that has a log but no frames: run its procedure again,
     /// answering each request from the log, with output suppressed.
     fn flow_rebuild(&mut self, id: u64, response: Val) -> Result<Next, Val> {
-        let inst = self.flows.instances.get(&id).expect("caller checked");
-        let name = inst.flow.name;
-        let current = name
-            .and_then(|n| self.globals.lookup(n))
-            .map(|g| self.globals.get(g).clone());
-        let flow = match current {
-            Some(Val::Flow(f)) => f,
-            _ => {
-                return Err(error(
-                    format!(
-                        "flow/resume: flow {id} must be rebuilt by replay, but `{}` is not defined as a flow: define it, then resume",
-                        inst.flow.display_name()
-                    ),
-                    vec![],
-                ))
-            }
-        };
+        let flow = self
+            .rebuild_target(id)
+            .map_err(|e| error(format!("flow/resume: {e}"), vec![]))?;
         let inst = self.flows.instances.get_mut(&id).expect("caller checked");
         inst.flow = flow.clone();
         inst.status = Status::Running;
@@ -198,13 +180,16 @@ impl Machine {
                 },
             };
             if let Some(expected) = expected {
-                let message = format!(
-                    "replay diverged in flow {id} ({}) at log position {pos}: the log has tag {} but the code now requests {}",
-                    inst.flow.display_name(),
-                    crate::values::printer::write_string(&expected),
-                    crate::values::printer::write_string(&tag),
-                );
-                return Err(error(message, vec![]));
+                let diverged = FlowError::Diverged {
+                    id,
+                    flow: inst.flow.display_name(),
+                    position: pos,
+                    logged: Value::from_val(&expected),
+                    requested: Some(Value::from_val(&tag)),
+                };
+                let e = error(diverged.to_string(), vec![]);
+                self.flows.divergence = Some(diverged);
+                return Err(e);
             }
             // Replay is complete: answer the pending request with the new
             // response and run on live.
@@ -243,12 +228,11 @@ impl Machine {
         inst.frames = Some(frames);
         inst.pending = Some((tag.clone(), payload.clone()));
         inst.status = Status::Suspended;
-        Ok(Next::Return(Val::list([
-            sym("flow-suspended"),
-            id_val(id),
+        Ok(Next::Return(self.left(Outcome::Suspended {
+            id,
             tag,
             payload,
-        ])))
+        })))
     }
 
     /// The flow's procedure returned `v` into its prompt.
@@ -259,12 +243,16 @@ impl Machine {
             let inst = self.flows.instances.get(&id);
             let logged = inst
                 .and_then(|i| i.log.get(pos).or(i.pending.as_ref()))
-                .map(|(tag, _)| crate::values::printer::write_string(tag))
-                .unwrap_or_default();
-            let name = inst.map(|i| i.flow.display_name()).unwrap_or_default();
-            let message = format!(
-                "replay diverged in flow {id} ({name}) at log position {pos}: the log has tag {logged} but the code now finishes"
-            );
+                .map_or(Value::Unspecified, |(tag, _)| Value::from_val(tag));
+            let diverged = FlowError::Diverged {
+                id,
+                flow: inst.map(|i| i.flow.display_name()).unwrap_or_default(),
+                position: pos,
+                logged,
+                requested: None,
+            };
+            let message = diverged.to_string();
+            self.flows.divergence = Some(diverged);
             return self.flow_failed(id, message);
         }
         if !v.is_plain() {
@@ -277,25 +265,82 @@ impl Machine {
             inst.result = Some(v.clone());
             inst.frames = None;
         }
-        Val::list([sym("flow-done"), id_val(id), v])
+        self.left(Outcome::Done { id, value: v })
     }
 
     /// An uncaught raise reached the flow's prompt (already popped).
     pub(crate) fn flow_failed(&mut self, id: u64, message: String) -> Val {
+        let failure = self.flows.divergence.take();
         self.leave_flow();
         if let Some(inst) = self.flows.instances.get_mut(&id) {
             inst.status = Status::Failed;
             inst.error = Some(message.clone());
+            inst.failure = failure;
             inst.frames = None;
             inst.pending = None;
         }
-        Val::list([sym("flow-failed"), id_val(id), Val::str(message)])
+        self.left(Outcome::Failed { id, message })
+    }
+
+    /// A flow left its prompt: keep the typed outcome for the host, and give
+    /// the Scheme caller its list.
+    fn left(&mut self, outcome: Outcome) -> Val {
+        let list = outcome.to_list();
+        self.flows.outcome = Some(outcome);
+        list
     }
 
     fn leave_flow(&mut self) {
         self.flows.running = None;
         self.flows.replay = None;
+        self.flows.divergence = None;
         self.out.suppressed = false;
+    }
+
+    /// Flow `id`, if it is suspended: what resuming and cancelling need.
+    pub(crate) fn suspended(&self, id: u64) -> Result<&Instance, FlowError> {
+        let inst = self
+            .flows
+            .instances
+            .get(&id)
+            .ok_or(FlowError::UnknownFlow { id })?;
+        match inst.status.public() {
+            FlowStatus::Suspended => Ok(inst),
+            status => Err(FlowError::WrongStatus {
+                id,
+                status,
+                expected: FlowStatus::Suspended,
+            }),
+        }
+    }
+
+    /// The flow definition that rebuilds flow `id` by replay: whatever its
+    /// name is bound to now, which must be a flow.
+    pub(crate) fn rebuild_target(&self, id: u64) -> Result<Rc<FlowDef>, FlowError> {
+        let inst = self.suspended(id)?;
+        let current = inst
+            .flow
+            .name
+            .and_then(|n| self.globals.lookup(n))
+            .map(|g| self.globals.get(g));
+        match current {
+            Some(Val::Flow(f)) => Ok(f.clone()),
+            _ => Err(FlowError::NotRebuildable {
+                id,
+                name: inst.flow.display_name(),
+            }),
+        }
+    }
+
+    /// Cancel suspended flow `id`: it never runs again; its log stays.
+    pub(crate) fn cancel_flow(&mut self, id: u64) -> Result<(), FlowError> {
+        self.suspended(id)?;
+        if let Some(inst) = self.flows.instances.get_mut(&id) {
+            inst.status = Status::Cancelled;
+            inst.frames = None;
+            inst.pending = None;
+        }
+        Ok(())
     }
 
     /// After an aborted evaluation (a limit, an interrupt) inside a flow:
@@ -380,21 +425,9 @@ impl Machine {
             )),
             FlowQuery::Cancel => {
                 self.refuse_inside_flow("flow/cancel")?;
-                let (id, inst) = self.instance("flow/cancel", &args[0])?;
-                if inst.status != Status::Suspended {
-                    return Err(error(
-                        format!(
-                            "flow/cancel: flow {id} is {}, not suspended",
-                            inst.status.name()
-                        ),
-                        vec![],
-                    ));
-                }
-                if let Some(inst) = self.flows.instances.get_mut(&id) {
-                    inst.status = Status::Cancelled;
-                    inst.frames = None;
-                    inst.pending = None;
-                }
+                let id = self.flow_id_arg("flow/cancel", &args[0])?;
+                self.cancel_flow(id)
+                    .map_err(|e| error(format!("flow/cancel: {e}"), vec![]))?;
                 Ok(Val::list([sym("flow-cancelled"), id_val(id)]))
             }
             FlowQuery::Reset => {

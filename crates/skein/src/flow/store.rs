@@ -80,6 +80,7 @@ impl StoreDoc {
                     pending: r.pending,
                     result: r.result,
                     error: r.error,
+                    failure: None,
                     frames: None,
                 },
             );
@@ -87,8 +88,7 @@ impl StoreDoc {
         FlowStore {
             instances,
             next_id: self.next_id,
-            running: None,
-            replay: None,
+            ..FlowStore::default()
         }
     }
 

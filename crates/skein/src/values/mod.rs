@@ -2,6 +2,7 @@
 
 pub mod case;
 pub mod number;
+pub mod plain;
 pub mod prim;
 pub mod printer;
 pub mod record;
