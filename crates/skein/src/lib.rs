@@ -114,7 +114,7 @@ mod value;
 
 pub use api::{is_complete, Engine, Value};
 pub use check::{check_file, check_source};
-pub use convert::{from_value, to_value};
+pub use convert::{from_value, to_value, ConvertError};
 pub use error::{Diagnostic, Error};
 pub use flow_api::{FlowStatus, FlowSummary, Step};
 pub use machine::Limits;
