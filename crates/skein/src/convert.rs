@@ -270,6 +270,15 @@ impl MapOut {
     }
 }
 
+/// Serializer methods that turn one Rust scalar into one `Value`.
+macro_rules! leaves {
+    ($($method:ident($t:ty) => $make:expr),* $(,)?) => {$(
+        fn $method(self, v: $t) -> Result<Value, ConvertError> {
+            Ok(($make)(v))
+        }
+    )*};
+}
+
 impl ser::Serializer for Ser {
     type Ok = Value;
     type Error = ConvertError;
@@ -281,53 +290,23 @@ impl ser::Serializer for Ser {
     type SerializeStruct = MapOut;
     type SerializeStructVariant = MapOut;
 
-    fn serialize_bool(self, v: bool) -> Result<Value, ConvertError> {
-        Ok(Value::Bool(v))
-    }
-    fn serialize_i8(self, v: i8) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_i64(self, v: i64) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_i128(self, v: i128) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_u8(self, v: u8) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_u64(self, v: u64) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_u128(self, v: u128) -> Result<Value, ConvertError> {
-        Ok(integer(v))
-    }
-    fn serialize_f32(self, v: f32) -> Result<Value, ConvertError> {
-        Ok(Value::Real(v.into()))
-    }
-    fn serialize_f64(self, v: f64) -> Result<Value, ConvertError> {
-        Ok(Value::Real(v))
-    }
-    fn serialize_char(self, v: char) -> Result<Value, ConvertError> {
-        Ok(Value::Char(v))
-    }
-    fn serialize_str(self, v: &str) -> Result<Value, ConvertError> {
-        Ok(Value::Str(v.to_string()))
-    }
-    fn serialize_bytes(self, v: &[u8]) -> Result<Value, ConvertError> {
-        Ok(Value::Bytes(v.to_vec()))
+    leaves! {
+        serialize_bool(bool) => Value::Bool,
+        serialize_i8(i8) => integer,
+        serialize_i16(i16) => integer,
+        serialize_i32(i32) => integer,
+        serialize_i64(i64) => integer,
+        serialize_i128(i128) => integer,
+        serialize_u8(u8) => integer,
+        serialize_u16(u16) => integer,
+        serialize_u32(u32) => integer,
+        serialize_u64(u64) => integer,
+        serialize_u128(u128) => integer,
+        serialize_f32(f32) => |v: f32| Value::Real(v.into()),
+        serialize_f64(f64) => Value::Real,
+        serialize_char(char) => Value::Char,
+        serialize_str(&str) => |v: &str| Value::Str(v.to_string()),
+        serialize_bytes(&[u8]) => |v: &[u8]| Value::Bytes(v.to_vec()),
     }
     fn serialize_none(self) -> Result<Value, ConvertError> {
         // `#f`, not the unspecified value, which Scheme counts as true.
