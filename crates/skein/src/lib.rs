@@ -98,7 +98,7 @@ mod source;
 mod values;
 
 pub use api::check::{check_file, check_source};
-pub use api::convert::{from_value, to_value};
+pub use api::convert::{from_value, to_value, ConvertError};
 pub use api::engine::{is_complete, Engine};
 pub use api::error::{Diagnostic, Error, LimitError};
 pub use api::flows::{FlowSummary, Step};

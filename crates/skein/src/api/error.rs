@@ -64,9 +64,13 @@ pub enum Error {
     /// A store document was refused; nothing was imported.
     #[error("store: {0}")]
     Store(String),
-    /// A host function failed, or a value could not be converted.
+    /// A host function failed, or the host handed over something unusable
+    /// (a file that cannot be read, a `Value` that is not plain data).
     #[error("{0}")]
     Host(String),
+    /// A value could not be converted to or from a Rust type through serde.
+    #[error("cannot convert: {0}")]
+    Convert(crate::api::convert::ConvertError),
 }
 
 /// A resource limit that tripped, and the flow that was running, if any.
