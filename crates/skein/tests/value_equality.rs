@@ -31,3 +31,30 @@ fn exact_and_inexact_numbers_differ() {
         ])
     );
 }
+
+#[test]
+fn maps_with_the_same_entries_are_equal_however_a_host_ordered_them() {
+    let a = Value::Map(vec![
+        (Value::keyword("id"), Value::from("o-1")),
+        (Value::keyword("amount"), Value::Int(1800)),
+    ]);
+    let b = Value::Map(vec![
+        (Value::keyword("amount"), Value::Int(1800)),
+        (Value::keyword("id"), Value::from("o-1")),
+    ]);
+    assert_eq!(a, b);
+    let mut e = Engine::new();
+    assert_eq!(e.eval("{:id \"o-1\" :amount 1800}").unwrap(), b);
+    // Nested maps too, and a different value is still a difference.
+    let outer = |m: Value| Value::Map(vec![(Value::keyword("order"), m)]);
+    assert_eq!(outer(a.clone()), outer(b.clone()));
+    let c = Value::Map(vec![
+        (Value::keyword("amount"), Value::Int(1801)),
+        (Value::keyword("id"), Value::from("o-1")),
+    ]);
+    assert_ne!(a, c);
+    assert_ne!(
+        a,
+        Value::Map(vec![(Value::keyword("id"), Value::from("o-1"))])
+    );
+}

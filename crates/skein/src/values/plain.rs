@@ -169,9 +169,29 @@ impl PartialEq for Value {
             (List(a), List(b)) | (Vector(a), Vector(b)) => a == b,
             (DottedList(a, x), DottedList(b, y)) => a == b && x == y,
             (Bytes(a), Bytes(b)) => a == b,
-            (Map(a), Map(b)) => a == b,
+            (Map(a), Map(b)) => a == b || same_entries(a, b),
             _ => false,
         }
+    }
+}
+
+/// Maps with the same entries are equal however a host ordered them: both
+/// are put in the engine's key order first (a later duplicate key wins, as
+/// with `map-set`).
+fn same_entries(a: &[(Value, Value)], b: &[(Value, Value)]) -> bool {
+    match (in_key_order(a), in_key_order(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn in_key_order(entries: &[(Value, Value)]) -> Option<Vec<(Value, Value)>> {
+    let v = Value::Map(entries.to_vec()).to_val().ok()?;
+    let ordered = Value::from_val(&v);
+    crate::values::value::release(v);
+    match ordered {
+        Value::Map(entries) => Some(entries),
+        _ => None,
     }
 }
 
