@@ -98,12 +98,13 @@ mod source;
 mod values;
 
 pub use api::check::{check_file, check_source};
-pub use api::convert::{from_value, to_value, ConvertError};
+pub use api::convert::error::ConvertError;
+pub use api::convert::{from_value, to_value};
 pub use api::engine::{is_complete, Engine};
 pub use api::error::{Diagnostic, Error, LimitError};
 pub use api::flows::{FlowSummary, Step};
 pub use flow::error::FlowError;
-pub use flow::model::FlowStatus;
+pub use flow::status::FlowStatus;
 pub use machine::limits::{LimitKind, Limits};
 pub use source::Location;
 pub use values::plain::Value;

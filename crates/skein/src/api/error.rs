@@ -70,7 +70,7 @@ pub enum Error {
     Host(String),
     /// A value could not be converted to or from a Rust type through serde.
     #[error("cannot convert: {0}")]
-    Convert(crate::api::convert::ConvertError),
+    Convert(crate::api::convert::error::ConvertError),
 }
 
 /// A resource limit that tripped, and the flow that was running, if any.

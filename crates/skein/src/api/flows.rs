@@ -5,7 +5,8 @@ use smallvec::smallvec;
 use crate::api::engine::Engine;
 use crate::api::error::{Error, LimitError};
 use crate::flow::error::FlowError;
-use crate::flow::model::{FlowStatus, Outcome};
+use crate::flow::model::Outcome;
+use crate::flow::status::FlowStatus;
 use crate::flow::store::StoreDoc;
 use crate::machine::frame::Args;
 use crate::machine::limits::Abort;
@@ -172,7 +173,7 @@ impl Engine {
 
     /// The status of flow `id`, or `None` if there is no such flow.
     pub fn status(&self, id: u64) -> Option<FlowStatus> {
-        Some(crate::flow::model::Status::public(
+        Some(crate::flow::status::Status::public(
             self.m.flows.instances.get(&id)?.status,
         ))
     }
@@ -200,7 +201,7 @@ impl Engine {
             .map(|(id, inst)| FlowSummary {
                 id: *id,
                 flow: inst.flow.display_name(),
-                status: crate::flow::model::Status::public(inst.status),
+                status: crate::flow::status::Status::public(inst.status),
                 waiting: inst
                     .pending
                     .as_ref()

@@ -212,7 +212,7 @@ mod tests {
         let b = bv(&[1, 2, 3, 4]);
         let whole = bytevector_copy(std::slice::from_ref(&b)).unwrap();
         assert_eq!(whole, b);
-        assert!(!crate::values::value::eqv(&whole, &b));
+        assert!(!crate::values::equality::eqv(&whole, &b));
         assert_eq!(
             content(bytevector_copy(&[b.clone(), Val::Int(2)])),
             vec![3, 4]

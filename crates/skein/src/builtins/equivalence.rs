@@ -2,16 +2,18 @@
 
 use super::lists::pure;
 use crate::values::prim::{Prim, PrimResult};
-use crate::values::value::{self, type_error, BoolBits, Val};
+use crate::values::value::{type_error, BoolBits, Val};
 
 /// `eq?` is `eqv?`: values are immutable, so no program can tell a copied
 /// small number or character from the original.
 fn eqv_p(args: &[Val]) -> PrimResult {
-    Ok(Val::bool(value::eqv(&args[0], &args[1])))
+    Ok(Val::bool(crate::values::equality::eqv(&args[0], &args[1])))
 }
 
 fn equal_p(args: &[Val]) -> PrimResult {
-    Ok(Val::bool(value::equal(&args[0], &args[1])))
+    Ok(Val::bool(crate::values::equality::equal(
+        &args[0], &args[1],
+    )))
 }
 
 fn not(args: &[Val]) -> PrimResult {

@@ -336,7 +336,7 @@ mod tests {
         // Adding then removing a key gives a map equal? to the original.
         let round = map_set(&[m.clone(), kw("x"), Val::Int(1)]).unwrap();
         let round = map_remove(&[round, kw("x")]).unwrap();
-        assert!(crate::values::value::equal(&round, &m));
+        assert!(crate::values::equality::equal(&round, &m));
     }
 
     #[test]
@@ -429,7 +429,7 @@ mod tests {
         }
         let m = hash_map(&kvs).unwrap();
         let keys = map_keys(std::slice::from_ref(&m)).unwrap();
-        assert!(crate::values::value::equal(&keys, &ints(0..10_000)));
+        assert!(crate::values::equality::equal(&keys, &ints(0..10_000)));
         assert_eq!(ok(map_get(&[m, Val::Int(9_999)])), "-9999");
     }
 }

@@ -13,6 +13,7 @@ pub mod flows;
 pub mod io;
 pub mod lists;
 pub mod maps;
+pub mod math;
 pub mod numbers;
 pub mod ports;
 pub mod strings;
@@ -26,6 +27,7 @@ pub fn all() -> impl Iterator<Item = &'static Prim> {
         io::PRIMS,
         ports::PRIMS,
         numbers::PRIMS,
+        math::PRIMS,
         equivalence::PRIMS,
         lists::PRIMS,
         vectors::PRIMS,

@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(ok(vector_length(std::slice::from_ref(&v))), "1000000");
         assert_eq!(ok(vector_ref(&[v.clone(), Val::Int(999_999)])), "999999");
         let back = vector_to_list(&[v]).unwrap();
-        assert!(crate::values::value::equal(&back, &ints(0..1_000_000)));
+        assert!(crate::values::equality::equal(&back, &ints(0..1_000_000)));
     }
 
     #[test]
@@ -236,7 +236,7 @@ mod tests {
         let v = vec_of([1, 2, 3]);
         let copy = vector_copy(std::slice::from_ref(&v)).unwrap();
         assert_eq!(write_string(&copy), "#(1 2 3)");
-        assert!(!crate::values::value::eqv(&copy, &v));
+        assert!(!crate::values::equality::eqv(&copy, &v));
         assert_eq!(ok(vector_copy(&[v.clone(), Val::Int(2)])), "#(3)");
         assert_eq!(
             ok(vector_copy(&[v.clone(), Val::Int(0), Val::Int(2)])),

@@ -310,7 +310,7 @@ impl Gen<'_> {
         match node {
             Node::If(rc) => {
                 self.gen(&rc.0, Tail::No);
-                self.branch_on_last_test();
+                crate::bytecode::peephole::branch_on_last_test(&mut self.f().code);
                 let jf = self.emit(Op::JumpIfFalse(0));
                 self.gen(&rc.1, tail);
                 if tail == Tail::No {
@@ -340,7 +340,7 @@ impl Gen<'_> {
                 let mut jumps = Vec::new();
                 for n in init {
                     self.gen(n, Tail::No);
-                    self.branch_on_last_test();
+                    crate::bytecode::peephole::branch_on_last_test(&mut self.f().code);
                     jumps.push(self.emit(if and { Op::AndJump(0) } else { Op::OrJump(0) }));
                 }
                 self.gen(last, tail);
@@ -393,7 +393,9 @@ impl Gen<'_> {
                 self.scopes.pop();
                 self.f().next_slot = saved;
             }
-            Node::NamedLet(nl) if loop_is_jump(nl) => self.gen_loop(nl, tail),
+            Node::NamedLet(nl) if crate::bytecode::tail::loop_is_jump(nl) => {
+                self.gen_loop(nl, tail)
+            }
             Node::NamedLet(nl) => {
                 let cur = self.cur();
                 self.scopes.push(Scope {
@@ -619,7 +621,7 @@ impl Gen<'_> {
             self.f().name_spans.push((at, *name_span));
             if let Some(inline) = inline {
                 let ops = Operands::new(&operands);
-                self.negate_last_test(inline, ops);
+                crate::bytecode::peephole::negate_last_test(&mut self.f().code, inline, ops);
                 let op = match (inline, operands.as_slice()) {
                     (Inline::Car, [Arg::Local(s)]) => Op::CarLocal(*s),
                     (Inline::Cdr, [Arg::Local(s)]) => Op::CdrLocal(*s),
@@ -662,46 +664,6 @@ impl Gen<'_> {
             self.gen(a, Tail::No);
         }
         self.emit_call(plain, tail_call, span, tail);
-    }
-
-    /// Before a conditional jump: an inline test just emitted becomes a
-    /// `Test`, which the machine decides in place, branching (or jumping
-    /// with the value `and`/`or` keeps) without pushing a boolean. Other
-    /// paths that reach the jump still bring their value.
-    fn branch_on_last_test(&mut self) {
-        let Some(Op::Inline(which, ops)) = self.f().code.last().copied() else {
-            return;
-        };
-        if !which.is_test() {
-            return;
-        }
-        let last = self.f().code.len() - 1;
-        self.f().code[last] = match (which, ops.form) {
-            (Inline::NullP | Inline::PairP, f) if f == Operands::UNARY | Operands::LOCAL => {
-                Op::TestLocal(which, ops.x)
-            }
-            _ => Op::Test(which, ops),
-        };
-        // A negated test before this `not` decides it too.
-        if let Some(Op::InlineNot(w, o)) = last.checked_sub(1).map(|i| self.f().code[i]) {
-            self.f().code[last - 1] = Op::TestNot(w, o);
-        }
-    }
-
-    /// A `not` of the value an inline test just pushed: mark the test, so
-    /// its fast path negates the result and skips the `not`. Control that
-    /// reaches the `not` any other way (a jump) still runs it.
-    fn negate_last_test(&mut self, inline: Inline, ops: Operands) {
-        if inline != Inline::Not || !ops.is_top() {
-            return;
-        }
-        if let Some(last) = self.f().code.last_mut() {
-            if let Op::Inline(which, o) = *last {
-                if which.is_test() {
-                    *last = Op::InlineNot(which, o);
-                }
-            }
-        }
     }
 
     /// An inline instruction's operands: slots and constants named in place,
@@ -838,8 +800,8 @@ impl Gen<'_> {
         captures: Box<[Capture]>,
     ) -> Proto {
         let mut code = f.code;
-        specialise_fixnum_ops(&mut code, &f.consts);
-        fuse_pairs(&mut code);
+        crate::bytecode::peephole::specialise_fixnum_ops(&mut code, &f.consts);
+        crate::bytecode::peephole::fuse_pairs(&mut code);
         Proto {
             name,
             required,
@@ -859,47 +821,6 @@ impl Gen<'_> {
     }
 }
 
-/// Arithmetic and comparisons on slots and small constants become the
-/// instructions that hold their operands in place (one for one, so jump
-/// targets stand). Done last, after the tests and `not`s are folded.
-fn specialise_fixnum_ops(code: &mut [Op], consts: &[Val]) {
-    const LOCAL_CONST: u8 = Operands::LOCAL | Operands::CONST << 2;
-    const LOCALS: u8 = Operands::LOCAL | Operands::LOCAL << 2;
-    let small = |i: u16| match consts.get(i as usize) {
-        Some(Val::Int(k)) => i32::try_from(*k).ok(),
-        _ => None,
-    };
-    for op in code.iter_mut() {
-        let (Op::Inline(which, ops) | Op::Test(which, ops) | Op::TestNot(which, ops)) = *op else {
-            continue;
-        };
-        if !which.on_fixnums() {
-            continue;
-        }
-        *op = match (*op, ops.form, small(ops.y)) {
-            (Op::Inline(..), LOCAL_CONST, Some(k)) => Op::ArithLocalImm(which, ops.x, k),
-            (Op::Test(..), LOCAL_CONST, Some(k)) => Op::TestLocalImm(which, ops.x, k),
-            (Op::Inline(..), LOCALS, _) => Op::ArithLocals(which, ops.x, ops.y),
-            (Op::Test(..), LOCALS, _) => Op::TestLocals(which, false, ops.x, ops.y),
-            (Op::TestNot(..), LOCALS, _) => Op::TestLocals(which, true, ops.x, ops.y),
-            (other, ..) => other,
-        };
-    }
-}
-
-/// Fuse the commonest pairs of instructions into the first, the second left
-/// in place (a jump may land on it) and skipped by the first: `CdrLocal(s)`
-/// then `CarLocal(s)`, and an `Inline` then `Return`.
-fn fuse_pairs(code: &mut [Op]) {
-    for i in 1..code.len() {
-        code[i - 1] = match (code[i - 1], code[i]) {
-            (Op::CdrLocal(s), Op::CarLocal(t)) if s == t => Op::CdrCarLocal(s),
-            (Op::Inline(which, ops), Op::Return) => Op::InlineReturn(which, ops),
-            (op, _) => op,
-        };
-    }
-}
-
 impl Proto {
     fn with_next(mut self, next: Option<Rc<Proto>>) -> Proto {
         self.next_case = next;
@@ -910,63 +831,4 @@ impl Proto {
 fn with_captures(mut proto: Proto, captures: Box<[Capture]>) -> Proto {
     proto.captures = captures;
     proto
-}
-
-/// Can the named let's loop be a jump? Only if its name is used nowhere but
-/// as the operator of calls in tail position of its own body, with as many
-/// arguments as it has (fixed) parameters.
-fn loop_is_jump(nl: &NamedLet) -> bool {
-    let l = &nl.lambda;
-    !l.rest
-        && l.next_case.is_none()
-        && nl.call.args.len() == l.required
-        && only_tail_calls(&l.body, 1, true, l.required)
-}
-
-/// Is the fix frame `target` frames up from `node` only called, with `arity`
-/// arguments, in tail position?
-fn only_tail_calls(node: &Node, target: u32, tail: bool, arity: usize) -> bool {
-    stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || {
-        let here = |n: &Node, tail: bool| only_tail_calls(n, target, tail, arity);
-        let inner = |n: &Node, tail: bool| only_tail_calls(n, target + 1, tail, arity);
-        let unused_in =
-            |l: &Lambda, depth: u32| only_tail_calls(&l.body, target + depth, false, arity);
-        match node {
-            Node::FixRef(d, _) => *d != target,
-            Node::Call(c) => {
-                let op_ok = match &c.op {
-                    Node::FixRef(d, _) if *d == target => tail && c.args.len() == arity,
-                    op => here(op, false),
-                };
-                op_ok && c.args.iter().all(|a| here(a, false))
-            }
-            Node::If(rc) => here(&rc.0, false) && here(&rc.1, tail) && here(&rc.2, tail),
-            Node::Seq(items) | Node::And(items) | Node::Or(items) => items
-                .iter()
-                .enumerate()
-                .all(|(i, n)| here(n, tail && i + 1 == items.len())),
-            Node::Let(l) => l.inits.iter().all(|n| here(n, false)) && inner(&l.body, tail),
-            Node::Letrec(l) => l.inits.iter().all(|n| inner(n, false)) && inner(&l.body, tail),
-            Node::Fix(f) => f.group.iter().all(|l| unused_in(l, 2)) && inner(&f.body, tail),
-            Node::NamedLet(nl) => {
-                nl.call.args.iter().all(|n| here(n, false)) && unused_in(&nl.lambda, 2)
-            }
-            Node::Lambda(l) => {
-                let mut clause = Some(l);
-                while let Some(c) = clause {
-                    if !unused_in(c, 1) {
-                        return false;
-                    }
-                    clause = c.next_case.as_ref();
-                }
-                true
-            }
-            Node::Guard(g) => unused_in(&g.handler, 1) && here(&g.body, false),
-            Node::SetLocal(rc) => here(&rc.2, false),
-            Node::DefineLocal(rc) => here(&rc.2, false),
-            Node::SetGlobal(rc) => here(&rc.1, false),
-            Node::DefineGlobal(rc) => here(&rc.1, false),
-            Node::Const(_) | Node::Local(..) | Node::LocalChecked(_) | Node::Global(..) => true,
-        }
-    })
 }

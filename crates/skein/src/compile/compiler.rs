@@ -6,9 +6,10 @@
 use std::rc::Rc;
 
 use crate::compile::globals::Globals;
+use crate::compile::scope::{Binding, Resolved, ScopeFrame, Scopes};
 use crate::compile::tree::{Call, Fix, Guard, Lambda, Let, Letrec, NamedLet, Node};
 use crate::expand::error::{err, CompileError};
-use crate::expand::expander::{core, Expander, CORE_MARK};
+use crate::expand::expander::{core, Expander};
 use crate::expand::forms::SpecialForm;
 use crate::expand::syntax_rules::Macro;
 use crate::read::syntax::{Ident, SynKind, Syntax};
@@ -16,89 +17,10 @@ use crate::source::Span;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 
-#[derive(Clone)]
-enum Binding {
-    /// A slot of a runtime frame; `true` if it may be read before it is
-    /// assigned (letrec and internal definitions), which the machine checks.
-    Slot(u32, bool),
-    Fix(u32),
-    Macro(Rc<Macro>),
-}
-
-struct ScopeFrame {
-    /// False for frames that only hold macros (`let-syntax`): no runtime frame.
-    runtime: bool,
-    /// How many lambdas enclose the frame: a reference from a deeper level
-    /// captures the variable in a closure.
-    level: u32,
-    vars: Vec<(Ident, Binding)>,
-    /// How each runtime slot is used, by slot index.
-    uses: Vec<SlotUse>,
-}
-
-/// What the code generator needs to know about a variable to place it.
-#[derive(Clone, Copy, Default)]
-struct SlotUse {
-    /// Bound before its value exists (`letrec`, internal definitions).
-    checked: bool,
-    assigned: bool,
-    captured: bool,
-}
-
-impl ScopeFrame {
-    fn new(runtime: bool, level: u32, vars: Vec<(Ident, Binding)>) -> ScopeFrame {
-        let uses = vars
-            .iter()
-            .filter_map(|(_, b)| match b {
-                Binding::Slot(_, checked) => Some(SlotUse {
-                    checked: *checked,
-                    ..SlotUse::default()
-                }),
-                _ => None,
-            })
-            .collect();
-        ScopeFrame {
-            runtime,
-            level,
-            vars,
-            uses,
-        }
-    }
-
-    /// Runtime slots the frame needs (macros and fix bindings take none).
-    fn slot_count(&self) -> usize {
-        self.uses.len()
-    }
-
-    fn add_slot(&mut self, id: Ident, checked: bool) {
-        let slot = self.uses.len() as u32;
-        self.vars.push((id, Binding::Slot(slot, checked)));
-        self.uses.push(SlotUse {
-            checked,
-            ..SlotUse::default()
-        });
-    }
-
-    /// Which slots live in a box: every assigned variable (a continuation
-    /// copies slots, but must share variables), and every variable a
-    /// closure may capture before its value exists.
-    fn boxed(&self) -> Box<[bool]> {
-        self.uses
-            .iter()
-            .map(|u| u.assigned || (u.checked && u.captured))
-            .collect()
-    }
-}
-
-enum Resolved {
-    Local(usize, Binding),
-    Global(Symbol),
-}
-
 pub struct Compiler<'a> {
     pub globals: &'a mut Globals,
     pub exp: &'a mut Expander,
-    frames: Vec<ScopeFrame>,
+    pub(super) scopes: Scopes,
     /// Macro uses expanded for this top-level form, and how deeply nested:
     /// a macro that expands forever is an error, not a hang.
     expansions: usize,
@@ -108,17 +30,12 @@ pub struct Compiler<'a> {
 const MAX_EXPANSIONS: usize = 1_000_000;
 const MAX_EXPANSION_DEPTH: usize = 1_000;
 
-enum BodyItem {
-    Define(Ident, Syntax, Span),
-    Expr(Syntax),
-}
-
 impl<'a> Compiler<'a> {
     pub fn new(globals: &'a mut Globals, exp: &'a mut Expander) -> Compiler<'a> {
         Compiler {
             globals,
             exp,
-            frames: Vec::new(),
+            scopes: Scopes::default(),
             expansions: 0,
             expansion_depth: 0,
         }
@@ -126,7 +43,7 @@ impl<'a> Compiler<'a> {
 
     /// Compile one top-level form.
     pub fn compile_toplevel(&mut self, syn: &Syntax) -> Result<Node, CompileError> {
-        self.frames.clear();
+        self.scopes.frames.clear();
         self.expansions = 0;
         self.expansion_depth = 0;
         self.compile(syn)
@@ -154,7 +71,7 @@ impl<'a> Compiler<'a> {
                     return err("cannot evaluate `()`: use '() for the empty list", syn.span);
                 };
                 if let Some(id) = head.as_ident() {
-                    match self.resolve(id) {
+                    match self.scopes.resolve(id, self.exp) {
                         Resolved::Local(_, Binding::Macro(m)) => {
                             return self.compile_expansion(&m, syn);
                         }
@@ -191,7 +108,11 @@ impl<'a> Compiler<'a> {
         result
     }
 
-    fn expand_macro(&mut self, m: &Rc<Macro>, syn: &Syntax) -> Result<Syntax, CompileError> {
+    pub(super) fn expand_macro(
+        &mut self,
+        m: &Rc<Macro>,
+        syn: &Syntax,
+    ) -> Result<Syntax, CompileError> {
         self.expansions += 1;
         if self.expansions > MAX_EXPANSIONS {
             return err(
@@ -223,91 +144,22 @@ impl<'a> Compiler<'a> {
 
     // ---- scopes ----
 
-    fn resolve(&self, id: Ident) -> Resolved {
-        self.resolve_within(id, self.frames.len())
-    }
-
-    fn resolve_within(&self, mut id: Ident, mut limit: usize) -> Resolved {
-        loop {
-            if id.mark == CORE_MARK {
-                return Resolved::Global(id.name);
-            }
-            for (i, frame) in self.frames[..limit.min(self.frames.len())]
-                .iter()
-                .enumerate()
-                .rev()
-            {
-                if let Some((_, b)) = frame.vars.iter().rev().find(|(v, _)| *v == id) {
-                    return Resolved::Local(i, b.clone());
-                }
-            }
-            if id.mark == 0 {
-                return Resolved::Global(id.name);
-            }
-            match self.exp.renamed(id.mark) {
-                Some((orig, scope_len)) => {
-                    id.mark = orig;
-                    limit = limit.min(scope_len);
-                }
-                None => return Resolved::Global(id.name),
-            }
-        }
-    }
-
-    /// Runtime frames between the innermost scope and frame `i`.
-    fn depth_of(&self, i: usize) -> u32 {
-        self.frames[i + 1..].iter().filter(|f| f.runtime).count() as u32
-    }
-
-    fn level(&self) -> u32 {
-        self.frames.last().map_or(0, |f| f.level)
-    }
-
-    fn push_frame(&mut self, vars: Vec<(Ident, Binding)>) {
-        let level = self.level();
-        self.frames.push(ScopeFrame::new(true, level, vars));
-    }
-
-    /// The frame of a lambda's parameters: one level deeper.
-    fn push_lambda_frame(&mut self, vars: Vec<(Ident, Binding)>) {
-        let level = self.level() + 1;
-        self.frames.push(ScopeFrame::new(true, level, vars));
-    }
-
-    /// Note a use of slot `s` of frame `i`; `assign` for `set!`.
-    fn note_use(&mut self, i: usize, s: u32, assign: bool) {
-        let level = self.level();
-        let frame = &mut self.frames[i];
-        let captured = frame.level < level;
-        if let Some(u) = frame.uses.get_mut(s as usize) {
-            u.captured |= captured;
-            u.assigned |= assign;
-        }
-    }
-
-    fn slots(ids: &[Ident]) -> Vec<(Ident, Binding)> {
-        ids.iter()
-            .enumerate()
-            .map(|(i, id)| (*id, Binding::Slot(i as u32, false)))
-            .collect()
-    }
-
     fn compile_ref(&mut self, id: Ident, span: Span) -> Result<Node, CompileError> {
-        match self.resolve(id) {
+        match self.scopes.resolve(id, self.exp) {
             Resolved::Local(i, Binding::Slot(s, false)) => {
-                self.note_use(i, s, false);
-                Ok(Node::Local(self.depth_of(i), s))
+                self.scopes.note_use(i, s, false);
+                Ok(Node::Local(self.scopes.depth_of(i), s))
             }
             Resolved::Local(i, Binding::Slot(s, true)) => {
-                self.note_use(i, s, false);
+                self.scopes.note_use(i, s, false);
                 Ok(Node::LocalChecked(Rc::new((
-                    self.depth_of(i),
+                    self.scopes.depth_of(i),
                     s,
                     id.name,
                     span,
                 ))))
             }
-            Resolved::Local(i, Binding::Fix(s)) => Ok(Node::FixRef(self.depth_of(i), s)),
+            Resolved::Local(i, Binding::Fix(s)) => Ok(Node::FixRef(self.scopes.depth_of(i), s)),
             Resolved::Local(_, Binding::Macro(_)) => {
                 err(format!("`{}` is a macro, not a variable", id.name), span)
             }
@@ -338,7 +190,11 @@ impl<'a> Compiler<'a> {
         })))
     }
 
-    fn compile_seq(&mut self, forms: &[Syntax], span: Span) -> Result<Node, CompileError> {
+    pub(super) fn compile_seq(
+        &mut self,
+        forms: &[Syntax],
+        span: Span,
+    ) -> Result<Node, CompileError> {
         let mut nodes = forms
             .iter()
             .map(|f| self.compile(f))
@@ -390,7 +246,7 @@ impl<'a> Compiler<'a> {
                 Ok(Node::Lambda(self.compile_lambda(None, params, body, span)?))
             }
             SpecialForm::Begin => {
-                if self.frames.is_empty() {
+                if self.scopes.frames.is_empty() {
                     // Top-level begin: definitions inside it are global.
                     self.compile_seq(args, span)
                 } else {
@@ -417,7 +273,7 @@ impl<'a> Compiler<'a> {
 
     fn compile_define(&mut self, args: &[Syntax], span: Span) -> Result<Node, CompileError> {
         let (id, value) = parse_define(args, span)?;
-        if !self.frames.is_empty() {
+        if !self.scopes.frames.is_empty() {
             return err(
                 "define: internal definitions must come at the start of a body",
                 span,
@@ -431,7 +287,11 @@ impl<'a> Compiler<'a> {
     }
 
     /// Compile `value`, naming it `name` if it is a lambda.
-    fn compile_named(&mut self, value: &Syntax, name: Symbol) -> Result<Node, CompileError> {
+    pub(super) fn compile_named(
+        &mut self,
+        value: &Syntax,
+        name: Symbol,
+    ) -> Result<Node, CompileError> {
         if let Some([head, params, body @ ..]) = value.as_list() {
             if self.is_special(head, "lambda") && !body.is_empty() {
                 return Ok(Node::Lambda(self.compile_lambda(
@@ -445,9 +305,11 @@ impl<'a> Compiler<'a> {
         self.compile(value)
     }
 
-    fn is_special(&self, head: &Syntax, name: &str) -> bool {
+    pub(super) fn is_special(&self, head: &Syntax, name: &str) -> bool {
         match head.as_ident() {
-            Some(id) => matches!(self.resolve(id), Resolved::Global(n) if n.name() == name),
+            Some(id) => {
+                matches!(self.scopes.resolve(id, self.exp), Resolved::Global(n) if n.name() == name)
+            }
             None => false,
         }
     }
@@ -460,11 +322,11 @@ impl<'a> Compiler<'a> {
             return err("set!: expected a variable name", target.span);
         };
         let value = self.compile(value)?;
-        match self.resolve(id) {
+        match self.scopes.resolve(id, self.exp) {
             Resolved::Local(i, Binding::Slot(s, _)) => {
-                self.note_use(i, s, true);
+                self.scopes.note_use(i, s, true);
                 Ok(Node::SetLocal(Rc::new((
-                    self.depth_of(i),
+                    self.scopes.depth_of(i),
                     s,
                     value,
                     target.span,
@@ -516,9 +378,9 @@ impl<'a> Compiler<'a> {
         }
         let (ids, rest) = self.parse_params(params)?;
         let required = ids.len() - usize::from(rest);
-        self.push_lambda_frame(Self::slots(&ids));
+        self.scopes.push_lambda_frame(Scopes::slots(&ids));
         let result = self.compile_body(body, span);
-        let frame = self.frames.pop();
+        let frame = self.scopes.frames.pop();
         let body = result?;
         let frame_size = frame.as_ref().map_or(0, |f| f.slot_count());
         Ok(Rc::new(Lambda {
@@ -534,169 +396,13 @@ impl<'a> Compiler<'a> {
         }))
     }
 
-    /// Compile a body in the innermost frame: internal definitions become slots
-    /// of that frame, or, for procedures, a fix group (no reference cycles).
-    fn compile_body(&mut self, forms: &[Syntax], span: Span) -> Result<Node, CompileError> {
-        let items = self.scan_body(forms)?;
-        let defines: Vec<(Ident, &Syntax)> = items
-            .iter()
-            .filter_map(|i| match i {
-                BodyItem::Define(id, value, _) => Some((*id, value)),
-                BodyItem::Expr(_) => None,
-            })
-            .collect();
-        if defines.is_empty() {
-            let exprs: Vec<Syntax> = items
-                .into_iter()
-                .filter_map(|i| match i {
-                    BodyItem::Expr(e) => Some(e),
-                    BodyItem::Define(..) => None,
-                })
-                .collect();
-            return self.compile_seq(&exprs, span);
-        }
-        let mut fix: Vec<(Ident, &Syntax)> = Vec::new();
-        let mut vars: Vec<Ident> = Vec::new();
-        for (id, value) in &defines {
-            let once = defines.iter().filter(|(d, _)| d == id).count() == 1;
-            if once && self.is_lambda(value) && !forms.iter().any(|f| assigns(f, id.name)) {
-                fix.push((*id, value));
-            } else if !vars.contains(id) {
-                vars.push(*id);
-            }
-        }
-        let frame = self.frames.len() - 1;
-        for id in &vars {
-            self.frames[frame].add_slot(*id, true);
-        }
-        let has_fix = !fix.is_empty();
-        if has_fix {
-            self.push_frame(
-                fix.iter()
-                    .enumerate()
-                    .map(|(i, (id, _))| (*id, Binding::Fix(i as u32)))
-                    .collect(),
-            );
-        }
-        let result = self.compile_body_items(&items, &fix);
-        if has_fix {
-            self.frames.pop();
-        }
-        let (group, body) = result?;
-        Ok(if has_fix {
-            Node::Fix(Rc::new(Fix {
-                group: group.into(),
-                body,
-            }))
-        } else {
-            body
-        })
-    }
-
-    fn compile_body_items(
+    pub(super) fn define_local_syntax(
         &mut self,
-        items: &[BodyItem],
-        fix: &[(Ident, &Syntax)],
-    ) -> Result<(Vec<Rc<Lambda>>, Node), CompileError> {
-        let mut group = Vec::new();
-        for (id, value) in fix {
-            let items = value.as_list().unwrap_or(&[]);
-            group.push(self.compile_lambda(Some(id.name), &items[1], &items[2..], value.span)?);
-        }
-        let mut nodes = Vec::new();
-        for item in items {
-            match item {
-                BodyItem::Define(id, value, span) => {
-                    if fix.iter().any(|(f, _)| f == id) {
-                        continue;
-                    }
-                    let value = self.compile_named(value, id.name)?;
-                    match self.resolve(*id) {
-                        Resolved::Local(i, Binding::Slot(s, _)) => {
-                            nodes.push(Node::DefineLocal(Rc::new((self.depth_of(i), s, value))))
-                        }
-                        _ => return err("define: internal error resolving definition", *span),
-                    }
-                }
-                BodyItem::Expr(e) => nodes.push(self.compile(e)?),
-            }
-        }
-        if matches!(items.last(), Some(BodyItem::Define(..))) {
-            nodes.push(Node::Const(Val::Unspecified));
-        }
-        let body = match nodes.len() {
-            0 => Node::Const(Val::Unspecified),
-            1 => nodes.pop().unwrap_or(Node::Const(Val::Unspecified)),
-            _ => Node::Seq(nodes.into()),
-        };
-        Ok((group, body))
-    }
-
-    fn is_lambda(&self, value: &Syntax) -> bool {
-        match value.as_list() {
-            Some([head, _params, body @ ..]) => !body.is_empty() && self.is_special(head, "lambda"),
-            _ => false,
-        }
-    }
-
-    /// Expand the head of each body form far enough to find definitions.
-    fn scan_body(&mut self, forms: &[Syntax]) -> Result<Vec<BodyItem>, CompileError> {
-        let mut queue: std::collections::VecDeque<Syntax> = forms.iter().cloned().collect();
-        let mut items = Vec::new();
-        while let Some(form) = queue.pop_front() {
-            let Some(list) = form.as_list() else {
-                items.push(BodyItem::Expr(form));
-                continue;
-            };
-            let Some(head) = list.first().and_then(Syntax::as_ident) else {
-                items.push(BodyItem::Expr(form));
-                continue;
-            };
-            match self.resolve(head) {
-                Resolved::Local(_, Binding::Macro(m)) => {
-                    queue.push_front(self.expand_macro(&m, &form)?);
-                }
-                Resolved::Global(name) => {
-                    if let Some(m) = self.exp.macros.get(&name).cloned() {
-                        queue.push_front(self.expand_macro(&m, &form)?);
-                        continue;
-                    }
-                    match SpecialForm::of(name.name()) {
-                        Some(SpecialForm::Begin) => {
-                            for f in list[1..].iter().rev() {
-                                queue.push_front(f.clone());
-                            }
-                        }
-                        Some(SpecialForm::Define) => {
-                            let (id, value) = parse_define(&list[1..], form.span)?;
-                            items.push(BodyItem::Define(id, value, form.span));
-                        }
-                        Some(SpecialForm::DefineSyntax) => {
-                            self.define_local_syntax(&list[1..], form.span)?;
-                        }
-                        Some(
-                            derived @ (SpecialForm::DefineRecordType | SpecialForm::DefineValues),
-                        ) => {
-                            let expanded = crate::expand::derived::expand(
-                                derived,
-                                list,
-                                &form,
-                                &mut *self.exp,
-                            )?;
-                            queue.push_front(expanded);
-                        }
-                        _ => items.push(BodyItem::Expr(form)),
-                    }
-                }
-                Resolved::Local(..) => items.push(BodyItem::Expr(form)),
-            }
-        }
-        Ok(items)
-    }
-
-    fn define_local_syntax(&mut self, args: &[Syntax], span: Span) -> Result<(), CompileError> {
+        args: &[Syntax],
+        span: Span,
+    ) -> Result<(), CompileError> {
         let (id, m) = self.syntax_definition(args, span)?;
-        if let Some(frame) = self.frames.last_mut() {
+        if let Some(frame) = self.scopes.frames.last_mut() {
             frame.vars.push((id, Binding::Macro(m)));
         }
         Ok(())
@@ -728,11 +434,11 @@ impl<'a> Compiler<'a> {
         if !is_rules {
             return err("only syntax-rules macros are supported", spec.span);
         }
-        Ok(Rc::new(Macro::parse(name, spec, self.frames.len())?))
+        Ok(Rc::new(Macro::parse(name, spec, self.scopes.frames.len())?))
     }
 
     fn compile_define_syntax(&mut self, args: &[Syntax], span: Span) -> Result<Node, CompileError> {
-        if !self.frames.is_empty() {
+        if !self.scopes.frames.is_empty() {
             return err("define-syntax: must come at the start of a body", span);
         }
         let (id, m) = self.syntax_definition(args, span)?;
@@ -747,8 +453,10 @@ impl<'a> Compiler<'a> {
         let Some(bindings) = bindings.as_list() else {
             return err("let-syntax: expected a list of bindings", bindings.span);
         };
-        let level = self.level();
-        self.frames.push(ScopeFrame::new(false, level, Vec::new()));
+        let level = self.scopes.level();
+        self.scopes
+            .frames
+            .push(ScopeFrame::new(false, level, Vec::new()));
         let result = (|| {
             for b in bindings {
                 let Some([name, spec]) = b.as_list() else {
@@ -761,15 +469,15 @@ impl<'a> Compiler<'a> {
                     return err("let-syntax: expected a name", name.span);
                 };
                 let m = self.make_macro(id.name, spec)?;
-                if let Some(frame) = self.frames.last_mut() {
+                if let Some(frame) = self.scopes.frames.last_mut() {
                     frame.vars.push((id, Binding::Macro(m)));
                 }
             }
             // The body is a body of the enclosing scope: wrap it in a let so
             // internal definitions have a frame of their own.
-            self.push_frame(Vec::new());
+            self.scopes.push_frame(Vec::new());
             let body = self.compile_body(body, span);
-            let frame = self.frames.pop();
+            let frame = self.scopes.frames.pop();
             Ok(Node::Let(Rc::new(Let {
                 inits: Box::new([]),
                 frame_size: frame.as_ref().map_or(0, |f| f.slot_count()),
@@ -777,7 +485,7 @@ impl<'a> Compiler<'a> {
                 body: body?,
             })))
         })();
-        self.frames.pop();
+        self.scopes.frames.pop();
         result
     }
 
@@ -820,9 +528,9 @@ impl<'a> Compiler<'a> {
             .map(|(id, v)| self.compile_named(v, id.name))
             .collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<Ident> = bindings.iter().map(|(id, _)| *id).collect();
-        self.push_frame(Self::slots(&ids));
+        self.scopes.push_frame(Scopes::slots(&ids));
         let result = self.compile_body(body, span);
-        let frame = self.frames.pop();
+        let frame = self.scopes.frames.pop();
         Ok(Node::Let(Rc::new(Let {
             inits: inits.into(),
             frame_size: frame.as_ref().map_or(0, |f| f.slot_count()),
@@ -852,9 +560,9 @@ impl<'a> Compiler<'a> {
                 .collect(),
             span,
         );
-        self.push_frame(vec![(name, Binding::Fix(0))]);
+        self.scopes.push_frame(vec![(name, Binding::Fix(0))]);
         let lambda = self.compile_lambda(Some(name.name), &params, body, span);
-        self.frames.pop();
+        self.scopes.frames.pop();
         let lambda = lambda.map(|mut l| {
             if let Some(l) = Rc::get_mut(&mut l) {
                 l.is_loop = true;
@@ -888,7 +596,7 @@ impl<'a> Compiler<'a> {
                     .any(|f| assigns(f, id.name))
         });
         if all_lambdas && !bindings.is_empty() {
-            self.push_frame(
+            self.scopes.push_frame(
                 bindings
                     .iter()
                     .enumerate()
@@ -907,9 +615,9 @@ impl<'a> Compiler<'a> {
                     )?);
                 }
                 // The body gets a frame of its own for its internal definitions.
-                self.push_frame(Vec::new());
+                self.scopes.push_frame(Vec::new());
                 let body = self.compile_body(body, span);
-                let frame = self.frames.pop();
+                let frame = self.scopes.frames.pop();
                 Ok(Node::Fix(Rc::new(Fix {
                     group: group.into(),
                     body: Node::Let(Rc::new(Let {
@@ -920,11 +628,11 @@ impl<'a> Compiler<'a> {
                     })),
                 })))
             })();
-            self.frames.pop();
+            self.scopes.frames.pop();
             return result;
         }
         // letrec slots may be read before they are assigned: checked reads.
-        self.push_frame(
+        self.scopes.push_frame(
             bindings
                 .iter()
                 .enumerate()
@@ -939,7 +647,7 @@ impl<'a> Compiler<'a> {
             let body = self.compile_body(body, span)?;
             Ok((inits, body))
         })();
-        let frame = self.frames.pop();
+        let frame = self.scopes.frames.pop();
         let (inits, body) = result?;
         Ok(Node::Letrec(Rc::new(Letrec {
             inits: inits.into(),
@@ -1041,7 +749,7 @@ impl<'a> Compiler<'a> {
 }
 
 /// `(define name value)` or `(define (name . params) body ...)`, curried forms too.
-fn parse_define(args: &[Syntax], span: Span) -> Result<(Ident, Syntax), CompileError> {
+pub(super) fn parse_define(args: &[Syntax], span: Span) -> Result<(Ident, Syntax), CompileError> {
     let Some((target, body)) = args.split_first() else {
         return err("define: expected a name and a value", span);
     };
@@ -1067,7 +775,7 @@ fn parse_define(args: &[Syntax], span: Span) -> Result<(Ident, Syntax), CompileE
 }
 
 /// Does `form` contain `(set! name ...)` anywhere? Conservative, by name.
-fn assigns(form: &Syntax, name: Symbol) -> bool {
+pub(super) fn assigns(form: &Syntax, name: Symbol) -> bool {
     match &form.kind {
         SynKind::List(items, tail) => {
             if let [head, target, ..] = &items[..] {

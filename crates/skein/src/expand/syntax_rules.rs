@@ -149,7 +149,7 @@ impl Macro {
                 _ => false,
             },
             SynKind::Atom(v) => {
-                matches!(&form.kind, SynKind::Atom(w) if crate::values::value::equal(v, w))
+                matches!(&form.kind, SynKind::Atom(w) if crate::values::equality::equal(v, w))
             }
             SynKind::Bytes(_) | SynKind::Map(_) => false,
         }

@@ -2,7 +2,7 @@
 //! match on it. The Scheme primitives raise these as error objects with the
 //! same messages; the `Engine` returns them in [`crate::Error::Flow`].
 
-use crate::flow::model::FlowStatus;
+use crate::flow::status::FlowStatus;
 use crate::values::plain::Value;
 
 /// A refused flow operation (nothing changed), or the reason a flow failed.

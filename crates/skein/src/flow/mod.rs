@@ -3,4 +3,5 @@
 pub mod error;
 pub mod model;
 pub mod runtime;
+pub mod status;
 pub mod store;

@@ -8,7 +8,8 @@
 //! flow has no frames and is rebuilt by replay the first time it is resumed.
 
 use crate::flow::error::FlowError;
-use crate::flow::model::{FlowStatus, FlowStore, Instance, Outcome, Replay, Status, Suspension};
+use crate::flow::model::{FlowStore, Instance, Outcome, Replay, Suspension};
+use crate::flow::status::{FlowStatus, Status};
 use crate::machine::frame::{Args, Frame, K};
 use crate::machine::{Machine, Next};
 use crate::values::plain::Value;
@@ -165,7 +166,7 @@ impl Machine {
             let pos = replay.pos;
             let expected = match inst.log.get(pos) {
                 Some((logged, response)) => {
-                    if crate::values::value::equal(logged, &tag) {
+                    if crate::values::equality::equal(logged, &tag) {
                         let response = response.clone();
                         replay.pos += 1;
                         return Ok(Next::Return(response));
@@ -174,7 +175,7 @@ impl Machine {
                 }
                 // Past the log: this must be the request the flow was waiting on.
                 None => match &inst.pending {
-                    Some((pending, _)) if crate::values::value::equal(pending, &tag) => None,
+                    Some((pending, _)) if crate::values::equality::equal(pending, &tag) => None,
                     Some((pending, _)) => Some(pending.clone()),
                     None => None,
                 },

@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use serde_json::{json, Map as JsonMap, Value as Json};
 
-use crate::flow::model::{FlowStore, Instance, Status};
+use crate::flow::model::{FlowStore, Instance};
+use crate::flow::status::Status;
 use crate::values::symbol::Symbol;
 use crate::values::value::FlowDef;
 use crate::values::value::{BoolBits, MapImpl, Val};

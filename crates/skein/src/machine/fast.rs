@@ -39,7 +39,7 @@ pub(crate) fn fast1(which: Inline, x: &Val) -> Option<Fast> {
 pub(crate) fn fast2(which: Inline, x: &Val, y: &Val) -> Option<Fast> {
     match which {
         Inline::Cons => Some(Fast::Cons),
-        Inline::EqP => Some(Fast::Bool(crate::values::value::eqv(x, y))),
+        Inline::EqP => Some(Fast::Bool(crate::values::equality::eqv(x, y))),
         Inline::VectorRef => match (x, y) {
             (Val::Vector(items), Val::Int(i)) => usize::try_from(*i)
                 .ok()

@@ -5,6 +5,13 @@
 //! pushes one [`Frame`] holding the caller's activation, so recursion depth is
 //! bounded only by [`Limits`], a continuation is a copy of the frames (and of
 //! the values they own), and a flow suspends by moving its frames out.
+//!
+//! This file is long on purpose: it is the hot loop (`run` and
+//! `run_plain`, the calls and returns they make, and the helpers they
+//! inline). Split across files, the loop's callees land in other codegen
+//! units and stop being inlined; the measured cost of such moves is in
+//! docs/performance.md. Everything that runs outside the loop lives beside
+//! it: frames, limits, unwinding, control operations, entry points.
 
 pub mod control;
 pub mod fast;
@@ -12,6 +19,7 @@ pub mod frame;
 pub mod inline;
 pub mod limits;
 pub mod output;
+pub mod run;
 pub mod unwind;
 
 use std::cell::RefCell;
@@ -24,7 +32,7 @@ use crate::compile::compiler::Compiler;
 use crate::compile::globals::Globals;
 use crate::expand::expander::Expander;
 use crate::machine::fast::{fixnum, Fast};
-use crate::machine::frame::{Act, Args, Frame, Loading, K};
+use crate::machine::frame::{Act, Args, Frame, K};
 use crate::machine::limits::{Abort, LimitKind, Limits};
 use crate::machine::output::Output;
 use crate::source::{Site, SourceMap, Span};
@@ -1243,91 +1251,6 @@ impl Machine {
         }
     }
 
-    /// Evaluate the forms of a source in order; the value of the last one.
-    pub fn run_forms(&mut self, loading: Loading) -> Result<Val, Abort> {
-        self.reset_run();
-        let first = self.load_form(Rc::new(loading), 0, Val::Unspecified);
-        let result = first.and_then(|next| self.execute(next, 0));
-        self.finish_run(result)
-    }
-
-    /// Run `f` applied to `args` to completion (for the embedding API).
-    pub fn run_apply(&mut self, f: Val, args: Args) -> Result<Val, Abort> {
-        self.reset_run();
-        let result = self.execute(Next::Apply(f, args), 0);
-        self.finish_run(result)
-    }
-
-    fn reset_run(&mut self) {
-        self.clear_stacks();
-        self.steps = 0;
-        self.pairs_at_start = crate::values::value::live_pairs();
-    }
-
-    fn clear_stacks(&mut self) {
-        self.frames.clear();
-        self.truncate(0);
-    }
-
-    fn finish_run(&mut self, result: Result<Val, Abort>) -> Result<Val, Abort> {
-        if let Err(abort) = &result {
-            let reason = match abort {
-                Abort::Limit(kind) => format!("aborted: {}", kind.describe()),
-                Abort::Interrupted => "aborted: interrupted".to_string(),
-                Abort::Exit(code) => format!("aborted: exit {code}"),
-                Abort::Uncaught(..) => "aborted".to_string(),
-            };
-            self.abandon_running_flow(&reason);
-        }
-        self.clear_stacks();
-        result
-    }
-
-    pub(crate) fn load_form(&mut self, loading: Rc<Loading>, i: usize, last: Val) -> Step {
-        let Some(form) = loading.forms.get(i) else {
-            return Ok(Next::Return(last));
-        };
-        let span = form.span;
-        let compiled = self.compiler().compile_toplevel(form);
-        match compiled {
-            Ok(node) => {
-                let proto = crate::bytecode::codegen::toplevel(&self.globals, &node, span);
-                // Pushed even after the last form: a `load` there must still
-                // resolve against this file's directory.
-                self.push(K::Load(loading, i + 1))?;
-                Ok(self.toplevel(proto))
-            }
-            Err(e) => {
-                self.call_span = e.span;
-                let e = crate::values::value::error_of(
-                    crate::values::value::ErrorKind::SyntaxError,
-                    e.message,
-                );
-                self.raise(e, false)
-            }
-        }
-    }
-
-    /// Compile `datum` and run it as a top-level form (`eval`).
-    pub(crate) fn eval_datum(&mut self, datum: &Val) -> Step {
-        let syntax = crate::read::syntax::Syntax::from_datum(datum, self.call_span);
-        let compiled = self.compiler().compile_toplevel(&syntax);
-        match compiled {
-            Ok(node) => {
-                let proto = crate::bytecode::codegen::toplevel(&self.globals, &node, syntax.span);
-                Ok(self.toplevel(proto))
-            }
-            Err(e) => {
-                self.call_span = e.span;
-                let e = crate::values::value::error_of(
-                    crate::values::value::ErrorKind::SyntaxError,
-                    e.message,
-                );
-                self.raise(e, false)
-            }
-        }
-    }
-
     // ---- application outside the loop ----
 
     pub fn apply(&mut self, f: Val, mut args: Args) -> Step {
@@ -1429,17 +1352,6 @@ impl Machine {
             vec![],
         ))
     }
-
-    /// Describe an error object for reports: message and irritants.
-    pub fn describe(obj: &Val) -> String {
-        match obj {
-            Val::Error(e) => describe_error(e),
-            other => format!(
-                "uncaught exception: {}",
-                crate::values::printer::write_string(other)
-            ),
-        }
-    }
 }
 
 /// The closure of member `j` of `c`'s fix group.
@@ -1453,31 +1365,4 @@ fn sibling(c: &Closure, j: u16) -> Val {
         free: c.free.clone(),
         group: c.group.clone(),
     }))
-}
-
-impl crate::values::prim::Effects for Machine {
-    fn write_output(&mut self, text: &str) {
-        self.out.write(text);
-    }
-
-    fn flush_output(&mut self) {
-        self.out.flush();
-    }
-
-    fn running_flow(&self) -> Option<u64> {
-        self.flows.running
-    }
-
-    fn add_source(&mut self, name: &str, text: &str) -> u32 {
-        self.sources.add(name, text)
-    }
-}
-
-pub fn describe_error(e: &crate::values::value::ErrorObj) -> String {
-    let mut s = e.message.clone();
-    for irritant in &e.irritants {
-        s.push(' ');
-        s.push_str(&crate::values::printer::write_string(irritant));
-    }
-    s
 }

@@ -1,6 +1,7 @@
 //! Runtime data: values, numbers, symbols, equality and order, printing.
 
 pub mod case;
+pub mod equality;
 pub mod number;
 pub mod plain;
 pub mod prim;

@@ -1,0 +1,80 @@
+//! A flow's status: the engine's own (which includes `running`) and the
+//! one the API reports.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    Suspended,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Suspended => "suspended",
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "suspended" => Status::Suspended,
+            "done" => Status::Done,
+            "failed" => Status::Failed,
+            "cancelled" => Status::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// The status of a flow instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowStatus {
+    Suspended,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl FlowStatus {
+    /// Its name in store documents: `suspended`, `done`, `failed` or `cancelled`.
+    ///
+    /// ```
+    /// use skein::FlowStatus;
+    ///
+    /// assert_eq!(FlowStatus::Cancelled.name(), "cancelled");
+    /// assert_eq!(FlowStatus::parse("done"), Some(FlowStatus::Done));
+    /// assert_eq!(FlowStatus::parse("running"), None);
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            FlowStatus::Suspended => Status::Suspended,
+            FlowStatus::Done => Status::Done,
+            FlowStatus::Failed => Status::Failed,
+            FlowStatus::Cancelled => Status::Cancelled,
+        }
+        .name()
+    }
+
+    /// The status a store document names, if it names one.
+    pub fn parse(name: &str) -> Option<FlowStatus> {
+        Status::parse(name).map(Status::public)
+    }
+}
+
+impl Status {
+    /// What the API reports: a flow is only running while the engine is inside a call.
+    pub fn public(self) -> FlowStatus {
+        match self {
+            Status::Suspended | Status::Running => FlowStatus::Suspended,
+            Status::Done => FlowStatus::Done,
+            Status::Failed => FlowStatus::Failed,
+            Status::Cancelled => FlowStatus::Cancelled,
+        }
+    }
+}
