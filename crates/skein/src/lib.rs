@@ -62,6 +62,41 @@
 //! # Ok::<(), skein::Error>(())
 //! ```
 //!
+//! # Results, cancellation and typed errors
+//!
+//! Every refusal is an [`Error`] a host can match; a refused operation
+//! changes nothing.
+//!
+//! ```
+//! use skein::{Engine, Error, FlowError, FlowStatus, Step, Value};
+//!
+//! let mut engine = Engine::new();
+//! engine.eval("(defflow approve (lambda (who) (list 'approved (request 'ask who))))")?;
+//! let id = engine.start("approve", vec![Value::from("ada")])?.id();
+//! // Not finished yet: the result is refused, naming both statuses.
+//! assert!(matches!(
+//!     engine.result(id),
+//!     Err(Error::Flow(FlowError::WrongStatus { status: FlowStatus::Suspended, .. }))
+//! ));
+//! engine.cancel(id)?; // it will never run again; its log stays
+//! assert_eq!(engine.status(id), Some(FlowStatus::Cancelled));
+//! // Answering a cancelled flow, or one that does not exist, is refused.
+//! assert!(matches!(
+//!     engine.resume(id, Value::Bool(true)),
+//!     Err(Error::Flow(FlowError::WrongStatus { status: FlowStatus::Cancelled, .. }))
+//! ));
+//! assert!(matches!(
+//!     engine.resume(99, Value::Bool(true)),
+//!     Err(Error::Flow(FlowError::UnknownFlow { id: 99 }))
+//! ));
+//!
+//! let id = engine.start("approve", vec![Value::from("bob")])?.id();
+//! engine.resume(id, Value::symbol("yes"))?;
+//! assert_eq!(engine.result(id)?, Value::list([Value::symbol("approved"), Value::symbol("yes")]));
+//! assert_eq!(engine.log(id), Some(vec![(Value::symbol("ask"), Value::symbol("yes"))]));
+//! # Ok::<(), skein::Error>(())
+//! ```
+//!
 //! # Host functions and limits
 //!
 //! ```
@@ -83,6 +118,8 @@
 //! assert_eq!(engine.eval("(+ 1 2)")?, Value::Int(3)); // still usable
 //! # Ok::<(), skein::Error>(())
 //! ```
+
+#![warn(missing_docs)]
 
 // The pipeline, lowest layer first: source (spans), values, read, expand,
 // compile, bytecode, machine, builtins, flow, api. See README.md here.

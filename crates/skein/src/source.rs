@@ -85,8 +85,11 @@ impl SourceMap {
 /// A human-readable source position.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
+    /// The file's name as it was loaded (or `<eval>`, `<datum>`).
     pub file: String,
+    /// From 1.
     pub line: usize,
+    /// From 1, in characters.
     pub column: usize,
 }
 

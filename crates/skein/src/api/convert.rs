@@ -18,7 +18,7 @@
 //! | a map | `Map`: string keys become keywords, other keys convert as values |
 //!
 //! Map entries are sorted in the engine's own key order (kind, then value, as
-//! `value::compare` orders them), so a converted `HashMap` never depends on its
+//! `equality::compare` orders them), so a converted `HashMap` never depends on its
 //! hash seed and equals the same map built by a flow. Two Rust keys that
 //! convert to one key (say a `String` and a unit variant of the same name)
 //! are an error.

@@ -1,4 +1,5 @@
-//! The embedding surface: [`Engine`] and the plain-data [`Value`] that crosses it.
+//! The [`Engine`]: evaluating and loading source, host functions, limits and
+//! output; and reading a [`Value`] from text.
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -148,8 +149,10 @@ pub struct Engine {
 
 // SAFETY: an engine's `Rc`s are only ever reachable from inside the engine:
 // the public API hands out plain `Value`s (deep copies), host functions
-// receive and return plain `Value`s and must be `Send`, the symbol table is
-// behind a mutex, and no thread-local holds engine data. Moving the engine
+// receive and return plain `Value`s and must be `Send`, symbols are
+// interned in a process-wide table behind a mutex (their names never freed),
+// and the one thread-local (the live-pair count behind `max_heap_bytes`)
+// holds a number, not engine data. Moving the engine
 // moves every clone of every `Rc` it owns together, so no two threads can
 // touch one reference count. `Engine` is deliberately not `Sync`.
 unsafe impl Send for Engine {}
@@ -264,10 +267,12 @@ impl Engine {
         self.m.loader = loader;
     }
 
+    /// Limits for every later evaluation, start and resume (see [`Limits`]).
     pub fn set_limits(&mut self, limits: Limits) {
         self.m.limits = limits;
     }
 
+    /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.m.limits
     }

@@ -15,6 +15,7 @@ use crate::values::plain::Value;
 pub struct Diagnostic {
     /// The message with its irritants, e.g. `car: expected a pair 5`.
     pub message: String,
+    /// Where the error was raised, if it has a place in the source.
     pub location: Option<Location>,
     /// Where the calls that led to the error were made, innermost first.
     pub chain: Vec<Location>,
@@ -25,6 +26,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// The first line of the report: `file:line:col: error: message`.
     pub fn headline(&self) -> String {
         match &self.location {
             Some(loc) => format!("{loc}: error: {}", self.message),
@@ -77,6 +79,7 @@ pub enum Error {
 /// It derefs to its message (`too many steps (max_steps)`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LimitError {
+    /// Which limit.
     pub kind: LimitKind,
     /// The flow whose start or resume tripped it (that flow has failed).
     pub flow: Option<u64>,
@@ -84,6 +87,7 @@ pub struct LimitError {
 }
 
 impl LimitError {
+    /// The limit `kind` tripped, while flow `flow` ran if it is `Some`.
     pub fn new(kind: LimitKind, flow: Option<u64>) -> LimitError {
         let message = match flow {
             Some(id) => format!("{} in flow {id}", kind.describe()),
@@ -120,6 +124,7 @@ impl Error {
         }
     }
 
+    /// The located report of a syntax or evaluation error.
     pub fn diagnostic(&self) -> Option<&Diagnostic> {
         match self {
             Error::Syntax(d) | Error::Eval(d) => Some(d),

@@ -17,12 +17,34 @@ use crate::values::value::Val;
 /// What a flow did when started or resumed: it waits on a request, finished, or failed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
-    Suspended { id: u64, tag: Value, payload: Value },
-    Done { id: u64, value: Value },
-    Failed { id: u64, error: String },
+    /// Flow `id` waits on the request `(request tag payload)`.
+    Suspended {
+        /// The flow.
+        id: u64,
+        /// What it asks for: the request's tag.
+        tag: Value,
+        /// The data that goes with it.
+        payload: Value,
+    },
+    /// Flow `id` returned `value`.
+    Done {
+        /// The flow.
+        id: u64,
+        /// What its procedure returned.
+        value: Value,
+    },
+    /// Flow `id` failed; `error` says why (`file:line:col: message`, or a
+    /// replay divergence: [`Engine::result`] gives it typed).
+    Failed {
+        /// The flow.
+        id: u64,
+        /// The failure, as the store document keeps it.
+        error: String,
+    },
 }
 
 impl Step {
+    /// The flow this step is about.
     pub fn id(&self) -> u64 {
         match self {
             Step::Suspended { id, .. } | Step::Done { id, .. } | Step::Failed { id, .. } => *id,
@@ -33,9 +55,11 @@ impl Step {
 /// One flow instance as [`Engine::flows`] lists it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlowSummary {
+    /// The flow's id in the store.
     pub id: u64,
     /// The name given to `defflow`, or `anonymous` for a `flow-node`.
     pub flow: String,
+    /// Where it stands.
     pub status: FlowStatus,
     /// The pending request of a suspended flow: `(tag, payload)`.
     pub waiting: Option<(Value, Value)>,

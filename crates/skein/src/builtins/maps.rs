@@ -1,5 +1,5 @@
 //! Immutable maps (SPEC "Data"): every update returns a new map, and keys are
-//! plain data kept in the total order of `value::compare`, so iteration is deterministic.
+//! plain data kept in the total order of `equality::compare`, so iteration is deterministic.
 
 use super::lists::{list_items, pure};
 use crate::values::prim::{Prim, PrimResult};

@@ -10,34 +10,63 @@ use crate::values::plain::Value;
 pub enum FlowError {
     /// No flow in the store has this id.
     #[error("no flow with id {id}")]
-    UnknownFlow { id: u64 },
+    UnknownFlow {
+        /// The id asked for.
+        id: u64,
+    },
     /// `start` named something that is not bound to a flow (by `defflow`).
     #[error("no flow named {name} is defined (define it with defflow)")]
-    UndefinedFlow { name: String },
+    UndefinedFlow {
+        /// The name given to `start`.
+        name: String,
+    },
     /// The flow must be rebuilt by replay, but its name no longer names a flow.
     #[error("flow {id} must be rebuilt by replay, but `{name}` is not defined as a flow: define it, then resume")]
-    NotRebuildable { id: u64, name: String },
+    NotRebuildable {
+        /// The flow to rebuild.
+        id: u64,
+        /// The flow's name in the store.
+        name: String,
+    },
     /// The operation needs the flow in status `expected`.
     #[error("flow {id} is {}, not {}", status.name(), expected.name())]
     WrongStatus {
+        /// The flow.
         id: u64,
+        /// Where it stands.
         status: FlowStatus,
+        /// Where the operation needs it.
         expected: FlowStatus,
     },
     /// A value crossing the boundary (argument, response) is not plain data.
     #[error("{what} is not plain data: {value} (what crosses a flow's boundary is numbers, strings, symbols, keywords, chars, booleans, lists, vectors or maps)")]
-    NotPlainData { what: String, value: String },
+    NotPlainData {
+        /// Which value: `argument 2`, `the response`.
+        what: String,
+        /// The value as printed.
+        value: String,
+    },
     /// Replayed code made another request than the log holds at `position`
     /// (`requested` is `None` when the code finished instead). The flow failed.
     #[error("replay diverged in flow {id} ({flow}) at log position {position}: the log has tag {logged} but the code now {}", match requested { Some(tag) => format!("requests {tag}"), None => "finishes".to_string() })]
     Diverged {
+        /// The flow.
         id: u64,
+        /// Its name (`defflow`).
         flow: String,
+        /// The log position, from 0, where the code and the log disagree.
         position: usize,
+        /// The tag the log holds there.
         logged: Value,
+        /// The tag the code requested there, or `None` if it finished.
         requested: Option<Value>,
     },
     /// The flow failed (an uncaught raise, a result that is not plain data, an aborted run).
     #[error("flow {id} failed: {message}")]
-    Failed { id: u64, message: String },
+    Failed {
+        /// The flow.
+        id: u64,
+        /// Why, as the store document keeps it.
+        message: String,
+    },
 }

@@ -1,4 +1,5 @@
-//! Flows: durable procedures whose `request`s suspend them.
+//! The machine's flow operations: start, resume, `request`, replay, and the
+//! queries and store operations of the Scheme surface.
 //!
 //! A running flow sits above a prompt frame on the machine's stack. `request`
 //! moves the frames above the prompt into the flow's instance (a live,

@@ -35,9 +35,13 @@ impl Status {
 /// The status of a flow instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlowStatus {
+    /// Waiting on a request: it can be resumed or cancelled.
     Suspended,
+    /// Finished with a value: see `Engine::result`.
     Done,
+    /// Failed: an uncaught error, a divergent replay, or an aborted run.
     Failed,
+    /// Cancelled by the host: it never runs again.
     Cancelled,
 }
 

@@ -35,14 +35,19 @@ pub enum Abort {
     Exit(i32),
 }
 
+/// Which of the [`Limits`] tripped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitKind {
+    /// `max_steps`: too many procedure calls.
     Steps,
+    /// `max_depth`: non-tail recursion too deep.
     Depth,
+    /// `max_heap_bytes`: too much memory held.
     Heap,
 }
 
 impl LimitKind {
+    /// What tripped, naming the limit: `too many steps (max_steps)`.
     pub fn describe(self) -> &'static str {
         match self {
             LimitKind::Steps => "too many steps (max_steps)",

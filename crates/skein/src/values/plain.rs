@@ -17,22 +17,31 @@ pub const MAX_VALUE_DEPTH: usize = 1_000;
 pub enum Value {
     /// The value of expressions whose value R7RS leaves unspecified.
     Unspecified,
+    /// `#t` or `#f`.
     Bool(bool),
+    /// An exact integer that fits `i64`.
     Int(i64),
     /// An exact integer outside `i64`, in decimal.
     BigInt(String),
     /// An exact non-integer rational, as `"n/d"`.
     Rational(String),
+    /// An inexact real: any `f64`, NaN and the infinities included.
     Real(f64),
+    /// A character.
     Char(char),
+    /// A string (`"o-1"`): not a symbol, and never equal to one.
     Str(String),
+    /// A symbol (`'reserved`), by name; build one with [`Value::symbol`].
     Symbol(String),
+    /// A keyword (`:amount`), by name without the colon; see [`Value::keyword`].
     Keyword(String),
     /// A proper list; the empty list is `List(vec![])`.
     List(Vec<Value>),
     /// An improper list: items and the final cdr.
     DottedList(Vec<Value>, Box<Value>),
+    /// A vector `#(...)`.
     Vector(Vec<Value>),
+    /// A bytevector `#u8(...)`.
     Bytes(Vec<u8>),
     /// A map, in key order.
     Map(Vec<(Value, Value)>),
@@ -41,14 +50,17 @@ pub enum Value {
 }
 
 impl Value {
+    /// The symbol `name`: what a flow compares with `eq?` to `'name`.
     pub fn symbol(name: &str) -> Value {
         Value::Symbol(name.to_string())
     }
 
+    /// The keyword `:name` (give the name without the colon).
     pub fn keyword(name: &str) -> Value {
         Value::Keyword(name.to_string())
     }
 
+    /// A proper list of `items`.
     pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
         Value::List(items.into_iter().collect())
     }

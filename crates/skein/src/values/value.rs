@@ -1,4 +1,5 @@
-//! Runtime values: immutable data, procedures, and the equalities and order over them.
+//! Runtime values (`Val`): immutable data, procedures, records, promises and
+//! error objects, and releasing them without recursion however deep they nest.
 //!
 //! Values use `Rc`: an engine owns every value it creates, and the public
 //! [`crate::Value`] that crosses the API is a separate, plain-data type.
@@ -25,7 +26,7 @@ pub type MapImpl = imbl::GenericOrdMap<Val, Val, RcK>;
 /// `u32`) makes the layout an aggregate: each new value is then assembled in
 /// a stack temporary, tag byte and payload stored separately, and copied out
 /// with one 16-byte load that stalls waiting on those two stores. Hence
-/// [`BoolBits`], [`RealBits`] and [`CharBits`] below, and a `u64` [`Symbol`].
+/// [`BoolBits`], [`RealBits`] and [`CharBits`] below, and a [`Symbol`] that is one pointer.
 pub enum Val {
     Null,
     /// The value of expressions R7RS leaves unspecified; prints as nothing at the REPL.

@@ -11,7 +11,9 @@ use crate::values::plain::Value;
 /// non-name map keys in brackets).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConvertError {
+    /// Where: empty at the top, else like `order.items[2].price`.
     pub path: String,
+    /// What: `expected u32, found 1/2`.
     pub message: String,
 }
 
