@@ -2,7 +2,7 @@
 //! exponentials and trigonometry, roots and powers, exactness, and numbers
 //! written as text.
 
-use super::numbers::{float_arg, inexact_if, not_complex, number, values};
+use super::numbers::{float_arg, inexact_if, not_complex, number, values, ONE, TWO};
 use super::pure;
 use std::cmp::Ordering;
 
@@ -421,9 +421,6 @@ fn string_to_number(args: &[Val]) -> PrimResult {
 }
 
 // ---- registration ----
-
-const ONE: Option<usize> = Some(1);
-const TWO: Option<usize> = Some(2);
 
 pub static PRIMS: &[Prim] = &[
     pure("numerator", 1, ONE, numerator),

@@ -418,8 +418,9 @@ fn lcm(args: &[Val]) -> PrimResult {
 
 // ---- registration ----
 
-const ONE: Option<usize> = Some(1);
-const TWO: Option<usize> = Some(2);
+/// Argument counts, for the tables of primitives.
+pub(super) const ONE: Option<usize> = Some(1);
+pub(super) const TWO: Option<usize> = Some(2);
 const ANY: Option<usize> = None;
 
 pub static PRIMS: &[Prim] = &[

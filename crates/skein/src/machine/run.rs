@@ -7,7 +7,8 @@ use std::rc::Rc;
 use crate::machine::frame::{Args, Loading, K};
 use crate::machine::limits::Abort;
 use crate::machine::{Machine, Next, Step};
-use crate::values::value::Val;
+use crate::read::syntax::Syntax;
+use crate::values::value::{error_of, ErrorKind, Val};
 
 impl Machine {
     /// Evaluate the forms of a source in order; the value of the last one.
@@ -51,45 +52,35 @@ impl Machine {
     }
 
     pub(crate) fn load_form(&mut self, loading: Rc<Loading>, i: usize, last: Val) -> Step {
-        let Some(form) = loading.forms.get(i) else {
+        if i >= loading.forms.len() {
             return Ok(Next::Return(last));
-        };
-        let span = form.span;
-        let compiled = self.compiler().compile_toplevel(form);
-        match compiled {
-            Ok(node) => {
-                let proto = crate::bytecode::codegen::toplevel(&self.globals, &node, span);
-                // Pushed even after the last form: a `load` there must still
-                // resolve against this file's directory.
-                self.push(K::Load(loading, i + 1))?;
-                Ok(self.toplevel(proto))
-            }
-            Err(e) => {
-                self.call_span = e.span;
-                let e = crate::values::value::error_of(
-                    crate::values::value::ErrorKind::SyntaxError,
-                    e.message,
-                );
-                self.raise(e, false)
-            }
         }
+        // Pushed even after the last form: a `load` there must still
+        // resolve against this file's directory.
+        let then = K::Load(loading.clone(), i + 1);
+        self.run_toplevel(&loading.forms[i], Some(then))
     }
 
     /// Compile `datum` and run it as a top-level form (`eval`).
     pub(crate) fn eval_datum(&mut self, datum: &Val) -> Step {
         let syntax = crate::read::syntax::Syntax::from_datum(datum, self.call_span);
-        let compiled = self.compiler().compile_toplevel(&syntax);
-        match compiled {
+        self.run_toplevel(&syntax, None)
+    }
+
+    /// Compile `form` and run it, with `then` (if any) waiting for its value;
+    /// a form the compiler refuses raises a syntax error where it is.
+    fn run_toplevel(&mut self, form: &Syntax, then: Option<K>) -> Step {
+        match self.compiler().compile_toplevel(form) {
             Ok(node) => {
-                let proto = crate::bytecode::codegen::toplevel(&self.globals, &node, syntax.span);
+                let proto = crate::bytecode::codegen::toplevel(&self.globals, &node, form.span);
+                if let Some(k) = then {
+                    self.push(k)?;
+                }
                 Ok(self.toplevel(proto))
             }
             Err(e) => {
                 self.call_span = e.span;
-                let e = crate::values::value::error_of(
-                    crate::values::value::ErrorKind::SyntaxError,
-                    e.message,
-                );
+                let e = error_of(ErrorKind::SyntaxError, e.message);
                 self.raise(e, false)
             }
         }
