@@ -8,10 +8,11 @@
 
 use std::rc::Rc;
 
-use crate::bytecode::proto::{Arg, Capture, GroupDef, Inline, Op, Operands, Proto};
+use crate::bytecode::proto::{Arg, Capture, GroupDef, Op, Operands, Proto};
 use crate::compile::globals::Globals;
 use crate::compile::tree::{Lambda, NamedLet, Node};
 use crate::source::Span;
+use crate::values::prim::Inline;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 

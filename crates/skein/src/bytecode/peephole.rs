@@ -3,7 +3,8 @@
 //! constants, and fused instruction pairs. Each rewrites one for one, so
 //! jump targets stand.
 
-use crate::bytecode::proto::{Inline, Op, Operands};
+use crate::bytecode::proto::{Op, Operands};
+use crate::values::prim::Inline;
 use crate::values::value::Val;
 
 /// Before a conditional jump: an inline test just emitted becomes a

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use smallvec::SmallVec;
 
 use crate::source::Span;
+use crate::values::prim::Inline;
 use crate::values::symbol::GlobalId;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
@@ -210,100 +211,6 @@ impl Operands {
     pub fn stacked(self) -> usize {
         let (kx, ky) = self.kinds();
         usize::from(kx == Operands::STACK) + usize::from(!self.unary() && ky == Operands::STACK)
-    }
-}
-
-/// Primitives common enough in loops to get an instruction with a fast path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Inline {
-    Add,
-    Sub,
-    Mul,
-    NumEq,
-    Lt,
-    Gt,
-    Le,
-    Ge,
-    Car,
-    Cdr,
-    Cons,
-    NullP,
-    PairP,
-    Not,
-    EqP,
-    ZeroP,
-    EvenP,
-    OddP,
-    VectorRef,
-}
-
-impl Inline {
-    pub const COUNT: usize = 19;
-    pub const ALL: [(Inline, &'static str, usize); Inline::COUNT] = [
-        (Inline::Add, "+", 2),
-        (Inline::Sub, "-", 2),
-        (Inline::Mul, "*", 2),
-        (Inline::NumEq, "=", 2),
-        (Inline::Lt, "<", 2),
-        (Inline::Gt, ">", 2),
-        (Inline::Le, "<=", 2),
-        (Inline::Ge, ">=", 2),
-        (Inline::Car, "car", 1),
-        (Inline::Cdr, "cdr", 1),
-        (Inline::Cons, "cons", 2),
-        (Inline::NullP, "null?", 1),
-        (Inline::PairP, "pair?", 1),
-        (Inline::Not, "not", 1),
-        (Inline::EqP, "eq?", 2),
-        (Inline::ZeroP, "zero?", 1),
-        (Inline::EvenP, "even?", 1),
-        (Inline::OddP, "odd?", 1),
-        (Inline::VectorRef, "vector-ref", 2),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Inline::ALL[self as usize].1
-    }
-
-    /// The instruction for a call of global `name` with `argc` arguments, if any.
-    pub fn of(name: &str, argc: usize) -> Option<Inline> {
-        Inline::ALL
-            .iter()
-            .find(|(_, n, a)| *n == name && *a == argc)
-            .map(|(op, _, _)| *op)
-    }
-
-    pub fn argc(self) -> usize {
-        Inline::ALL[self as usize].2
-    }
-
-    /// `+ - * = < > <= >=`: on two fixnums, a fixnum or a boolean.
-    pub fn on_fixnums(self) -> bool {
-        matches!(
-            self,
-            Inline::Add
-                | Inline::Sub
-                | Inline::Mul
-                | Inline::NumEq
-                | Inline::Lt
-                | Inline::Gt
-                | Inline::Le
-                | Inline::Ge
-        )
-    }
-
-    /// Comparisons and predicates: their result is a boolean to branch on.
-    pub fn is_test(self) -> bool {
-        !matches!(
-            self,
-            Inline::Add
-                | Inline::Sub
-                | Inline::Mul
-                | Inline::Car
-                | Inline::Cdr
-                | Inline::Cons
-                | Inline::VectorRef
-        )
     }
 }
 

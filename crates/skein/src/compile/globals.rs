@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::bytecode::proto::Inline;
+use crate::values::prim::Inline;
 use crate::values::prim::Prim;
 use crate::values::symbol::GlobalId;
 use crate::values::symbol::Symbol;

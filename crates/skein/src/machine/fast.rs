@@ -2,7 +2,7 @@
 //! and certain (fixnums, pairs, in-range indices); every other case goes to
 //! the primitive.
 
-use crate::bytecode::proto::Inline;
+use crate::values::prim::Inline;
 use crate::values::value::{BoolBits, Val};
 
 /// The result of a fast path, built where it is stored (a `Val` assembled

@@ -2,10 +2,11 @@
 //! common primitives, done in place on slots, constants and stack values
 //! while their globals hold the primitives.
 
-use crate::bytecode::proto::{Arg, Inline, Op, Operands};
+use crate::bytecode::proto::{Arg, Op, Operands};
 use crate::machine::fast::{fast1, fast2, fixnum, fixnums, Fast};
 use crate::machine::frame::Act;
 use crate::machine::{Callee, Exit, Machine};
+use crate::values::prim::Inline;
 use crate::values::prim::PrimKind;
 use crate::values::value::{error, release, BoolBits, Val};
 

@@ -27,7 +27,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::bytecode::proto::{Arg, Capture, Closure, Free, Inline, Op, Operands, Proto, VarBox};
+use crate::bytecode::proto::{Arg, Capture, Closure, Free, Op, Operands, Proto, VarBox};
 use crate::compile::compiler::Compiler;
 use crate::compile::globals::Globals;
 use crate::expand::expander::Expander;
@@ -37,6 +37,7 @@ use crate::machine::limits::{Abort, LimitKind, Limits};
 use crate::machine::output::Output;
 use crate::source::{Site, SourceMap, Span};
 use crate::values::prim::arity_error;
+use crate::values::prim::Inline;
 use crate::values::prim::{Prim, PrimKind};
 use crate::values::symbol::GlobalId;
 use crate::values::value::{error, release, BoolBits, Parameter, Val};
