@@ -1,7 +1,5 @@
 //! The embedding surface for flows: start, resume, inspect, export, import.
 
-use smallvec::smallvec;
-
 use crate::api::engine::Engine;
 use crate::api::error::{Error, LimitError};
 use crate::flow::error::FlowError;
@@ -10,6 +8,7 @@ use crate::flow::status::FlowStatus;
 use crate::flow::store::StoreDoc;
 use crate::machine::frame::Args;
 use crate::machine::limits::Abort;
+use crate::machine::{Machine, Step as MachineStep};
 use crate::values::plain::Value;
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
@@ -65,16 +64,6 @@ pub struct FlowSummary {
     pub waiting: Option<(Value, Value)>,
 }
 
-/// The primitive named `name` (looked up once: the API calls it per step).
-fn prim(name: &'static str) -> Val {
-    use std::collections::HashMap;
-    use std::sync::OnceLock;
-    static PRIMS: OnceLock<HashMap<&'static str, &'static crate::values::prim::Prim>> =
-        OnceLock::new();
-    let prims = PRIMS.get_or_init(|| crate::builtins::all().map(|p| (p.name, p)).collect());
-    prims.get(name).map_or(Val::Unspecified, |p| Val::Prim(p))
-}
-
 impl Engine {
     /// Start the flow bound to `name` (by `defflow`) with plain-data arguments.
     /// Refused, using no id: a name that is not a flow
@@ -87,19 +76,19 @@ impl Engine {
             .lookup(Symbol::intern(name))
             .map(|id| self.m.globals.get(id).clone());
         let flow = match flow {
-            Some(f @ Val::Flow(_)) => f,
+            Some(Val::Flow(f)) => f,
             _ => {
                 return Err(Error::Flow(FlowError::UndefinedFlow {
                     name: name.to_string(),
                 }))
             }
         };
-        let mut call: Args = smallvec![flow];
+        let mut plain_args = Args::new();
         for (i, a) in args.iter().enumerate() {
-            call.push(plain(a, || format!("argument {}", i + 1))?);
+            plain_args.push(plain(a, || format!("argument {}", i + 1))?);
         }
         let id = self.m.flows.next_id;
-        self.run_flow_op("flow/start", call, id)
+        self.run_flow(id, |m| Ok(m.begin_flow(flow, plain_args)))
     }
 
     /// Answer the pending request of suspended flow `id` and run it on.
@@ -111,8 +100,11 @@ impl Engine {
             self.m.rebuild_target(id)?;
         }
         let response = plain(&value, || "the response".to_string())?;
-        let id_val = Val::Int(i64::try_from(id).map_err(|_| FlowError::UnknownFlow { id })?);
-        self.run_flow_op("flow/resume", smallvec![id_val, response], id)
+        self.run_flow(id, |m| match m.continue_flow(id, response) {
+            Ok(next) => Ok(next),
+            // Checked above: a refusal here would be a bug, reported plainly.
+            Err(e) => m.raise(crate::values::value::error(e.to_string(), vec![]), false),
+        })
     }
 
     /// Cancel suspended flow `id`: it never runs again; its log stays.
@@ -162,9 +154,14 @@ impl Engine {
         }
     }
 
-    fn run_flow_op(&mut self, op: &'static str, args: Args, id: u64) -> Result<Step, Error> {
+    /// Run a flow from what `first` sets up until it leaves its prompt.
+    fn run_flow(
+        &mut self,
+        id: u64,
+        first: impl FnOnce(&mut Machine) -> MachineStep,
+    ) -> Result<Step, Error> {
         self.m.flows.outcome = None;
-        let result = self.m.run_apply(prim(op), args);
+        let result = self.m.run_from(first);
         self.m.out.flush();
         let outcome = self.m.flows.outcome.take();
         match (result, outcome) {
@@ -177,7 +174,7 @@ impl Engine {
             // Checked before the run, a start or resume always leaves its prompt.
             (Ok(_), None) => Err(Error::Flow(FlowError::Failed {
                 id,
-                message: format!("{op} ended without an outcome"),
+                message: "the run ended without an outcome".to_string(),
             })),
         }
     }

@@ -72,6 +72,12 @@ impl Machine {
                 return Err(plain_error("flow/start: arguments", a));
             }
         }
+        Ok(self.begin_flow(flow, args))
+    }
+
+    /// Create an instance of `flow` on plain `args` and run its procedure
+    /// above a new prompt: the core of `flow/start` and `Engine::start`.
+    pub(crate) fn begin_flow(&mut self, flow: Rc<FlowDef>, args: Args) -> Next {
         let id = self.flows.next_id;
         self.flows.next_id += 1;
         let proc = flow.proc.clone();
@@ -90,7 +96,7 @@ impl Machine {
             },
         );
         self.enter_flow(id);
-        Ok(Next::Apply(proc, args))
+        Next::Apply(proc, args)
     }
 
     fn enter_flow(&mut self, id: u64) {
@@ -107,11 +113,18 @@ impl Machine {
         if !value.is_plain() {
             return Err(plain_error("flow/resume: the response", &value));
         }
-        let inst = self
-            .suspended(id)
-            .map_err(|e| error(format!("flow/resume: {e}"), vec![]))?;
-        if inst.frames.is_none() {
-            return self.flow_rebuild(id, value);
+        self.continue_flow(id, value)
+            .map_err(|e| error(format!("flow/resume: {e}"), vec![]))
+    }
+
+    /// Answer suspended flow `id`'s pending request with the plain `value`
+    /// and run it on, rebuilding it by replay first if it has no frames: the
+    /// core of `flow/resume` and `Engine::resume`. Refused, changing nothing,
+    /// unless the flow is suspended and can be rebuilt.
+    pub(crate) fn continue_flow(&mut self, id: u64, value: Val) -> Result<Next, FlowError> {
+        if self.suspended(id)?.frames.is_none() {
+            let flow = self.rebuild_target(id)?;
+            return Ok(self.flow_rebuild(id, flow, value));
         }
         let inst = self.flows.instances.get_mut(&id).expect("checked above");
         let live = inst.frames.take();
@@ -132,10 +145,7 @@ impl Machine {
 
     /// Rebuild a flow that has a log but no frames: run its procedure again,
     /// answering each request from the log, with output suppressed.
-    fn flow_rebuild(&mut self, id: u64, response: Val) -> Result<Next, Val> {
-        let flow = self
-            .rebuild_target(id)
-            .map_err(|e| error(format!("flow/resume: {e}"), vec![]))?;
+    fn flow_rebuild(&mut self, id: u64, flow: Rc<FlowDef>, response: Val) -> Next {
         let inst = self.flows.instances.get_mut(&id).expect("caller checked");
         inst.flow = flow.clone();
         inst.status = Status::Running;
@@ -143,7 +153,7 @@ impl Machine {
         self.flows.replay = Some(Replay { pos: 0, response });
         self.out.suppressed = true;
         self.enter_flow(id);
-        Ok(Next::Apply(flow.proc.clone(), args))
+        Next::Apply(flow.proc.clone(), args)
     }
 
     /// `(request tag [payload])`.

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use crate::machine::frame::{Args, Loading, K};
+use crate::machine::frame::{Loading, K};
 use crate::machine::limits::Abort;
 use crate::machine::{Machine, Next, Step};
 use crate::read::syntax::Syntax;
@@ -19,10 +19,11 @@ impl Machine {
         self.finish_run(result)
     }
 
-    /// Run `f` applied to `args` to completion (for the embedding API).
-    pub fn run_apply(&mut self, f: Val, args: Args) -> Result<Val, Abort> {
+    /// Run from what `first` sets up (for the embedding API: a flow started
+    /// or resumed) to completion.
+    pub fn run_from(&mut self, first: impl FnOnce(&mut Machine) -> Step) -> Result<Val, Abort> {
         self.reset_run();
-        let result = self.execute(Next::Apply(f, args), 0);
+        let result = first(self).and_then(|next| self.execute(next, 0));
         self.finish_run(result)
     }
 
