@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::flow::error::FlowError;
 use crate::machine::frame::Frame;
 use crate::values::value::{FlowDef, Val};
@@ -39,8 +41,10 @@ impl Status {
     }
 }
 
-/// The status of a flow instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The status of a flow instance. Through serde it is its name in store
+/// documents: `suspended`, `done`, `failed` or `cancelled`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FlowStatus {
     Suspended,
     Done,
@@ -59,18 +63,23 @@ impl FlowStatus {
     /// assert_eq!(FlowStatus::parse("running"), None);
     /// ```
     pub fn name(self) -> &'static str {
-        match self {
-            FlowStatus::Suspended => Status::Suspended,
-            FlowStatus::Done => Status::Done,
-            FlowStatus::Failed => Status::Failed,
-            FlowStatus::Cancelled => Status::Cancelled,
-        }
-        .name()
+        Status::from(self).name()
     }
 
     /// The status a store document names, if it names one.
     pub fn parse(name: &str) -> Option<FlowStatus> {
         Status::parse(name).map(Status::public)
+    }
+}
+
+impl From<FlowStatus> for Status {
+    fn from(status: FlowStatus) -> Status {
+        match status {
+            FlowStatus::Suspended => Status::Suspended,
+            FlowStatus::Done => Status::Done,
+            FlowStatus::Failed => Status::Failed,
+            FlowStatus::Cancelled => Status::Cancelled,
+        }
     }
 }
 
