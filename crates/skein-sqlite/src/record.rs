@@ -1,98 +1,15 @@
-//! One flow instance as the rows hold it and as a `skein-store` document's
-//! flow record: values stay in their JSON encoding from end to end, so the
-//! engine's own export is what the rows hold, and what export assembles.
+//! One flow instance as the rows hold it: a [`skein::FlowRecord`], each
+//! value in its own column (or log row) in the `skein-store` JSON encoding,
+//! so a step reads and writes one flow, and only what changed.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::{json, Map, Value as Json};
-use skein::FlowStatus;
+use serde_json::Value as Json;
+use skein::{FlowRecord, FlowStatus, LogEntry, PendingRequest, Value};
 
 use crate::source::Source;
 
-/// One flow instance: the fields of a document's flow record.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Record {
-    pub id: u64,
-    pub flow: Option<String>,
-    pub args: Vec<Json>,
-    pub status: FlowStatus,
-    pub log: Vec<(Json, Json)>,
-    pub pending: Option<(Json, Json)>,
-    pub result: Option<Json>,
-    pub error: Option<String>,
-}
-
 /// A row that breaks the schema's promises (edited by hand, or damaged).
 pub(crate) type RowError = String;
-
-/// A whole `skein-store` document (version 1) holding `records`.
-pub(crate) fn document(next_id: u64, records: &[Record]) -> String {
-    json!({
-        "format": "skein-store",
-        "version": 1,
-        "next_id": next_id,
-        "flows": records.iter().map(Record::to_json).collect::<Vec<_>>(),
-    })
-    .to_string()
-}
-
-/// The records of a document the engine exported (so already validated).
-pub(crate) fn records_of(doc: &str) -> Result<(u64, Vec<Record>), RowError> {
-    let doc: Json = serde_json::from_str(doc).map_err(|e| e.to_string())?;
-    let next_id = doc["next_id"].as_u64().ok_or("no next_id")?;
-    let flows = doc["flows"].as_array().ok_or("no flows")?;
-    let records = flows
-        .iter()
-        .map(Record::from_json)
-        .collect::<Result<_, _>>()?;
-    Ok((next_id, records))
-}
-
-impl Record {
-    fn to_json(&self) -> Json {
-        let mut m = Map::new();
-        m.insert("id".into(), json!(self.id));
-        m.insert("flow".into(), json!(self.flow));
-        m.insert("args".into(), Json::Array(self.args.clone()));
-        m.insert("status".into(), json!(self.status.name()));
-        let log = self
-            .log
-            .iter()
-            .map(|(t, r)| json!({"tag": t, "response": r}));
-        m.insert("log".into(), Json::Array(log.collect()));
-        if let Some((tag, payload)) = &self.pending {
-            m.insert("pending".into(), json!({"tag": tag, "payload": payload}));
-        }
-        if let Some(result) = &self.result {
-            m.insert("result".into(), result.clone());
-        }
-        if let Some(error) = &self.error {
-            m.insert("error".into(), json!(error));
-        }
-        Json::Object(m)
-    }
-
-    fn from_json(j: &Json) -> Result<Record, RowError> {
-        let pair = |v: &Json, a: &str, b: &str| (v[a].clone(), v[b].clone());
-        Ok(Record {
-            id: j["id"].as_u64().ok_or("a flow without an id")?,
-            flow: j["flow"].as_str().map(str::to_string),
-            args: j["args"].as_array().cloned().ok_or("a flow without args")?,
-            status: j["status"]
-                .as_str()
-                .and_then(FlowStatus::parse)
-                .ok_or("a flow without a status")?,
-            log: j["log"]
-                .as_array()
-                .ok_or("a flow without a log")?
-                .iter()
-                .map(|e| pair(e, "tag", "response"))
-                .collect(),
-            pending: j.get("pending").map(|p| pair(p, "tag", "payload")),
-            result: j.get("result").cloned(),
-            error: j["error"].as_str().map(str::to_string),
-        })
-    }
-}
 
 // ---- rows ----
 
@@ -135,9 +52,9 @@ pub(crate) fn read_all(conn: &Connection) -> rusqlite::Result<Vec<RowResult>> {
 }
 
 /// A record, or what is wrong with its row.
-pub(crate) type RowResult = Result<Record, RowError>;
+pub(crate) type RowResult = Result<FlowRecord, RowError>;
 
-type RawEntry = Result<(Json, Json), RowError>;
+type RawEntry = Result<LogEntry, RowError>;
 
 /// Log entries by flow and position: of one flow, or of all.
 fn read_log(conn: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<(i64, RawEntry)>> {
@@ -166,8 +83,12 @@ fn read_log(conn: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<(i64, Ra
                 "flow {flow}: the log skips from position {want} to {position}"
             ))
         } else {
-            json_column(flow, "log tag", &tag)
-                .and_then(|t| Ok((t, json_column(flow, "log response", &response)?)))
+            value_column(flow, "log tag", &tag).and_then(|tag| {
+                Ok(LogEntry {
+                    response: value_column(flow, "log response", &response)?,
+                    tag,
+                })
+            })
         };
         out.push((flow, entry));
     }
@@ -176,6 +97,15 @@ fn read_log(conn: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<(i64, Ra
 
 fn json_column(id: i64, what: &str, text: &str) -> Result<Json, RowError> {
     serde_json::from_str(text).map_err(|e| format!("flow {id}: {what} is not JSON: {e}"))
+}
+
+fn value_of(id: i64, what: &str, json: &Json) -> Result<Value, RowError> {
+    Value::from_store_json(json).map_err(|e| format!("flow {id}: {what}: {e}"))
+}
+
+/// A column holding one value in the store encoding.
+fn value_column(id: i64, what: &str, text: &str) -> Result<Value, RowError> {
+    value_of(id, what, &json_column(id, what, text)?)
 }
 
 /// A `flows` row before its JSON columns are checked.
@@ -204,27 +134,31 @@ impl RawFlow {
 
     pub(crate) fn into_record(self, log: impl IntoIterator<Item = RawEntry>) -> RowResult {
         let id = self.id;
-        let col = |what, text: &str| json_column(id, what, text);
-        let args = match col("args", &self.args)? {
-            Json::Array(items) => items,
+        let col = |what, text: &str| value_column(id, what, text);
+        let args = match json_column(id, "args", &self.args)? {
+            Json::Array(items) => items
+                .iter()
+                .map(|a| value_of(id, "args", a))
+                .collect::<Result<_, _>>()?,
             _ => return Err(format!("flow {id}: args is not a JSON array")),
         };
         let pending = match self.pending {
-            (Some(tag), Some(payload)) => {
-                Some((col("pending tag", &tag)?, col("pending payload", &payload)?))
-            }
+            (Some(tag), Some(payload)) => Some(PendingRequest {
+                payload: col("pending payload", &payload)?,
+                tag: col("pending tag", &tag)?,
+            }),
             _ => None,
         };
-        Ok(Record {
-            id: u64::try_from(id).map_err(|_| format!("flow id {id} is not positive"))?,
-            flow: self.flow,
+        Ok(FlowRecord {
             args,
-            status: FlowStatus::parse(&self.status)
-                .ok_or_else(|| format!("flow {id}: unknown status {}", self.status))?,
+            error: self.error,
+            flow: self.flow,
+            id: u64::try_from(id).map_err(|_| format!("flow id {id} is not positive"))?,
             log: log.into_iter().collect::<Result<_, _>>()?,
             pending,
             result: self.result.map(|r| col("result", &r)).transpose()?,
-            error: self.error,
+            status: FlowStatus::parse(&self.status)
+                .ok_or_else(|| format!("flow {id}: unknown status {}", self.status))?,
         })
     }
 }
@@ -245,16 +179,25 @@ pub(crate) fn read_source(conn: &Connection, id: u64) -> rusqlite::Result<Option
 /// The time of a write, as SQLite tells it: metadata for people, never read by a flow.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
-fn text(j: &Json) -> String {
-    j.to_string()
+/// `v` as column text: its store encoding.
+fn text(v: &Value) -> rusqlite::Result<String> {
+    let json = v
+        .to_store_json()
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.to_string().into()))?;
+    Ok(json.to_string())
 }
 
 /// Add a new flow's row and its log.
 pub(crate) fn insert(
     conn: &Connection,
-    r: &Record,
+    r: &FlowRecord,
     source: Option<&Source>,
 ) -> rusqlite::Result<()> {
+    let args = r
+        .args
+        .iter()
+        .map(text)
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     conn.execute(
         &format!("INSERT INTO flows (id, flow, args, status, pending_tag, pending_payload, result, error,
                             source_path, source_sha256, created_at, updated_at)
@@ -262,11 +205,11 @@ pub(crate) fn insert(
         params![
             r.id as i64,
             r.flow,
-            text(&Json::Array(r.args.clone())),
+            format!("[{}]", args.join(",")),
             r.status.name(),
-            r.pending.as_ref().map(|(t, _)| text(t)),
-            r.pending.as_ref().map(|(_, p)| text(p)),
-            r.result.as_ref().map(text),
+            r.pending.as_ref().map(|p| text(&p.tag)).transpose()?,
+            r.pending.as_ref().map(|p| text(&p.payload)).transpose()?,
+            r.result.as_ref().map(text).transpose()?,
             r.error,
             source.map(|s| s.path.display().to_string()),
             source.map(|s| s.sha256.clone()),
@@ -279,7 +222,7 @@ pub(crate) fn insert(
 /// and, if given, a newly recorded source.
 pub(crate) fn update(
     conn: &Connection,
-    r: &Record,
+    r: &FlowRecord,
     from: usize,
     source: Option<&Source>,
 ) -> rusqlite::Result<()> {
@@ -294,9 +237,9 @@ pub(crate) fn update(
         params![
             r.id as i64,
             r.status.name(),
-            r.pending.as_ref().map(|(t, _)| text(t)),
-            r.pending.as_ref().map(|(_, p)| text(p)),
-            r.result.as_ref().map(text),
+            r.pending.as_ref().map(|p| text(&p.tag)).transpose()?,
+            r.pending.as_ref().map(|p| text(&p.payload)).transpose()?,
+            r.result.as_ref().map(text).transpose()?,
             r.error,
             source.map(|s| s.path.display().to_string()),
             source.map(|s| s.sha256.clone()),
@@ -309,17 +252,17 @@ fn append_log(
     conn: &Connection,
     id: u64,
     from: usize,
-    entries: &[(Json, Json)],
+    entries: &[LogEntry],
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO log (flow_id, position, tag, response) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (i, (tag, response)) in entries.iter().enumerate() {
+    for (i, e) in entries.iter().enumerate() {
         stmt.execute(params![
             id as i64,
             (from + i) as i64,
-            text(tag),
-            text(response)
+            text(&e.tag)?,
+            text(&e.response)?
         ])?;
     }
     Ok(())

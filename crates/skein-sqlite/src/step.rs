@@ -1,16 +1,17 @@
 //! Steps: start a flow, resume it, cancel it. Each is one write transaction
-//! around one run of a fresh engine: read the flow's rows, hand them to the
-//! engine as a one-flow `skein-store` document (replay rebuilds the flow from
-//! its log), run the step, and write back what the engine's own export says
-//! changed. A step the engine refuses rolls back: nothing is written.
+//! around one run of a fresh engine: read the flow's rows into its
+//! [`FlowRecord`], import it as a one-flow [`StoreDocument`] (replay rebuilds
+//! the flow from its log), run the step, take the flow's record back from the
+//! engine and write what changed: the new log entries and the new state. A
+//! step the engine refuses rolls back: nothing is written.
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
-use skein::{Engine, FlowStatus, Limits, Step, Value};
+use skein::{Engine, FlowRecord, FlowStatus, Limits, Step, StoreDocument, Value};
 
 use crate::error::{classify, damaged, StoreError};
-use crate::record::{self, Record};
+use crate::record;
 use crate::source::Source;
 use crate::store::{next_id, read_record, set_next_id, State, Store};
 
@@ -55,11 +56,15 @@ impl Store {
         let sql = |e| classify(&path, e);
         let first_free = next_id(&tx).map_err(sql)?;
         let load_output = load(&mut engine, &source.path)?;
-        engine.import_json(&record::document(first_free, &[]))?;
+        engine.import(StoreDocument {
+            next_id: first_free,
+            flows: vec![],
+        })?;
         let step = engine.start(name, args)?;
-        let (next, after) = exported(&engine, step.id(), &path)?;
+        let after = engine.flow_record(step.id())?;
         record::insert(&tx, &after, Some(&source)).map_err(sql)?;
-        set_next_id(&tx, next).map_err(sql)?;
+        // Ids are never reused: the next start gets the one after.
+        set_next_id(&tx, after.id + 1).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(outcome(step, &mut engine, load_output))
     }
@@ -99,7 +104,7 @@ impl Store {
         let sql = |e| classify(&path, e);
         let before = suspended(&tx, id, &path)?;
         if let Some(expected) = &options.expect_tag {
-            check_tag(&before, expected, &path)?;
+            check_tag(&before, expected)?;
         }
         let file = match &given {
             Some(s) => s.path.clone(),
@@ -113,7 +118,7 @@ impl Store {
         let load_output = load(&mut engine, &file)?;
         rebuild(&mut engine, &tx, &before, &path)?;
         let step = engine.resume(id, response)?;
-        let (_, after) = exported(&engine, id, &path)?;
+        let after = engine.flow_record(id)?;
         let logged = before.log.len();
         if after.status == FlowStatus::Failed && after.log.len() == logged {
             // It failed before the pending request took the response: while
@@ -144,7 +149,7 @@ impl Store {
         // Cancelling runs no flow code, so the source is not needed.
         rebuild(&mut engine, &tx, &before, &path)?;
         engine.cancel(id)?;
-        let (_, after) = exported(&engine, id, &path)?;
+        let after = engine.flow_record(id)?;
         record::update(&tx, &after, before.log.len(), None).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(StepOutcome {
@@ -171,7 +176,7 @@ fn load(engine: &mut Engine, file: &Path) -> Result<String, StoreError> {
 }
 
 /// Flow `id`'s record, which must be suspended.
-fn suspended(conn: &Connection, id: u64, path: &str) -> Result<Record, StoreError> {
+fn suspended(conn: &Connection, id: u64, path: &str) -> Result<FlowRecord, StoreError> {
     let record = read_record(conn, id, path)?;
     if record.status != FlowStatus::Suspended {
         return Err(StoreError::NotSuspended {
@@ -183,39 +188,34 @@ fn suspended(conn: &Connection, id: u64, path: &str) -> Result<Record, StoreErro
 }
 
 /// Refuse unless suspended flow `r` waits on a request tagged `expected`.
-fn check_tag(r: &Record, expected: &Value, path: &str) -> Result<(), StoreError> {
-    let Some((tag, _)) = &r.pending else {
+fn check_tag(r: &FlowRecord, expected: &Value) -> Result<(), StoreError> {
+    let Some(pending) = &r.pending else {
         return Ok(());
     };
-    let waiting =
-        Value::from_store_json(tag).map_err(|e| damaged(path, format!("flow {}: {e}", r.id)))?;
-    if &waiting == expected {
+    if &pending.tag == expected {
         return Ok(());
     }
     Err(StoreError::WaitsOnOther {
         id: r.id,
-        waiting: waiting.to_write_string(),
+        waiting: pending.tag.to_write_string(),
         expected: expected.to_write_string(),
     })
 }
 
 /// Give `engine` the flow as a one-flow document, with the store's next id.
-fn rebuild(engine: &mut Engine, tx: &Connection, r: &Record, path: &str) -> Result<(), StoreError> {
-    let next = next_id(tx).map_err(|e| classify(path, e))?;
+fn rebuild(
+    engine: &mut Engine,
+    tx: &Connection,
+    r: &FlowRecord,
+    path: &str,
+) -> Result<(), StoreError> {
+    let next_id = next_id(tx).map_err(|e| classify(path, e))?;
     engine
-        .import_json(&record::document(next, std::slice::from_ref(r)))
+        .import(StoreDocument {
+            next_id,
+            flows: vec![r.clone()],
+        })
         .map_err(|e| damaged(path, format!("flow {}: {e}", r.id)))
-}
-
-/// The engine's next id and its record of flow `id`, from its own export.
-fn exported(engine: &Engine, id: u64, path: &str) -> Result<(u64, Record), StoreError> {
-    let (next, records) =
-        record::records_of(&engine.export_json()?).map_err(|d| damaged(path, d))?;
-    let record = records
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(|| damaged(path, format!("flow {id} vanished from the engine")))?;
-    Ok((next, record))
 }
 
 fn outcome(step: Step, engine: &mut Engine, load_output: String) -> StepOutcome {

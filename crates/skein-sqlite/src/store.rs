@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
-use skein::{Engine, Limits, Value};
+use skein::{Engine, FlowRecord, FlowStatus, Limits, StoreDocument, Value};
 
 use crate::error::{classify, damaged, StoreError};
-use crate::record::{self, RawFlow, Record, FLOW_COLUMNS};
+use crate::record::{self, RawFlow, FLOW_COLUMNS};
 use crate::schema;
 use crate::source::Source;
 
@@ -145,45 +145,39 @@ impl Store {
     /// The replay log of flow `id`: every answered request as `(tag, response)`.
     pub fn log(&self, id: u64) -> Result<Vec<(Value, Value)>, StoreError> {
         let record = read_record(&self.conn, id, &self.path.display().to_string())?;
-        record
+        Ok(record
             .log
-            .iter()
-            .map(|(t, r)| Ok((decode(id, t)?, decode(id, r)?)))
-            .collect::<Result<_, String>>()
-            .map_err(self.damaged())
+            .into_iter()
+            .map(|e| (e.tag, e.response))
+            .collect())
     }
 
     fn info(&self, (raw, source, created_at, updated_at): InfoRow) -> Result<FlowInfo, StoreError> {
         let r = raw.into_record([]).map_err(self.damaged())?;
-        let id = r.id;
-        let decoded = || -> Result<FlowInfo, String> {
-            let state = match (r.status, &r.pending, &r.result, &r.error) {
-                (skein::FlowStatus::Suspended, Some((tag, payload)), _, _) => State::Suspended {
-                    tag: decode(id, tag)?,
-                    payload: decode(id, payload)?,
-                },
-                (skein::FlowStatus::Done, _, Some(result), _) => State::Done(decode(id, result)?),
-                (skein::FlowStatus::Failed, _, _, error) => {
-                    State::Failed(error.clone().unwrap_or_default())
-                }
-                (skein::FlowStatus::Cancelled, _, _, _) => State::Cancelled,
-                _ => return Err(format!("flow {id}: its status and columns disagree")),
-            };
-            Ok(FlowInfo {
-                id,
-                flow: r.flow.clone(),
-                args: r
-                    .args
-                    .iter()
-                    .map(|a| decode(id, a))
-                    .collect::<Result<_, _>>()?,
-                state,
-                source,
-                created_at,
-                updated_at,
-            })
+        let state = match (r.status, r.pending, r.result, r.error) {
+            (FlowStatus::Suspended, Some(p), _, _) => State::Suspended {
+                tag: p.tag,
+                payload: p.payload,
+            },
+            (FlowStatus::Done, _, Some(result), _) => State::Done(result),
+            (FlowStatus::Failed, _, _, error) => State::Failed(error.unwrap_or_default()),
+            (FlowStatus::Cancelled, _, _, _) => State::Cancelled,
+            _ => {
+                return Err(self.damaged()(format!(
+                    "flow {}: its status and columns disagree",
+                    r.id
+                )))
+            }
         };
-        decoded().map_err(self.damaged())
+        Ok(FlowInfo {
+            id: r.id,
+            flow: r.flow,
+            args: r.args,
+            state,
+            source,
+            created_at,
+            updated_at,
+        })
     }
 
     /// The whole store as a `skein-store` document (docs/store-format.md),
@@ -202,7 +196,10 @@ impl Store {
         // The engine's validation: the rows could have been edited by hand.
         let mut engine = Engine::new();
         engine
-            .import_json(&record::document(next_id, &records))
+            .import(StoreDocument {
+                next_id,
+                flows: records,
+            })
             .map_err(|e| self.damaged()(e.to_string()))?;
         Ok(engine.export_json()?)
     }
@@ -219,8 +216,10 @@ impl Store {
         })?;
         // Keep the engine's normal form (maps in key order, ...): later
         // steps compare the log they replay with the rows entry by entry.
-        let (next_id, records) =
-            record::records_of(&engine.export_json()?).map_err(StoreError::Document)?;
+        let StoreDocument {
+            next_id,
+            flows: records,
+        } = engine.export()?;
         let source = source.map(Source::read).transpose()?;
         let (path, tx) = self.begin()?;
         let sql = |e| classify(&path, e);
@@ -252,13 +251,13 @@ fn info_row(r: &rusqlite::Row) -> rusqlite::Result<InfoRow> {
     Ok((raw, source, r.get(10)?, r.get(11)?))
 }
 
-fn decode(id: u64, j: &serde_json::Value) -> Result<Value, String> {
-    Value::from_store_json(j).map_err(|e| format!("flow {id}: {e}"))
-}
-
 /// Flow `id` as a document record, read through `conn` (the store at
 /// `path`, or a transaction on it).
-pub(crate) fn read_record(conn: &Connection, id: u64, path: &str) -> Result<Record, StoreError> {
+pub(crate) fn read_record(
+    conn: &Connection,
+    id: u64,
+    path: &str,
+) -> Result<FlowRecord, StoreError> {
     record::read(conn, id)
         .map_err(|e| classify(path, e))?
         .ok_or(StoreError::UnknownFlow(id))?

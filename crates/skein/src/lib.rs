@@ -140,6 +140,7 @@ pub use api::convert::{from_value, to_value};
 pub use api::engine::{is_complete, Engine};
 pub use api::error::{Diagnostic, Error, LimitError};
 pub use api::flows::{FlowSummary, Step};
+pub use flow::document::{FlowRecord, LogEntry, PendingRequest, StoreDocument};
 pub use flow::error::FlowError;
 pub use flow::status::FlowStatus;
 pub use machine::limits::{LimitKind, Limits};

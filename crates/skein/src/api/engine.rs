@@ -10,7 +10,7 @@ use crate::machine::limits::{Abort, Limits};
 use crate::machine::output::Sink;
 use crate::machine::{Loader, Machine};
 use crate::source::{SourceMap, Span};
-use crate::values::plain::{holds_no_opaque, Value, MAX_VALUE_DEPTH};
+use crate::values::plain::{is_plain_data, Value, MAX_VALUE_DEPTH};
 use crate::values::prim::HostFn;
 use crate::values::value::{ErrorKind, Val};
 
@@ -60,7 +60,7 @@ impl Value {
         let value = Value::from_val(&v);
         crate::values::value::release(v);
         // Data nested deeper than the host may hold comes back opaque.
-        if !holds_no_opaque(&value) {
+        if !is_plain_data(&value) {
             return Err(refuse(
                 format!("not plain data (nested more than {MAX_VALUE_DEPTH} levels deep?)"),
                 datum.span,
@@ -87,19 +87,14 @@ impl Value {
     /// # Ok::<(), skein::Error>(())
     /// ```
     pub fn to_store_json(&self) -> Result<serde_json::Value, Error> {
-        let v = self.to_val().map_err(Error::Host)?;
-        let json = crate::flow::store::encode(&v);
-        crate::values::value::release(v);
-        Ok(json)
+        serde_json::to_value(crate::flow::encoding::Encoded(self))
+            .map_err(|e| Error::Host(e.to_string()))
     }
 
     /// A value from its `skein-store` JSON encoding; an encoding the format
     /// does not define is an [`Error::Store`](Error::Store).
     pub fn from_store_json(json: &serde_json::Value) -> Result<Value, Error> {
-        let v = crate::flow::store::decode(json).map_err(Error::Store)?;
-        let value = Value::from_val(&v);
-        crate::values::value::release(v);
-        Ok(value)
+        crate::flow::encoding::decode_value(json).map_err(Error::Store)
     }
 }
 

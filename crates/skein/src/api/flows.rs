@@ -2,10 +2,10 @@
 
 use crate::api::engine::Engine;
 use crate::api::error::{Error, LimitError};
+use crate::flow::document::{FlowRecord, StoreDocument};
 use crate::flow::error::FlowError;
 use crate::flow::model::Outcome;
 use crate::flow::status::FlowStatus;
-use crate::flow::store::StoreDoc;
 use crate::machine::frame::Args;
 use crate::machine::limits::Abort;
 use crate::machine::{Machine, Step as MachineStep};
@@ -242,20 +242,107 @@ impl Engine {
         )
     }
 
-    /// The whole flow store as a `skein-store` JSON document (docs/store-format.md).
-    pub fn export_json(&self) -> Result<String, Error> {
-        let doc = StoreDoc::from_store(&self.m.flows).map_err(Error::Store)?;
-        serde_json::to_string_pretty(&doc.to_json()).map_err(|e| Error::Store(e.to_string()))
+    /// The whole flow store as a [`StoreDocument`]: every flow's name,
+    /// arguments, status and replay log, as plain data. Refused
+    /// ([`Error::Store`]): a live instance of an anonymous flow (`flow-node`),
+    /// which could not be rebuilt elsewhere.
+    ///
+    /// ```
+    /// use skein::{Engine, FlowStatus, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval("(defflow order (lambda (id) (list 'paid (request 'payment id))))")?;
+    /// let id = engine.start("order", vec![Value::from("o-1")])?.id();
+    /// let doc = engine.export()?;
+    /// assert_eq!(doc.next_id, 2);
+    /// let record = &doc.flows[0];
+    /// assert_eq!((record.id, record.flow.as_deref()), (id, Some("order")));
+    /// assert_eq!(record.status, FlowStatus::Suspended);
+    /// assert_eq!(record.pending.as_ref().unwrap().tag, Value::symbol("payment"));
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn export(&self) -> Result<StoreDocument, Error> {
+        StoreDocument::from_store(&self.m.flows).map_err(Error::Store)
     }
 
-    /// Replace the flow store with a `skein-store` JSON document. A document
-    /// that fails validation is refused and nothing changes.
+    /// The record of flow `id` alone, as [`Engine::export`] would write it:
+    /// for a host that keeps each flow in its own storage. Refused: an
+    /// unknown id ([`FlowError::UnknownFlow`]), a live instance of an
+    /// anonymous flow ([`Error::Store`]).
+    ///
+    /// ```
+    /// use skein::{Engine, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval("(defflow ask (lambda () (request 'approve (request 'amount '()))))")?;
+    /// let id = engine.start("ask", vec![])?.id();
+    /// engine.resume(id, Value::from(1800))?;
+    /// let record = engine.flow_record(id)?;
+    /// assert_eq!(record.log.len(), 1);
+    /// assert_eq!(record.log[0].response, Value::from(1800));
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn flow_record(&self, id: u64) -> Result<FlowRecord, Error> {
+        let inst = self
+            .m
+            .flows
+            .instances
+            .get(&id)
+            .ok_or(FlowError::UnknownFlow { id })?;
+        FlowRecord::of_instance(id, inst).map_err(Error::Store)
+    }
+
+    /// Replace the flow store with `doc`. Its flows continue by replay: a
+    /// suspended flow is rebuilt from its arguments and log when it is next
+    /// resumed, so their definitions need not be loaded yet. A document that
+    /// fails validation ([`Error::Store`]: ids not unique or not below
+    /// `next_id`, a suspended flow without a pending request or a name, a done
+    /// flow without a result, a value that is not plain data) is refused and
+    /// nothing changes.
+    ///
+    /// ```
+    /// use skein::{Engine, Error, Step, Value};
+    ///
+    /// const FLOW: &str = "(defflow order (lambda (id) (list 'paid (request 'payment id))))";
+    /// let mut first = Engine::new();
+    /// first.eval(FLOW)?;
+    /// let id = first.start("order", vec![Value::from("o-1")])?.id();
+    /// let doc = first.export()?;
+    ///
+    /// let mut second = Engine::new();
+    /// second.eval(FLOW)?;
+    /// let mut broken = doc.clone();
+    /// broken.flows[0].pending = None;
+    /// assert!(matches!(second.import(broken), Err(Error::Store(_))));
+    /// assert!(second.flows().is_empty()); // a refused document changes nothing
+    ///
+    /// second.import(doc)?;
+    /// let step = second.resume(id, Value::from(1800))?;
+    /// assert_eq!(
+    ///     step,
+    ///     Step::Done { id, value: Value::list([Value::symbol("paid"), Value::from(1800)]) }
+    /// );
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn import(&mut self, doc: StoreDocument) -> Result<(), Error> {
+        self.m.flows = doc.into_store().map_err(Error::Store)?;
+        Ok(())
+    }
+
+    /// The whole flow store as a `skein-store` JSON document
+    /// (docs/store-format.md): [`Engine::export`], written as JSON.
+    pub fn export_json(&self) -> Result<String, Error> {
+        serde_json::to_string_pretty(&self.export()?).map_err(|e| Error::Store(e.to_string()))
+    }
+
+    /// Replace the flow store with a `skein-store` JSON document:
+    /// [`Engine::import`], read from JSON. A document that is not JSON, is of
+    /// another format or version, or fails validation is refused and nothing
+    /// changes.
     pub fn import_json(&mut self, json: &str) -> Result<(), Error> {
         let parsed: serde_json::Value =
             serde_json::from_str(json).map_err(|e| Error::Store(format!("invalid JSON: {e}")))?;
-        let doc = StoreDoc::from_json(&parsed).map_err(Error::Store)?;
-        self.m.flows = doc.into_store();
-        Ok(())
+        self.import(StoreDocument::try_from(parsed).map_err(Error::Store)?)
     }
 }
 

@@ -8,6 +8,7 @@
 //! plus the flow's name and arguments is the durable truth: after an import a
 //! flow has no frames and is rebuilt by replay the first time it is resumed.
 
+use crate::flow::document::StoreDocument;
 use crate::flow::error::FlowError;
 use crate::flow::model::{FlowStore, Instance, Outcome, Replay, Suspension};
 use crate::flow::status::{FlowStatus, Status};
@@ -449,15 +450,15 @@ impl Machine {
             }
             FlowQuery::Export => {
                 self.refuse_inside_flow("flow-store-export")?;
-                let doc = crate::flow::store::StoreDoc::from_store(&self.flows)
-                    .map_err(|m| error(format!("flow-store-export: {m}"), vec![]))?;
-                Ok(doc.to_val())
+                StoreDocument::from_store(&self.flows)
+                    .and_then(|doc| doc.to_val())
+                    .map_err(|m| error(format!("flow-store-export: {m}"), vec![]))
             }
             FlowQuery::Import => {
                 self.refuse_inside_flow("flow-store-import!")?;
-                let doc = crate::flow::store::StoreDoc::from_val(&args[0])
+                self.flows = StoreDocument::from_val(&args[0])
+                    .and_then(StoreDocument::into_store)
                     .map_err(|m| error(format!("flow-store-import!: {m}"), vec![]))?;
-                self.flows = doc.into_store();
                 Ok(Val::Unspecified)
             }
         }

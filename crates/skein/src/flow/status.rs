@@ -1,6 +1,8 @@
 //! A flow's status: the engine's own (which includes `running`) and the
 //! one the API reports.
 
+use serde::{Deserialize, Serialize};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Running,
@@ -32,8 +34,10 @@ impl Status {
     }
 }
 
-/// The status of a flow instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The status of a flow instance. Through serde it is its name in store
+/// documents: `suspended`, `done`, `failed` or `cancelled`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FlowStatus {
     /// Waiting on a request: it can be resumed or cancelled.
     Suspended,
@@ -56,18 +60,23 @@ impl FlowStatus {
     /// assert_eq!(FlowStatus::parse("running"), None);
     /// ```
     pub fn name(self) -> &'static str {
-        match self {
-            FlowStatus::Suspended => Status::Suspended,
-            FlowStatus::Done => Status::Done,
-            FlowStatus::Failed => Status::Failed,
-            FlowStatus::Cancelled => Status::Cancelled,
-        }
-        .name()
+        Status::from(self).name()
     }
 
     /// The status a store document names, if it names one.
     pub fn parse(name: &str) -> Option<FlowStatus> {
         Status::parse(name).map(Status::public)
+    }
+}
+
+impl From<FlowStatus> for Status {
+    fn from(status: FlowStatus) -> Status {
+        match status {
+            FlowStatus::Suspended => Status::Suspended,
+            FlowStatus::Done => Status::Done,
+            FlowStatus::Failed => Status::Failed,
+            FlowStatus::Cancelled => Status::Cancelled,
+        }
     }
 }
 

@@ -237,12 +237,15 @@ value_from! {
     Vec<Value> => Value::List,
 }
 
-/// Whether `v` holds no [`Value::Opaque`] anywhere (walked without recursion).
-pub(crate) fn holds_no_opaque(v: &Value) -> bool {
+/// Whether `v` is plain data the engine can take in: no [`Value::Opaque`]
+/// anywhere, and every [`Value::BigInt`] and [`Value::Rational`] an exact
+/// number (walked without recursion).
+pub(crate) fn is_plain_data(v: &Value) -> bool {
     let mut work = vec![v];
     while let Some(v) = work.pop() {
         match v {
             Value::Opaque(_) => return false,
+            Value::BigInt(s) | Value::Rational(s) if !is_exact_number(s) => return false,
             Value::List(items) | Value::Vector(items) => work.extend(items),
             Value::DottedList(items, tail) => {
                 work.extend(items);
@@ -253,4 +256,13 @@ pub(crate) fn holds_no_opaque(v: &Value) -> bool {
         }
     }
     true
+}
+
+/// Whether `text` is an exact number, as [`Value::BigInt`] and
+/// [`Value::Rational`] hold one.
+pub(crate) fn is_exact_number(text: &str) -> bool {
+    matches!(
+        crate::values::number::parse_number(text, 10),
+        Some(Val::Int(_) | Val::Big(_) | Val::Rat(_))
+    )
 }

@@ -1,0 +1,311 @@
+//! The portable store document (`"format": "skein-store"`, version 1): the
+//! replay logs of every flow as plain data. One type for every form a
+//! document takes: JSON (through serde, `document_json.rs`), Scheme data
+//! (`document_scheme.rs`) and the engine's own store (here). See
+//! docs/store-format.md.
+//!
+//! Documents are validated completely before anything is imported: a refused
+//! document changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::flow::encoding;
+use crate::flow::model::{FlowStore, Instance};
+use crate::flow::status::{FlowStatus, Status};
+use crate::values::plain::{is_plain_data, Value};
+use crate::values::symbol::Symbol;
+use crate::values::value::{FlowDef, Val};
+
+/// The document's `"format"`.
+pub const FORMAT: &str = "skein-store";
+/// The document version this engine writes and reads.
+pub const VERSION: i64 = 1;
+
+/// A whole flow store as plain data: the `skein-store` document, version 1
+/// (docs/store-format.md). [`Engine::export`](crate::Engine::export) makes
+/// one and [`Engine::import`](crate::Engine::import) installs one, after
+/// validating it.
+///
+/// Through serde it is exactly the JSON document of the format, the
+/// `"format"` and `"version"` fields included: `serde_json::to_string`
+/// writes it, and `serde_json::from_str` reads it, refusing another format,
+/// an unknown version or a malformed value with a message that says what is
+/// wrong and where.
+///
+/// ```
+/// use skein::{FlowRecord, FlowStatus, StoreDocument, Value};
+///
+/// let doc = StoreDocument {
+///     next_id: 2,
+///     flows: vec![FlowRecord {
+///         id: 1,
+///         flow: Some("order".into()),
+///         args: vec![Value::from("o-1")],
+///         status: FlowStatus::Done,
+///         log: vec![],
+///         pending: None,
+///         result: Some(Value::symbol("paid")),
+///         error: None,
+///     }],
+/// };
+/// let json = serde_json::to_string(&doc)?;
+/// assert_eq!(
+///     json,
+///     r#"{"flows":[{"args":["o-1"],"flow":"order","id":1,"log":[],"result":{"symbol":"paid"},"status":"done"}],"format":"skein-store","next_id":2,"version":1}"#
+/// );
+/// assert_eq!(serde_json::from_str::<StoreDocument>(&json)?, doc);
+/// let newer = json.replace(r#""version":1"#, r#""version":2"#);
+/// let refused = serde_json::from_str::<StoreDocument>(&newer).unwrap_err();
+/// assert!(refused.to_string().starts_with("unsupported version 2"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+// The header is checked before the flows, and version 1 writes `flows`
+// first: the document is read whole, then taken apart (document_json.rs).
+#[serde(try_from = "serde_json::Value")]
+pub struct StoreDocument {
+    /// The id the next started flow gets. Ids start at 1 and are never
+    /// reused: every flow's id is below it.
+    pub next_id: u64,
+    /// Every flow in the store, by ascending id.
+    pub flows: Vec<FlowRecord>,
+}
+
+impl Serialize for StoreDocument {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Version 1 writes its keys in this order, the header included.
+        let mut doc = s.serialize_struct("StoreDocument", 4)?;
+        doc.serialize_field("flows", &self.flows)?;
+        doc.serialize_field("format", FORMAT)?;
+        doc.serialize_field("next_id", &self.next_id)?;
+        doc.serialize_field("version", &VERSION)?;
+        doc.end()
+    }
+}
+
+/// One flow instance in a [`StoreDocument`]: what it runs, where it stands,
+/// and its replay log. Values are [`Value`]s, written in the format's value
+/// encoding; a record holding a value that is not plain data does not
+/// serialize, and does not import.
+///
+/// The fields are declared in the order version 1 writes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
+pub struct FlowRecord {
+    /// The arguments the flow was started with.
+    #[serde(serialize_with = "encoding::values")]
+    pub args: Vec<Value>,
+    /// For a failed flow: why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The name the flow was defined with (`defflow`); `None` only for a
+    /// finished anonymous flow (`flow-node`), which can never run again.
+    pub flow: Option<String>,
+    /// The flow's id: at least 1, below the document's `next_id`, unique.
+    pub id: u64,
+    /// Every answered request, in order.
+    pub log: Vec<LogEntry>,
+    /// For a suspended flow: the request it waits on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingRequest>,
+    /// For a done flow: the value it returned.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "encoding::optional"
+    )]
+    pub result: Option<Value>,
+    /// Where the flow stands.
+    pub status: FlowStatus,
+}
+
+/// One answered request in a flow's replay log. A flow that is rebuilt by
+/// replay gets `response` back from the request at this position, which
+/// must again be tagged `tag`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LogEntry {
+    /// What the host answered.
+    #[serde(serialize_with = "encoding::value")]
+    pub response: Value,
+    /// The request's tag.
+    #[serde(serialize_with = "encoding::value")]
+    pub tag: Value,
+}
+
+/// The request a suspended flow waits on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PendingRequest {
+    /// What the flow asked with it.
+    #[serde(serialize_with = "encoding::value")]
+    pub payload: Value,
+    /// The request's tag.
+    #[serde(serialize_with = "encoding::value")]
+    pub tag: Value,
+}
+
+impl StoreDocument {
+    /// The document of `store`. Refused: a live (suspended) instance of an
+    /// anonymous flow, which could not be rebuilt elsewhere.
+    pub(crate) fn from_store(store: &FlowStore) -> Result<StoreDocument, String> {
+        let flows = store
+            .instances
+            .iter()
+            .map(|(id, inst)| FlowRecord::of_instance(*id, inst))
+            .collect::<Result<_, _>>()?;
+        Ok(StoreDocument {
+            next_id: store.next_id,
+            flows,
+        })
+    }
+
+    /// Every check a document must pass before it is imported, whichever
+    /// form it came in.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.next_id > i64::MAX as u64 {
+            return Err(format!(
+                "next_id {} is beyond the integer range (at most {})",
+                self.next_id,
+                i64::MAX
+            ));
+        }
+        if self.next_id == 0 {
+            return Err("next_id must be at least 1".into());
+        }
+        let mut seen = BTreeSet::new();
+        for r in &self.flows {
+            let id = r.id;
+            if id == 0 || id >= self.next_id {
+                return Err(format!("flow id {id} must be between 1 and next-id - 1"));
+            }
+            if !seen.insert(id) {
+                return Err(format!("flow id {id} appears twice"));
+            }
+            if !r.values().all(is_plain_data) {
+                return Err(format!("flow {id}: values must be plain data"));
+            }
+            match r.status {
+                FlowStatus::Suspended if r.pending.is_none() => {
+                    return Err(format!("flow {id} is suspended but has no pending request"))
+                }
+                FlowStatus::Suspended if r.flow.is_none() => {
+                    return Err(format!("flow {id} is suspended but names no flow"))
+                }
+                FlowStatus::Done if r.result.is_none() => {
+                    return Err(format!("flow {id} is done but has no result"))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The store this document describes, once it validates. Its suspended
+    /// flows have no frames: they are rebuilt by replay when resumed.
+    pub(crate) fn into_store(self) -> Result<FlowStore, String> {
+        self.validate()?;
+        let mut instances = BTreeMap::new();
+        for r in self.flows {
+            let id = r.id;
+            let val = |v: &Value| v.to_val().map_err(|e| format!("flow {id}: {e}"));
+            let pair = |a: &Value, b: &Value| Ok::<_, String>((val(a)?, val(b)?));
+            let inst = Instance {
+                flow: Rc::new(FlowDef {
+                    name: r.flow.as_deref().map(Symbol::intern),
+                    proc: Val::Unspecified,
+                }),
+                args: r.args.iter().map(val).collect::<Result<_, _>>()?,
+                status: Status::from(r.status),
+                log: r
+                    .log
+                    .iter()
+                    .map(|e| pair(&e.tag, &e.response))
+                    .collect::<Result<_, _>>()?,
+                pending: r
+                    .pending
+                    .as_ref()
+                    .map(|p| pair(&p.tag, &p.payload))
+                    .transpose()?,
+                result: r.result.as_ref().map(val).transpose()?,
+                error: r.error,
+                failure: None,
+                frames: None,
+            };
+            instances.insert(id, inst);
+        }
+        Ok(FlowStore {
+            instances,
+            next_id: self.next_id,
+            ..FlowStore::default()
+        })
+    }
+}
+
+impl FlowRecord {
+    /// The record of instance `id`. Refused: a running flow, and a live
+    /// instance of an anonymous flow.
+    pub(crate) fn of_instance(id: u64, inst: &Instance) -> Result<FlowRecord, String> {
+        let live = matches!(inst.status, Status::Suspended | Status::Running);
+        if live && inst.flow.name.is_none() {
+            return Err(format!(
+                "flow {id} is a live instance of an anonymous flow (flow-node), which cannot be exported: define it with defflow"
+            ));
+        }
+        if inst.status == Status::Running {
+            return Err(format!("flow {id} is running"));
+        }
+        let value = |v: &Val| {
+            let value = Value::from_val(v);
+            // Only data nested beyond what a host may hold comes back opaque.
+            if is_plain_data(&value) {
+                Ok(value)
+            } else {
+                Err(format!(
+                    "flow {id} holds a value nested more than {} levels deep, which cannot be exported",
+                    crate::values::plain::MAX_VALUE_DEPTH
+                ))
+            }
+        };
+        Ok(FlowRecord {
+            args: inst.args.iter().map(value).collect::<Result<_, _>>()?,
+            error: inst.error.clone(),
+            flow: inst.flow.name.map(|s| s.name().to_string()),
+            id,
+            log: inst
+                .log
+                .iter()
+                .map(|(tag, response)| {
+                    Ok(LogEntry {
+                        response: value(response)?,
+                        tag: value(tag)?,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+            pending: inst
+                .pending
+                .as_ref()
+                .map(|(tag, payload)| {
+                    Ok::<_, String>(PendingRequest {
+                        payload: value(payload)?,
+                        tag: value(tag)?,
+                    })
+                })
+                .transpose()?,
+            result: inst.result.as_ref().map(value).transpose()?,
+            status: inst.status.public(),
+        })
+    }
+
+    /// Every value the record holds.
+    fn values(&self) -> impl Iterator<Item = &Value> {
+        let log = self.log.iter().flat_map(|e| [&e.tag, &e.response]);
+        let pending = self.pending.iter().flat_map(|p| [&p.tag, &p.payload]);
+        self.args
+            .iter()
+            .chain(log)
+            .chain(pending)
+            .chain(self.result.as_ref())
+    }
+}
