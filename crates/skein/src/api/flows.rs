@@ -138,14 +138,17 @@ impl Engine {
             .ok_or(FlowError::UnknownFlow { id })?;
         match (inst.status.public(), &inst.result) {
             (FlowStatus::Done, Some(v)) => Ok(Value::from_val(v)),
-            (FlowStatus::Failed, _) => {
-                Err(Error::Flow(inst.failure.clone().unwrap_or_else(|| {
-                    FlowError::Failed {
+            (FlowStatus::Failed, _) => Err(Error::Flow(
+                self.m
+                    .flows
+                    .failures
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| FlowError::Failed {
                         id,
                         message: inst.error.clone().unwrap_or_default(),
-                    }
-                })))
-            }
+                    }),
+            )),
             (status, _) => Err(Error::Flow(FlowError::WrongStatus {
                 id,
                 status,

@@ -230,7 +230,6 @@ impl StoreDocument {
                     .transpose()?,
                 result: r.result.as_ref().map(val).transpose()?,
                 error: r.error,
-                failure: None,
                 frames: None,
             };
             instances.insert(id, inst);

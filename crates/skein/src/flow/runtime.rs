@@ -92,7 +92,6 @@ impl Machine {
                 pending: None,
                 result: None,
                 error: None,
-                failure: None,
                 frames: None,
             },
         );
@@ -283,12 +282,13 @@ impl Machine {
 
     /// An uncaught raise reached the flow's prompt (already popped).
     pub(crate) fn flow_failed(&mut self, id: u64, message: String) -> Val {
-        let failure = self.flows.divergence.take();
+        if let Some(divergence) = self.flows.divergence.take() {
+            self.flows.failures.insert(id, divergence);
+        }
         self.leave_flow();
         if let Some(inst) = self.flows.instances.get_mut(&id) {
             inst.status = Status::Failed;
             inst.error = Some(message.clone());
-            inst.failure = failure;
             inst.frames = None;
             inst.pending = None;
         }

@@ -118,12 +118,24 @@ struct Reader<'a> {
     fold_case: bool,
 }
 
+#[inline]
 fn is_delimiter(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
             '(' | ')' | '[' | ']' | '{' | '}' | '"' | ';' | '\'' | '`' | ','
         )
+}
+
+/// Whether `tok` could be a number: every numeral starts with a digit, a
+/// sign, a point or a `#` prefix. Asked first, it spares the number parser
+/// every identifier (the prelude's reading cost 6% more instructions once
+/// the parser's helpers stopped being inlined into the reader).
+fn may_be_number(tok: &str) -> bool {
+    matches!(
+        tok.as_bytes().first(),
+        Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'#')
+    )
 }
 
 /// Whitespace and comments other than `#;` (which needs the datum reader).
@@ -548,7 +560,10 @@ impl<'a> Reader<'a> {
             "#t" | "#true" => Val::bool(true),
             "#f" | "#false" => Val::bool(false),
             _ => {
-                if let Some(n) = crate::values::number::parse_number(tok, 10) {
+                if let Some(n) = may_be_number(tok)
+                    .then(|| crate::values::number::parse_number(tok, 10))
+                    .flatten()
+                {
                     n
                 } else if tok.starts_with('#') {
                     return Err(self.error(
