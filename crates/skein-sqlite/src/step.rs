@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
-use skein::{Engine, FlowRecord, FlowStatus, Limits, Step, StoreDocument, Value};
+use skein::{Engine, FlowError, FlowRecord, FlowStatus, Limits, Step, StoreDocument, Value};
 
 use crate::error::{classify, damaged, StoreError};
 use crate::record;
@@ -118,17 +118,18 @@ impl Store {
         let load_output = load(&mut engine, &file)?;
         rebuild(&mut engine, &tx, &before, &path)?;
         let step = engine.resume(id, response)?;
-        let after = engine.flow_record(id)?;
-        let logged = before.log.len();
-        if after.status == FlowStatus::Failed && after.log.len() == logged {
+        if let Err(skein::Error::Flow(
+            FlowError::Diverged { .. } | FlowError::ReplayFailed { .. },
+        )) = engine.result(id)
+        {
             // It failed before the pending request took the response: while
             // replaying. Recording that would bury a flow whose history is
             // intact under a code change; refuse, so it can be fixed.
-            return Err(StoreError::Diverged {
-                id,
-                message: after.error.unwrap_or_default(),
-            });
+            let message = engine.flow_record(id)?.error.unwrap_or_default();
+            return Err(StoreError::Diverged { id, message });
         }
+        let after = engine.flow_record(id)?;
+        let logged = before.log.len();
         if after.log.get(..logged) != Some(&before.log[..]) {
             return Err(damaged(
                 &path,

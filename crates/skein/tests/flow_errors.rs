@@ -213,3 +213,22 @@ fn the_api_types_are_what_a_host_can_keep_and_send() {
     assert_eq!(err.to_string(), "no flow with id 3");
     assert_eq!(err.report(), "error: no flow with id 3\n");
 }
+
+#[test]
+fn code_that_now_fails_while_its_log_is_replayed_is_a_replay_failure() {
+    let mut first = engine_with("(defflow f (lambda () (request 'a 1) (request 'b 2) 'end))");
+    let id = first.start("f", vec![]).unwrap().id();
+    first.resume(id, Value::from(10)).unwrap();
+    let json = first.export_json().unwrap();
+
+    let mut second = engine_with("(defflow f (lambda () (car '()) (request 'a 1)))");
+    second.import_json(&json).unwrap();
+    let Step::Failed { error, .. } = second.resume(id, Value::from(20)).unwrap() else {
+        panic!("the flow should fail")
+    };
+    assert_eq!(
+        flow_error(second.result(id)),
+        FlowError::ReplayFailed { id, message: error }
+    );
+    assert_eq!(second.log(id), Some(vec![(sym("a"), Value::from(10))]));
+}

@@ -61,6 +61,16 @@ pub enum FlowError {
         /// The tag the code requested there, or `None` if it finished.
         requested: Option<Value>,
     },
+    /// The flow failed while it was rebuilt by replay, before it reached its
+    /// pending request (an error its code now raises, a limit): its log is
+    /// intact, but its code no longer runs as the log records.
+    #[error("flow {id} failed while its log was replayed: {message}")]
+    ReplayFailed {
+        /// The flow.
+        id: u64,
+        /// Why, as the store document keeps it.
+        message: String,
+    },
     /// The flow failed (an uncaught raise, a result that is not plain data, an aborted run).
     #[error("flow {id} failed: {message}")]
     Failed {

@@ -282,8 +282,19 @@ impl Machine {
 
     /// An uncaught raise reached the flow's prompt (already popped).
     pub(crate) fn flow_failed(&mut self, id: u64, message: String) -> Val {
-        if let Some(divergence) = self.flows.divergence.take() {
-            self.flows.failures.insert(id, divergence);
+        // A failure while rebuilding is the code's disagreement with its log.
+        let replaying = self.flows.replay.is_some();
+        match self.flows.divergence.take() {
+            Some(divergence) => {
+                self.flows.failures.insert(id, divergence);
+            }
+            None if replaying => {
+                let message = message.clone();
+                self.flows
+                    .failures
+                    .insert(id, FlowError::ReplayFailed { id, message });
+            }
+            None => {}
         }
         self.leave_flow();
         if let Some(inst) = self.flows.instances.get_mut(&id) {
