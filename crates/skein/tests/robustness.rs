@@ -1042,3 +1042,19 @@ mod generated {
         }
     }
 }
+
+#[test]
+fn internal_definitions_nested_thousands_deep_compile_without_overflowing_the_stack() {
+    // Each `(define (fN) ...)` is the body of the one before: the compiler's
+    // path through internal definitions recursed once per level.
+    let n = 9_990;
+    let mut src = String::from("(define (top) ");
+    for i in 0..n {
+        src.push_str(&format!("(define (f{i}) "));
+    }
+    src.push('1');
+    src.push_str(&")".repeat(n));
+    src.push_str(" (f0))\n(top)");
+    let mut e = skein::Engine::new();
+    assert!(e.eval(&src).is_ok());
+}

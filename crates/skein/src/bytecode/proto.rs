@@ -312,6 +312,33 @@ impl Drop for Closure {
     }
 }
 
+/// Procedures nest as deep as their source: dropping the outermost must not
+/// recurse once per level, so the nested prototypes it owns alone are
+/// unlinked and dropped from a work list.
+impl Drop for Proto {
+    fn drop(&mut self) {
+        let mut work: Vec<Rc<Proto>> = Vec::new();
+        take_nested(self, &mut work);
+        while let Some(proto) = work.pop() {
+            if let Ok(mut proto) = Rc::try_unwrap(proto) {
+                take_nested(&mut proto, &mut work);
+            }
+        }
+    }
+}
+
+/// Move the prototypes `proto` owns into `work`, leaving it none to drop.
+fn take_nested(proto: &mut Proto, work: &mut Vec<Rc<Proto>>) {
+    work.extend(std::mem::take(&mut proto.protos).into_vec());
+    work.extend(proto.next_case.take());
+    for group in std::mem::take(&mut proto.groups).into_vec() {
+        // The last holder of a group hands its members over before it goes.
+        if Rc::strong_count(&group.members) == 1 {
+            work.extend(group.members.iter().cloned());
+        }
+    }
+}
+
 impl Drop for VarBox {
     fn drop(&mut self) {
         let v = self.value.get_mut();

@@ -379,7 +379,10 @@ impl<'a> Compiler<'a> {
         let (ids, rest) = self.parse_params(params)?;
         let required = ids.len() - usize::from(rest);
         self.scopes.push_lambda_frame(Scopes::slots(&ids));
-        let result = self.compile_body(body, span);
+        // Internal definitions recurse through here, not `compile`: nested
+        // `(define (f) (define (g) ...))` must not overflow the stack either.
+        let result =
+            stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.compile_body(body, span));
         let frame = self.scopes.frames.pop();
         let body = result?;
         let frame_size = frame.as_ref().map_or(0, |f| f.slot_count());
@@ -775,20 +778,25 @@ pub(super) fn parse_define(args: &[Syntax], span: Span) -> Result<(Ident, Syntax
 }
 
 /// Does `form` contain `(set! name ...)` anywhere? Conservative, by name.
+/// Walked with a work list: bodies nest as deep as the reader allows.
 pub(super) fn assigns(form: &Syntax, name: Symbol) -> bool {
-    match &form.kind {
-        SynKind::List(items, tail) => {
-            if let [head, target, ..] = &items[..] {
-                if head.as_ident().is_some_and(|h| h.name.name() == "set!")
-                    && target.as_ident().is_some_and(|t| t.name == name)
-                {
-                    return true;
+    let mut work = vec![form];
+    while let Some(form) = work.pop() {
+        match &form.kind {
+            SynKind::List(items, tail) => {
+                if let [head, target, ..] = &items[..] {
+                    if head.as_ident().is_some_and(|h| h.name.name() == "set!")
+                        && target.as_ident().is_some_and(|t| t.name == name)
+                    {
+                        return true;
+                    }
                 }
+                work.extend(items.iter());
+                work.extend(tail.as_deref());
             }
-            items.iter().any(|i| assigns(i, name))
-                || tail.as_ref().is_some_and(|t| assigns(t, name))
+            SynKind::Vector(items) => work.extend(items.iter()),
+            _ => {}
         }
-        SynKind::Vector(items) => items.iter().any(|i| assigns(i, name)),
-        _ => false,
     }
+    false
 }
