@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::api::error::{diagnose, Error, LimitError};
+use crate::machine::capabilities::{Capabilities, Loader};
 use crate::machine::frame::Loading;
 use crate::machine::limits::{Abort, Limits};
 use crate::machine::output::Sink;
-use crate::machine::capabilities::{Capabilities, Loader};
 use crate::machine::Machine;
 use crate::source::{SourceMap, Span};
 use crate::values::plain::{is_plain_data, Value, MAX_VALUE_DEPTH};

@@ -321,7 +321,9 @@ impl Machine {
         let (dir, depth) = self.loading_here();
         if depth >= MAX_LOAD_DEPTH {
             let e = error(
-                format!("load: files nested more than {MAX_LOAD_DEPTH} deep (does a file load itself?)"),
+                format!(
+                    "load: files nested more than {MAX_LOAD_DEPTH} deep (does a file load itself?)"
+                ),
                 vec![Val::str(path)],
             );
             return self.raise(e, false);

@@ -35,7 +35,9 @@ impl Capability {
             Capability::Clock => "`Capabilities { clock: true, .. }`",
             Capability::Environment => "`Capabilities { environment: true, .. }`",
             Capability::Exit => "`Capabilities { exit: true, .. }`",
-            Capability::Load => "`Capabilities { load: Some(root_dir), .. }` or `Engine::set_loader`",
+            Capability::Load => {
+                "`Capabilities { load: Some(root_dir), .. }` or `Engine::set_loader`"
+            }
         }
     }
 
@@ -45,7 +47,9 @@ impl Capability {
             Capability::Clock => "use (flow/now)",
             Capability::Environment => "ask the host with a request",
             Capability::Exit => "return from the flow, or ask the host with a request",
-            Capability::Load => "load what the flow needs before starting it, or ask the host with a request",
+            Capability::Load => {
+                "load what the flow needs before starting it, or ask the host with a request"
+            }
         }
     }
 }
