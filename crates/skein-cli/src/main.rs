@@ -59,8 +59,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// The directory a script may `load` from: its own directory tree.
+fn script_root(file: &std::path::Path) -> PathBuf {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 fn run(file: &PathBuf) -> ExitCode {
     let mut engine = skein::Engine::new();
+    // docs/security.md: `skein run` grants the clock, the environment, exit
+    // and `load` under the script's directory, outside flows only.
+    engine.set_capabilities(skein::Capabilities::all_under(script_root(file)));
     match engine.load_file(file) {
         Ok(_) => ExitCode::SUCCESS,
         Err(skein::Error::Exit(code)) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

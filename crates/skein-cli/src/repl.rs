@@ -65,6 +65,9 @@ pub struct Session {
 impl Session {
     fn new(interactive: bool) -> Session {
         let mut engine = Engine::new();
+        // docs/security.md: the REPL grants what `skein run` does, with
+        // `load` under the current directory.
+        engine.set_capabilities(skein::Capabilities::all_under("."));
         let at_line_start = Arc::new(AtomicBool::new(true));
         engine.set_output(Box::new(TrackedStdout(at_line_start.clone())));
         Session {

@@ -451,3 +451,31 @@ fn help_reads_like_a_unix_tool() {
     }
     insta::assert_snapshot!("resume_help", s.ok(&["flow", "resume", "--help"]));
 }
+
+// ---- what `skein flow` grants (docs/security.md) ----
+
+#[test]
+fn a_flow_file_may_load_the_files_beside_it_and_nothing_else_outside_the_engine() {
+    let s = Scratch::new();
+    s.file("helper.scm", "(define (ask id) (request 'ask id))\n");
+    let flow = s.file(
+        "main.flow",
+        "(load \"helper.scm\")\n(defflow main (lambda (id) (list 'got (ask id))))\n",
+    );
+    let flow = flow.to_str().expect("a UTF-8 path");
+    assert_eq!(
+        s.ok(&["flow", "start", flow, "main", "\"x\""]),
+        "suspended 1 (ask \"x\")\n"
+    );
+    assert!(s
+        .ok(&["flow", "resume", "1", "42"])
+        .starts_with("done 1 (got 42)"));
+    // The top level of a flow file runs again at every step: no environment.
+    let env = s.file(
+        "env.flow",
+        "(define home (get-environment-variable \"PATH\"))\n(defflow f (lambda () 1))\n",
+    );
+    let out = s.skein(&["flow", "start", env.to_str().unwrap(), "f"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not granted"), "{}", stderr(&out));
+}

@@ -195,3 +195,21 @@ fn piped_entries_stay_out_of_the_history_and_carry_no_colour() {
     assert!(!out.stderr.contains(&0x1b), "no escape codes in a pipe");
     assert!(!out.stdout.contains(&0x1b), "no escape codes in a pipe");
 }
+
+#[test]
+fn the_repl_grants_load_under_the_current_directory_and_the_environment() {
+    let dir = scratch_dir("grants");
+    std::fs::create_dir_all(dir.join("work")).expect("create a directory");
+    std::fs::write(dir.join("work/lib.scm"), "(define from-lib 5)\n").expect("write");
+    std::fs::write(dir.join("secret.txt"), "TOP-SECRET\n").expect("write");
+    let out = repl(
+        &dir.join("work"),
+        &[],
+        "(load \"lib.scm\")\nfrom-lib\n(string? (get-environment-variable \"PATH\"))\n(load \"../secret.txt\")\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "5\n#t\n");
+    let err = text(&out.stderr);
+    assert!(err.contains("outside the directory"), "{err}");
+    assert!(!err.contains("TOP-SECRET"), "{err}");
+}

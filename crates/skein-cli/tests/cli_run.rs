@@ -16,8 +16,9 @@ fn scratch_file(test: &str, name: &str, text: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("cli_run")
         .join(test);
-    std::fs::create_dir_all(&dir).expect("create the scratch directory");
     let path = dir.join(name);
+    let parent = path.parent().expect("a file in a directory");
+    std::fs::create_dir_all(parent).expect("create the scratch directory");
     std::fs::write(&path, text).expect("write the scratch file");
     path
 }
@@ -200,4 +201,83 @@ fn a_million_open_parens_is_a_clean_error() {
         "{}",
         &err[..err.len().min(300)]
     );
+}
+
+// ---- what `skein run` grants (docs/security.md) ----
+
+#[test]
+fn run_grants_the_clock_the_environment_and_load_beside_the_script() {
+    scratch_file("grants", "lib/helper.scm", "(define (helper) 'helped)\n");
+    let path = scratch_file(
+        "grants",
+        "main.flow",
+        "(load \"lib/helper.scm\")\n(write (helper))\n\
+         (write (real? (current-second)))\n\
+         (write (string? (get-environment-variable \"PATH\")))\n",
+    );
+    let out = run(&path);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stdout(&out), "helped#t#t");
+}
+
+#[test]
+fn run_refuses_load_outside_the_scripts_directory_without_showing_the_file() {
+    scratch_file("escape", "secret.txt", "TOP-SECRET-CONTENTS\n");
+    let path = scratch_file("escape", "scripts/main.flow", "(load \"../secret.txt\")\n");
+    let out = run(&path);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("outside the directory"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("TOP-SECRET"), "{}", stderr(&out));
+    let path = scratch_file(
+        "escape",
+        "scripts/environ.flow",
+        "(load \"/proc/self/environ\")\n",
+    );
+    let out = run(&path);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr(&out).contains("PATH="), "{}", stderr(&out));
+}
+
+#[test]
+fn exit_inside_a_flow_is_refused_and_does_not_end_run() {
+    let path = scratch_file(
+        "exit_in_flow",
+        "exit.flow",
+        "(defflow quit (lambda () (exit 9)))\n\
+         (write (car (flow/start quit)))\n(display \" still running\")\n",
+    );
+    let out = run(&path);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stdout(&out), "flow-failed still running");
+}
+
+#[test]
+fn exit_runs_pending_dynamic_wind_after_thunks_before_the_process_ends() {
+    let path = scratch_file(
+        "exit_unwinds",
+        "exit.flow",
+        "(dynamic-wind (lambda () (display \"before \"))\n\
+                       (lambda () (exit 5))\n\
+                       (lambda () (display \"after\")))\n",
+    );
+    let out = run(&path);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(stdout(&out), "before after");
+}
+
+#[test]
+fn the_error_port_writes_to_stderr() {
+    let path = scratch_file(
+        "error_port",
+        "err.flow",
+        "(display \"out\")\n(display \"err\" (current-error-port))\n",
+    );
+    let out = run(&path);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stdout(&out), "out");
+    assert_eq!(stderr(&out), "err");
 }

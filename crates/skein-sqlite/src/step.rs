@@ -172,6 +172,16 @@ fn quiet_engine(limits: &Limits) -> Engine {
 }
 
 fn load(engine: &mut Engine, file: &Path) -> Result<String, StoreError> {
+    // A flow file may `load` the files beside it (at top level: inside a
+    // flow nothing is loaded), and reach nothing else outside the engine.
+    let root = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    engine.set_capabilities(skein::Capabilities {
+        load: Some(root),
+        ..skein::Capabilities::none()
+    });
     engine.load_file(file)?;
     Ok(engine.take_output())
 }

@@ -143,6 +143,7 @@ pub use api::flows::{FlowSummary, Step};
 pub use flow::document::{FlowRecord, LogEntry, PendingRequest, StoreDocument};
 pub use flow::error::FlowError;
 pub use flow::status::FlowStatus;
+pub use machine::capabilities::{Capabilities, Loader, MAX_LOAD_BYTES, MAX_LOAD_DEPTH};
 pub use machine::limits::{LimitKind, Limits};
 pub use source::Location;
 pub use values::plain::Value;

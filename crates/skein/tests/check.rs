@@ -306,3 +306,23 @@ fn deeply_nested_code_is_checked_without_overflowing_the_stack() {
     let found = problems(&src);
     assert_eq!(found, ["prog.flow:1:45001: error: unbound variable: x"]);
 }
+
+#[test]
+fn a_load_outside_the_programs_directory_is_not_followed_and_shows_nothing_of_the_file() {
+    let dir = scratch_dir("load_outside");
+    std::fs::write(dir.join("secret.txt"), "TOP-SECRET (\n").unwrap();
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(dir.join("app/main.flow"), "(load \"../secret.txt\")\n").unwrap();
+    let found = skein::check_file(dir.join("app/main.flow"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].message.contains("outside the directory"),
+        "{}",
+        found[0].message
+    );
+    assert!(
+        !found[0].report.contains("TOP-SECRET"),
+        "{}",
+        found[0].report
+    );
+}

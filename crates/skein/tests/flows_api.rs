@@ -9,7 +9,7 @@ mod common;
 
 use common::{kw, list, s, sym};
 use serde::{Deserialize, Serialize};
-use skein::{Engine, Error, FlowError, FlowStatus, Limits, Step, Value};
+use skein::{Capabilities, Engine, Error, FlowError, FlowStatus, Limits, Step, Value};
 
 const ORDER_FLOW: &str = "../../flows/order-lifecycle.flow";
 
@@ -594,7 +594,12 @@ fn load_file_errors_name_the_file() {
     let mut engine = Engine::new();
     let err = engine.load_file("../../flows/no-such.flow").unwrap_err();
     assert!(err.to_string().contains("no-such.flow"), "{err}");
-    // `load` inside a loaded file resolves relative to that file.
+    // `load` inside a loaded file resolves relative to that file, under
+    // the directory the host granted.
+    engine.set_capabilities(Capabilities {
+        load: Some("../../flows".into()),
+        ..Capabilities::none()
+    });
     engine.capture_output();
     engine
         .load_file("../../flows/run-order.flow")

@@ -21,7 +21,8 @@ use crate::values::symbol::GlobalId;
 use crate::values::value::Val;
 
 /// Check the program in the file at `path`, following the files it loads with
-/// a literal path (relative to the loading file, as `load` resolves them).
+/// a literal path (relative to the loading file, as `load` resolves them), as
+/// far as `skein run` would let it load them: under the file's directory.
 /// Returns the problems found, in source order; empty when the program is clean.
 ///
 /// ```
@@ -36,6 +37,12 @@ use crate::values::value::Val;
 pub fn check_file(path: impl AsRef<Path>) -> Vec<Diagnostic> {
     let path = path.as_ref();
     let mut check = Check::new();
+    // Loads are followed where `skein run` lets them reach: under the
+    // program's own directory (docs/security.md).
+    check.root = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     match std::fs::read_to_string(path) {
         Ok(text) => {
             check.mark_visited(path);
@@ -47,7 +54,7 @@ pub fn check_file(path: impl AsRef<Path>) -> Vec<Diagnostic> {
 }
 
 /// Check program text named `name` in reports; a literal `(load "path")` in it
-/// is followed relative to the current directory.
+/// is followed relative to the current directory, and only under it.
 ///
 /// ```
 /// let problems = skein::check_source(
@@ -92,6 +99,8 @@ struct Check {
     partial: bool,
     visited: HashSet<PathBuf>,
     load_depth: usize,
+    /// Loads are followed only under this directory, as `load` would read them.
+    root: PathBuf,
     problems: Vec<(Option<Span>, String)>,
 }
 
@@ -106,6 +115,7 @@ impl Check {
             partial: false,
             visited: HashSet::new(),
             load_depth: 0,
+            root: PathBuf::from("."),
             problems: Vec::new(),
         }
     }
@@ -152,12 +162,11 @@ impl Check {
             Some(dir) if Path::new(path).is_relative() => dir.join(path),
             _ => PathBuf::from(path),
         };
-        let text = match std::fs::read_to_string(&full) {
+        let text = match crate::machine::capabilities::read_under(&self.root, &full, path) {
             Ok(text) => text,
             Err(e) => {
                 self.partial = true;
-                let message = format!("load: cannot read {}: {e}", full.display());
-                return self.problem(Some(span), message);
+                return self.problem(Some(span), format!("load: {e}"));
             }
         };
         if !self.mark_visited(&full) || self.load_depth >= MAX_LOAD_DEPTH {

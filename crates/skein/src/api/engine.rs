@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::api::error::{diagnose, Error, LimitError};
+use crate::machine::capabilities::{Capabilities, Loader};
 use crate::machine::frame::Loading;
 use crate::machine::limits::{Abort, Limits};
 use crate::machine::output::Sink;
-use crate::machine::{Loader, Machine};
+use crate::machine::Machine;
 use crate::source::{SourceMap, Span};
 use crate::values::plain::{is_plain_data, Value, MAX_VALUE_DEPTH};
 use crate::values::prim::HostFn;
@@ -161,7 +162,9 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// A fresh engine with the standard library loaded, writing output to stdout.
+    /// A fresh engine with the standard library loaded, writing output to
+    /// stdout and the error port to stderr, granting scripts nothing outside
+    /// it ([`Capabilities::none`]: no files, environment, clock or exit).
     pub fn new() -> Engine {
         let mut engine = Engine {
             m: Machine::new(crate::builtins::all()),
@@ -191,7 +194,11 @@ impl Engine {
             ))
         })?;
         let dir = self.m.base_dir.clone();
-        let result = self.m.run_forms(Loading { forms, dir });
+        let result = self.m.run_forms(Loading {
+            forms,
+            dir,
+            depth: 0,
+        });
         self.m.out.flush();
         let value = result.map_err(|abort| self.abort_error(abort))?;
         let plain = Value::from_val(&value);
@@ -199,7 +206,9 @@ impl Engine {
         Ok(plain)
     }
 
-    /// Read and evaluate a file.
+    /// Read and evaluate a file: the host's own call, so it needs no grant;
+    /// `load`s inside the file resolve against its directory and are
+    /// subject to [`Capabilities::load`].
     pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<Value, Error> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
@@ -256,10 +265,28 @@ impl Engine {
         self.m.globals.define(name, Val::Host(Rc::new(host)));
     }
 
-    /// Replace how `(load path)` reads sources (the default reads files);
-    /// `None` disables `load`.
+    /// Read the sources of `(load path)` with `loader` instead of the file
+    /// system: this grants `load` (outside flows) whatever
+    /// [`Capabilities::load`] says, with the path resolved against the
+    /// loading file's directory and the text bounded by
+    /// [`MAX_LOAD_BYTES`](crate::MAX_LOAD_BYTES) and nesting by
+    /// [`MAX_LOAD_DEPTH`](crate::MAX_LOAD_DEPTH). The loader decides which
+    /// paths exist; the message of its `Err` is what the script's error
+    /// says. `None` removes it, leaving `load` to [`Capabilities::load`].
     pub fn set_loader(&mut self, loader: Option<Loader>) {
         self.m.loader = loader;
+    }
+
+    /// Grant scripts what they may reach outside the engine (see
+    /// [`Capabilities`]); replaces the previous grant. An engine starts with
+    /// [`Capabilities::none`].
+    pub fn set_capabilities(&mut self, capabilities: Capabilities) {
+        self.m.caps = capabilities;
+    }
+
+    /// What scripts are granted now.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.m.caps
     }
 
     /// Limits for every later evaluation, start and resume (see [`Limits`]).
@@ -285,6 +312,23 @@ impl Engine {
     /// Take the output collected since the last call (after [`Engine::capture_output`]).
     pub fn take_output(&mut self) -> String {
         self.m.out.take_buffer()
+    }
+
+    /// Collect what the program writes to `current-error-port` in a buffer
+    /// instead of writing it to stderr (the default).
+    pub fn capture_error_output(&mut self) {
+        self.m.err.set_sink(Sink::Buffer(String::new()));
+    }
+
+    /// Send what the program writes to `current-error-port` to `writer`.
+    pub fn set_error_output(&mut self, writer: Box<dyn std::io::Write + Send>) {
+        self.m.err.set_sink(Sink::Writer(writer));
+    }
+
+    /// Take the error output collected since the last call (after
+    /// [`Engine::capture_error_output`]).
+    pub fn take_error_output(&mut self) -> String {
+        self.m.err.take_buffer()
     }
 
     /// A flag that, once set, interrupts the running evaluation (e.g. on Ctrl-C).

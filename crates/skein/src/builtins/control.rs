@@ -179,7 +179,7 @@ pub static PRIMS: &[Prim] = &[
     control("force", 1, Some(1), ControlOp::Force),
     control("eval", 1, Some(2), ControlOp::Eval),
     control("exit", 0, Some(1), ControlOp::Exit),
-    control("emergency-exit", 0, Some(1), ControlOp::Exit),
+    control("emergency-exit", 0, Some(1), ControlOp::EmergencyExit),
     control("load", 1, Some(2), ControlOp::Load),
     effect("%record-type", 2, Some(2), make_record_type),
     effect("%record-constructor", 2, Some(2), record_constructor),

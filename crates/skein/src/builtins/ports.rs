@@ -35,6 +35,7 @@ pub fn write_to(m: &mut dyn Effects, who: &str, args: &[Val], at: usize, text: &
             }
             match &p.kind {
                 PortKind::Console => m.write_output(text),
+                PortKind::ErrorConsole => m.write_error(text),
                 PortKind::TextOut(buf) => buf.borrow_mut().push_str(text),
                 _ => return Err(type_error(who, "a textual output port", v)),
             }
@@ -45,6 +46,10 @@ pub fn write_to(m: &mut dyn Effects, who: &str, args: &[Val], at: usize, text: &
 
 fn console(_: &mut dyn Effects, _: &[Val]) -> PrimResult {
     Ok(port(PortKind::Console))
+}
+
+fn error_console(_: &mut dyn Effects, _: &[Val]) -> PrimResult {
+    Ok(port(PortKind::ErrorConsole))
 }
 
 fn open_output_string(_: &mut dyn Effects, _: &[Val]) -> PrimResult {
@@ -307,7 +312,10 @@ fn output_port_p(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     kind_is(args, |k| {
         matches!(
             k,
-            PortKind::TextOut(_) | PortKind::BytesOut(_) | PortKind::Console
+            PortKind::TextOut(_)
+                | PortKind::BytesOut(_)
+                | PortKind::Console
+                | PortKind::ErrorConsole
         )
     })
 }
@@ -316,7 +324,10 @@ fn textual_port_p(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     kind_is(args, |k| {
         matches!(
             k,
-            PortKind::TextIn(..) | PortKind::TextOut(_) | PortKind::Console
+            PortKind::TextIn(..)
+                | PortKind::TextOut(_)
+                | PortKind::Console
+                | PortKind::ErrorConsole
         )
     })
 }
@@ -338,7 +349,7 @@ fn close_port(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
 
 pub static PRIMS: &[Prim] = &[
     effect("current-output-port", 0, Some(0), console),
-    effect("current-error-port", 0, Some(0), console),
+    effect("current-error-port", 0, Some(0), error_console),
     effect("current-input-port", 0, Some(0), console),
     effect("open-output-string", 0, Some(0), open_output_string),
     effect("open-input-string", 1, Some(1), open_input_string),

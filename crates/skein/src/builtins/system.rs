@@ -1,28 +1,24 @@
-//! The system interface (R7RS 6.14): clocks and the environment. These are
-//! nondeterministic, so a flow may not call them: inside a flow, time is a
-//! request (`flow/now`) whose answer is in the replay log.
+//! The system interface (R7RS 6.14): clocks and the environment. These reach
+//! outside the engine, so they run only when the host granted them (see
+//! `values/capability.rs`), and they are nondeterministic, so a flow may
+//! never call them: inside a flow, time is a request (`flow/now`) whose
+//! answer is in the replay log.
 
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use crate::values::capability::{refuse_unless, Capability};
 use crate::values::prim::Effects;
 use crate::values::prim::{Prim, PrimKind, PrimResult};
-use crate::values::value::{error, type_error, Val};
+use crate::values::value::{type_error, Val};
 
-fn outside_flows(m: &dyn Effects, who: &str, instead: &str) -> Result<(), Val> {
-    match m.running_flow() {
-        Some(id) => Err(error(
-            format!(
-                "{who}: not allowed inside flow {id}: flows must be deterministic; use {instead}"
-            ),
-            vec![],
-        )),
-        None => Ok(()),
-    }
+/// `Ok` when `who` may use `cap` here: outside flows, and granted.
+fn allowed(m: &dyn Effects, cap: Capability, who: &str) -> Result<(), Val> {
+    refuse_unless(cap, who, m.running_flow(), m.granted(cap))
 }
 
 fn current_second(m: &mut dyn Effects, _: &[Val]) -> PrimResult {
-    outside_flows(m, "current-second", "(flow/now)")?;
+    allowed(m, Capability::Clock, "current-second")?;
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
@@ -30,7 +26,7 @@ fn current_second(m: &mut dyn Effects, _: &[Val]) -> PrimResult {
 }
 
 fn current_jiffy(m: &mut dyn Effects, _: &[Val]) -> PrimResult {
-    outside_flows(m, "current-jiffy", "(flow/now)")?;
+    allowed(m, Capability::Clock, "current-jiffy")?;
     static START: OnceLock<Instant> = OnceLock::new();
     let nanos = START.get_or_init(Instant::now).elapsed().as_nanos();
     Ok(Val::Int(i64::try_from(nanos).unwrap_or(i64::MAX)))
@@ -41,7 +37,7 @@ fn jiffies_per_second(_: &[Val]) -> PrimResult {
 }
 
 fn get_environment_variable(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
-    outside_flows(m, "get-environment-variable", "a request")?;
+    allowed(m, Capability::Environment, "get-environment-variable")?;
     match &args[0] {
         Val::Str(name) => Ok(std::env::var(name.as_str()).map_or(Val::bool(false), Val::str)),
         other => Err(type_error("get-environment-variable", "a string", other)),
@@ -49,7 +45,7 @@ fn get_environment_variable(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
 }
 
 fn get_environment_variables(m: &mut dyn Effects, _: &[Val]) -> PrimResult {
-    outside_flows(m, "get-environment-variables", "a request")?;
+    allowed(m, Capability::Environment, "get-environment-variables")?;
     let mut vars: Vec<(String, String)> = std::env::vars().collect();
     vars.sort();
     Ok(Val::list(

@@ -3,15 +3,18 @@
 //! parameters, promises, `eval`, `load`, and the flow operations.
 
 use std::cell::RefCell;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use smallvec::smallvec;
 
+use crate::machine::capabilities::{check_size, read_under, MAX_LOAD_DEPTH};
 use crate::machine::frame::Loading;
-use crate::machine::frame::{Args, Continuation, K};
+use crate::machine::frame::{Args, Continuation, Then, K};
 use crate::machine::limits::Abort;
 use crate::machine::Next;
 use crate::machine::{Machine, Step};
+use crate::values::capability::{refuse_unless, Capability};
 use crate::values::prim::ControlOp;
 use crate::values::value::{error, BoolBits, ErrorObj, Parameter, Promise, Val};
 
@@ -161,15 +164,30 @@ impl Machine {
                 Ok(v) => Ok(Next::Return(v)),
                 Err(e) => self.raise(e, false),
             },
-            ControlOp::Exit => {
+            ControlOp::Exit | ControlOp::EmergencyExit => {
+                let emergency = matches!(op, ControlOp::EmergencyExit);
+                let who = if emergency { "emergency-exit" } else { "exit" };
+                if let Err(e) = self.allowed(Capability::Exit, who) {
+                    return self.raise(e, false);
+                }
                 let code = match args.first() {
                     None | Some(Val::Bool(BoolBits::TRUE)) => 0,
                     Some(Val::Int(n)) => i32::try_from(*n).unwrap_or(1),
                     Some(_) => 1,
                 };
-                Err(Abort::Exit(code))
+                if emergency {
+                    return Err(Abort::Exit(code));
+                }
+                // R7RS: outstanding dynamic-wind after-thunks run first.
+                self.unwind_to(0, Then::Exit(code))
             }
         }
+    }
+
+    /// `Ok` when `who` may use `cap` here: outside flows, and granted.
+    fn allowed(&self, cap: Capability, who: &str) -> Result<(), Val> {
+        use crate::values::prim::Effects;
+        refuse_unless(cap, who, self.flows.running, self.granted(cap))
     }
 
     pub(crate) fn parameterize(
@@ -270,28 +288,55 @@ impl Machine {
         Ok(Next::Return(v))
     }
 
-    /// The directory relative `load` paths resolve against here.
-    fn load_dir(&self) -> Option<std::path::PathBuf> {
+    /// The innermost file being loaded: the directory relative `load` paths
+    /// resolve against, and how deep loads nest there.
+    fn loading_here(&self) -> (Option<PathBuf>, usize) {
         self.frames
             .iter()
             .rev()
             .find_map(|f| match f.k() {
-                K::Load(l, _) => Some(l.dir.clone()),
+                K::Load(l, _) => Some((l.dir.clone(), l.depth)),
                 _ => None,
             })
-            .unwrap_or_else(|| self.base_dir.clone())
+            .unwrap_or_else(|| (self.base_dir.clone(), 0))
+    }
+
+    /// The source of `path` (resolved to `full`) as the host's grant allows.
+    fn load_source(&self, path: &str, full: &Path) -> Result<String, String> {
+        match (&self.loader, &self.caps.load) {
+            (Some(loader), _) => {
+                let text = loader(full)?;
+                check_size(text.len(), path)?;
+                Ok(text)
+            }
+            (None, Some(root)) => read_under(root, full, path),
+            (None, None) => Err(format!("cannot load {path}")),
+        }
     }
 
     fn load(&mut self, path: &str) -> Step {
-        let full = match self.load_dir() {
-            Some(dir) if std::path::Path::new(path).is_relative() => dir.join(path),
-            _ => std::path::PathBuf::from(path),
+        if let Err(e) = self.allowed(Capability::Load, "load") {
+            return self.raise(e, false);
+        }
+        let (dir, depth) = self.loading_here();
+        if depth >= MAX_LOAD_DEPTH {
+            let e = error(
+                format!(
+                    "load: files nested more than {MAX_LOAD_DEPTH} deep (does a file load itself?)"
+                ),
+                vec![Val::str(path)],
+            );
+            return self.raise(e, false);
+        }
+        let dir = dir.or_else(|| match (&self.loader, &self.caps.load) {
+            (None, Some(root)) => Some(root.clone()),
+            _ => None,
+        });
+        let full = match dir {
+            Some(dir) if Path::new(path).is_relative() => dir.join(path),
+            _ => PathBuf::from(path),
         };
-        let text = match &self.loader {
-            Some(loader) => loader(&full),
-            None => Err(format!("no source loader: cannot load {path}")),
-        };
-        let text = match text {
+        let text = match self.load_source(path, &full) {
             Ok(text) => text,
             Err(message) => {
                 let e = Val::Error(Rc::new(ErrorObj {
@@ -319,7 +364,8 @@ impl Machine {
         };
         let loading = Loading {
             forms,
-            dir: full.parent().map(std::path::Path::to_path_buf),
+            dir: full.parent().map(Path::to_path_buf),
+            depth: depth + 1,
         };
         self.load_form(Rc::new(loading), 0, Val::Unspecified)
     }

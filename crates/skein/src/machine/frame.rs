@@ -138,6 +138,8 @@ pub type ParamState = (Vec<Rc<Parameter>>, Vec<Val>, Vec<Val>, Val);
 pub enum Then {
     ApplyHandler(Val, Args),
     Reenter(Rc<Continuation>, Val, usize),
+    /// `exit`: stop the run with this code once every after-thunk has run.
+    Exit(i32),
 }
 
 /// A captured continuation: the frames above the nearest flow prompt (or all
@@ -158,4 +160,6 @@ pub struct Loading {
     pub forms: Vec<crate::read::syntax::Syntax>,
     /// Directory that `load` calls inside this file resolve against.
     pub dir: Option<std::path::PathBuf>,
+    /// How many `load`s this file is nested in (0: the host's own source).
+    pub depth: usize,
 }

@@ -13,6 +13,7 @@
 //! docs/performance.md. Everything that runs outside the loop lives beside
 //! it: frames, limits, unwinding, control operations, entry points.
 
+pub mod capabilities;
 pub mod control;
 pub mod fast;
 pub mod frame;
@@ -31,6 +32,7 @@ use crate::bytecode::proto::{Arg, Capture, Closure, Free, Op, Operands, Proto, V
 use crate::compile::compiler::Compiler;
 use crate::compile::globals::Globals;
 use crate::expand::expander::Expander;
+use crate::machine::capabilities::{Capabilities, Loader};
 use crate::machine::fast::{fixnum, Fast};
 use crate::machine::frame::{Act, Args, Frame, K};
 use crate::machine::limits::{Abort, LimitKind, Limits};
@@ -96,15 +98,14 @@ pub struct Machine {
     pub(crate) wind_ids: u64,
     /// Directory that relative `load` paths resolve against.
     pub base_dir: Option<std::path::PathBuf>,
-    /// Reads the source of `(load path)`; `None` disables `load`.
+    /// What scripts may reach outside the engine (see `capabilities.rs`).
+    pub caps: Capabilities,
+    /// The host's own source reader for `(load path)`, if it set one: it
+    /// grants `load` and takes precedence over `caps.load`.
     pub loader: Option<Loader>,
+    /// Where `current-error-port` writes.
+    pub err: Output,
     pub flows: crate::flow::model::FlowStore,
-}
-
-pub type Loader = Box<dyn Fn(&std::path::Path) -> Result<String, String> + Send>;
-
-fn read_file(path: &std::path::Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 fn closure_arity_error(c: &Closure, got: usize) -> Val {
@@ -170,7 +171,9 @@ impl Machine {
             pairs_at_start: 0,
             wind_ids: 0,
             base_dir: None,
-            loader: Some(Box::new(read_file)),
+            caps: Capabilities::none(),
+            loader: None,
+            err: Output::stderr(),
             flows: crate::flow::model::FlowStore::new(),
         };
         for prim in &prims {

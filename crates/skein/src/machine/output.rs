@@ -1,10 +1,12 @@
-//! Where program output goes: stdout, a buffer the host reads, or nowhere while a flow replays.
+//! Where program output goes: stdout (or stderr, for the error port), a
+//! buffer the host reads, or nowhere while a flow replays.
 
 use std::io::Write;
 
 /// The destination of `display`, `write` and friends.
 pub enum Sink {
     Stdout,
+    Stderr,
     Buffer(String),
     Writer(Box<dyn Write + Send>),
 }
@@ -27,6 +29,14 @@ impl Default for Output {
 }
 
 impl Output {
+    /// An output to stderr: where `current-error-port` writes by default.
+    pub fn stderr() -> Output {
+        Output {
+            sink: Sink::Stderr,
+            ..Output::default()
+        }
+    }
+
     pub fn set_sink(&mut self, sink: Sink) {
         self.flush();
         self.sink = sink;
@@ -56,6 +66,11 @@ impl Output {
         match &mut self.sink {
             Sink::Stdout => {
                 let mut out = std::io::stdout().lock();
+                let _ = out.write_all(self.pending.as_bytes());
+                let _ = out.flush();
+            }
+            Sink::Stderr => {
+                let mut out = std::io::stderr().lock();
                 let _ = out.write_all(self.pending.as_bytes());
                 let _ = out.flush();
             }

@@ -8,6 +8,7 @@ use crate::machine::frame::{Loading, K};
 use crate::machine::limits::Abort;
 use crate::machine::{Machine, Next, Step};
 use crate::read::syntax::Syntax;
+use crate::values::capability::Capability;
 use crate::values::value::{error_of, ErrorKind, Val};
 
 impl Machine {
@@ -104,12 +105,30 @@ impl crate::values::prim::Effects for Machine {
         self.out.write(text);
     }
 
+    fn write_error(&mut self, text: &str) {
+        // What the program wrote before goes first, and errors appear at once.
+        self.out.flush();
+        self.err.suppressed = self.out.suppressed;
+        self.err.write(text);
+        self.err.flush();
+    }
+
     fn flush_output(&mut self) {
         self.out.flush();
+        self.err.flush();
     }
 
     fn running_flow(&self) -> Option<u64> {
         self.flows.running
+    }
+
+    fn granted(&self, cap: Capability) -> bool {
+        match cap {
+            Capability::Clock => self.caps.clock,
+            Capability::Environment => self.caps.environment,
+            Capability::Exit => self.caps.exit,
+            Capability::Load => self.caps.load.is_some() || self.loader.is_some(),
+        }
     }
 
     fn add_source(&mut self, name: &str, text: &str) -> u32 {

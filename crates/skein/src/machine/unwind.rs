@@ -163,6 +163,7 @@ impl Machine {
         match then {
             Then::ApplyHandler(handler, args) => self.apply(handler, args),
             Then::Reenter(k, v, i) => self.rewind(k, v, i),
+            Then::Exit(code) => Err(Abort::Exit(code)),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Runtime data: values, numbers, symbols, equality and order, printing.
 
+pub mod capability;
 pub mod case;
 pub mod equality;
 pub mod number;

@@ -38,7 +38,12 @@ pub struct HostFn {
 pub trait Effects {
     /// Write program output (suppressed while a flow replays).
     fn write_output(&mut self, text: &str);
+    /// Write to the error stream (`current-error-port`), also suppressed while a flow replays.
+    fn write_error(&mut self, text: &str);
     fn flush_output(&mut self);
+    /// Whether the host granted `cap` (a flow may use none: see
+    /// [`crate::values::capability::refuse_unless`]).
+    fn granted(&self, cap: crate::values::capability::Capability) -> bool;
     /// The flow whose code is running, if any: nondeterministic primitives refuse to run in one.
     fn running_flow(&self) -> Option<u64>;
     /// Register source text (for `read`), so errors in it have a place.
@@ -62,6 +67,8 @@ pub enum ControlOp {
     Force,
     Eval,
     Exit,
+    /// `emergency-exit`: exit without running `dynamic-wind` after-thunks.
+    EmergencyExit,
     Load,
     FlowStart,
     FlowResume,

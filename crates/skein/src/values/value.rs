@@ -178,7 +178,8 @@ impl Clone for Val {
     }
 }
 
-/// An R7RS port. The console port writes to the engine's output; string and
+/// An R7RS port. The console port writes to the engine's output (the error
+/// console to its error stream); string and
 /// bytevector ports are local buffers (a port is I/O state, not data).
 pub struct Port {
     pub kind: PortKind,
@@ -187,6 +188,8 @@ pub struct Port {
 
 pub enum PortKind {
     Console,
+    /// `current-error-port`: writes to the engine's error stream.
+    ErrorConsole,
     TextOut(RefCell<String>),
     /// The text and the byte offset read so far.
     TextIn(String, Cell<usize>),
