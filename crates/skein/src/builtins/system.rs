@@ -10,11 +10,12 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use crate::values::capability::{refuse_unless, Capability};
 use crate::values::prim::Effects;
 use crate::values::prim::{Prim, PrimKind, PrimResult};
-use crate::values::value::{type_error, Val};
+use crate::values::value::{error, type_error, Val};
 
 /// `Ok` when `who` may use `cap` here: outside flows, and granted.
 fn allowed(m: &dyn Effects, cap: Capability, who: &str) -> Result<(), Val> {
     refuse_unless(cap, who, m.running_flow(), m.granted(cap))
+        .map_err(|message| error(message, vec![]))
 }
 
 fn current_second(m: &mut dyn Effects, _: &[Val]) -> PrimResult {

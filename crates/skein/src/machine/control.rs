@@ -188,6 +188,7 @@ impl Machine {
     fn allowed(&self, cap: Capability, who: &str) -> Result<(), Val> {
         use crate::values::prim::Effects;
         refuse_unless(cap, who, self.flows.running, self.granted(cap))
+            .map_err(|message| error(message, vec![]))
     }
 
     pub(crate) fn parameterize(

@@ -3,8 +3,6 @@
 //! by default; a primitive that needs one asks [`refuse_unless`] before it
 //! acts, so every refusal reads the same and names how a host grants it.
 
-use crate::values::value::{error, Val};
-
 /// One thing outside the engine a script may be allowed to reach.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Capability {
@@ -55,31 +53,26 @@ impl Capability {
 }
 
 /// `Ok` when `who` may use `cap`: never inside a flow (flows must replay
-/// the same way), and outside flows only when the host granted it.
+/// the same way), and outside flows only when the host granted it. The
+/// refusal is the message of the error object the primitive raises.
 pub fn refuse_unless(
     cap: Capability,
     who: &str,
     running_flow: Option<u64>,
     granted: bool,
-) -> Result<(), Val> {
+) -> Result<(), String> {
     if let Some(id) = running_flow {
-        return Err(error(
-            format!(
-                "{who}: not allowed inside flow {id}: flows must be deterministic; {}",
-                cap.instead()
-            ),
-            vec![],
+        return Err(format!(
+            "{who}: not allowed inside flow {id}: flows must be deterministic; {}",
+            cap.instead()
         ));
     }
     if granted {
         return Ok(());
     }
-    Err(error(
-        format!(
-            "{who}: {} is not granted to this program; a host grants it with {} (see Engine::set_capabilities)",
-            cap.describe(),
-            cap.grant()
-        ),
-        vec![],
+    Err(format!(
+        "{who}: {} is not granted to this program; a host grants it with {} (see Engine::set_capabilities)",
+        cap.describe(),
+        cap.grant()
     ))
 }
