@@ -80,7 +80,13 @@ impl Machine {
             }
         };
         for a in &args {
-            enter_plain("flow/start: an argument", a)?;
+            match check_plain(a) {
+                Ok(()) => {}
+                Err(NotPlain::Kind) => return Err(plain_error("flow/start: arguments", a)),
+                Err(NotPlain::TooDeep) => {
+                    return Err(error(NotPlain::too_deep("flow/start: an argument"), vec![]))
+                }
+            }
         }
         let next_id = self.flows.next_id;
         if next_id > crate::MAX_FLOW_ID {
