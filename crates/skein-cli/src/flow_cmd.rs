@@ -147,13 +147,19 @@ struct Target {
 }
 
 impl Target {
-    /// The store; with `create`, made if missing.
+    /// The store, with `create` made if no file is there, and checked before
+    /// the command reads or writes anything: its header, schema and `store`
+    /// row when opened, then every page (SQLite's `quick_check`), so that
+    /// damage is refused by every command, even one that would not touch
+    /// the damaged pages. The check reads the whole file once: cheap for
+    /// the stores a command line drives, and a step must not build on damage.
     fn open(&self, create: bool) -> Result<Store, StoreError> {
         let mut store = if create {
             Store::open_or_create(&self.path)?
         } else {
             Store::open(&self.path)?
         };
+        store.check_integrity()?;
         if let Some(n) = self.max_steps {
             store.set_limits(Limits {
                 max_steps: Some(n),
@@ -411,7 +417,8 @@ fn import(target: &Target, file: &Path, source: Option<&Path>) -> Result<(), Fai
         std::fs::read_to_string(file)
             .map_err(|e| Failure::Input(format!("error: cannot read {}: {e}\n", file.display())))?
     };
-    let count = target.open(true)?.import_json(&json, source)?;
+    // Into a missing store, the store appears only with the whole document.
+    let count = Store::import_json_at(&target.path, &json, source)?;
     // The import is committed: a failure to say so changes nothing.
     let _ = emit(&format!("imported {count}\n"));
     Ok(())

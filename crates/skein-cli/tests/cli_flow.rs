@@ -371,10 +371,16 @@ fn a_store_damaged_inside_is_refused_and_left_alone() {
         *b = (i * 7) as u8;
     }
     std::fs::write(s.path("skein.db"), &bytes).unwrap();
+    // Every command, `start` and `import` too: each checks the whole file
+    // before it does anything, whether or not it would touch the damage.
     for args in [
         &["flow", "list"][..],
+        &["flow", "show", "1"],
         &["flow", "export"],
         &["flow", "resume", "1", "r"],
+        &["flow", "cancel", "1"],
+        &["flow", "start", "f.flow", "order", "b"],
+        &["flow", "import", "f.flow"],
     ] {
         let out = s.skein(args);
         assert_eq!(out.status.code(), Some(1), "skein {args:?}");
@@ -396,9 +402,9 @@ fn a_document_of_an_unknown_format_version_is_refused() {
     let v2 = s.export().replace("\"version\": 1", "\"version\": 2");
     s.file("v2.json", &v2);
     insta::assert_snapshot!(refused(&s, &["flow", "import", "v2.json"]));
-    // Refused by a new store too, which then holds nothing.
+    // Refused into a new store too, which then never appears.
     refused(&s, &["flow", "import", "v2.json", "--store", "new.db"]);
-    assert_eq!(s.ok(&["flow", "list", "--store", "new.db"]), "");
+    assert!(!s.path("new.db").exists());
 }
 
 #[test]
@@ -478,4 +484,158 @@ fn a_flow_file_may_load_the_files_beside_it_and_nothing_else_outside_the_engine(
     let out = s.skein(&["flow", "start", env.to_str().unwrap(), "f"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not granted"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_store_damaged_where_start_does_not_look_is_refused_by_start() {
+    let s = store_with_one_flow();
+    for i in 0..30 {
+        s.ok(&["flow", "start", "f.flow", "order", &format!("o-{i}")]);
+    }
+    // Scribble over the last page only: the header, the schema and the
+    // `store` row that a start reads are intact.
+    let mut bytes = std::fs::read(s.path("skein.db")).unwrap();
+    let n = bytes.len();
+    assert!(n >= 4 * 4096, "the store has several pages");
+    for (i, b) in bytes[n - 4096 + 8..].iter_mut().enumerate() {
+        *b = (i * 7) as u8;
+    }
+    std::fs::write(s.path("skein.db"), &bytes).unwrap();
+    let out = s.skein(&["flow", "start", "f.flow", "order", "late"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("error: skein.db: the store is damaged: "),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(s.path("skein.db")).unwrap(), bytes);
+}
+
+#[test]
+fn an_empty_store_file_is_refused_by_every_command_and_left_empty() {
+    // A store truncated to nothing must not become a new store that hands
+    // out id 1 again: start and import create a store only where no file is.
+    let s = Scratch::new();
+    s.file("f.flow", FLOWS);
+    let doc = s.file(
+        "doc.json",
+        r#"{"flows": [], "format": "skein-store", "next_id": 1, "version": 1}"#,
+    );
+    s.file("skein.db", "");
+    let doc = doc.to_str().unwrap();
+    for args in [
+        &["flow", "list"][..],
+        &["flow", "show", "1"],
+        &["flow", "export"],
+        &["flow", "resume", "1", "r"],
+        &["flow", "cancel", "1"],
+        &["flow", "start", "f.flow", "order", "a"],
+        &["flow", "import", doc],
+    ] {
+        let out = s.skein(args);
+        assert_eq!(out.status.code(), Some(1), "skein {args:?}");
+        assert_eq!(stdout(&out), "");
+        assert!(
+            stderr(&out).starts_with(
+                "error: skein.db: not a skein store (an empty file: a store is created only where no file is)\n"
+            ),
+            "skein {args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(std::fs::read(s.path("skein.db")).unwrap(), b"");
+}
+
+#[test]
+fn a_refused_import_into_a_missing_store_leaves_no_file_behind() {
+    let s = Scratch::new();
+    let bad = [
+        ("not-json.json", "{"),
+        (
+            "too-far.json",
+            r#"{"flows": [], "format": "skein-store", "next_id": 9223372036854775807, "version": 1}"#,
+        ),
+        (
+            "bad-id.json",
+            r#"{"flows": [{"args": [], "flow": "f", "id": 5, "log": [], "result": 1, "status": "done"}], "format": "skein-store", "next_id": 2, "version": 1}"#,
+        ),
+    ];
+    for (name, text) in bad {
+        s.file(name, text);
+    }
+    let before: Vec<_> = std::fs::read_dir(s.dir.path()).unwrap().collect();
+    for (name, _) in bad {
+        let message = refused(&s, &["flow", "import", name]);
+        assert!(
+            message.starts_with("error: the document was refused: "),
+            "{message}"
+        );
+    }
+    let out = s.skein(&["flow", "import", "too-far.json"]);
+    assert_eq!(
+        stderr(&out),
+        "error: the document was refused: next_id 9223372036854775807 is beyond the largest flow id 9007199254740991 plus one\nnote: the store is unchanged\n"
+    );
+    let after: Vec<_> = std::fs::read_dir(s.dir.path()).unwrap().collect();
+    assert_eq!(after.len(), before.len(), "no store file, nothing aside");
+    assert!(!s.path("skein.db").exists());
+}
+
+#[test]
+fn a_store_whose_ids_are_used_up_refuses_start_with_a_clear_message() {
+    let s = Scratch::new();
+    s.file("f.flow", FLOWS);
+    s.file(
+        "last.json",
+        r#"{"flows": [], "format": "skein-store", "next_id": 9007199254740991, "version": 1}"#,
+    );
+    s.ok(&["flow", "import", "last.json"]);
+    let out = s.ok(&["flow", "start", "f.flow", "order", "a"]);
+    assert!(
+        out.ends_with("suspended 9007199254740991 (reserve a)\n"),
+        "{out}"
+    );
+    let message = refused(&s, &["flow", "start", "f.flow", "order", "b"]);
+    assert_eq!(
+        message,
+        "error: no flow id is left: the store's next id 9007199254740992 is beyond the largest flow id 9007199254740991\nnote: the store is unchanged\n"
+    );
+}
+
+/// A datum exactly `depth` levels deep: maps around a symbol.
+fn nested_datum(depth: usize) -> String {
+    format!("{}x{}", "{:k ".repeat(depth - 1), "}".repeat(depth - 1))
+}
+
+#[test]
+fn a_value_nested_at_the_maximum_survives_a_resume_and_an_export_and_import() {
+    let s = Scratch::new();
+    s.file(
+        "deep.flow",
+        "(defflow echo (lambda (v) (request 'more v)))\n(defflow wrap (lambda (v) (request 'again (list v))))\n",
+    );
+    let deep = nested_datum(skein::MAX_VALUE_DEPTH);
+    let out = s.ok(&["flow", "start", "deep.flow", "echo", &deep]);
+    assert_eq!(out, format!("suspended 1 (more {deep})\n"));
+    let out = s.ok(&["flow", "resume", "1", &deep]);
+    assert_eq!(out, format!("done 1 {deep}\n"));
+    let json = s.export();
+    s.file("deep.json", &json);
+    s.ok(&["flow", "import", "deep.json", "--store", "copy.db"]);
+    assert_eq!(s.ok(&["flow", "export", "--store", "copy.db"]), json);
+    // One level deeper is refused where it enters: a datum on the command
+    // line, or a request the flow makes (which fails the flow, saying why).
+    let deeper = nested_datum(skein::MAX_VALUE_DEPTH + 1);
+    let message = refused(&s, &["flow", "start", "deep.flow", "echo", &deeper]);
+    assert!(
+        message.contains("nested more than 1000 levels deep"),
+        "{message}"
+    );
+    let out = s.ok(&["flow", "start", "deep.flow", "wrap", &deep]);
+    assert!(out.starts_with("failed 2 \""), "{out}");
+    assert!(
+        out.contains("request: the payload is nested more than 1000 levels deep"),
+        "{out}"
+    );
+    s.ok(&["flow", "export"]);
 }

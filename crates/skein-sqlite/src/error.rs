@@ -22,6 +22,13 @@ pub enum StoreError {
     /// SQLite found the file damaged, or a row breaks what the runner writes.
     #[error("{path}: the store is damaged: {detail}")]
     Damaged { path: String, detail: String },
+    /// A new store could not be put in place (permissions, a full disk, ...).
+    #[error("{path}: cannot create the store: {err}")]
+    Create {
+        path: String,
+        #[source]
+        err: std::io::Error,
+    },
     /// Another process held the store longer than the busy timeout.
     #[error("{path}: the store is busy: another process held it for more than {} s", .waited.as_secs())]
     Busy { path: String, waited: Duration },

@@ -3,7 +3,6 @@
 //! so a step reads and writes one flow, and only what changed.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::Value as Json;
 use skein::{FlowRecord, FlowStatus, LogEntry, PendingRequest, Value};
 
 use crate::source::Source;
@@ -95,17 +94,24 @@ fn read_log(conn: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<(i64, Ra
     Ok(out)
 }
 
-fn json_column(id: i64, what: &str, text: &str) -> Result<Json, RowError> {
-    serde_json::from_str(text).map_err(|e| format!("flow {id}: {what} is not JSON: {e}"))
-}
-
-fn value_of(id: i64, what: &str, json: &Json) -> Result<Value, RowError> {
-    Value::from_store_json(json).map_err(|e| format!("flow {id}: {what}: {e}"))
-}
-
-/// A column holding one value in the store encoding.
+/// A column holding one value in the store encoding, read as the engine
+/// reads a document: values up to `skein::MAX_VALUE_DEPTH` levels deep,
+/// without overflowing the stack however deep the text nests.
 fn value_column(id: i64, what: &str, text: &str) -> Result<Value, RowError> {
-    value_of(id, what, &json_column(id, what, text)?)
+    Value::from_store_json_str(text).map_err(|e| format!("flow {id}: {what}: {}", message(e)))
+}
+
+/// The `args` column: a JSON array of values.
+fn args_column(id: i64, text: &str) -> Result<Vec<Value>, RowError> {
+    Value::vec_from_store_json_str(text).map_err(|e| format!("flow {id}: args: {}", message(e)))
+}
+
+/// An engine refusal without its "store document" prefix.
+fn message(e: skein::Error) -> String {
+    match e {
+        skein::Error::Store(m) => m,
+        other => other.to_string(),
+    }
 }
 
 /// A `flows` row before its JSON columns are checked.
@@ -135,13 +141,7 @@ impl RawFlow {
     pub(crate) fn into_record(self, log: impl IntoIterator<Item = RawEntry>) -> RowResult {
         let id = self.id;
         let col = |what, text: &str| value_column(id, what, text);
-        let args = match json_column(id, "args", &self.args)? {
-            Json::Array(items) => items
-                .iter()
-                .map(|a| value_of(id, "args", a))
-                .collect::<Result<_, _>>()?,
-            _ => return Err(format!("flow {id}: args is not a JSON array")),
-        };
+        let args = args_column(id, &self.args)?;
         let pending = match self.pending {
             (Some(tag), Some(payload)) => Some(PendingRequest {
                 payload: col("pending payload", &payload)?,
@@ -181,10 +181,8 @@ const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /// `v` as column text: its store encoding.
 fn text(v: &Value) -> rusqlite::Result<String> {
-    let json = v
-        .to_store_json()
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.to_string().into()))?;
-    Ok(json.to_string())
+    v.to_store_json_string()
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.to_string().into()))
 }
 
 /// Add a new flow's row and its log.

@@ -1,7 +1,7 @@
 //! The store's tables, and opening a file as a store: recognise it, create
 //! the schema in a fresh file, refuse anything else.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -60,19 +60,36 @@ CREATE TRIGGER log_is_append_only_delete BEFORE DELETE ON log
 BEGIN SELECT RAISE(ABORT, 'the replay log is append-only'); END;
 ";
 
-/// Open `path` as a store. With `create`, a missing file becomes a new store;
-/// an empty SQLite file (one a killed first step left behind) always does.
-pub fn open(path: &Path, create: bool) -> Result<Connection, StoreError> {
+/// Open the existing store at `path`, and check it before anything is
+/// read or written: the file is a skein store of this schema version
+/// (`application_id`, `user_version`), its tables, indexes and triggers are
+/// exactly those of [`SCHEMA`], and its one `store` row holds a `next_id`
+/// above every flow id and at most [`skein::MAX_FLOW_ID`] + 1. These read a
+/// few rows whatever the store's size; [`check_integrity`] reads it all.
+///
+/// Nothing here creates or writes: an empty file, or an SQLite database
+/// without tables, is not a store ([`StoreError::NotAStore`]); only
+/// [`Unpublished`] makes new stores, and they appear whole.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
     let name = path.display().to_string();
     let err = |e| classify(&name, e);
-    if !create && !path.exists() {
-        return Err(StoreError::Missing(name));
+    let not_a_store = |reason: &str| StoreError::NotAStore {
+        path: name.clone(),
+        reason: reason.into(),
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::Missing(name))
+        }
+        Ok(meta) if meta.is_file() && meta.len() == 0 => {
+            return Err(not_a_store(
+                "an empty file: a store is created only where no file is",
+            ))
+        }
+        _ => {}
     }
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if create {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
-    }
-    let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
     // The first read of the header: where a foreign file shows itself.
     let (app_id, version) = identify(&conn).map_err(err)?;
@@ -91,13 +108,12 @@ pub fn open(path: &Path, create: bool) -> Result<Connection, StoreError> {
                 detail: format!("unknown store schema version {found}"),
             })
         }
-        (0, 0) if table_count(&conn).map_err(err)? == 0 => initialise(&mut conn).map_err(err)?,
-        _ => {
-            return Err(StoreError::NotAStore {
-                path: name,
-                reason: "an SQLite database of another program".into(),
-            })
+        (0, 0) if table_count(&conn).map_err(err)? == 0 => {
+            return Err(not_a_store(
+                "an SQLite database without tables: a store is created only where no file is",
+            ))
         }
+        _ => return Err(not_a_store("an SQLite database of another program")),
     }
     // FULL: a step acknowledged to the caller survives a power cut too,
     // not only a killed process.
@@ -105,7 +121,151 @@ pub fn open(path: &Path, create: bool) -> Result<Connection, StoreError> {
         .map_err(err)?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(err)?;
+    verify(&conn, &name)?;
     Ok(conn)
+}
+
+/// The cheap checks of [`open`]: the schema objects, and the `store` row.
+fn verify(conn: &Connection, path: &str) -> Result<(), StoreError> {
+    let err = |e| classify(path, e);
+    let damaged = |detail: String| StoreError::Damaged {
+        path: path.to_string(),
+        detail,
+    };
+    // One read transaction: the checks see one state of the file.
+    let tx = conn.unchecked_transaction().map_err(err)?;
+    if schema_objects(&tx).map_err(err)? != expected_objects().map_err(err)? {
+        return Err(damaged(
+            "its tables, indexes or triggers differ from those of store schema version 1".into(),
+        ));
+    }
+    let (rows, next_id): (i64, Option<i64>) = tx
+        .query_row("SELECT count(*), max(next_id) FROM store", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(err)?;
+    let highest: Option<i64> = tx
+        .query_row("SELECT max(id) FROM flows", [], |r| r.get(0))
+        .map_err(err)?;
+    let limit = skein::MAX_FLOW_ID as i64 + 1;
+    match (rows, next_id) {
+        (1, Some(n)) if (1..=limit).contains(&n) => {
+            if let Some(h) = highest.filter(|h| *h >= n) {
+                return Err(damaged(format!(
+                    "flow {h} is not below the store's next id {n}"
+                )));
+            }
+        }
+        (1, Some(n)) => {
+            return Err(damaged(format!(
+                "the store's next id {n} is outside 1..={limit}"
+            )))
+        }
+        _ => return Err(damaged("the store row is missing".into())),
+    }
+    Ok(())
+}
+
+/// Every table, index and trigger with its SQL, by name.
+type Objects = Vec<(String, String, Option<String>)>;
+
+fn schema_objects(conn: &Connection) -> rusqlite::Result<Objects> {
+    let mut stmt = conn.prepare("SELECT type, name, sql FROM sqlite_schema ORDER BY name")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+/// What [`SCHEMA`] creates, as SQLite records it (in a scratch memory database).
+fn expected_objects() -> rusqlite::Result<Objects> {
+    let conn = Connection::open_in_memory()?;
+    conn.execute_batch(SCHEMA)?;
+    schema_objects(&conn)
+}
+
+/// SQLite's own check of every page (`PRAGMA quick_check`): O(size of the
+/// store), so [`open`] leaves it to the commands that need it.
+pub(crate) fn check_integrity(conn: &Connection, path: &str) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare("PRAGMA quick_check")
+        .map_err(|e| classify(path, e))?;
+    let problems = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| classify(path, e))?;
+    if problems.iter().all(|p| p == "ok") {
+        return Ok(());
+    }
+    Err(StoreError::Damaged {
+        path: path.to_string(),
+        detail: format!("SQLite's quick_check: {}", problems.join("; ")),
+    })
+}
+
+/// A new store being built beside `path` under a name of its own: it
+/// appears at `path` only when [published](Unpublished::publish), whole, and
+/// only if no file is there by then. Dropped unpublished, it is removed, so
+/// a refused creation (an import whose document is refused) leaves nothing.
+/// A process killed while creating a store leaves at most this aside file
+/// (`NAME.new-PID-NANOS`), never an empty file at `path`.
+pub(crate) struct Unpublished {
+    aside: PathBuf,
+    path: PathBuf,
+}
+
+impl Unpublished {
+    /// Create the file aside, with the schema; the connection to fill it.
+    pub(crate) fn create(path: &Path) -> Result<(Unpublished, Connection), StoreError> {
+        let name = path.display().to_string();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let mut aside = path.as_os_str().to_owned();
+        aside.push(format!(".new-{}-{nanos}", std::process::id()));
+        let made = Unpublished {
+            aside: PathBuf::from(aside),
+            path: path.to_path_buf(),
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn =
+            Connection::open_with_flags(&made.aside, flags).map_err(|e| classify(&name, e))?;
+        initialise(&mut conn).map_err(|e| classify(&name, e))?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| classify(&name, e))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| classify(&name, e))?;
+        Ok((made, conn))
+    }
+
+    /// Close `conn` (its writes reach the file) and put the store at its
+    /// path, unless a file appeared there meanwhile (another process
+    /// created the store first): then `false`, and this one is removed.
+    pub(crate) fn publish(self, conn: Connection) -> Result<bool, StoreError> {
+        let name = self.path.display().to_string();
+        conn.close().map_err(|(_, e)| classify(&name, e))?;
+        // A link, not a rename: it fails rather than replace a file.
+        match std::fs::hard_link(&self.aside, &self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+            Err(err) => return Err(StoreError::Create { path: name, err }),
+        }
+        // The new name survives a power cut too (where the system allows).
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(true)
+    }
+}
+
+impl Drop for Unpublished {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = self.aside.as_os_str().to_owned();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
 }
 
 fn identify(conn: &Connection) -> rusqlite::Result<(i32, i64)> {
@@ -118,18 +278,14 @@ fn table_count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
 }
 
-/// Create the schema. Processes racing to create one store serialise on the
-/// write lock; the loser finds the schema there and leaves it.
+/// Create the schema in a new, empty file (no other process knows it).
 fn initialise(conn: &mut Connection) -> rusqlite::Result<()> {
     // Outside any transaction, as SQLite requires; WAL lets readers (list,
-    // show, export) run while a step writes.
+    // show, export) run while a step writes. Kept in the file's header.
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (app_id, _) = identify(&tx)?;
-    if app_id == 0 && table_count(&tx)? == 0 {
-        tx.execute_batch(SCHEMA)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-    }
+    tx.execute_batch(SCHEMA)?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
 }

@@ -8,7 +8,7 @@ use skein::{Engine, FlowRecord, FlowStatus, Limits, StoreDocument, Value};
 
 use crate::error::{classify, damaged, StoreError};
 use crate::record::{self, RawFlow, FLOW_COLUMNS};
-use crate::schema;
+use crate::schema::{self, Unpublished};
 use crate::source::Source;
 
 /// A skein store: a SQLite file holding flow instances and their replay
@@ -64,11 +64,55 @@ impl Store {
     }
 
     fn open_with(path: &Path, create: bool) -> Result<Store, StoreError> {
+        if create && !path.exists() {
+            let (aside, conn) = Unpublished::create(path)?;
+            // `false`: another process created it first; open theirs.
+            aside.publish(conn)?;
+        }
         Ok(Store {
-            conn: schema::open(path, create)?,
+            conn: schema::open(path)?,
             path: path.to_path_buf(),
             limits: Limits::default(),
         })
+    }
+
+    /// SQLite's own check of every page of the store (`PRAGMA
+    /// quick_check`), refusing a damaged one with [`StoreError::Damaged`].
+    /// Opening a store checks its header, schema and `store` row only, a few
+    /// rows whatever its size; this reads the whole file once (`skein
+    /// flow` runs it before every command).
+    pub fn check_integrity(&self) -> Result<(), StoreError> {
+        schema::check_integrity(&self.conn, &self.path.display().to_string())
+    }
+
+    /// [`Store::import_json`] into the store at `path`, creating it if no
+    /// file is there. A new store is built aside and appears at `path` only
+    /// once it holds the whole document: a refused import leaves no file
+    /// behind, and an existing store exactly as it was.
+    pub fn import_json_at(
+        path: impl AsRef<Path>,
+        json: &str,
+        source: Option<&Path>,
+    ) -> Result<usize, StoreError> {
+        let path = path.as_ref();
+        if !path.exists() {
+            let (aside, conn) = Unpublished::create(path)?;
+            let mut store = Store {
+                conn,
+                path: path.to_path_buf(),
+                limits: Limits::default(),
+            };
+            // Refused: `store`, then `aside` (removing the file), are dropped.
+            let count = store.import_json(json, source)?;
+            if aside.publish(store.conn)? {
+                return Ok(count);
+            }
+            // Another process created a store there first: import into it,
+            // which is refused unless it is empty.
+        }
+        let mut store = Store::open(path)?;
+        store.check_integrity()?;
+        store.import_json(json, source)
     }
 
     /// Limits for the engine of every later step. A step holds the store
@@ -266,7 +310,8 @@ pub(crate) fn read_record(
 
 pub(crate) fn next_id(conn: &Connection) -> rusqlite::Result<u64> {
     let n: i64 = conn.query_row("SELECT next_id FROM store", [], |r| r.get(0))?;
-    Ok(u64::try_from(n).unwrap_or(1))
+    // Checked when the store was opened; a row edited since is damage.
+    u64::try_from(n).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, n))
 }
 
 pub(crate) fn set_next_id(conn: &Connection, next_id: u64) -> rusqlite::Result<()> {

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{datum, example_flow, snapshot, Scratch};
+use skein::{Engine, Value};
 use skein_sqlite::{Store, StoreError, APPLICATION_ID, SCHEMA_VERSION};
 
 #[test]
@@ -36,11 +37,111 @@ fn a_new_store_is_marked_as_one_and_empty() {
 }
 
 #[test]
-fn an_empty_file_becomes_a_store() {
-    // What a process killed while creating the store can leave behind.
+fn an_empty_file_is_not_a_store_and_is_left_alone() {
+    // A store truncated to nothing must not become a new store that
+    // hands out id 1 again: only a path with no file gets a new store.
     let s = Scratch::new();
     std::fs::write(s.db(), b"").unwrap();
-    assert!(Store::open(s.db()).unwrap().flows().unwrap().is_empty());
+    for err in [
+        Store::open(s.db()).err().unwrap(),
+        Store::open_or_create(s.db()).err().unwrap(),
+        Store::import_json_at(s.db(), &Engine::new().export_json().unwrap(), None)
+            .err()
+            .unwrap(),
+    ] {
+        assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
+        assert!(err.to_string().contains("an empty file"), "{err}");
+    }
+    assert_eq!(std::fs::read(s.db()).unwrap(), b"");
+}
+
+#[test]
+fn an_sqlite_database_without_tables_is_not_a_store() {
+    let s = Scratch::new();
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .unwrap();
+    drop(conn);
+    assert!(std::fs::metadata(s.db()).unwrap().len() > 0);
+    let err = Store::open_or_create(s.db()).err().unwrap();
+    assert!(err.to_string().contains("without tables"), "{err}");
+}
+
+#[test]
+fn a_new_store_appears_whole_and_leaves_nothing_aside() {
+    let s = Scratch::new();
+    drop(s.store());
+    let names: Vec<_> = std::fs::read_dir(s.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
+        .collect();
+    assert_eq!(names, ["skein.db"]);
+}
+
+#[test]
+fn a_store_whose_schema_was_changed_is_refused_as_damaged() {
+    let s = Scratch::new();
+    drop(s.store());
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.execute_batch("DROP TRIGGER log_is_append_only_delete")
+        .unwrap();
+    drop(conn);
+    let err = Store::open(s.db()).err().unwrap();
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+}
+
+#[test]
+fn a_store_row_below_a_flow_id_is_refused_as_damaged() {
+    let s = Scratch::new();
+    let mut store = s.store();
+    let flow = example_flow("order-lifecycle.flow");
+    store
+        .start(&flow, "order-lifecycle", vec![datum("\"o-1\"")])
+        .unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.execute("UPDATE store SET next_id = 1", []).unwrap();
+    drop(conn);
+    let err = Store::open(s.db()).err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("flow 1 is not below the store's next id 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn integrity_checking_finds_damage_a_step_would_not_touch() {
+    let s = Scratch::new();
+    let mut store = s.store();
+    let flow = example_flow("order-lifecycle.flow");
+    for i in 0..40 {
+        store
+            .start(
+                &flow,
+                "order-lifecycle",
+                vec![Value::from(format!("o-{i}"))],
+            )
+            .unwrap();
+    }
+    store.check_integrity().unwrap();
+    drop(store);
+    // Scribble over the last page: the `store` row and the header stay intact.
+    let mut bytes = std::fs::read(s.db()).unwrap();
+    let n = bytes.len();
+    assert!(n >= 4 * 4096, "the store has several pages");
+    for (i, b) in bytes[n - 4096 + 8..].iter_mut().enumerate() {
+        *b = (i * 7) as u8;
+    }
+    std::fs::write(s.db(), &bytes).unwrap();
+    let refused = Store::open(s.db()).and_then(|store| store.check_integrity());
+    assert!(
+        matches!(refused, Err(StoreError::Damaged { .. })),
+        "{:?}",
+        refused.err()
+    );
+    assert_eq!(std::fs::read(s.db()).unwrap(), bytes);
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use common::{engine, engine_with, ev, ev_str, kw, list, s, scheme_error, sym};
 use serde_json::json;
-use skein::{Engine, Error, FlowStatus, Step, Value};
+use skein::{Engine, Error, FlowError, FlowStatus, Step, Value};
 
 /// Strict structural equality: `eqv?` at the leaves (so -0.0 differs from
 /// 0.0, and 1 from 1.0), exactness checked, symbol/string/keyword distinct.
@@ -624,23 +624,39 @@ fn ids_beyond_the_integer_range_are_refused() {
 }
 
 #[test]
-fn a_huge_next_id_at_least_keeps_ids_consistent() {
-    // Companion to the ignored test above: ids up to i64::MAX work.
+fn ids_up_to_the_largest_flow_id_work_and_then_start_is_refused() {
+    // Ids stay within 2^53 - 1 (skein::MAX_FLOW_ID): exact in every JSON
+    // reader and far from overflowing. A next_id beyond 2^53 is refused on
+    // import; a start once the ids are used up is refused, changing nothing.
     let mut e = engine_with("(defflow w (lambda () (request 'x 0)))");
-    e.import_json(
-        &json!({"format": "skein-store", "version": 1, "next_id": 9223372036854775806u64, "flows": []})
-            .to_string(),
-    )
-    .unwrap();
+    let doc = |next_id: u64| {
+        json!({"format": "skein-store", "version": 1, "next_id": next_id, "flows": []}).to_string()
+    };
+    assert!(matches!(
+        e.import_json(&doc(skein::MAX_FLOW_ID + 2)),
+        Err(Error::Store(m)) if m.contains("beyond the largest flow id")
+    ));
+    e.import_json(&doc(skein::MAX_FLOW_ID)).unwrap();
     let step = e.start("w", vec![]).unwrap();
-    assert_eq!(step.id(), 9223372036854775806);
+    assert_eq!(step.id(), 9007199254740991);
     assert_eq!(
         e.resume(step.id(), Value::from(1)).unwrap(),
         Step::Done {
-            id: 9223372036854775806,
+            id: 9007199254740991,
             value: Value::from(1)
         }
     );
+    let before = e.export_json().unwrap();
+    assert!(matches!(
+        e.start("w", vec![]),
+        Err(Error::Flow(FlowError::NoIdsLeft {
+            next_id: 9007199254740992
+        }))
+    ));
+    let refused = e.eval("(flow/start w)").unwrap_err().to_string();
+    assert!(refused.contains("no flow id is left"), "{refused}");
+    assert_eq!(e.export_json().unwrap(), before);
+    e.import_json(&before).unwrap();
 }
 
 // ---- the Scheme side ----

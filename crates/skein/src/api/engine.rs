@@ -94,8 +94,59 @@ impl Value {
 
     /// A value from its `skein-store` JSON encoding; an encoding the format
     /// does not define is an [`Error::Store`](Error::Store).
+    /// A value nested more than [`MAX_VALUE_DEPTH`] levels deep is refused.
     pub fn from_store_json(json: &serde_json::Value) -> Result<Value, Error> {
         crate::flow::encoding::decode_value(json).map_err(Error::Store)
+    }
+
+    /// This value's `skein-store` JSON encoding as text, written straight
+    /// from the value (no intermediate JSON tree, so no recursion limit):
+    /// what a host storing one value per column writes. Refused for a value
+    /// that is not plain data or is nested more than [`MAX_VALUE_DEPTH`]
+    /// levels deep.
+    ///
+    /// ```
+    /// use skein::{Value, MAX_VALUE_DEPTH};
+    ///
+    /// let mut deep = Value::symbol("x"); // 1 level deep
+    /// for _ in 1..MAX_VALUE_DEPTH {
+    ///     deep = Value::list([deep]);
+    /// }
+    /// let text = deep.to_store_json_string()?;
+    /// assert_eq!(Value::from_store_json_str(&text)?, deep);
+    /// assert!(Value::list([deep]).to_store_json_string().is_err()); // one level more
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn to_store_json_string(&self) -> Result<String, Error> {
+        serde_json::to_string(&crate::flow::encoding::Encoded(self))
+            .map_err(|e| Error::Host(e.to_string()))
+    }
+
+    /// A value from the text of its `skein-store` JSON encoding. Read with
+    /// no recursion limit short of [`MAX_VALUE_DEPTH`], and without
+    /// overflowing the stack however deeply the text nests; a value nested
+    /// deeper is an [`Error::Store`](Error::Store), as is text that is not
+    /// JSON or an encoding the format does not define.
+    pub fn from_store_json_str(text: &str) -> Result<Value, Error> {
+        crate::flow::encoding::with_json(text, |j| crate::flow::encoding::decode_value(&j))
+            .and_then(|v| v)
+            .map_err(Error::Store)
+    }
+
+    /// Values from the text of a JSON array of their `skein-store` encodings
+    /// (a flow's arguments, as a store column keeps them): each may be
+    /// [`MAX_VALUE_DEPTH`] levels deep. Read as [`Value::from_store_json_str`] reads.
+    pub fn vec_from_store_json_str(text: &str) -> Result<Vec<Value>, Error> {
+        let items = |j: serde_json::Value| match j {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(crate::flow::encoding::decode_value)
+                .collect(),
+            _ => Err("expected a JSON array of values".to_string()),
+        };
+        crate::flow::encoding::with_json(text, items)
+            .and_then(|v| v)
+            .map_err(Error::Store)
     }
 }
 

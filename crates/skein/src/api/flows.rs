@@ -9,7 +9,7 @@ use crate::flow::status::FlowStatus;
 use crate::machine::frame::Args;
 use crate::machine::limits::Abort;
 use crate::machine::{Machine, Step as MachineStep};
-use crate::values::plain::Value;
+use crate::values::plain::{check_plain, check_plain_data, NotPlain, Value};
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 
@@ -88,6 +88,9 @@ impl Engine {
             plain_args.push(plain(a, || format!("argument {}", i + 1))?);
         }
         let id = self.m.flows.next_id;
+        if id > crate::MAX_FLOW_ID {
+            return Err(Error::Flow(FlowError::NoIdsLeft { next_id: id }));
+        }
         self.run_flow(id, |m| Ok(m.begin_flow(flow, plain_args)))
     }
 
@@ -342,10 +345,15 @@ impl Engine {
     /// [`Engine::import`], read from JSON. A document that is not JSON, is of
     /// another format or version, or fails validation is refused and nothing
     /// changes.
+    ///
+    /// Values may nest up to [`MAX_VALUE_DEPTH`](crate::MAX_VALUE_DEPTH)
+    /// levels, however deep that makes the JSON; text nested deeper than any
+    /// such value needs is refused before it is parsed.
     pub fn import_json(&mut self, json: &str) -> Result<(), Error> {
-        let parsed: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| Error::Store(format!("invalid JSON: {e}")))?;
-        self.import(StoreDocument::try_from(parsed).map_err(Error::Store)?)
+        let doc = crate::flow::encoding::with_json(json, StoreDocument::try_from)
+            .map_err(Error::Store)?
+            .map_err(Error::Store)?;
+        self.import(doc)
     }
 }
 
@@ -355,8 +363,14 @@ fn plain(value: &Value, what: impl Fn() -> String) -> Result<Val, FlowError> {
         what: what(),
         value: value.to_write_string(),
     };
+    // Checked before converting: a value too deep is refused at once.
+    match check_plain_data(value) {
+        Ok(()) => {}
+        Err(NotPlain::TooDeep) => return Err(FlowError::TooDeep { what: what() }),
+        Err(NotPlain::Kind) => return Err(refuse()),
+    }
     let v = value.to_val().map_err(|_| refuse())?;
-    if v.is_plain() {
+    if check_plain(&v).is_ok() {
         Ok(v)
     } else {
         crate::values::value::release(v);

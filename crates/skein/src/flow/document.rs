@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::flow::encoding;
 use crate::flow::model::{FlowStore, Instance};
 use crate::flow::status::{FlowStatus, Status};
-use crate::values::plain::{is_plain_data, Value};
+use crate::values::plain::{check_plain_data, is_plain_data, NotPlain, Value};
 use crate::values::symbol::Symbol;
 use crate::values::value::{FlowDef, Val};
 
@@ -24,6 +24,14 @@ use crate::values::value::{FlowDef, Val};
 pub const FORMAT: &str = "skein-store";
 /// The document version this engine writes and reads.
 pub const VERSION: i64 = 1;
+
+/// The largest flow id: 2^53 - 1, the largest integer every JSON reader
+/// (JavaScript's doubles included) reads exactly, and far below `i64::MAX`,
+/// so a store's `next_id` (at most one more) never overflows. A document
+/// whose `next_id` is beyond `MAX_FLOW_ID + 1` is refused on import, and a
+/// start once the ids are used up is refused with
+/// [`FlowError::NoIdsLeft`](crate::FlowError::NoIdsLeft).
+pub const MAX_FLOW_ID: u64 = (1 << 53) - 1;
 
 /// A whole flow store as plain data: the `skein-store` document, version 1
 /// (docs/store-format.md). [`Engine::export`](crate::Engine::export) makes
@@ -164,11 +172,10 @@ impl StoreDocument {
     /// Every check a document must pass before it is imported, whichever
     /// form it came in.
     pub(crate) fn validate(&self) -> Result<(), String> {
-        if self.next_id > i64::MAX as u64 {
+        if self.next_id > MAX_FLOW_ID + 1 {
             return Err(format!(
-                "next_id {} is beyond the integer range (at most {})",
-                self.next_id,
-                i64::MAX
+                "next_id {} is beyond the largest flow id {MAX_FLOW_ID} plus one",
+                self.next_id
             ));
         }
         if self.next_id == 0 {
@@ -183,8 +190,16 @@ impl StoreDocument {
             if !seen.insert(id) {
                 return Err(format!("flow id {id} appears twice"));
             }
-            if !r.values().all(is_plain_data) {
-                return Err(format!("flow {id}: values must be plain data"));
+            for v in r.values() {
+                match check_plain_data(v) {
+                    Ok(()) => {}
+                    Err(NotPlain::Kind) => {
+                        return Err(format!("flow {id}: values must be plain data"))
+                    }
+                    Err(NotPlain::TooDeep) => {
+                        return Err(NotPlain::too_deep(&format!("flow {id}: a value")))
+                    }
+                }
             }
             match r.status {
                 FlowStatus::Suspended if r.pending.is_none() => {

@@ -5,7 +5,7 @@
 
 use crate::flow::document::{FlowRecord, LogEntry, PendingRequest, StoreDocument, FORMAT, VERSION};
 use crate::flow::status::FlowStatus;
-use crate::values::plain::Value;
+use crate::values::plain::{check_plain, NotPlain, Value};
 use crate::values::symbol::Symbol;
 use crate::values::value::{BoolBits, MapImpl, Val};
 
@@ -15,6 +15,16 @@ fn kw(s: &str) -> Val {
 
 /// A count as an integer; ids and `next-id` are below `i64::MAX` in a
 /// store, which `StoreDocument::validate` checks on the way in.
+/// Flow `id`'s value `v` as plain data. One nested deeper than
+/// `MAX_VALUE_DEPTH` is refused here, by name; any other that is not plain
+/// data is left for validation to refuse.
+fn value(id: u64, v: &Val) -> Result<Value, String> {
+    if check_plain(v) == Err(NotPlain::TooDeep) {
+        return Err(NotPlain::too_deep(&format!("flow {id}: a value")));
+    }
+    Ok(Value::from_val(v))
+}
+
 fn int(n: u64) -> Val {
     Val::Int(i64::try_from(n).unwrap_or(i64::MAX))
 }
@@ -108,10 +118,10 @@ impl StoreDocument {
                 _ => None,
             }
             .ok_or_else(|| format!("flow {id}: missing or invalid :status"))?;
-            let pair = |v: &Val| -> Option<(Value, Value)> {
-                match v.to_vec()?.as_slice() {
-                    [a, b] => Some((Value::from_val(a), Value::from_val(b))),
-                    _ => None,
+            let pair = |v: &Val, shape: &str| -> Result<(Value, Value), String> {
+                match v.to_vec().as_deref() {
+                    Some([a, b]) => Ok((value(id, a)?, value(id, b)?)),
+                    _ => Err(format!("flow {id}: {shape}")),
                 }
             };
             let log = get(m, "log")
@@ -119,15 +129,13 @@ impl StoreDocument {
                 .ok_or_else(|| format!("flow {id}: missing or invalid :log"))?
                 .iter()
                 .map(|e| {
-                    let (tag, response) = pair(e)
-                        .ok_or_else(|| format!("flow {id}: each log entry is (tag response)"))?;
+                    let (tag, response) = pair(e, "each log entry is (tag response)")?;
                     Ok(LogEntry { response, tag })
                 })
                 .collect::<Result<_, String>>()?;
             let pending = match get(m, "pending") {
                 Some(p) => {
-                    let (tag, payload) =
-                        pair(&p).ok_or_else(|| format!("flow {id}: :pending is (tag payload)"))?;
+                    let (tag, payload) = pair(&p, ":pending is (tag payload)")?;
                     Some(PendingRequest { payload, tag })
                 }
                 None => None,
@@ -137,14 +145,18 @@ impl StoreDocument {
                 None => None,
                 Some(_) => return Err(format!("flow {id}: :error must be a string")),
             };
+            let result = get(m, "result").map(|v| value(id, &v)).transpose()?;
             records.push(FlowRecord {
-                args: args.iter().map(Value::from_val).collect(),
+                args: args
+                    .iter()
+                    .map(|a| value(id, a))
+                    .collect::<Result<_, _>>()?,
                 error,
                 flow,
                 id,
                 log,
                 pending,
-                result: get(m, "result").map(|v| Value::from_val(&v)),
+                result,
                 status,
             });
         }

@@ -46,6 +46,27 @@ pub enum FlowError {
         /// The value as printed.
         value: String,
     },
+    /// A value crossing the boundary (argument, response) is nested more
+    /// than [`MAX_VALUE_DEPTH`](crate::MAX_VALUE_DEPTH) levels deep: no store
+    /// could keep it.
+    #[error(
+        "{what} is nested more than {} levels deep (the most plain data may be)",
+        crate::MAX_VALUE_DEPTH
+    )]
+    TooDeep {
+        /// Which value: `argument 2`, `the response`.
+        what: String,
+    },
+    /// A start when the store's next id is beyond
+    /// [`MAX_FLOW_ID`](crate::MAX_FLOW_ID): every id has been used.
+    #[error(
+        "no flow id is left: the store's next id {next_id} is beyond the largest flow id {}",
+        crate::MAX_FLOW_ID
+    )]
+    NoIdsLeft {
+        /// The store's next id.
+        next_id: u64,
+    },
     /// Replayed code made another request than the log holds at `position`
     /// (`requested` is `None` when the code finished instead). The flow failed.
     #[error("replay diverged in flow {id} ({flow}) at log position {position}: the log has tag {logged} but the code now {}", match requested { Some(tag) => format!("requests {tag}"), None => "finishes".to_string() })]

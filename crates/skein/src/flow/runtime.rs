@@ -14,7 +14,7 @@ use crate::flow::model::{FlowStore, Instance, Outcome, Replay, Suspension};
 use crate::flow::status::{FlowStatus, Status};
 use crate::machine::frame::{Args, Frame, K};
 use crate::machine::{Machine, Next};
-use crate::values::plain::Value;
+use crate::values::plain::{check_plain, NotPlain, Value};
 use crate::values::prim::FlowQuery;
 use crate::values::value::FlowDef;
 use crate::values::value::{error, Val};
@@ -33,6 +33,17 @@ fn plain_error(what: &str, v: &Val) -> Val {
         format!("{what} must be plain data (numbers, strings, symbols, keywords, chars, booleans, lists, vectors, maps)"),
         vec![v.clone()],
     )
+}
+
+/// Refuse `v` where it enters a flow unless it is plain data nested at most
+/// `MAX_VALUE_DEPTH` deep: it could not be stored, exported or replayed.
+fn enter_plain(what: &str, v: &Val) -> Result<(), Val> {
+    match check_plain(v) {
+        Ok(()) => Ok(()),
+        Err(NotPlain::Kind) => Err(plain_error(what, v)),
+        // No irritant: printing the value would print all of it.
+        Err(NotPlain::TooDeep) => Err(error(NotPlain::too_deep(what), vec![])),
+    }
 }
 
 impl Machine {
@@ -69,9 +80,18 @@ impl Machine {
             }
         };
         for a in &args {
-            if !a.is_plain() {
-                return Err(plain_error("flow/start: arguments", a));
+            match check_plain(a) {
+                Ok(()) => {}
+                Err(NotPlain::Kind) => return Err(plain_error("flow/start: arguments", a)),
+                Err(NotPlain::TooDeep) => {
+                    return Err(error(NotPlain::too_deep("flow/start: an argument"), vec![]))
+                }
             }
+        }
+        let next_id = self.flows.next_id;
+        if next_id > crate::MAX_FLOW_ID {
+            let refused = FlowError::NoIdsLeft { next_id };
+            return Err(error(format!("flow/start: {refused}"), vec![]));
         }
         Ok(self.begin_flow(flow, args))
     }
@@ -110,9 +130,7 @@ impl Machine {
         self.refuse_inside_flow("flow/resume")?;
         let id = self.flow_id_arg("flow/resume", &args[0])?;
         let value = args[1].clone();
-        if !value.is_plain() {
-            return Err(plain_error("flow/resume: the response", &value));
-        }
+        enter_plain("flow/resume: the response", &value)?;
         self.continue_flow(id, value)
             .map_err(|e| error(format!("flow/resume: {e}"), vec![]))
     }
@@ -166,12 +184,8 @@ impl Machine {
         };
         let tag = args[0].clone();
         let payload = args.get(1).cloned().unwrap_or(Val::Null);
-        if !tag.is_plain() {
-            return Err(plain_error("request: the tag", &tag));
-        }
-        if !payload.is_plain() {
-            return Err(plain_error("request: the payload", &payload));
-        }
+        enter_plain("request: the tag", &tag)?;
+        enter_plain("request: the payload", &payload)?;
         if let Some(replay) = &mut self.flows.replay {
             let inst = self.flows.instances.get(&id).expect("running flow exists");
             let pos = replay.pos;
@@ -267,9 +281,15 @@ impl Machine {
             self.flows.divergence = Some(diverged);
             return self.flow_failed(id, message);
         }
-        if !v.is_plain() {
-            let message = "the flow's result must be plain data".to_string();
-            return self.flow_failed(id, message);
+        match check_plain(&v) {
+            Ok(()) => {}
+            Err(NotPlain::Kind) => {
+                let message = "the flow's result must be plain data".to_string();
+                return self.flow_failed(id, message);
+            }
+            Err(NotPlain::TooDeep) => {
+                return self.flow_failed(id, NotPlain::too_deep("the flow's result"));
+            }
         }
         self.leave_flow();
         if let Some(inst) = self.flows.instances.get_mut(&id) {

@@ -7,8 +7,76 @@ use std::rc::Rc;
 use crate::values::symbol::Symbol;
 use crate::values::value::{MapImpl, Val};
 
-/// How deeply nested a [`Value`] the engine hands to the host may be.
+/// The one maximum nesting of plain data, the same everywhere: the values
+/// the engine hands a host, every value entering a flow (arguments, request
+/// tags and payloads, responses, results), the store document in each of its
+/// forms (JSON, Scheme data, a [`StoreDocument`](crate::StoreDocument)) and
+/// the columns of a SQLite store. An atom, and an empty list, vector or map,
+/// is 1 level deep; a list, vector, map or dotted list is one level deeper
+/// than its deepest item, key, value or tail (a list's length adds nothing).
+/// So `(((x)))` is 4 levels deep. A deeper value is refused where it enters.
 pub const MAX_VALUE_DEPTH: usize = 1_000;
+
+/// Why an engine value may not cross a flow's boundary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NotPlain {
+    /// It holds something that is not plain data (a procedure, a record...).
+    Kind,
+    /// It is nested more than [`MAX_VALUE_DEPTH`] levels deep.
+    TooDeep,
+}
+
+impl NotPlain {
+    /// The message for `what` (`"request: the payload"`), when too deep.
+    pub(crate) fn too_deep(what: &str) -> String {
+        format!(
+            "{what} is nested more than {MAX_VALUE_DEPTH} levels deep (the most plain data may be)"
+        )
+    }
+}
+
+/// Whether engine value `v` is plain data nested at most
+/// [`MAX_VALUE_DEPTH`] levels deep (walked without recursion).
+pub(crate) fn check_plain(v: &Val) -> Result<(), NotPlain> {
+    let mut work = vec![(v, 1usize)];
+    while let Some((v, depth)) = work.pop() {
+        if depth > MAX_VALUE_DEPTH {
+            return Err(NotPlain::TooDeep);
+        }
+        match v {
+            Val::Null
+            | Val::Bool(_)
+            | Val::Int(_)
+            | Val::Big(_)
+            | Val::Rat(_)
+            | Val::Real(_)
+            | Val::Char(_)
+            | Val::Str(_)
+            | Val::Sym(_)
+            | Val::Keyword(_)
+            | Val::Bytes(_)
+            | Val::Unspecified => {}
+            Val::Pair(p) => {
+                work.push((&p.car, depth + 1));
+                match &p.cdr {
+                    // The rest of the list is at this level; a dotted tail one deeper.
+                    Val::Pair(_) => work.push((&p.cdr, depth)),
+                    Val::Null => {}
+                    tail => work.push((tail, depth + 1)),
+                }
+            }
+            Val::Vector(items) => work.extend(items.iter().map(|x| (x, depth + 1))),
+            Val::Map(m) => {
+                for (k, x) in m.iter() {
+                    work.push((k, depth + 1));
+                    work.push((x, depth + 1));
+                }
+            }
+            _ => return Err(NotPlain::Kind),
+        }
+    }
+    Ok(())
+}
 
 /// Plain data crossing the API: what a flow's arguments, requests, responses
 /// and results are made of. Equality is structural, like `equal?` (so
@@ -238,24 +306,40 @@ value_from! {
 }
 
 /// Whether `v` is plain data the engine can take in: no [`Value::Opaque`]
-/// anywhere, and every [`Value::BigInt`] and [`Value::Rational`] an exact
-/// number (walked without recursion).
+/// anywhere, every [`Value::BigInt`] and [`Value::Rational`] an exact
+/// number, and nested at most [`MAX_VALUE_DEPTH`] levels deep (walked
+/// without recursion).
 pub(crate) fn is_plain_data(v: &Value) -> bool {
-    let mut work = vec![v];
-    while let Some(v) = work.pop() {
+    check_plain_data(v).is_ok()
+}
+
+/// [`is_plain_data`], saying why not.
+pub(crate) fn check_plain_data(v: &Value) -> Result<(), NotPlain> {
+    let mut work = vec![(v, 1usize)];
+    while let Some((v, depth)) = work.pop() {
+        if depth > MAX_VALUE_DEPTH {
+            return Err(NotPlain::TooDeep);
+        }
+        let inner = depth + 1;
         match v {
-            Value::Opaque(_) => return false,
-            Value::BigInt(s) | Value::Rational(s) if !is_exact_number(s) => return false,
-            Value::List(items) | Value::Vector(items) => work.extend(items),
-            Value::DottedList(items, tail) => {
-                work.extend(items);
-                work.push(tail);
+            Value::Opaque(_) => return Err(NotPlain::Kind),
+            Value::BigInt(s) | Value::Rational(s) if !is_exact_number(s) => {
+                return Err(NotPlain::Kind)
             }
-            Value::Map(pairs) => work.extend(pairs.iter().flat_map(|(k, v)| [k, v])),
+            Value::List(items) | Value::Vector(items) => {
+                work.extend(items.iter().map(|x| (x, inner)))
+            }
+            Value::DottedList(items, tail) => {
+                work.extend(items.iter().map(|x| (x, inner)));
+                work.push((tail, inner));
+            }
+            Value::Map(pairs) => {
+                work.extend(pairs.iter().flat_map(|(k, x)| [(k, inner), (x, inner)]))
+            }
             _ => {}
         }
     }
-    true
+    Ok(())
 }
 
 /// Whether `text` is an exact number, as [`Value::BigInt`] and
