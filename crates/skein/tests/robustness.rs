@@ -1058,3 +1058,24 @@ fn internal_definitions_nested_thousands_deep_compile_without_overflowing_the_st
     let mut e = skein::Engine::new();
     assert!(e.eval(&src).is_ok());
 }
+
+#[test]
+fn eval_of_an_expression_nested_past_the_readers_limit_is_a_located_error() {
+    let mut e = skein::Engine::new();
+    e.eval("(define (build n e) (if (= n 0) e (build (- n 1) (list 'car (list 'list e)))))")
+        .unwrap();
+    // 4,900 wrappings are 9,800 levels: under the reader's 10,000, it runs.
+    assert_eq!(
+        e.eval("(eval (build 4900 1) (interaction-environment))"),
+        Ok(skein::Value::Int(1))
+    );
+    // A million levels, built at run time, is refused where eval receives it.
+    let err = e
+        .eval("(eval (build 1000000 1) (interaction-environment))")
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("nested more than 10000 levels deep"),
+        "{err}"
+    );
+}

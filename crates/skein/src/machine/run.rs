@@ -65,6 +65,16 @@ impl Machine {
 
     /// Compile `datum` and run it as a top-level form (`eval`).
     pub(crate) fn eval_datum(&mut self, datum: &Val) -> Step {
+        // Data built at run time may nest deeper than any text the reader
+        // accepts; the compiler's passes are bounded by the reader's limit.
+        let max = crate::read::reader::MAX_NESTING;
+        if crate::values::plain::check_nesting(datum, max, |_| true).is_err() {
+            let e = error_of(
+                ErrorKind::SyntaxError,
+                format!("eval: the expression is nested more than {max} levels deep"),
+            );
+            return self.raise(e, false);
+        }
         let syntax = crate::read::syntax::Syntax::from_datum(datum, self.call_span);
         self.run_toplevel(&syntax, None)
     }

@@ -38,24 +38,39 @@ impl NotPlain {
 /// Whether engine value `v` is plain data nested at most
 /// [`MAX_VALUE_DEPTH`] levels deep (walked without recursion).
 pub(crate) fn check_plain(v: &Val) -> Result<(), NotPlain> {
+    check_nesting(v, MAX_VALUE_DEPTH, |atom| {
+        matches!(
+            atom,
+            Val::Null
+                | Val::Bool(_)
+                | Val::Int(_)
+                | Val::Big(_)
+                | Val::Rat(_)
+                | Val::Real(_)
+                | Val::Char(_)
+                | Val::Str(_)
+                | Val::Sym(_)
+                | Val::Keyword(_)
+                | Val::Bytes(_)
+                | Val::Unspecified
+        )
+    })
+}
+
+/// Whether `v` is nested at most `max` levels deep (levels counted as for
+/// [`MAX_VALUE_DEPTH`]) and every value in it that is not a pair, vector or
+/// map passes `atom_ok`. Walked with a work list, never recursion.
+pub(crate) fn check_nesting(
+    v: &Val,
+    max: usize,
+    atom_ok: impl Fn(&Val) -> bool,
+) -> Result<(), NotPlain> {
     let mut work = vec![(v, 1usize)];
     while let Some((v, depth)) = work.pop() {
-        if depth > MAX_VALUE_DEPTH {
+        if depth > max {
             return Err(NotPlain::TooDeep);
         }
         match v {
-            Val::Null
-            | Val::Bool(_)
-            | Val::Int(_)
-            | Val::Big(_)
-            | Val::Rat(_)
-            | Val::Real(_)
-            | Val::Char(_)
-            | Val::Str(_)
-            | Val::Sym(_)
-            | Val::Keyword(_)
-            | Val::Bytes(_)
-            | Val::Unspecified => {}
             Val::Pair(p) => {
                 work.push((&p.car, depth + 1));
                 match &p.cdr {
@@ -72,7 +87,8 @@ pub(crate) fn check_plain(v: &Val) -> Result<(), NotPlain> {
                     work.push((x, depth + 1));
                 }
             }
-            _ => return Err(NotPlain::Kind),
+            atom if !atom_ok(atom) => return Err(NotPlain::Kind),
+            _ => {}
         }
     }
     Ok(())
