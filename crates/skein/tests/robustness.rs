@@ -1079,3 +1079,26 @@ fn eval_of_an_expression_nested_past_the_readers_limit_is_a_located_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_step_budget_stops_a_loop_at_its_budget_not_thousands_of_steps_later() {
+    // A named-let loop of 60,000 iterations counts one step per iteration.
+    let program = "(let loop ((i 0)) (if (< i 60000) (loop (+ i 1)) i))";
+    let mut e = skein::Engine::new();
+    for budget in [10, 1_000, 59_999] {
+        e.set_limits(skein::Limits {
+            max_steps: Some(budget),
+            ..skein::Limits::default()
+        });
+        assert!(
+            matches!(e.eval(program), Err(skein::Error::Limit(ref l)) if l.kind == skein::LimitKind::Steps),
+            "a budget of {budget} steps"
+        );
+    }
+    // With room to spare it finishes, and the engine is usable after a trip.
+    e.set_limits(skein::Limits {
+        max_steps: Some(60_100),
+        ..skein::Limits::default()
+    });
+    assert_eq!(e.eval(program), Ok(skein::Value::Int(60_000)));
+}

@@ -44,9 +44,9 @@ use crate::values::prim::{Prim, PrimKind};
 use crate::values::symbol::GlobalId;
 use crate::values::value::{error, release, BoolBits, Parameter, Val};
 
-/// Limits and the interrupt flag are checked when the step count has these
-/// bits clear: every 65,536 steps.
-const BUDGET_MASK: u64 = 0xffff;
+/// Limits and the interrupt flag are checked at least every this many steps,
+/// and exactly when a `max_steps` budget runs out.
+const CHECK_EVERY: u64 = 0x10000;
 
 /// What a call leaves behind: nothing (a tail call), or the calling
 /// activation waiting at `pc` for the value, which goes at `sp`.
@@ -92,7 +92,12 @@ pub struct Machine {
     pub(crate) call_span: Span,
     /// Where a value re-raised by a `guard` was first raised.
     pub(crate) raise_origin: Option<Site>,
+    /// Steps taken up to the last check (see `check_budget`).
     steps: u64,
+    /// Steps granted at the last check, and how many of them are left: the
+    /// loop counts down, so "is a check due" is one test of zero.
+    allowance: u64,
+    fuel: u64,
     /// Live pairs when the current evaluation started (see `max_heap_bytes`).
     pairs_at_start: i64,
     pub(crate) wind_ids: u64,
@@ -168,6 +173,8 @@ impl Machine {
             call_span: Span::default(),
             raise_origin: None,
             steps: 0,
+            allowance: 0,
+            fuel: 0,
             pairs_at_start: 0,
             wind_ids: 0,
             base_dir: None,
@@ -369,7 +376,7 @@ impl Machine {
     /// flag are checked?
     #[inline(always)]
     fn budget_due(&self) -> bool {
-        self.steps & BUDGET_MASK == 0
+        self.fuel == 0
     }
 
     fn check_depth(&self) -> Result<(), Abort> {
@@ -382,7 +389,7 @@ impl Machine {
     /// Count a call against the limits.
     #[inline]
     fn tick(&mut self) -> Result<(), Abort> {
-        self.steps += 1;
+        self.fuel -= 1;
         if self.budget_due() {
             self.check_budget()?;
         }
@@ -658,7 +665,7 @@ impl Machine {
                             }
                         }
                         pc = head as usize;
-                        self.steps += 1;
+                        self.fuel -= 1;
                         if self.budget_due() {
                             act.pc = pc as u32;
                             return op;
@@ -931,7 +938,7 @@ impl Machine {
                         .max_depth
                         .is_none_or(|max| self.frames.len() < max);
                 // The step this call counts must not be one that checks.
-                if c.proto.accepts(n) && room && (self.steps + 1) & BUDGET_MASK != 0 {
+                if c.proto.accepts(n) && room && self.fuel > 1 {
                     Plain::Closure(c.clone())
                 } else {
                     Plain::No
@@ -950,7 +957,7 @@ impl Machine {
     /// Call `c`, found by `plain_callee`.
     #[inline(always)]
     fn enter_plain(&mut self, act: &mut Act, c: Rc<Closure>, args_at: usize, caller: Caller) {
-        self.steps += 1;
+        self.fuel -= 1;
         let proto = c.proto.clone();
         self.activate(act, c, proto, args_at, caller);
     }
@@ -1325,7 +1332,13 @@ impl Machine {
         }
     }
 
+    /// A check is due: the allowance is spent. Stop on an interrupt or a
+    /// limit, else grant the next allowance: up to `CHECK_EVERY` steps, and
+    /// never past `max_steps`, so a budget of N steps stops at step N + 1.
     fn check_budget(&mut self) -> Result<(), Abort> {
+        self.steps += self.allowance - self.fuel;
+        self.allowance = 0;
+        self.fuel = 0;
         if self.interrupt.swap(false, Ordering::Relaxed) {
             return Err(Abort::Interrupted);
         }
@@ -1342,7 +1355,17 @@ impl Machine {
                 return Err(Abort::Limit(LimitKind::Heap));
             }
         }
+        self.grant_allowance();
         Ok(())
+    }
+
+    /// Grant the steps until the next check.
+    pub(crate) fn grant_allowance(&mut self) {
+        let left = self.limits.max_steps.map_or(u64::MAX, |max| {
+            (max - self.steps.min(max)).saturating_add(1)
+        });
+        self.allowance = CHECK_EVERY.min(left);
+        self.fuel = self.allowance;
     }
 
     /// Flows are deterministic: their code may not change global variables.

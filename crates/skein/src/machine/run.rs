@@ -31,6 +31,7 @@ impl Machine {
     fn reset_run(&mut self) {
         self.clear_stacks();
         self.steps = 0;
+        self.grant_allowance();
         self.pairs_at_start = crate::values::value::live_pairs();
     }
 
