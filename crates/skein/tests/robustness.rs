@@ -1102,3 +1102,33 @@ fn a_step_budget_stops_a_loop_at_its_budget_not_thousands_of_steps_later() {
     });
     assert_eq!(e.eval(program), Ok(skein::Value::Int(60_000)));
 }
+
+#[test]
+fn maps_and_vectors_nested_a_million_deep_are_freed_without_overflowing_the_stack() {
+    let mut e = skein::Engine::new();
+    // Each level is dropped inside the one above: a map's entry, a vector's item.
+    let programs = [
+        "(define (nest n m) (if (= n 0) m (nest (- n 1) {:inner m}))) (map-size (nest 1000000 {}))",
+        "(define (nest n v) (if (= n 0) v (nest (- n 1) {:v (vector v)}))) (map-size (nest 300000 {}))",
+        "(define (nest n v) (if (= n 0) v (nest (- n 1) (vector (list v))))) (vector-length (nest 300000 1))",
+    ];
+    for program in programs {
+        assert_eq!(e.eval(program), Ok(skein::Value::Int(1)), "{program}");
+    }
+}
+
+#[test]
+fn a_map_built_by_a_hundred_thousand_map_sets_keeps_every_entry() {
+    // Each version shares all but one path with the next: building it is
+    // n log n, and every old version is freed without walking it.
+    let mut e = skein::Engine::new();
+    let program = "(define (fill n)
+                     (let loop ((i 0) (m {}))
+                       (if (= i n) m (loop (+ i 1) (map-set m i (list i (vector i)))))))
+                   (define m (fill 100000))
+                   (list (map-size m) (map-get m 99999))";
+    assert_eq!(
+        e.eval(program).unwrap().to_write_string(),
+        "(100000 (99999 #(99999)))"
+    );
+}

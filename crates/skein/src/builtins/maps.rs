@@ -190,7 +190,7 @@ mod tests {
     fn keys_follow_the_total_order_of_values() {
         let keys = [
             Val::sym("sym"),
-            Val::Vector(std::rc::Rc::new(vec![Val::Int(1)])),
+            Val::vector(vec![Val::Int(1)]),
             Val::str("str"),
             kw("kw"),
             ints([1, 2]),

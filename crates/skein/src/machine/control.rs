@@ -51,7 +51,7 @@ impl Machine {
             ControlOp::Values => Ok(Next::Return(if args.len() == 1 {
                 args.remove(0)
             } else {
-                Val::Values(Rc::new(args.into_vec()))
+                Val::Values(Rc::new(crate::values::value::Items(args.into_vec())))
             })),
             ControlOp::CallWithValues => {
                 let consumer = args.pop().unwrap_or(Val::Null);

@@ -1294,7 +1294,7 @@ impl Machine {
                 let v = match args.len() {
                     1 => args.pop().unwrap_or(Val::Unspecified),
                     0 => Val::Unspecified,
-                    _ => Val::Values(Rc::new(args.into_vec())),
+                    _ => Val::Values(Rc::new(crate::values::value::Items(args.into_vec()))),
                 };
                 self.invoke_continuation(k, v)
             }

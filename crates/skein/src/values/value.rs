@@ -16,7 +16,124 @@ use crate::machine::frame::Continuation;
 use crate::values::prim::{HostFn, Prim};
 use crate::values::symbol::Symbol;
 
-pub type MapImpl = imbl::GenericOrdMap<Val, Val, RcK>;
+/// A map's entries: a persistent ordered map, so an update shares all but
+/// the changed path with the map it came from.
+///
+/// Dropping a map frees only the nodes it alone owns, and runs on a stack that
+/// grows as needed, since maps nest as deep as a program makes them. Entries
+/// that drop recursively without a guard of their own (vectors, records,
+/// promises, error objects: pairs, maps and closures have one) are taken
+/// apart from a work list, found by a walk that only a map holding such an
+/// entry pays for. Walking every map whole made `map-set` in a loop quadratic:
+/// each old version was walked, its entries cloned out of the nodes it shared
+/// with the new one.
+#[derive(Clone, Default)]
+pub struct MapImpl {
+    entries: imbl::GenericOrdMap<Val, Val, RcK>,
+    /// Some entry may be a value whose drop would recurse unguarded.
+    unguarded: bool,
+}
+
+impl MapImpl {
+    /// No entries.
+    pub fn new() -> MapImpl {
+        MapImpl::default()
+    }
+
+    /// Insert or replace the entry for `key`.
+    pub fn insert(&mut self, key: Val, value: Val) -> Option<Val> {
+        self.unguarded |= drops_unguarded(&key) || drops_unguarded(&value);
+        self.entries.insert(key, value)
+    }
+
+    /// Remove the entry for `key`.
+    pub fn remove(&mut self, key: &Val) -> Option<Val> {
+        self.entries.remove(key)
+    }
+
+    /// Both maps' entries; for a key in both, this map's value.
+    pub fn union(mut self, mut other: MapImpl) -> MapImpl {
+        let entries = std::mem::take(&mut self.entries).union(std::mem::take(&mut other.entries));
+        MapImpl {
+            entries,
+            unguarded: self.unguarded || other.unguarded,
+        }
+    }
+}
+
+impl Drop for MapImpl {
+    fn drop(&mut self) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let entries = std::mem::take(&mut self.entries);
+        let unguarded = self.unguarded;
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, move || {
+            // Entries this map alone holds outlive it here, to be taken
+            // apart without recursion once the map is gone.
+            let alone: Vec<Val> = if unguarded {
+                entries
+                    .iter()
+                    .flat_map(|(k, v)| [k, v])
+                    .filter(|x| drops_unguarded(x) && owns_structure(x))
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            drop(entries);
+            if !alone.is_empty() {
+                dismantle(alone);
+            }
+        });
+    }
+}
+
+impl std::ops::Deref for MapImpl {
+    type Target = imbl::GenericOrdMap<Val, Val, RcK>;
+    fn deref(&self) -> &Self::Target {
+        &self.entries
+    }
+}
+
+impl FromIterator<(Val, Val)> for MapImpl {
+    fn from_iter<I: IntoIterator<Item = (Val, Val)>>(entries: I) -> MapImpl {
+        let mut map = MapImpl::new();
+        for (k, v) in entries {
+            map.insert(k, v);
+        }
+        map
+    }
+}
+
+/// Whether dropping `v` could recurse with no guard of its own: the
+/// containers without a `Drop` that takes them apart or grows the stack.
+fn drops_unguarded(v: &Val) -> bool {
+    matches!(v, Val::Record(_) | Val::Promise(_) | Val::Error(_))
+}
+
+/// A vector's items. Vectors nest as deep as a program makes them, and one
+/// dropped inside another container (a map's entry, a record's field) is
+/// dropped by the container's drop, not released: it grows the stack as
+/// needed instead of overflowing it.
+#[derive(Clone, Default, PartialEq)]
+pub struct Items(pub Vec<Val>);
+
+impl std::ops::Deref for Items {
+    type Target = Vec<Val>;
+    fn deref(&self) -> &Vec<Val> {
+        &self.0
+    }
+}
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        if self.0.iter().any(owns_structure) {
+            let items = std::mem::take(&mut self.0);
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, move || dismantle(items));
+        }
+    }
+}
 
 /// A value: a tag and one word.
 ///
@@ -49,7 +166,7 @@ pub enum Val {
     Rat(Rc<BigRational>),
     Str(Rc<String>),
     Pair(Rc<Pair>),
-    Vector(Rc<Vec<Val>>),
+    Vector(Rc<Items>),
     Bytes(Rc<Vec<u8>>),
     Map(Rc<MapImpl>),
     Closure(Rc<Closure>),
@@ -62,7 +179,7 @@ pub enum Val {
     RecordType(Rc<RecordType>),
     RecordProc(Rc<RecordProc>),
     Promise(Rc<RefCell<Promise>>),
-    Values(Rc<Vec<Val>>),
+    Values(Rc<Items>),
     Error(Rc<ErrorObj>),
     Flow(Rc<FlowDef>),
     Port(Rc<Port>),
@@ -304,16 +421,8 @@ pub(crate) fn dismantle(mut vals: Vec<Val>) {
         }
         match v {
             Val::Vector(x) | Val::Values(x) => {
-                if let Some(items) = Rc::into_inner(x) {
-                    vals.extend(items);
-                }
-            }
-            Val::Map(m) => {
-                if let Some(m) = Rc::into_inner(m) {
-                    for (k, v) in m {
-                        vals.push(k);
-                        vals.push(v);
-                    }
+                if let Some(mut items) = Rc::into_inner(x) {
+                    vals.extend(std::mem::take(&mut items.0));
                 }
             }
             Val::Closure(c) => {
@@ -485,7 +594,7 @@ impl Val {
     }
 
     pub fn vector(items: Vec<Val>) -> Val {
-        Val::Vector(Rc::new(items))
+        Val::Vector(Rc::new(Items(items)))
     }
 
     pub fn map(m: MapImpl) -> Val {
