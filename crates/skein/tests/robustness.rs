@@ -1132,3 +1132,19 @@ fn a_map_built_by_a_hundred_thousand_map_sets_keeps_every_entry() {
         "(100000 (99999 #(99999)))"
     );
 }
+
+#[test]
+fn a_macro_whose_output_doubles_at_every_step_stops_with_a_located_error() {
+    let mut e = skein::Engine::new();
+    let err = e
+        .eval("(define-syntax m (syntax-rules () ((_ x ...) (m x ... x ...))))\n(m 1)")
+        .unwrap_err();
+    let report = err.report();
+    assert!(report.contains("<eval>:2:1"), "{report}");
+    assert!(
+        report.contains("does its output grow at every step?"),
+        "{report}"
+    );
+    // The engine goes on.
+    assert_eq!(e.eval("(+ 1 2)"), Ok(skein::Value::Int(3)));
+}

@@ -24,6 +24,8 @@ pub struct Compiler<'a> {
     /// Macro uses expanded for this top-level form, and how deeply nested:
     /// a macro that expands forever is an error, not a hang.
     expansions: usize,
+    /// Forms transcribed by those expansions (see `MAX_EXPANSION_WORK`).
+    expansion_work: usize,
     expansion_depth: usize,
 }
 
@@ -37,6 +39,7 @@ impl<'a> Compiler<'a> {
             exp,
             scopes: Scopes::default(),
             expansions: 0,
+            expansion_work: 0,
             expansion_depth: 0,
         }
     }
@@ -45,6 +48,7 @@ impl<'a> Compiler<'a> {
     pub fn compile_toplevel(&mut self, syn: &Syntax) -> Result<Node, CompileError> {
         self.scopes.frames.clear();
         self.expansions = 0;
+        self.expansion_work = 0;
         self.expansion_depth = 0;
         self.compile(syn)
     }
@@ -126,7 +130,8 @@ impl<'a> Compiler<'a> {
         let mut marks: Vec<(u32, u32)> = Vec::new();
         let exp = &mut *self.exp;
         let scope_len = m.scope_len;
-        m.expand(syn, &mut |id: Ident| {
+        let work = &mut self.expansion_work;
+        let mut rename = |id: Ident| {
             let mark = match marks.iter().find(|(orig, _)| *orig == id.mark) {
                 Some((_, new)) => *new,
                 None => {
@@ -139,7 +144,8 @@ impl<'a> Compiler<'a> {
                 name: id.name,
                 mark,
             }
-        })
+        };
+        m.expand(syn, &mut rename, work)
     }
 
     // ---- scopes ----

@@ -82,10 +82,15 @@ impl Macro {
     }
 
     /// Expand one use of the macro; `rename` gives template identifiers their new marks.
+    /// Expand `form` by the first rule that matches. `work` counts the forms
+    /// transcribed so far in the top-level form being compiled: expansion
+    /// stops with an error past [`MAX_EXPANSION_WORK`], so a macro whose
+    /// output grows at every step cannot run for ever.
     pub fn expand(
         &self,
         form: &Syntax,
         rename: &mut dyn FnMut(Ident) -> Ident,
+        work: &mut usize,
     ) -> Result<Syntax, CompileError> {
         for (pattern, template) in &self.rules {
             let mut b = Bindings::new();
@@ -95,6 +100,8 @@ impl Macro {
                     ellipsis: self.ellipsis,
                     span: form.span,
                     rename,
+                    work,
+                    name: self.name,
                 };
                 return t.transcribe(template, &b, true);
             }
@@ -280,10 +287,18 @@ fn rest_syntax(items: &[Syntax], tail: Option<&Syntax>, span: Span) -> Syntax {
     )
 }
 
+/// The most forms macro expansion may transcribe while one top-level form
+/// is compiled: far beyond any real program's expansions, and reached in
+/// well under a second by one that doubles its output at every step.
+pub const MAX_EXPANSION_WORK: usize = 1_000_000;
+
 struct Transcriber<'r> {
     ellipsis: Symbol,
     span: Span,
     rename: &'r mut dyn FnMut(Ident) -> Ident,
+    work: &'r mut usize,
+    /// The macro, for the error when `work` runs out.
+    name: Symbol,
 }
 
 impl Transcriber<'_> {
@@ -301,6 +316,16 @@ impl Transcriber<'_> {
         b: &Bindings,
         ell: bool,
     ) -> Result<Syntax, CompileError> {
+        *self.work += 1;
+        if *self.work > MAX_EXPANSION_WORK {
+            return Err(err(
+                format!(
+                    "{}: macro expansion made more than {MAX_EXPANSION_WORK} forms in one top-level form (does its output grow at every step?)",
+                    self.name
+                ),
+                self.span,
+            ));
+        }
         match &t.kind {
             SynKind::Id(id) => match b.get(&id.name) {
                 Some(Match::One(s)) => Ok(s.clone()),
@@ -406,8 +431,10 @@ impl Transcriber<'_> {
                 item.span,
             ));
         }
+        // One copy of the bindings, its sequences rebound at each step:
+        // copying them per step made an ellipsis quadratic in its length.
+        let mut inner = b.clone();
         for k in 0..len {
-            let mut inner = b.clone();
             for (var, seq) in &seqs {
                 inner.insert(*var, seq[k].clone());
             }
