@@ -1148,3 +1148,22 @@ fn a_macro_whose_output_doubles_at_every_step_stops_with_a_located_error() {
     // The engine goes on.
     assert_eq!(e.eval("(+ 1 2)"), Ok(skein::Value::Int(3)));
 }
+
+#[test]
+fn numbers_too_large_for_the_engine_are_refused_before_they_are_parsed() {
+    let mut e = skein::Engine::new();
+    // 10 million digits: string->number answers at once that it is no number.
+    assert_eq!(
+        e.eval("(string->number (make-string 10000000 #\\7))"),
+        Ok(skein::Value::Bool(false))
+    );
+    // 300,000 digits (under 1,000,000 bits) still read as an exact integer.
+    let big = "9".repeat(300_000);
+    assert!(matches!(e.eval(&big), Ok(skein::Value::BigInt(_))));
+    // A literal past the cap is a located syntax error, not a symbol.
+    let err = e.eval(&"9".repeat(400_000)).unwrap_err();
+    assert!(
+        matches!(err, skein::Error::Syntax(_)) && err.to_string().contains("integer literal"),
+        "{err}"
+    );
+}

@@ -138,6 +138,14 @@ fn may_be_number(tok: &str) -> bool {
     )
 }
 
+/// A decimal integer literal refused only for its size (see `within_literal_bits`).
+fn too_long_integer(tok: &str) -> bool {
+    let digits = tok.strip_prefix(['+', '-']).unwrap_or(tok);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !crate::values::number::within_literal_bits(digits.len(), 10)
+}
+
 /// Whitespace and comments other than `#;` (which needs the datum reader).
 fn atmosphere(input: &str) -> IResult<&str, ()> {
     value(
@@ -565,6 +573,16 @@ impl<'a> Reader<'a> {
                     .flatten()
                 {
                     n
+                } else if too_long_integer(tok) {
+                    return Err(self.error(
+                        format!(
+                            "integer literal of {} digits: more than {} bits, the most a literal may have",
+                            tok.len(),
+                            crate::values::number::MAX_POWER_BITS
+                        ),
+                        start,
+                        start + tok.len(),
+                    ));
                 } else if tok.starts_with('#') {
                     return Err(self.error(
                         format!(

@@ -434,10 +434,18 @@ fn all_digits(s: &str, radix: u32) -> bool {
 }
 
 fn parse_uinteger(s: &str, radix: u32) -> Option<BigInt> {
-    if !all_digits(s, radix) {
+    if !all_digits(s, radix) || !within_literal_bits(s.len(), radix) {
         return None;
     }
     BigInt::parse_bytes(s.as_bytes(), radix)
+}
+
+/// Whether `digits` digits in `radix` stay within [`MAX_POWER_BITS`], the
+/// size `#e` literals and `expt` may reach. Asked before any parsing: the
+/// bignum parser's time grows with the square of the digits, and a store
+/// document or `string->number` must not make it run for minutes.
+pub fn within_literal_bits(digits: usize, radix: u32) -> bool {
+    digits as f64 * f64::from(radix).log2() <= MAX_POWER_BITS
 }
 
 fn parse_unsigned(s: &str, radix: u32, want_exact: bool) -> Option<Parsed> {
