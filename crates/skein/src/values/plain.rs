@@ -4,6 +4,8 @@
 
 use std::rc::Rc;
 
+use smallvec::SmallVec;
+
 use crate::values::symbol::Symbol;
 use crate::values::value::{MapImpl, Val};
 
@@ -65,7 +67,9 @@ pub(crate) fn check_nesting(
     max: usize,
     atom_ok: impl Fn(&Val) -> bool,
 ) -> Result<(), NotPlain> {
-    let mut work = vec![(v, 1usize)];
+    // Most values checked are small (a tag, a payload): their walk needs no
+    // allocation (it cost the flow benchmark 7% of its instructions).
+    let mut work: SmallVec<[(&Val, usize); 16]> = smallvec::smallvec![(v, 1usize)];
     while let Some((v, depth)) = work.pop() {
         if depth > max {
             return Err(NotPlain::TooDeep);
@@ -331,7 +335,7 @@ pub(crate) fn is_plain_data(v: &Value) -> bool {
 
 /// [`is_plain_data`], saying why not.
 pub(crate) fn check_plain_data(v: &Value) -> Result<(), NotPlain> {
-    let mut work = vec![(v, 1usize)];
+    let mut work: SmallVec<[(&Value, usize); 16]> = smallvec::smallvec![(v, 1usize)];
     while let Some((v, depth)) = work.pop() {
         if depth > MAX_VALUE_DEPTH {
             return Err(NotPlain::TooDeep);
