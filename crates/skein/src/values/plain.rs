@@ -40,23 +40,7 @@ impl NotPlain {
 /// Whether engine value `v` is plain data nested at most
 /// [`MAX_VALUE_DEPTH`] levels deep (walked without recursion).
 pub(crate) fn check_plain(v: &Val) -> Result<(), NotPlain> {
-    check_nesting(v, MAX_VALUE_DEPTH, |atom| {
-        matches!(
-            atom,
-            Val::Null
-                | Val::Bool(_)
-                | Val::Int(_)
-                | Val::Big(_)
-                | Val::Rat(_)
-                | Val::Real(_)
-                | Val::Char(_)
-                | Val::Str(_)
-                | Val::Sym(_)
-                | Val::Keyword(_)
-                | Val::Bytes(_)
-                | Val::Unspecified
-        )
-    })
+    check_nesting(v, MAX_VALUE_DEPTH, Val::is_plain_atom)
 }
 
 /// Whether `v` is nested at most `max` levels deep (levels counted as for

@@ -675,21 +675,10 @@ impl Val {
 
     /// True for data that may cross a flow boundary or enter the store.
     pub fn is_plain(&self) -> bool {
-        let mut work = vec![self];
+        // On the stack for small values: map keys are checked at every insert.
+        let mut work: smallvec::SmallVec<[&Val; 16]> = smallvec::smallvec![self];
         while let Some(v) = work.pop() {
             match v {
-                Val::Null
-                | Val::Bool(_)
-                | Val::Int(_)
-                | Val::Big(_)
-                | Val::Rat(_)
-                | Val::Real(_)
-                | Val::Char(_)
-                | Val::Str(_)
-                | Val::Sym(_)
-                | Val::Keyword(_)
-                | Val::Bytes(_)
-                | Val::Unspecified => {}
                 Val::Pair(p) => {
                     work.push(&p.car);
                     work.push(&p.cdr);
@@ -701,10 +690,31 @@ impl Val {
                         work.push(v);
                     }
                 }
-                _ => return false,
+                atom if !atom.is_plain_atom() => return false,
+                _ => {}
             }
         }
         true
+    }
+
+    /// True for the plain values that hold no other value: numbers,
+    /// strings, symbols, keywords, chars, booleans, bytevectors, `()`.
+    pub fn is_plain_atom(&self) -> bool {
+        matches!(
+            self,
+            Val::Null
+                | Val::Bool(_)
+                | Val::Int(_)
+                | Val::Big(_)
+                | Val::Rat(_)
+                | Val::Real(_)
+                | Val::Char(_)
+                | Val::Str(_)
+                | Val::Sym(_)
+                | Val::Keyword(_)
+                | Val::Bytes(_)
+                | Val::Unspecified
+        )
     }
 }
 
