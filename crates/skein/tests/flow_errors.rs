@@ -232,3 +232,37 @@ fn code_that_now_fails_while_its_log_is_replayed_is_a_replay_failure() {
     );
     assert_eq!(second.log(id), Some(vec![(sym("a"), Value::from(10))]));
 }
+
+#[test]
+fn a_limit_that_trips_while_a_flow_is_replayed_refuses_the_resume_and_changes_nothing() {
+    const FLOW: &str = "(define (spin n) (if (= n 0) 0 (spin (- n 1))))
+                        (defflow slow (lambda () (spin 300000) (request 'a 1) (request 'b 2) 'end))";
+    let mut first = engine_with(FLOW);
+    let id = first.start("slow", vec![]).unwrap().id();
+    first.resume(id, Value::from(10)).unwrap();
+    let json = first.export_json().unwrap();
+
+    // Rebuilding replays the 300,000-step spin: more than this budget.
+    let mut second = engine_with(FLOW);
+    second.import_json(&json).unwrap();
+    second.set_limits(Limits {
+        max_steps: Some(100_000),
+        ..Limits::default()
+    });
+    let Err(Error::Limit(limit)) = second.resume(id, Value::from(20)) else {
+        panic!("expected the limit")
+    };
+    assert_eq!((limit.kind, limit.flow), (LimitKind::Steps, Some(id)));
+    assert_eq!(second.status(id), Some(FlowStatus::Suspended));
+    assert_eq!(second.export_json().unwrap(), json, "nothing changed");
+
+    // Under other limits the same resume goes through.
+    second.set_limits(Limits::default());
+    assert_eq!(
+        second.resume(id, Value::from(20)).unwrap(),
+        Step::Done {
+            id,
+            value: sym("end")
+        }
+    );
+}

@@ -81,7 +81,9 @@ pub enum Error {
 pub struct LimitError {
     /// Which limit.
     pub kind: LimitKind,
-    /// The flow whose start or resume tripped it (that flow has failed).
+    /// The flow whose start or resume tripped it. That flow has failed,
+    /// unless the limit tripped while it was being rebuilt by replay: then
+    /// the resume is refused and the flow stays suspended, unchanged.
     pub flow: Option<u64>,
     message: String,
 }

@@ -387,12 +387,25 @@ impl Machine {
         Ok(())
     }
 
-    /// After an aborted evaluation (a limit, an interrupt) inside a flow:
-    /// the flow cannot continue, so it fails with the reason.
+    /// After an aborted evaluation (a limit, an interrupt) inside a flow: a
+    /// flow that was running live cannot continue, so it fails with the
+    /// reason; one still being rebuilt by replay is left as it was.
     pub(crate) fn abandon_running_flow(&mut self, reason: &str) {
-        if let Some(id) = self.flows.running {
-            self.flow_failed(id, reason.to_string());
+        let Some(id) = self.flows.running else {
+            return;
+        };
+        if self.flows.replay.is_some() {
+            // Still being rebuilt: the resume's response is not in the log
+            // yet, so nothing of it happened. The flow stays suspended, to be
+            // resumed again (under other limits).
+            self.leave_flow();
+            if let Some(inst) = self.flows.instances.get_mut(&id) {
+                inst.status = Status::Suspended;
+                inst.frames = None;
+            }
+            return;
         }
+        self.flow_failed(id, reason.to_string());
     }
 
     /// Index of the nearest prompt frame, if a flow is running.
