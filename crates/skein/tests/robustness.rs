@@ -1167,3 +1167,22 @@ fn numbers_too_large_for_the_engine_are_refused_before_they_are_parsed() {
         "{err}"
     );
 }
+
+#[test]
+fn control_characters_never_reach_a_terminal_raw_from_reports_or_written_symbols() {
+    let mut e = skein::Engine::new();
+    let err = e.eval("(error \"\\x1b;[2Jcleared\" 'x)").unwrap_err();
+    let report = err.report();
+    assert!(!report.contains('\u{1b}'), "{report:?}");
+    assert!(report.contains("\\x1b;[2Jcleared"), "{report}");
+    // A symbol with a control character is written between bars, escaped,
+    // and reads back as the same symbol.
+    e.capture_output();
+    e.eval("(write (string->symbol \"a\\x7;b\"))").unwrap();
+    let written = e.take_output();
+    assert_eq!(written, "|a\\x7;b|");
+    assert_eq!(
+        e.eval(&format!("(eq? '{written} (string->symbol \"a\\x7;b\"))")),
+        Ok(skein::Value::Bool(true))
+    );
+}

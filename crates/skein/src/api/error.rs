@@ -146,7 +146,7 @@ pub fn diagnose(
     let location = span.and_then(|s| sources.location(s));
     let chain_locs: Vec<Location> = chain.iter().filter_map(|s| sources.location(*s)).collect();
     let mut diag = Diagnostic {
-        message,
+        message: escape_controls(&message),
         location,
         chain: chain_locs,
         report: String::new(),
@@ -154,6 +154,21 @@ pub fn diagnose(
     };
     diag.report = render(sources, &diag, span);
     Box::new(diag)
+}
+
+/// `text` with every control character but newline and tab written as an
+/// escape (`\x1b;`): a message comes from the program, and reports go to
+/// terminals, where raw escapes would move the cursor or clear the screen.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => out.push_str(&format!("\\x{:x};", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn render(sources: &SourceMap, diag: &Diagnostic, span: Option<Span>) -> String {

@@ -236,7 +236,9 @@ fn write_string_literal(s: &str, out: &mut String) {
 fn write_symbol(name: &str, out: &mut String) {
     let needs_bars = name.is_empty()
         || name.chars().any(|c| {
-            c.is_whitespace() || matches!(c, '(' | ')' | '"' | ';' | '|' | '\'' | '`' | ',')
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '(' | ')' | '"' | ';' | '|' | '\'' | '`' | ',')
         })
         || crate::values::number::parse_number(name, 10).is_some()
         || name == ".";
@@ -246,6 +248,10 @@ fn write_symbol(name: &str, out: &mut String) {
             match c {
                 '|' => out.push_str("\\|"),
                 '\\' => out.push_str("\\\\"),
+                // Written as an escape, never raw: it would reach a terminal.
+                c if c.is_control() => {
+                    let _ = write!(out, "\\x{:x};", u32::from(c));
+                }
                 c => out.push(c),
             }
         }
