@@ -24,13 +24,13 @@ use super::chars::char_arg;
 use crate::values::case::fold_string;
 use crate::values::prim::{Prim, PrimResult};
 use crate::values::symbol::Symbol;
-use crate::values::value::{error, type_error, Val};
+use crate::values::value::{error, type_error, Text, Val};
 
 /// The longest string or bytevector `make-string` and `make-bytevector` build:
 /// a user number must not be able to ask for all of memory.
 pub(super) const MAX_LENGTH: usize = 100_000_000;
 
-pub(super) fn string_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<String>, Val> {
+pub(super) fn string_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<Text>, Val> {
     match v {
         Val::Str(s) => Ok(s),
         _ => Err(type_error(who, "a string", v)),
@@ -149,11 +149,10 @@ struct Cursor {
 }
 
 impl Cursor {
-    fn new(s: &Rc<String>) -> Cursor {
-        let ascii = s.is_ascii();
+    fn new(s: &Rc<Text>) -> Cursor {
         Cursor {
-            ascii,
-            char_len: if ascii { s.len() } else { s.chars().count() },
+            ascii: s.is_ascii(),
+            char_len: s.char_count(),
             char_at: 0,
             byte_at: 0,
         }
@@ -203,11 +202,11 @@ fn walk_back(s: &str, end: usize, n: usize) -> Option<usize> {
 }
 
 /// Run `f` with a cursor for `s`.
-fn with_cursor<R>(s: &Rc<String>, f: impl FnOnce(&mut Cursor) -> R) -> R {
+fn with_cursor<R>(s: &Rc<Text>, f: impl FnOnce(&mut Cursor) -> R) -> R {
     f(&mut Cursor::new(s))
 }
 
-fn char_len(s: &Rc<String>) -> usize {
+fn char_len(s: &Rc<Text>) -> usize {
     with_cursor(s, |c| c.char_len)
 }
 
@@ -215,7 +214,7 @@ fn char_len(s: &Rc<String>) -> usize {
 /// `args[from + 1]` (end).
 pub(super) fn str_range<'a>(
     who: &str,
-    s: &'a Rc<String>,
+    s: &'a Rc<Text>,
     args: &[Val],
     from: usize,
 ) -> Result<&'a str, Val> {
