@@ -24,13 +24,13 @@ use super::chars::char_arg;
 use crate::values::case::fold_string;
 use crate::values::prim::{Prim, PrimResult};
 use crate::values::symbol::Symbol;
-use crate::values::value::{error, type_error, Text, Val};
+use crate::values::value::{error, type_error, Val};
 
 /// The longest string or bytevector `make-string` and `make-bytevector` build:
 /// a user number must not be able to ask for all of memory.
 pub(super) const MAX_LENGTH: usize = 100_000_000;
 
-pub(super) fn string_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<Text>, Val> {
+pub(super) fn string_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<String>, Val> {
     match v {
         Val::Str(s) => Ok(s),
         _ => Err(type_error(who, "a string", v)),
@@ -149,10 +149,11 @@ struct Cursor {
 }
 
 impl Cursor {
-    fn new(s: &Rc<Text>) -> Cursor {
+    fn new(s: &Rc<String>) -> Cursor {
+        let ascii = s.is_ascii();
         Cursor {
-            ascii: s.is_ascii(),
-            char_len: s.char_count(),
+            ascii,
+            char_len: if ascii { s.len() } else { s.chars().count() },
             char_at: 0,
             byte_at: 0,
         }
@@ -202,11 +203,11 @@ fn walk_back(s: &str, end: usize, n: usize) -> Option<usize> {
 }
 
 /// Run `f` with a cursor for `s`.
-fn with_cursor<R>(s: &Rc<Text>, f: impl FnOnce(&mut Cursor) -> R) -> R {
+fn with_cursor<R>(s: &Rc<String>, f: impl FnOnce(&mut Cursor) -> R) -> R {
     f(&mut Cursor::new(s))
 }
 
-fn char_len(s: &Rc<Text>) -> usize {
+fn char_len(s: &Rc<String>) -> usize {
     with_cursor(s, |c| c.char_len)
 }
 
@@ -214,7 +215,7 @@ fn char_len(s: &Rc<Text>) -> usize {
 /// `args[from + 1]` (end).
 pub(super) fn str_range<'a>(
     who: &str,
-    s: &'a Rc<Text>,
+    s: &'a Rc<String>,
     args: &[Val],
     from: usize,
 ) -> Result<&'a str, Val> {

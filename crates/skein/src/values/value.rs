@@ -112,51 +112,6 @@ fn drops_unguarded(v: &Val) -> bool {
     matches!(v, Val::Record(_) | Val::Promise(_) | Val::Error(_))
 }
 
-/// A string's text and its length in characters, counted once when it is
-/// made: strings are immutable, so `string-length` is O(1), and so is
-/// indexing an ASCII string (its characters are its bytes). Counting on
-/// every call made walking a string by index quadratic.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Text {
-    text: String,
-    chars: usize,
-}
-
-impl Text {
-    /// `text`, its characters counted.
-    pub fn new(text: String) -> Text {
-        let chars = if text.is_ascii() {
-            text.len()
-        } else {
-            text.chars().count()
-        };
-        Text { text, chars }
-    }
-
-    /// The length in characters.
-    pub fn char_count(&self) -> usize {
-        self.chars
-    }
-
-    /// Whether every character is one byte.
-    pub fn is_ascii(&self) -> bool {
-        self.chars == self.text.len()
-    }
-}
-
-impl std::fmt::Debug for Text {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.text.fmt(f)
-    }
-}
-
-impl std::ops::Deref for Text {
-    type Target = String;
-    fn deref(&self) -> &String {
-        &self.text
-    }
-}
-
 /// A vector's items. Vectors nest as deep as a program makes them, and one
 /// dropped inside another container (a map's entry, a record's field) is
 /// dropped by the container's drop, not released: it grows the stack as
@@ -209,7 +164,7 @@ pub enum Val {
     // benchmarks -1%).
     Big(Rc<BigInt>),
     Rat(Rc<BigRational>),
-    Str(Rc<Text>),
+    Str(Rc<String>),
     Pair(Rc<Pair>),
     Vector(Rc<Items>),
     Bytes(Rc<Vec<u8>>),
@@ -574,7 +529,7 @@ pub struct ErrorObj {
 
 impl Val {
     pub fn str(s: impl Into<String>) -> Val {
-        Val::Str(Rc::new(Text::new(s.into())))
+        Val::Str(Rc::new(s.into()))
     }
 
     #[inline]

@@ -446,7 +446,7 @@ fn offsets(text: &str) -> Vec<usize> {
 #[test]
 fn cursor_offsets_in_any_order() {
     for text in ["", "abc", "héllo", "日本語", &"aé日\u{1F600}".repeat(100)] {
-        let rc = std::rc::Rc::new(Text::new(text.to_owned()));
+        let rc = std::rc::Rc::new(text.to_owned());
         let expected = offsets(text);
         let n = expected.len() - 1;
         let mut cursor = Cursor::new(&rc);
