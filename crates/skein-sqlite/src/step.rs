@@ -118,6 +118,7 @@ impl Store {
         let load_output = load(&mut engine, &file)?;
         rebuild(&mut engine, &tx, &before, &path)?;
         let step = engine.resume(id, response)?;
+        let after = engine.flow_record(id)?;
         if let Err(skein::Error::Flow(
             FlowError::Diverged { .. } | FlowError::ReplayFailed { .. },
         )) = engine.result(id)
@@ -125,10 +126,9 @@ impl Store {
             // It failed before the pending request took the response: while
             // replaying. Recording that would bury a flow whose history is
             // intact under a code change; refuse, so it can be fixed.
-            let message = engine.flow_record(id)?.error.unwrap_or_default();
+            let message = after.error.unwrap_or_default();
             return Err(StoreError::Diverged { id, message });
         }
-        let after = engine.flow_record(id)?;
         let logged = before.log.len();
         if after.log.get(..logged) != Some(&before.log[..]) {
             return Err(damaged(

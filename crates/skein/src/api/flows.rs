@@ -9,7 +9,7 @@ use crate::flow::status::FlowStatus;
 use crate::machine::frame::Args;
 use crate::machine::limits::Abort;
 use crate::machine::{Machine, Step as MachineStep};
-use crate::values::plain::{check_plain, check_plain_data, NotPlain, Value};
+use crate::values::plain::{check_plain_data, NotPlain, Value};
 use crate::values::symbol::Symbol;
 use crate::values::value::Val;
 
@@ -369,13 +369,8 @@ fn plain(value: &Value, what: impl Fn() -> String) -> Result<Val, FlowError> {
         Err(NotPlain::TooDeep) => return Err(FlowError::TooDeep { what: what() }),
         Err(NotPlain::Kind) => return Err(refuse()),
     }
-    let v = value.to_val().map_err(|_| refuse())?;
-    if check_plain(&v).is_ok() {
-        Ok(v)
-    } else {
-        crate::values::value::release(v);
-        Err(refuse())
-    }
+    // Checked whole above, so it converts to plain data of the same depth.
+    value.to_val().map_err(|_| refuse())
 }
 
 fn step_of(outcome: Outcome) -> Step {
