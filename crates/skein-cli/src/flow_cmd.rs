@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use skein::{Limits, Value};
+use skein::Value;
 use skein_sqlite::{FlowInfo, Resume, SourceState, State, StepOutcome, Store, StoreError};
 
 /// Drive durable flows from the shell, kept in a SQLite store
@@ -43,10 +43,8 @@ pub struct FlowArgs {
     /// The store file (created by `start` and `import` if missing).
     #[arg(long, value_name = "PATH", default_value = "skein.db", global = true)]
     store: PathBuf,
-    /// Refuse a step whose code makes more than N procedure calls
-    /// (a looping flow holds the store until it is stopped).
-    #[arg(long, value_name = "N", global = true, verbatim_doc_comment)]
-    max_steps: Option<u64>,
+    #[command(flatten)]
+    limits: crate::limit_args::LimitArgs,
     #[command(subcommand)]
     command: FlowCommand,
 }
@@ -140,10 +138,10 @@ enum FlowCommand {
     },
 }
 
-/// How to open the store: `--store` and `--max-steps`.
+/// How to open the store: `--store`, and the limits steps run under.
 struct Target {
     path: PathBuf,
-    max_steps: Option<u64>,
+    limits: crate::limit_args::LimitArgs,
 }
 
 impl Target {
@@ -160,12 +158,7 @@ impl Target {
             Store::open(&self.path)?
         };
         store.check_integrity()?;
-        if let Some(n) = self.max_steps {
-            store.set_limits(Limits {
-                max_steps: Some(n),
-                ..Limits::default()
-            });
-        }
+        store.set_limits(self.limits.limits());
         Ok(store)
     }
 }
@@ -185,7 +178,7 @@ impl From<StoreError> for Failure {
 pub fn run(args: FlowArgs) -> ExitCode {
     let target = &Target {
         path: args.store,
-        max_steps: args.max_steps,
+        limits: args.limits,
     };
     let changes = matches!(
         args.command,

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod alloc;
 mod check;
 mod flow_cmd;
+mod limit_args;
 mod repl;
 mod style;
 
@@ -31,6 +32,8 @@ enum Command {
     Run {
         /// The .flow or .scm file to run.
         file: PathBuf,
+        #[command(flatten)]
+        limits: limit_args::LimitArgs,
     },
     /// Evaluate expressions interactively; load FILE first if given.
     #[command(long_about = repl::LONG_ABOUT)]
@@ -52,7 +55,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { file } => run(&file),
+        Command::Run { file, limits } => run(&file, &limits),
         Command::Repl { file } => repl::run(file.as_deref()),
         Command::Check { files } => check::run(&files),
         Command::Flow(args) => flow_cmd::run(args),
@@ -67,8 +70,9 @@ fn script_root(file: &std::path::Path) -> PathBuf {
     }
 }
 
-fn run(file: &PathBuf) -> ExitCode {
+fn run(file: &PathBuf, limits: &limit_args::LimitArgs) -> ExitCode {
     let mut engine = skein::Engine::new();
+    engine.set_limits(limits.limits());
     // docs/security.md: `skein run` grants the clock, the environment, exit
     // and `load` under the script's directory, outside flows only.
     engine.set_capabilities(skein::Capabilities::all_under(script_root(file)));

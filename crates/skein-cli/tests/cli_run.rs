@@ -281,3 +281,32 @@ fn the_error_port_writes_to_stderr() {
     assert_eq!(stdout(&out), "out");
     assert_eq!(stderr(&out), "err");
 }
+
+#[test]
+fn run_takes_its_limits_from_the_command_line() {
+    let hog = scratch_file(
+        "limits",
+        "hog.scm",
+        "(display \"start\")\n(length (make-list 100000000))\n",
+    );
+    let hog = hog.to_str().expect("a UTF-8 path");
+    let out = skein(&["run", "--max-heap", "64M", hog]);
+    assert!(!out.status.success());
+    assert_eq!(stdout(&out), "start");
+    assert!(stderr(&out).contains("max_heap_bytes"), "{}", stderr(&out));
+
+    let counter = scratch_file(
+        "limits",
+        "count.scm",
+        "(let loop ((i 0)) (if (< i 1000) (loop (+ i 1)) (display i)))\n",
+    );
+    let counter = counter.to_str().expect("a UTF-8 path");
+    let out = skein(&["run", "--max-steps", "100", counter]);
+    assert!(stderr(&out).contains("max_steps"), "{}", stderr(&out));
+    let out = skein(&["run", "--max-steps", "2000", counter]);
+    assert_eq!(stdout(&out), "1000");
+
+    let out = skein(&["run", "--max-heap", "lots", counter]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is not a size"), "{}", stderr(&out));
+}

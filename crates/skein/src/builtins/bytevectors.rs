@@ -4,6 +4,7 @@ use super::pure;
 use std::rc::Rc;
 
 use super::strings::{index_arg, int, length_arg, out_of_range, range_args, str_range, string_arg};
+use crate::values::heap::{self, Counted};
 use crate::values::prim::{Prim, PrimResult};
 use crate::values::value::{error, type_error, Val};
 
@@ -22,7 +23,7 @@ fn byte_arg(who: &str, v: &Val) -> Result<u8, Val> {
 }
 
 fn bytes(b: Vec<u8>) -> Val {
-    Val::Bytes(Rc::new(b))
+    Val::Bytes(Rc::new(Counted::new(b)))
 }
 
 fn bytevector_p(args: &[Val]) -> PrimResult {
@@ -36,6 +37,7 @@ fn make_bytevector(args: &[Val]) -> PrimResult {
         Some(b) => byte_arg("make-bytevector", b)?,
         None => 0,
     };
+    heap::reserve(k)?;
     Ok(bytes(vec![fill; k]))
 }
 
@@ -69,6 +71,7 @@ fn bytevector_append(args: &[Val]) -> PrimResult {
         .iter()
         .map(|a| bytes_arg("bytevector-append", a))
         .collect::<Result<Vec<&[u8]>, Val>>()?;
+    heap::reserve(parts.iter().fold(0usize, |n, p| n.saturating_add(p.len())))?;
     Ok(bytes(parts.concat()))
 }
 

@@ -304,9 +304,9 @@ mod tests {
                 "integer->char: not a unicode scalar value"
             );
         }
-        let big = Val::Big(std::rc::Rc::new(
+        let big = Val::Big(std::rc::Rc::new(crate::values::heap::Counted::new(
             num_bigint::BigInt::from(u64::MAX) * num_bigint::BigInt::from(4),
-        ));
+        )));
         assert!(integer_to_char(&[big]).is_err());
         assert_eq!(
             err_message(integer_to_char(&[Val::real(65.0)])),

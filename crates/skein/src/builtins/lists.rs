@@ -10,8 +10,10 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive};
 
+use crate::values::heap;
+use crate::values::heap::Counted;
 use crate::values::prim::{Prim, PrimResult};
-use crate::values::value::{error, type_error, Val};
+use crate::values::value::{error, type_error, Val, PAIR_BYTES};
 
 /// Largest list or vector a primitive builds from a count the program gives.
 pub(super) const MAX_LENGTH: usize = 100_000_000;
@@ -125,6 +127,7 @@ fn list_p(args: &[Val]) -> PrimResult {
 /// `(make-list k [fill])`; the fill defaults to `#f`.
 fn make_list(args: &[Val]) -> PrimResult {
     let n = length_arg("make-list", &args[0])?;
+    heap::reserve_items(n, PAIR_BYTES)?;
     let fill = args.get(1).cloned().unwrap_or(Val::bool(false));
     let mut out = Val::Null;
     for _ in 0..n {
@@ -158,6 +161,13 @@ fn append(args: &[Val]) -> PrimResult {
     let Some((last, init)) = args.split_last() else {
         return Ok(Val::Null);
     };
+    // The same list may be passed many times: the copies are reserved
+    // before any is made.
+    let mut copied = 0usize;
+    for arg in init {
+        copied = copied.saturating_add(arg.spine_length());
+    }
+    heap::reserve_items(copied, PAIR_BYTES)?;
     let mut lists = Vec::with_capacity(init.len());
     for arg in init {
         lists.push(list_items("append", arg)?);
@@ -295,15 +305,15 @@ fn assoc(args: &[Val]) -> PrimResult {
 fn int_val(b: BigInt) -> Val {
     match b.to_i64() {
         Some(i) => Val::Int(i),
-        None => Val::Big(std::rc::Rc::new(b)),
+        None => Val::Big(std::rc::Rc::new(Counted::new(b))),
     }
 }
 
 fn exact_ratio(v: &Val) -> Option<BigRational> {
     match v {
         Val::Int(i) => Some(BigRational::from_integer(BigInt::from(*i))),
-        Val::Big(b) => Some(BigRational::from_integer((**b).clone())),
-        Val::Rat(r) => Some((**r).clone()),
+        Val::Big(b) => Some(BigRational::from_integer((***b).clone())),
+        Val::Rat(r) => Some((***r).clone()),
         _ => None,
     }
 }
@@ -312,6 +322,7 @@ fn exact_ratio(v: &Val) -> Option<BigRational> {
 /// afresh each time so inexact steps do not accumulate rounding error.
 fn iota(args: &[Val]) -> PrimResult {
     let n = length_arg("iota", &args[0])?;
+    heap::reserve_items(n, PAIR_BYTES)?;
     let start = args.get(1).cloned().unwrap_or(Val::Int(0));
     let step = args.get(2).cloned().unwrap_or(Val::Int(1));
     for v in [&start, &step] {
@@ -342,7 +353,7 @@ fn iota(args: &[Val]) -> PrimResult {
                     if v.denom().is_one() {
                         int_val(v.to_integer())
                     } else {
-                        Val::Rat(std::rc::Rc::new(v))
+                        Val::Rat(std::rc::Rc::new(Counted::new(v)))
                     }
                 })
                 .collect()

@@ -60,7 +60,7 @@ pub(super) fn not_complex(who: &str, v: &Val) -> Val {
 }
 
 pub(super) fn values(a: Val, b: Val) -> Val {
-    Val::Values(Rc::new(crate::values::value::Items(vec![a, b])))
+    Val::Values(Rc::new(crate::values::value::Items::new(vec![a, b])))
 }
 
 // ---- predicates ----

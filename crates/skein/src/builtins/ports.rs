@@ -6,15 +6,13 @@ use super::effect;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::values::heap::{self, Counted};
 use crate::values::prim::Effects;
 use crate::values::prim::{Prim, PrimResult};
 use crate::values::value::{error, type_error, Port, PortKind, Val};
 
 fn port(kind: PortKind) -> Val {
-    Val::Port(Rc::new(Port {
-        kind,
-        open: Cell::new(true),
-    }))
+    Val::Port(Rc::new(Port::new(kind)))
 }
 
 fn port_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<Port>, Val> {
@@ -36,7 +34,10 @@ pub fn write_to(m: &mut dyn Effects, who: &str, args: &[Val], at: usize, text: &
             match &p.kind {
                 PortKind::Console => m.write_output(text),
                 PortKind::ErrorConsole => m.write_error(text),
-                PortKind::TextOut(buf) => buf.borrow_mut().push_str(text),
+                PortKind::TextOut(buf) => {
+                    heap::reserve(text.len())?;
+                    p.grow(|| buf.borrow_mut().push_str(text));
+                }
                 _ => return Err(type_error(who, "a textual output port", v)),
             }
         }
@@ -87,7 +88,7 @@ fn get_output_string(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
 
 fn get_output_bytevector(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     match &port_arg("get-output-bytevector", &args[0])?.kind {
-        PortKind::BytesOut(buf) => Ok(Val::Bytes(Rc::new(buf.borrow().clone()))),
+        PortKind::BytesOut(buf) => Ok(Val::Bytes(Rc::new(Counted::new(buf.borrow().clone())))),
         _ => Err(type_error(
             "get-output-bytevector",
             "a bytevector output port",
@@ -189,12 +190,10 @@ fn read(m: &mut dyn Effects, args: &[Val]) -> PrimResult {
             pos.set(pos.get() + used);
             Ok(Val::Eof)
         }
-        Err(e) => Err(Val::Error(Rc::new(crate::values::value::ErrorObj {
-            kind: crate::values::value::ErrorKind::ReadError,
-            message: format!("read: {}", e.message),
-            irritants: vec![],
-            site: RefCell::new(None),
-        }))),
+        Err(e) => Err(crate::values::value::error_of(
+            crate::values::value::ErrorKind::ReadError,
+            format!("read: {}", e.message),
+        )),
     }
 }
 
@@ -259,15 +258,21 @@ fn read_bytevector(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     }
     let taken = rest[..k.min(rest.len())].to_vec();
     pos.set(pos.get() + taken.len());
-    Ok(Val::Bytes(Rc::new(taken)))
+    Ok(Val::Bytes(Rc::new(Counted::new(taken))))
 }
 
-fn bytes_out<'a>(who: &str, args: &'a [Val], at: usize) -> Result<&'a RefCell<Vec<u8>>, Val> {
+/// Append `bytes` to the binary output port in `args[at]`.
+fn write_bytes(who: &str, args: &[Val], at: usize, bytes: &[u8]) -> Result<(), Val> {
     let v = args
         .get(at)
         .ok_or_else(|| error(format!("{who}: a binary output port is required"), vec![]))?;
-    match &port_arg(who, v)?.kind {
-        PortKind::BytesOut(buf) => Ok(buf),
+    let p = port_arg(who, v)?;
+    match &p.kind {
+        PortKind::BytesOut(buf) => {
+            heap::reserve(bytes.len())?;
+            p.grow(|| buf.borrow_mut().extend_from_slice(bytes));
+            Ok(())
+        }
         _ => Err(type_error(who, "a binary output port", v)),
     }
 }
@@ -277,7 +282,7 @@ fn write_u8(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
         Val::Int(b) if (0..=255).contains(b) => *b as u8,
         other => return Err(type_error("write-u8", "a byte", other)),
     };
-    bytes_out("write-u8", args, 1)?.borrow_mut().push(b);
+    write_bytes("write-u8", args, 1, &[b])?;
     Ok(Val::Unspecified)
 }
 
@@ -285,9 +290,8 @@ fn write_bytevector(_: &mut dyn Effects, args: &[Val]) -> PrimResult {
     let Val::Bytes(b) = &args[0] else {
         return Err(type_error("write-bytevector", "a bytevector", &args[0]));
     };
-    let out = bytes_out("write-bytevector", args, 1)?;
     let (start, end) = super::strings::range_args("write-bytevector", args, 2, b.len())?;
-    out.borrow_mut().extend_from_slice(&b[start..end]);
+    write_bytes("write-bytevector", args, 1, &b[start..end])?;
     Ok(Val::Unspecified)
 }
 

@@ -22,15 +22,17 @@ use num_bigint::Sign;
 
 use super::chars::char_arg;
 use crate::values::case::fold_string;
+use crate::values::heap;
 use crate::values::prim::{Prim, PrimResult};
 use crate::values::symbol::Symbol;
+use crate::values::text::Text;
 use crate::values::value::{error, type_error, Val};
 
 /// The longest string or bytevector `make-string` and `make-bytevector` build:
 /// a user number must not be able to ask for all of memory.
 pub(super) const MAX_LENGTH: usize = 100_000_000;
 
-pub(super) fn string_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<String>, Val> {
+pub(super) fn string_arg<'a>(who: &str, v: &'a Val) -> Result<&'a Rc<Text>, Val> {
     match v {
         Val::Str(s) => Ok(s),
         _ => Err(type_error(who, "a string", v)),
@@ -139,8 +141,9 @@ pub(super) fn range_args(
 /// char index is a byte offset), its length in chars, and the last char index
 /// looked up with its byte offset, so neighbouring lookups walk little.
 ///
-/// No cache outlives a call: engine values must never be reachable from a
-/// thread-local (the engine is `Send`).
+/// The string counts its characters once; the cursor lives for one call
+/// (engine values must never be reachable from a thread-local: the engine is
+/// `Send`).
 struct Cursor {
     ascii: bool,
     char_len: usize,
@@ -149,11 +152,10 @@ struct Cursor {
 }
 
 impl Cursor {
-    fn new(s: &Rc<String>) -> Cursor {
-        let ascii = s.is_ascii();
+    fn new(s: &Rc<Text>) -> Cursor {
         Cursor {
-            ascii,
-            char_len: if ascii { s.len() } else { s.chars().count() },
+            ascii: s.is_ascii(),
+            char_len: s.char_len(),
             char_at: 0,
             byte_at: 0,
         }
@@ -203,11 +205,11 @@ fn walk_back(s: &str, end: usize, n: usize) -> Option<usize> {
 }
 
 /// Run `f` with a cursor for `s`.
-fn with_cursor<R>(s: &Rc<String>, f: impl FnOnce(&mut Cursor) -> R) -> R {
+fn with_cursor<R>(s: &Rc<Text>, f: impl FnOnce(&mut Cursor) -> R) -> R {
     f(&mut Cursor::new(s))
 }
 
-fn char_len(s: &Rc<String>) -> usize {
+fn char_len(s: &Rc<Text>) -> usize {
     with_cursor(s, |c| c.char_len)
 }
 
@@ -215,7 +217,7 @@ fn char_len(s: &Rc<String>) -> usize {
 /// `args[from + 1]` (end).
 pub(super) fn str_range<'a>(
     who: &str,
-    s: &'a Rc<String>,
+    s: &'a Rc<Text>,
     args: &[Val],
     from: usize,
 ) -> Result<&'a str, Val> {
@@ -239,6 +241,7 @@ fn make_string(args: &[Val]) -> PrimResult {
         Some(c) => char_arg("make-string", c)?,
         None => ' ',
     };
+    heap::reserve_items(k, fill.len_utf8())?;
     Ok(Val::str(std::iter::repeat_n(fill, k).collect::<String>()))
 }
 
@@ -277,6 +280,7 @@ fn string_append(args: &[Val]) -> PrimResult {
         .iter()
         .map(|a| str_arg("string-append", a))
         .collect::<Result<Vec<&str>, Val>>()?;
+    heap::reserve(total_len(&parts, ""))?;
     Ok(Val::str(parts.concat()))
 }
 
@@ -442,7 +446,15 @@ fn string_join(args: &[Val]) -> PrimResult {
         Some(sep) => str_arg("string-join", sep)?,
         None => " ",
     };
+    heap::reserve(total_len(&parts, sep))?;
     Ok(Val::str(parts.join(sep)))
+}
+
+/// Bytes of `parts` joined by `sep`: reserved before joining, since one
+/// string may be passed many times.
+fn total_len(parts: &[&str], sep: &str) -> usize {
+    let seps = sep.len().saturating_mul(parts.len().saturating_sub(1));
+    parts.iter().fold(seps, |n, p| n.saturating_add(p.len()))
 }
 
 fn string_split(args: &[Val]) -> PrimResult {

@@ -1,6 +1,7 @@
 //! Vectors (R7RS 6.8) without in-place mutation: `vector-set` returns a new vector.
 
 use super::lists::{index_arg, length_arg, list_items, pure};
+use crate::values::heap;
 use crate::values::prim::{Prim, PrimResult};
 use crate::values::value::{error, type_error, Val};
 
@@ -50,6 +51,7 @@ fn vector_p(args: &[Val]) -> PrimResult {
 fn make_vector(args: &[Val]) -> PrimResult {
     let n = length_arg("make-vector", &args[0])?;
     let fill = args.get(1).cloned().unwrap_or(Val::bool(false));
+    heap::reserve_items(n, std::mem::size_of::<Val>())?;
     let mut items = Vec::new();
     items
         .try_reserve_exact(n)
@@ -100,10 +102,14 @@ fn subvector(args: &[Val]) -> PrimResult {
 }
 
 fn vector_append(args: &[Val]) -> PrimResult {
-    let mut out = Vec::new();
+    let mut parts = Vec::with_capacity(args.len());
     for arg in args {
-        out.extend_from_slice(vector_arg("vector-append", arg)?);
+        parts.push(vector_arg("vector-append", arg)?);
     }
+    // The same vector may be passed many times: reserve the whole result.
+    let n = parts.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+    heap::reserve_items(n, std::mem::size_of::<Val>())?;
+    let out = parts.concat();
     Ok(Val::vector(out))
 }
 

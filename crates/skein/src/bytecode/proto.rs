@@ -12,6 +12,7 @@ use std::rc::Rc;
 use smallvec::SmallVec;
 
 use crate::source::Span;
+use crate::values::heap;
 use crate::values::prim::Inline;
 use crate::values::symbol::GlobalId;
 use crate::values::symbol::Symbol;
@@ -288,9 +289,30 @@ pub struct Closure {
     pub free: Free,
     /// For a fix group member: every member, so siblings can be called.
     pub group: Option<Rc<[Rc<Proto>]>>,
+    /// Only [`Closure::new`] makes one: its bytes are charged to the heap budget.
+    _charged: (),
 }
 
 impl Closure {
+    /// A closure, charged to the heap budget.
+    #[inline]
+    pub fn new(proto: Rc<Proto>, free: Free, group: Option<Rc<[Rc<Proto>]>>) -> Closure {
+        heap::charge(closure_bytes(&free));
+        Closure {
+            proto,
+            free,
+            group,
+            _charged: (),
+        }
+    }
+
+    /// Move the free variables out, returning their bytes to the budget.
+    pub fn take_free(&mut self) -> Free {
+        let free = std::mem::take(&mut self.free);
+        heap::credit(closure_bytes(&free) - closure_bytes(&self.free));
+        free
+    }
+
     pub fn name(&self) -> Option<Symbol> {
         self.proto.name
     }
@@ -301,11 +323,21 @@ pub struct VarBox {
     pub value: RefCell<Val>,
     /// Made while a flow was running: a flow may assign only such variables.
     pub in_flow: bool,
+    /// Only [`VarBox::new`] makes one: its bytes are charged to the heap budget.
+    _charged: (),
+}
+
+/// Heap bytes a closure with free variables `free` costs.
+#[inline]
+fn closure_bytes(free: &Free) -> usize {
+    let spilled = if free.spilled() { free.capacity() } else { 0 };
+    heap::rc_bytes::<Closure>() + spilled * std::mem::size_of::<Val>()
 }
 
 /// Closures over closures nest arbitrarily deep: dropping one must not recurse.
 impl Drop for Closure {
     fn drop(&mut self) {
+        heap::credit(closure_bytes(&self.free));
         if self.free.iter().any(crate::values::value::owns_structure) {
             crate::values::value::dismantle(std::mem::take(&mut self.free).into_vec());
         }
@@ -339,8 +371,21 @@ fn take_nested(proto: &mut Proto, work: &mut Vec<Rc<Proto>>) {
     }
 }
 
+impl VarBox {
+    /// A box holding `value`, charged to the heap budget.
+    pub fn new(value: Val, in_flow: bool) -> VarBox {
+        heap::charge(heap::rc_bytes::<VarBox>());
+        VarBox {
+            value: RefCell::new(value),
+            in_flow,
+            _charged: (),
+        }
+    }
+}
+
 impl Drop for VarBox {
     fn drop(&mut self) {
+        heap::credit(heap::rc_bytes::<VarBox>());
         let v = self.value.get_mut();
         if crate::values::value::owns_structure(v) {
             crate::values::value::dismantle(vec![std::mem::replace(v, Val::Null)]);

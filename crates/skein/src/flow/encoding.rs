@@ -187,14 +187,14 @@ fn decode_inner(j: &Json, depth: usize) -> Result<Val, String> {
                         .map(decode)
                         .collect::<Result<Vec<_>, _>>()?,
                 ),
-                "bytes" => Val::Bytes(Rc::new(
+                "bytes" => Val::Bytes(Rc::new(crate::values::heap::Counted::new(
                     value
                         .as_array()
                         .ok_or("bytes: expected an array")?
                         .iter()
                         .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()).ok_or("bytes: expected 0..255"))
                         .collect::<Result<Vec<_>, _>>()?,
-                )),
+                ))),
                 "map" => {
                     let mut m = MapImpl::default();
                     for kv in value.as_array().ok_or("map: expected an array of [key, value]")? {

@@ -40,18 +40,13 @@ impl Machine {
             ControlOp::CallCC => {
                 let f = args.remove(0);
                 let (frames, vals) = self.capture_continuation();
-                let k = Continuation {
-                    frames,
-                    vals,
-                    reraise_below: None,
-                    reraise_site: None,
-                };
+                let k = Continuation::new(frames, vals, None, None);
                 self.apply(f, smallvec![Val::Cont(Rc::new(k))])
             }
             ControlOp::Values => Ok(Next::Return(if args.len() == 1 {
                 args.remove(0)
             } else {
-                Val::Values(Rc::new(crate::values::value::Items(args.into_vec())))
+                Val::Values(Rc::new(crate::values::value::Items::new(args.into_vec())))
             })),
             ControlOp::CallWithValues => {
                 let consumer = args.pop().unwrap_or(Val::Null);
@@ -340,12 +335,11 @@ impl Machine {
         let text = match self.load_source(path, &full) {
             Ok(text) => text,
             Err(message) => {
-                let e = Val::Error(Rc::new(ErrorObj {
-                    kind: crate::values::value::ErrorKind::FileError,
-                    message: format!("load: {message}"),
-                    irritants: vec![Val::str(path)],
-                    site: RefCell::new(None),
-                }));
+                let e = Val::Error(Rc::new(ErrorObj::new(
+                    crate::values::value::ErrorKind::FileError,
+                    format!("load: {message}"),
+                    vec![Val::str(path)],
+                )));
                 return self.raise(e, false);
             }
         };
@@ -354,12 +348,10 @@ impl Machine {
             Ok(forms) => forms,
             Err(e) => {
                 self.call_span = e.span;
-                let e = Val::Error(Rc::new(ErrorObj {
-                    kind: crate::values::value::ErrorKind::ReadError,
-                    message: e.message,
-                    irritants: vec![],
-                    site: RefCell::new(None),
-                }));
+                let e = crate::values::value::error_of(
+                    crate::values::value::ErrorKind::ReadError,
+                    e.message,
+                );
                 return self.raise(e, false);
             }
         };

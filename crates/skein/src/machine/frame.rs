@@ -154,6 +154,42 @@ pub struct Continuation {
     /// For the re-raiser: where the original `raise` happened, so an
     /// uncaught re-raise is reported there rather than at the `guard`.
     pub reraise_site: Option<Site>,
+    _charge: crate::values::heap::Charge,
+}
+
+/// Continuations hold values that hold continuations, as deep as a program
+/// makes them: dropping one grows the stack as needed instead of overflowing it.
+impl Drop for Continuation {
+    fn drop(&mut self) {
+        let frames = std::mem::take(&mut self.frames);
+        let vals = std::mem::take(&mut self.vals);
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, move || {
+            drop(frames);
+            crate::values::value::dismantle(vals);
+        });
+    }
+}
+
+impl Continuation {
+    /// A captured continuation, charged to the heap budget.
+    pub fn new(
+        frames: Vec<Frame>,
+        vals: Vec<Val>,
+        reraise_below: Option<usize>,
+        reraise_site: Option<Site>,
+    ) -> Continuation {
+        use crate::values::heap;
+        let bytes = heap::rc_bytes::<Continuation>()
+            + frames.capacity() * std::mem::size_of::<Frame>()
+            + vals.capacity() * std::mem::size_of::<Val>();
+        Continuation {
+            frames,
+            vals,
+            reraise_below,
+            reraise_site,
+            _charge: heap::Charge::new(bytes),
+        }
+    }
 }
 
 pub struct Loading {

@@ -23,7 +23,6 @@ pub mod output;
 pub mod run;
 pub mod unwind;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -38,6 +37,7 @@ use crate::machine::frame::{Act, Args, Frame, K};
 use crate::machine::limits::{Abort, LimitKind, Limits};
 use crate::machine::output::Output;
 use crate::source::{Site, SourceMap, Span};
+use crate::values::heap;
 use crate::values::prim::arity_error;
 use crate::values::prim::Inline;
 use crate::values::prim::{Prim, PrimKind};
@@ -98,8 +98,10 @@ pub struct Machine {
     /// loop counts down, so "is a check due" is one test of zero.
     allowance: u64,
     fuel: u64,
-    /// Live pairs when the current evaluation started (see `max_heap_bytes`).
-    pairs_at_start: i64,
+    /// Heap bytes held when the current evaluation started (see `max_heap_bytes`).
+    held_at_start: i64,
+    /// The current evaluation's ceiling on the heap, lifted when it ends.
+    ceiling: Option<crate::values::heap::Ceiling>,
     pub(crate) wind_ids: u64,
     /// Directory that relative `load` paths resolve against.
     pub base_dir: Option<std::path::PathBuf>,
@@ -175,7 +177,8 @@ impl Machine {
             steps: 0,
             allowance: 0,
             fuel: 0,
-            pairs_at_start: 0,
+            held_at_start: 0,
+            ceiling: None,
             wind_ids: 0,
             base_dir: None,
             caps: Capabilities::none(),
@@ -417,11 +420,7 @@ impl Machine {
 
     /// A top-level form's activation.
     fn toplevel(&mut self, proto: Rc<Proto>) -> Next {
-        let clo = Rc::new(Closure {
-            proto: proto.clone(),
-            free: Free::new(),
-            group: None,
-        });
+        let clo = Rc::new(Closure::new(proto.clone(), Free::new(), None));
         let base = self.vals.len();
         Next::Run(self.enter(clo, proto, base, None))
     }
@@ -432,15 +431,14 @@ impl Machine {
             .map(|c| match *c {
                 Capture::Local(s) => self.vals[base + s as usize].clone(),
                 Capture::Free(i) => act.clo.free[i as usize].clone(),
-                Capture::OwnGroup => Val::Closure(Rc::new(Closure {
-                    proto: act
-                        .clo
+                Capture::OwnGroup => Val::Closure(Rc::new(Closure::new(
+                    act.clo
                         .group
                         .as_ref()
                         .map_or_else(|| act.clo.proto.clone(), |g| g[0].clone()),
-                    free: act.clo.free.clone(),
-                    group: act.clo.group.clone(),
-                })),
+                    act.clo.free.clone(),
+                    act.clo.group.clone(),
+                ))),
             })
             .collect()
     }
@@ -693,21 +691,14 @@ impl Machine {
                     Op::Closure(i) => {
                         let proto = act.proto.protos[i as usize].clone();
                         let free = self.capture(act, base, &proto.captures);
-                        let c = Closure {
-                            proto,
-                            free,
-                            group: None,
-                        };
+                        let c = Closure::new(proto, free, None);
                         self.vals.push(Val::Closure(Rc::new(c)));
                     }
                     Op::Group(i) => {
                         let def = &act.proto.groups[i as usize];
                         let free = self.capture(act, base, &def.captures);
-                        let c = Closure {
-                            proto: def.members[0].clone(),
-                            free,
-                            group: Some(def.members.clone()),
-                        };
+                        let c =
+                            Closure::new(def.members[0].clone(), free, Some(def.members.clone()));
                         self.vals.push(Val::Closure(Rc::new(c)));
                     }
                     Op::GroupMember(j) => {
@@ -1034,10 +1025,7 @@ impl Machine {
     }
 
     fn new_box(&self, v: Val) -> Val {
-        Val::Var(Rc::new(VarBox {
-            value: RefCell::new(v),
-            in_flow: self.flows.running.is_some(),
-        }))
+        Val::Var(Rc::new(VarBox::new(v, self.flows.running.is_some())))
     }
 
     /// `set!` of a boxed variable. Flows are deterministic: their code may
@@ -1180,11 +1168,7 @@ impl Machine {
         };
         let proto = group[j as usize].clone();
         if !proto.accepts(n) {
-            let c = Closure {
-                proto,
-                free: Free::new(),
-                group: None,
-            };
+            let c = Closure::new(proto, Free::new(), None);
             let e = closure_arity_error(&c, n);
             return Some(self.fail(act.clone(), e));
         }
@@ -1194,11 +1178,11 @@ impl Machine {
         let clo = if Rc::ptr_eq(&proto, &act.clo.proto) {
             act.clo.clone()
         } else {
-            Rc::new(Closure {
-                proto: proto.clone(),
-                free: act.clo.free.clone(),
-                group: Some(group),
-            })
+            Rc::new(Closure::new(
+                proto.clone(),
+                act.clo.free.clone(),
+                Some(group),
+            ))
         };
         let args_at = self.vals.len() - n;
         match self.switch_to(act, clo, proto, args_at, args_at, tail) {
@@ -1294,7 +1278,7 @@ impl Machine {
                 let v = match args.len() {
                     1 => args.pop().unwrap_or(Val::Unspecified),
                     0 => Val::Unspecified,
-                    _ => Val::Values(Rc::new(crate::values::value::Items(args.into_vec()))),
+                    _ => Val::Values(Rc::new(crate::values::value::Items::new(args.into_vec()))),
                 };
                 self.invoke_continuation(k, v)
             }
@@ -1308,10 +1292,10 @@ impl Machine {
                 Ok(v) => Ok(Next::Return(v)),
                 Err(e) => self.raise(e, false),
             },
-            Val::Host(h) => match (h.func)(&args) {
-                Ok(v) => Ok(Next::Return(v)),
-                Err(e) => self.raise(e, false),
-            },
+            Val::Host(h) => {
+                let result = (h.func)(&args);
+                self.returned(result)
+            }
             other => self.raise(error("not a procedure", vec![other]), false),
         }
     }
@@ -1326,7 +1310,16 @@ impl Machine {
             PrimKind::Effect(f) => f(self, &args),
             PrimKind::Control(op) => return self.control(*op, args),
         };
+        self.returned(result)
+    }
+
+    /// Continue with what a primitive or host function returned. What it
+    /// made is counted now: any growth past the heap's ceiling stops the
+    /// run, so no program passes it by more than one primitive's result.
+    #[inline]
+    fn returned(&mut self, result: Result<Val, Val>) -> Step {
         match result {
+            Ok(_) if heap::over_ceiling(0) => Err(Abort::Limit(LimitKind::Heap)),
             Ok(v) => Ok(Next::Return(v)),
             Err(e) => self.raise(e, false),
         }
@@ -1346,11 +1339,10 @@ impl Machine {
             return Err(Abort::Limit(LimitKind::Steps));
         }
         if let Some(max) = self.limits.max_heap_bytes {
-            let pairs = usize::try_from(crate::values::value::live_pairs() - self.pairs_at_start)
-                .unwrap_or(0);
+            let held = usize::try_from(heap::held() - self.held_at_start).unwrap_or(0);
             let bytes = self.frames.len() * std::mem::size_of::<Frame>()
                 + self.vals.len() * std::mem::size_of::<Val>()
-                + pairs * crate::values::value::PAIR_BYTES;
+                + held;
             if bytes > max {
                 return Err(Abort::Limit(LimitKind::Heap));
             }
@@ -1387,9 +1379,9 @@ fn sibling(c: &Closure, j: u16) -> Val {
         Some(g) => g[j as usize].clone(),
         None => c.proto.clone(),
     };
-    Val::Closure(Rc::new(Closure {
+    Val::Closure(Rc::new(Closure::new(
         proto,
-        free: c.free.clone(),
-        group: c.group.clone(),
-    }))
+        c.free.clone(),
+        c.group.clone(),
+    )))
 }

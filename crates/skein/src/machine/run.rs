@@ -9,6 +9,7 @@ use crate::machine::limits::Abort;
 use crate::machine::{Machine, Next, Step};
 use crate::read::syntax::Syntax;
 use crate::values::capability::Capability;
+use crate::values::heap;
 use crate::values::value::{error_of, ErrorKind, Val};
 
 impl Machine {
@@ -32,7 +33,10 @@ impl Machine {
         self.clear_stacks();
         self.steps = 0;
         self.grant_allowance();
-        self.pairs_at_start = crate::values::value::live_pairs();
+        self.held_at_start = heap::held();
+        // The old ceiling goes first: it puts back the one before it.
+        self.ceiling = None;
+        self.ceiling = Some(heap::Ceiling::for_run(self.limits.max_heap_bytes));
     }
 
     fn clear_stacks(&mut self) {
@@ -51,6 +55,7 @@ impl Machine {
             self.abandon_running_flow(&reason);
         }
         self.clear_stacks();
+        self.ceiling = None;
         result
     }
 

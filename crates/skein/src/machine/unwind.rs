@@ -84,6 +84,10 @@ impl Machine {
 
     /// Raise `obj` to the handlers among the frames below index `limit`.
     pub(crate) fn raise_below(&mut self, obj: Val, continuable: bool, limit: usize) -> Step {
+        // A refused allocation stops the run; no handler may retry it.
+        if crate::values::heap::take_refusal() {
+            return Err(Abort::Limit(LimitKind::Heap));
+        }
         let origin = self.raise_origin.take();
         if let Val::Error(e) = &obj {
             let mut site = e.site.borrow_mut();
@@ -124,12 +128,8 @@ impl Machine {
                     let handler = h.clone();
                     let base = self.prompt_base();
                     let (frames, vals) = self.capture_continuation();
-                    let reraiser = Continuation {
-                        frames,
-                        vals,
-                        reraise_below: Some(i - base),
-                        reraise_site: Some(self.site()),
-                    };
+                    let reraiser =
+                        Continuation::new(frames, vals, Some(i - base), Some(self.site()));
                     let args = smallvec![obj, Val::Cont(Rc::new(reraiser))];
                     return self.unwind_to(i, Then::ApplyHandler(handler, args));
                 }

@@ -395,7 +395,10 @@ impl<'a> Reader<'a> {
                         }
                     }
                 }
-                Syntax::new(SynKind::Bytes(Rc::new(bytes)), self.span(start, self.pos))
+                Syntax::new(
+                    SynKind::Bytes(Rc::new(crate::values::heap::Counted::new(bytes))),
+                    self.span(start, self.pos),
+                )
             }
             Some(Open::Map { start, items }) if c == '}' => {
                 if items.len() % 2 != 0 {

@@ -35,7 +35,7 @@ pub enum SynKind {
     /// A list; the tail is `Some` for a dotted list.
     List(Rc<[Syntax]>, Option<Rc<Syntax>>),
     Vector(Rc<[Syntax]>),
-    Bytes(Rc<Vec<u8>>),
+    Bytes(Rc<crate::values::heap::Counted<Vec<u8>>>),
     /// `{k v ...}`: keys and values are evaluated, like `hash-map`.
     Map(Rc<[Syntax]>),
 }

@@ -13,6 +13,7 @@ use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
+use crate::values::heap::{self, Counted};
 use crate::values::value::{error, type_error, Val};
 
 /// Largest exact operand size, in bits, that multiplication and rational arithmetic accept:
@@ -28,7 +29,7 @@ pub const MAX_POWER_BITS: f64 = 1_000_000.0;
 pub fn normalize_big(b: BigInt) -> Val {
     match b.to_i64() {
         Some(i) => Val::Int(i),
-        None => Val::Big(Rc::new(b)),
+        None => Val::Big(Rc::new(Counted::new(b))),
     }
 }
 
@@ -38,7 +39,7 @@ pub fn normalize_rat(r: BigRational) -> Val {
     if d.is_one() {
         normalize_big(n)
     } else {
-        Val::Rat(Rc::new(BigRational::new_raw(n, d)))
+        Val::Rat(Rc::new(Counted::new(BigRational::new_raw(n, d))))
     }
 }
 
@@ -51,7 +52,7 @@ pub fn is_exact(v: &Val) -> bool {
 pub fn to_bigint(v: &Val) -> Option<BigInt> {
     match v {
         Val::Int(i) => Some(BigInt::from(*i)),
-        Val::Big(b) => Some((**b).clone()),
+        Val::Big(b) => Some((***b).clone()),
         _ => None,
     }
 }
@@ -59,7 +60,7 @@ pub fn to_bigint(v: &Val) -> Option<BigInt> {
 /// An exact number as a rational.
 pub fn to_rational(v: &Val) -> Option<BigRational> {
     match v {
-        Val::Rat(r) => Some((**r).clone()),
+        Val::Rat(r) => Some((***r).clone()),
         _ => to_bigint(v).map(BigRational::from_integer),
     }
 }
@@ -119,8 +120,8 @@ pub fn neg(v: &Val) -> Val {
             Some(n) => Val::Int(n),
             None => normalize_big(-BigInt::from(*i)),
         },
-        Val::Big(b) => normalize_big(-(**b).clone()),
-        Val::Rat(r) => normalize_rat(-(**r).clone()),
+        Val::Big(b) => normalize_big(-(***b).clone()),
+        Val::Rat(r) => normalize_rat(-(***r).clone()),
         Val::Real(f) => Val::real(-f.get()),
         other => other.clone(),
     }
@@ -219,6 +220,10 @@ fn arith(op: Op, a: &Val, b: &Val) -> Result<Val, Val> {
                 let (x, y) = (to_f64(a).unwrap_or(0.0), to_f64(b).unwrap_or(0.0));
                 return Ok(Val::real(op.float(x, y)));
             }
+            // Arithmetic on fixnums runs inline in the machine, so the
+            // exact result is reserved here, not after the call.
+            let bound = exact_bits(a).saturating_add(exact_bits(b)) / 8;
+            heap::reserve(usize::try_from(bound).unwrap_or(usize::MAX))?;
             let both_integers = !matches!(a, Val::Rat(_)) && !matches!(b, Val::Rat(_));
             if both_integers {
                 if matches!(op, Op::Mul) {

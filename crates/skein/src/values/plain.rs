@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use smallvec::SmallVec;
 
+use crate::values::heap::Counted;
 use crate::values::symbol::Symbol;
 use crate::values::value::{MapImpl, Val};
 
@@ -222,7 +223,7 @@ impl Value {
                         .map(Value::to_val)
                         .collect::<Result<Vec<_>, _>>()?,
                 ),
-                Value::Bytes(b) => Val::Bytes(Rc::new(b.clone())),
+                Value::Bytes(b) => Val::Bytes(Rc::new(Counted::new(b.clone()))),
                 Value::Map(pairs) => {
                     let mut m = MapImpl::default();
                     for (k, v) in pairs {

@@ -33,10 +33,7 @@ pub fn apply_record(rp: &RecordProc, args: SmallVec<[Val; 3]>) -> Result<Val, Va
             for (i, v) in fields.iter().zip(args) {
                 values[*i] = v;
             }
-            Ok(Val::Record(Rc::new(Record {
-                rtd: rtd.clone(),
-                fields: values,
-            })))
+            Ok(Val::Record(Rc::new(Record::new(rtd.clone(), values))))
         }
         RecordProc::Predicate(rtd) => {
             let [v] = &args[..] else {

@@ -13,8 +13,10 @@ use num_rational::BigRational;
 
 use crate::bytecode::proto::{Closure, VarBox};
 use crate::machine::frame::Continuation;
+use crate::values::heap::{self, Counted};
 use crate::values::prim::{HostFn, Prim};
 use crate::values::symbol::Symbol;
+use crate::values::text::Text;
 
 /// A map's entries: a persistent ordered map, so an update shares all but
 /// the changed path with the map it came from.
@@ -27,7 +29,10 @@ use crate::values::symbol::Symbol;
 /// entry pays for. Walking every map whole made `map-set` in a loop quadratic:
 /// each old version was walked, its entries cloned out of the nodes it shared
 /// with the new one.
-#[derive(Clone, Default)]
+///
+/// Each map is charged [`MAP_ENTRY_BYTES`] per entry, shared or not: an
+/// upper bound for maps that share their nodes with older versions.
+#[derive(Default)]
 pub struct MapImpl {
     entries: imbl::GenericOrdMap<Val, Val, RcK>,
     /// Some entry may be a value whose drop would recurse unguarded.
@@ -43,20 +48,49 @@ impl MapImpl {
     /// Insert or replace the entry for `key`.
     pub fn insert(&mut self, key: Val, value: Val) -> Option<Val> {
         self.unguarded |= drops_unguarded(&key) || drops_unguarded(&value);
-        self.entries.insert(key, value)
+        let old = self.entries.insert(key, value);
+        if old.is_none() {
+            heap::charge(MAP_ENTRY_BYTES);
+        }
+        old
     }
 
     /// Remove the entry for `key`.
     pub fn remove(&mut self, key: &Val) -> Option<Val> {
-        self.entries.remove(key)
+        let old = self.entries.remove(key);
+        if old.is_some() {
+            heap::credit(MAP_ENTRY_BYTES);
+        }
+        old
     }
 
     /// Both maps' entries; for a key in both, this map's value.
     pub fn union(mut self, mut other: MapImpl) -> MapImpl {
-        let entries = std::mem::take(&mut self.entries).union(std::mem::take(&mut other.entries));
+        let (mine, theirs) = (self.take_entries(), other.take_entries());
+        let entries = mine.union(theirs);
+        heap::charge(entries.len() * MAP_ENTRY_BYTES);
         MapImpl {
             entries,
             unguarded: self.unguarded || other.unguarded,
+        }
+    }
+
+    /// Move the entries out, returning their bytes to the budget.
+    fn take_entries(&mut self) -> imbl::GenericOrdMap<Val, Val, RcK> {
+        heap::credit(self.entries.len() * MAP_ENTRY_BYTES);
+        std::mem::take(&mut self.entries)
+    }
+}
+
+/// Heap bytes charged per map entry: its key, its value and a share of its node.
+pub const MAP_ENTRY_BYTES: usize = 3 * std::mem::size_of::<Val>();
+
+impl Clone for MapImpl {
+    fn clone(&self) -> MapImpl {
+        heap::charge(self.entries.len() * MAP_ENTRY_BYTES);
+        MapImpl {
+            entries: self.entries.clone(),
+            unguarded: self.unguarded,
         }
     }
 }
@@ -66,7 +100,7 @@ impl Drop for MapImpl {
         if self.entries.is_empty() {
             return;
         }
-        let entries = std::mem::take(&mut self.entries);
+        let entries = self.take_entries();
         let unguarded = self.unguarded;
         stacker::maybe_grow(64 * 1024, 1024 * 1024, move || {
             // Entries this map alone holds outlive it here, to be taken
@@ -116,8 +150,35 @@ fn drops_unguarded(v: &Val) -> bool {
 /// dropped inside another container (a map's entry, a record's field) is
 /// dropped by the container's drop, not released: it grows the stack as
 /// needed instead of overflowing it.
-#[derive(Clone, Default, PartialEq)]
-pub struct Items(pub Vec<Val>);
+///
+/// Its bytes are charged to the heap budget while it holds them.
+#[derive(PartialEq)]
+pub struct Items(Vec<Val>);
+
+impl Items {
+    /// `items`, charged to the heap budget.
+    pub fn new(items: Vec<Val>) -> Items {
+        heap::charge(Items::bytes_of(&items));
+        Items(items)
+    }
+
+    /// Move the items out, returning their bytes to the budget.
+    pub fn take(&mut self) -> Vec<Val> {
+        let items = std::mem::take(&mut self.0);
+        heap::credit(items.capacity() * std::mem::size_of::<Val>());
+        items
+    }
+
+    fn bytes_of(items: &Vec<Val>) -> usize {
+        heap::rc_bytes::<Items>() + items.capacity() * std::mem::size_of::<Val>()
+    }
+}
+
+impl Clone for Items {
+    fn clone(&self) -> Items {
+        Items::new(self.0.clone())
+    }
+}
 
 impl std::ops::Deref for Items {
     type Target = Vec<Val>;
@@ -128,6 +189,7 @@ impl std::ops::Deref for Items {
 
 impl Drop for Items {
     fn drop(&mut self) {
+        heap::credit(Items::bytes_of(&self.0));
         if self.0.iter().any(owns_structure) {
             let items = std::mem::take(&mut self.0);
             stacker::maybe_grow(64 * 1024, 1024 * 1024, move || dismantle(items));
@@ -162,12 +224,12 @@ pub enum Val {
     // start, `is_immediate` (asked by every release) is one comparison of
     // the tag, not a jump through a table (callgrind: tak -2%, the other
     // benchmarks -1%).
-    Big(Rc<BigInt>),
-    Rat(Rc<BigRational>),
-    Str(Rc<String>),
+    Big(Rc<Counted<BigInt>>),
+    Rat(Rc<Counted<BigRational>>),
+    Str(Rc<Text>),
     Pair(Rc<Pair>),
     Vector(Rc<Items>),
-    Bytes(Rc<Vec<u8>>),
+    Bytes(Rc<Counted<Vec<u8>>>),
     Map(Rc<MapImpl>),
     Closure(Rc<Closure>),
     /// An assigned variable's box: only ever in slots and closures, never a value of the program.
@@ -298,9 +360,47 @@ impl Clone for Val {
 /// An R7RS port. The console port writes to the engine's output (the error
 /// console to its error stream); string and
 /// bytevector ports are local buffers (a port is I/O state, not data).
+///
+/// Its buffer is charged to the heap budget, and so is each write's growth.
 pub struct Port {
     pub kind: PortKind,
     pub open: Cell<bool>,
+}
+
+impl Port {
+    /// An open port, its buffer charged.
+    pub fn new(kind: PortKind) -> Port {
+        let port = Port {
+            kind,
+            open: Cell::new(true),
+        };
+        heap::charge(port.bytes());
+        port
+    }
+
+    /// Run `write` (which adds to the port's buffer), charging what the buffer grows by.
+    pub fn grow(&self, write: impl FnOnce()) {
+        let before = self.bytes();
+        write();
+        heap::charge(self.bytes().saturating_sub(before));
+    }
+
+    fn bytes(&self) -> usize {
+        heap::rc_bytes::<Port>()
+            + match &self.kind {
+                PortKind::Console | PortKind::ErrorConsole => 0,
+                PortKind::TextOut(b) => b.borrow().capacity(),
+                PortKind::TextIn(s, _) => s.capacity(),
+                PortKind::BytesOut(b) => b.borrow().capacity(),
+                PortKind::BytesIn(b, _) => b.capacity(),
+            }
+    }
+}
+
+impl Drop for Port {
+    fn drop(&mut self) {
+        heap::credit(self.bytes());
+    }
 }
 
 pub enum PortKind {
@@ -319,25 +419,14 @@ pub struct Pair {
     pub cdr: Val,
 }
 
-thread_local! {
-    /// Pairs allocated minus pairs freed on this thread: what `max_heap_bytes`
-    /// measures (a count only, never engine data, so the engine stays `Send`).
-    static LIVE_PAIRS: Cell<i64> = const { Cell::new(0) };
-}
-
-/// The number of live pairs on this thread.
-pub fn live_pairs() -> i64 {
-    LIVE_PAIRS.with(Cell::get)
-}
-
 /// Heap bytes one pair costs: the pair and its reference counts.
-pub const PAIR_BYTES: usize = std::mem::size_of::<Pair>() + 2 * std::mem::size_of::<usize>();
+pub const PAIR_BYTES: usize = heap::rc_bytes::<Pair>();
 
 /// A long list, or a deeply nested one, must not drop recursively: that
 /// would overflow the Rust stack. Uniquely owned children are taken apart here.
 impl Drop for Pair {
     fn drop(&mut self) {
-        LIVE_PAIRS.with(|n| n.set(n.get() - 1));
+        heap::credit(PAIR_BYTES);
         let car = std::mem::replace(&mut self.car, Val::Null);
         let cdr = std::mem::replace(&mut self.cdr, Val::Null);
         if owns_structure(&car) || owns_structure(&cdr) {
@@ -422,12 +511,12 @@ pub(crate) fn dismantle(mut vals: Vec<Val>) {
         match v {
             Val::Vector(x) | Val::Values(x) => {
                 if let Some(mut items) = Rc::into_inner(x) {
-                    vals.extend(std::mem::take(&mut items.0));
+                    vals.extend(items.take());
                 }
             }
             Val::Closure(c) => {
                 if let Some(mut c) = Rc::into_inner(c) {
-                    vals.extend(std::mem::take(&mut c.free));
+                    vals.extend(c.take_free());
                 }
             }
             Val::Var(b) => {
@@ -456,7 +545,7 @@ pub(crate) fn dismantle(mut vals: Vec<Val>) {
             _ => {}
         }
     }
-    LIVE_PAIRS.with(|n| n.set(n.get() - pairs_freed));
+    heap::credit(pairs_freed * PAIR_BYTES);
 }
 
 pub struct Parameter {
@@ -472,6 +561,19 @@ pub struct RecordType {
 pub struct Record {
     pub rtd: Rc<RecordType>,
     pub fields: Vec<Val>,
+    _charge: heap::Charge,
+}
+
+impl Record {
+    /// An instance of `rtd`, charged to the heap budget.
+    pub fn new(rtd: Rc<RecordType>, fields: Vec<Val>) -> Record {
+        let bytes = heap::rc_bytes::<Record>() + fields.capacity() * std::mem::size_of::<Val>();
+        Record {
+            rtd,
+            fields,
+            _charge: heap::Charge::new(bytes),
+        }
+    }
 }
 
 pub enum RecordProc {
@@ -523,13 +625,30 @@ pub struct ErrorObj {
     pub irritants: Vec<Val>,
     /// Where it was first raised, filled in by the machine.
     pub site: RefCell<Option<crate::source::Site>>,
+    _charge: heap::Charge,
+}
+
+impl ErrorObj {
+    /// An error object not yet raised, charged to the heap budget.
+    pub fn new(kind: ErrorKind, message: String, irritants: Vec<Val>) -> ErrorObj {
+        let bytes = heap::rc_bytes::<ErrorObj>()
+            + message.capacity()
+            + irritants.capacity() * std::mem::size_of::<Val>();
+        ErrorObj {
+            kind,
+            message,
+            irritants,
+            site: RefCell::new(None),
+            _charge: heap::Charge::new(bytes),
+        }
+    }
 }
 
 // ---- construction helpers ----
 
 impl Val {
     pub fn str(s: impl Into<String>) -> Val {
-        Val::Str(Rc::new(s.into()))
+        Val::Str(Rc::new(Text::new(s.into())))
     }
 
     #[inline]
@@ -552,7 +671,7 @@ impl Val {
     }
 
     pub fn cons(car: Val, cdr: Val) -> Val {
-        LIVE_PAIRS.with(|n| n.set(n.get() + 1));
+        heap::charge(PAIR_BYTES);
         Val::Pair(Rc::new(Pair { car, cdr }))
     }
 
@@ -569,7 +688,7 @@ impl Val {
         let (car, cdr) = fields();
         match Rc::get_mut(&mut cell) {
             Some(slot) => {
-                LIVE_PAIRS.with(|n| n.set(n.get() + 1));
+                heap::charge(PAIR_BYTES);
                 slot.write(Pair { car, cdr });
                 // SAFETY: the pair was written just above.
                 Val::Pair(unsafe { cell.assume_init() })
@@ -594,7 +713,7 @@ impl Val {
     }
 
     pub fn vector(items: Vec<Val>) -> Val {
-        Val::Vector(Rc::new(Items(items)))
+        Val::Vector(Rc::new(Items::new(items)))
     }
 
     pub fn map(m: MapImpl) -> Val {
@@ -658,6 +777,17 @@ impl Val {
     }
 
     /// The elements of a proper list, or `None` if it is improper.
+    /// The number of pairs along the chain of cdrs, whatever ends it.
+    pub fn spine_length(&self) -> usize {
+        let mut n = 0;
+        let mut cur = self;
+        while let Val::Pair(p) = cur {
+            n += 1;
+            cur = &p.cdr;
+        }
+        n
+    }
+
     pub fn to_vec(&self) -> Option<Vec<Val>> {
         let mut out = Vec::new();
         let mut cur = self;
@@ -737,22 +867,16 @@ impl Iterator for ListIter {
 
 /// Build the error object builtins raise: `message` plus the values it concerns.
 pub fn error(message: impl Into<String>, irritants: Vec<Val>) -> Val {
-    Val::Error(Rc::new(ErrorObj {
-        kind: ErrorKind::Error,
-        message: message.into(),
+    Val::Error(Rc::new(ErrorObj::new(
+        ErrorKind::Error,
+        message.into(),
         irritants,
-        site: RefCell::new(None),
-    }))
+    )))
 }
 
 /// An error object of a particular kind (file, read, syntax errors).
 pub fn error_of(kind: ErrorKind, message: impl Into<String>) -> Val {
-    Val::Error(Rc::new(ErrorObj {
-        kind,
-        message: message.into(),
-        irritants: vec![],
-        site: RefCell::new(None),
-    }))
+    Val::Error(Rc::new(ErrorObj::new(kind, message.into(), vec![])))
 }
 
 /// The standard "wrong type" error: `who: expected a WHAT, got VALUE`.

@@ -217,7 +217,9 @@ fn list_tail_and_ref() {
         err(list_ref(&[l.clone(), Val::Int(-1)])),
         r#"#<error "list-ref: expected an exact non-negative integer" -1>"#
     );
-    let huge = Val::Big(std::rc::Rc::new(BigInt::from(u64::MAX) * 4));
+    let huge = Val::Big(std::rc::Rc::new(crate::values::heap::Counted::new(
+        BigInt::from(u64::MAX) * 4,
+    )));
     assert_eq!(
         err(list_ref(&[l.clone(), huge])),
         r#"#<error "list-ref: index out of range" 73786976294838206460>"#
@@ -319,7 +321,9 @@ fn iota_counts() {
         ok(iota(&[Val::Int(3), Val::Int(i64::MAX - 1)])),
         "(9223372036854775806 9223372036854775807 9223372036854775808)"
     );
-    let half = Val::Rat(std::rc::Rc::new(BigRational::new(1.into(), 2.into())));
+    let half = Val::Rat(std::rc::Rc::new(crate::values::heap::Counted::new(
+        BigRational::new(1.into(), 2.into()),
+    )));
     assert_eq!(ok(iota(&[Val::Int(3), half.clone(), half])), "(1/2 1 3/2)");
     assert_eq!(
         err(iota(&[Val::Int(-1)])),

@@ -88,13 +88,13 @@ fn make_string_refuses_bad_lengths() {
         err_message(make_string(&[Val::Int(i64::MAX)])),
         "make-string: length exceeds the limit of 100000000"
     );
-    let huge = Val::Big(std::rc::Rc::new(
+    let huge = Val::Big(std::rc::Rc::new(crate::values::heap::Counted::new(
         num_bigint::BigInt::from(i64::MAX) * num_bigint::BigInt::from(10),
-    ));
+    )));
     assert!(make_string(std::slice::from_ref(&huge)).is_err());
-    let negative_huge = Val::Big(std::rc::Rc::new(
+    let negative_huge = Val::Big(std::rc::Rc::new(crate::values::heap::Counted::new(
         -(num_bigint::BigInt::from(i64::MAX) * num_bigint::BigInt::from(10)),
-    ));
+    )));
     assert_eq!(
         err_message(make_string(&[negative_huge])),
         "make-string: length must not be negative"
@@ -141,9 +141,9 @@ fn string_ref_errors_name_the_index() {
         err_message(string_ref(&[s(""), Val::Int(0)])),
         "string-ref: index 0 out of range for length 0"
     );
-    let big = Val::Big(std::rc::Rc::new(
+    let big = Val::Big(std::rc::Rc::new(crate::values::heap::Counted::new(
         num_bigint::BigInt::from(i64::MAX) * num_bigint::BigInt::from(3),
-    ));
+    )));
     assert!(string_ref(&[s("abc"), big]).is_err());
     assert_eq!(
         err_message(string_ref(&[s("abc"), Val::real(1.0)])),
@@ -446,7 +446,7 @@ fn offsets(text: &str) -> Vec<usize> {
 #[test]
 fn cursor_offsets_in_any_order() {
     for text in ["", "abc", "héllo", "日本語", &"aé日\u{1F600}".repeat(100)] {
-        let rc = std::rc::Rc::new(text.to_owned());
+        let rc = std::rc::Rc::new(crate::values::text::Text::new(text.to_owned()));
         let expected = offsets(text);
         let n = expected.len() - 1;
         let mut cursor = Cursor::new(&rc);
