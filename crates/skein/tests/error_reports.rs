@@ -246,3 +246,32 @@ fn guard_that_reraises_points_at_the_raise() {
     let loc = err.diagnostic().unwrap().location.clone().unwrap();
     assert_eq!(loc.to_string(), "guard.flow:1:28");
 }
+
+fn limit_report(limits: skein::Limits, name: &str, src: &str) -> String {
+    let mut engine = Engine::new();
+    engine.set_limits(limits);
+    match engine.eval_source(name, src) {
+        Err(e @ Error::Limit(_)) => e.report(),
+        other => panic!("expected a limit, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_step_limit_points_at_the_loop_it_stopped() {
+    let limits = skein::Limits {
+        max_steps: Some(1000),
+        ..skein::Limits::default()
+    };
+    let src = "(define (count n)\n  (let loop ((i 0))\n    (if (< i n) (loop (+ i 1)) i)))\n(count 100000000)\n";
+    insta::assert_snapshot!(limit_report(limits, "count.scm", src));
+}
+
+#[test]
+fn a_heap_limit_points_at_the_recursion_that_filled_it() {
+    let limits = skein::Limits {
+        max_heap_bytes: Some(16 << 20),
+        ..skein::Limits::default()
+    };
+    let src = "(define p (delay (force p)))\n(force p)\n";
+    insta::assert_snapshot!(limit_report(limits, "promise.scm", src));
+}

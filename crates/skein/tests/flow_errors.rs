@@ -5,7 +5,7 @@
 mod common;
 
 use common::{engine_with, sym};
-use skein::{Engine, Error, FlowError, FlowStatus, LimitError, LimitKind, Limits, Step, Value};
+use skein::{Engine, Error, FlowError, FlowStatus, LimitKind, Limits, Step, Value};
 
 const APPROVAL: &str = "
 (defflow approval
@@ -186,8 +186,11 @@ fn a_limit_that_trips_in_a_flow_names_the_limit_and_the_flow() {
     let Err(Error::Limit(limit)) = e.resume(id, Value::from(0)) else {
         panic!("expected a limit")
     };
-    assert_eq!(limit, LimitError::new(LimitKind::Steps, Some(id)));
+    assert_eq!((limit.kind, limit.flow), (LimitKind::Steps, Some(id)));
     assert!(limit.contains("max_steps") && limit.contains(&format!("flow {id}")));
+    // The report says where the flow's code was when it stopped.
+    let at = limit.diagnostic.as_ref().and_then(|d| d.location.clone());
+    assert_eq!(at.map(|l| (l.line, l.column)), Some((1, 18)));
     assert_eq!(e.status(id), Some(FlowStatus::Failed));
     // Outside a flow, the same limit names no flow, and the engine goes on.
     let Err(Error::Limit(limit)) = e.eval("(spin 0)") else {

@@ -297,7 +297,9 @@ impl Engine {
                     Error::Eval(diag)
                 }
             }
-            Abort::Limit(kind) => Error::Limit(LimitError::new(kind, None)),
+            Abort::Limit(kind) => Error::Limit(
+                LimitError::new(kind, None).located(&self.m.sources, self.m.stopped_at.clone()),
+            ),
             Abort::Interrupted => Error::Interrupted,
             Abort::Exit(code) => Error::Exit(code),
         }

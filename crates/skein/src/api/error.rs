@@ -7,7 +7,7 @@ use codespan_reporting::term::{self, Config, DisplayStyle};
 
 use crate::flow::error::FlowError;
 use crate::machine::limits::LimitKind;
-use crate::source::{Location, SourceMap, Span};
+use crate::source::{Location, Site, SourceMap, Span};
 use crate::values::plain::Value;
 
 /// An error with a place in the source, rendered for people.
@@ -86,6 +86,8 @@ pub struct LimitError {
     /// the resume is refused and the flow stays suspended, unchanged.
     pub flow: Option<u64>,
     message: String,
+    /// Where the program was when it stopped, and the calls that led there.
+    pub diagnostic: Option<Box<Diagnostic>>,
 }
 
 impl LimitError {
@@ -99,7 +101,23 @@ impl LimitError {
             kind,
             flow,
             message,
+            diagnostic: None,
         }
+    }
+
+    /// The same limit, located where the program stopped.
+    pub(crate) fn located(mut self, sources: &SourceMap, site: Option<Site>) -> LimitError {
+        if let Some(site) = site {
+            let message = format!("limit exceeded: {}", self.message);
+            self.diagnostic = Some(diagnose(
+                sources,
+                message,
+                Some(site.span),
+                &site.chain,
+                None,
+            ));
+        }
+        self
     }
 }
 
@@ -122,6 +140,10 @@ impl Error {
     pub fn report(&self) -> String {
         match self {
             Error::Syntax(d) | Error::Eval(d) => d.report.clone(),
+            Error::Limit(LimitError {
+                diagnostic: Some(d),
+                ..
+            }) => d.report.clone(),
             other => format!("error: {other}\n"),
         }
     }
@@ -130,6 +152,7 @@ impl Error {
     pub fn diagnostic(&self) -> Option<&Diagnostic> {
         match self {
             Error::Syntax(d) | Error::Eval(d) => Some(d),
+            Error::Limit(e) => e.diagnostic.as_deref(),
             _ => None,
         }
     }

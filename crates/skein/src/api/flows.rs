@@ -175,7 +175,9 @@ impl Engine {
                 crate::values::value::release(v);
                 Ok(step_of(outcome))
             }
-            (Err(Abort::Limit(kind)), _) => Err(Error::Limit(LimitError::new(kind, Some(id)))),
+            (Err(Abort::Limit(kind)), _) => Err(Error::Limit(
+                LimitError::new(kind, Some(id)).located(&self.m.sources, self.m.stopped_at.take()),
+            )),
             (Err(abort), _) => Err(self.abort_error(abort)),
             // Checked before the run, a start or resume always leaves its prompt.
             (Ok(_), None) => Err(Error::Flow(FlowError::Failed {

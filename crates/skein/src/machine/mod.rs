@@ -100,6 +100,8 @@ pub struct Machine {
     fuel: u64,
     /// Heap bytes held when the current evaluation started (see `max_heap_bytes`).
     held_at_start: i64,
+    /// Where the last run was when a limit stopped it.
+    pub(crate) stopped_at: Option<Site>,
     /// The current evaluation's ceiling on the heap, lifted when it ends.
     ceiling: Option<crate::values::heap::Ceiling>,
     pub(crate) wind_ids: u64,
@@ -179,6 +181,7 @@ impl Machine {
             fuel: 0,
             held_at_start: 0,
             ceiling: None,
+            stopped_at: None,
             wind_ids: 0,
             base_dir: None,
             caps: Capabilities::none(),
@@ -399,6 +402,14 @@ impl Machine {
         Ok(())
     }
 
+    /// Stop for `abort` (a limit) at `at`, where the run was.
+    #[cold]
+    #[inline(never)]
+    fn stopped(&mut self, at: Span, abort: Abort) -> Exit {
+        self.call_span = at;
+        Some(Err(abort))
+    }
+
     /// Stop running `act` with the error `e`, raised where it is.
     pub(crate) fn fail(&mut self, act: Act, e: Val) -> Step {
         self.call_span = act.proto.span_at(act.pc as usize - 1);
@@ -495,10 +506,11 @@ impl Machine {
                     self.globals.set(id, v);
                     None
                 }
-                Op::Loop { .. } => {
-                    self.check_budget()?;
-                    None
-                }
+                Op::Loop { .. } => match self.check_budget() {
+                    Ok(()) => None,
+                    // The loop's head: the body it was about to run again.
+                    Err(abort) => self.stopped(act.proto.span_at(act.pc as usize), abort),
+                },
                 Op::Call(n) | Op::TailCall(n) => {
                     let args_at = self.vals.len() - n as usize;
                     let f = Callee::of(&self.vals[args_at - 1]);
@@ -1080,7 +1092,7 @@ impl Machine {
                     return Some(self.fail(act.clone(), e));
                 };
                 if let Err(abort) = self.tick() {
-                    return Some(Err(abort));
+                    return self.stopped(act.proto.span_at(act.pc as usize - 1), abort);
                 }
                 match self.switch_to(act, c, proto, args_at, sp, tail) {
                     Ok(()) => None,
@@ -1173,7 +1185,7 @@ impl Machine {
             return Some(self.fail(act.clone(), e));
         }
         if let Err(abort) = self.tick() {
-            return Some(Err(abort));
+            return self.stopped(act.proto.span_at(act.pc as usize - 1), abort);
         }
         let clo = if Rc::ptr_eq(&proto, &act.clo.proto) {
             act.clo.clone()
@@ -1340,8 +1352,9 @@ impl Machine {
         }
         if let Some(max) = self.limits.max_heap_bytes {
             let held = usize::try_from(heap::held() - self.held_at_start).unwrap_or(0);
-            let bytes = self.frames.len() * std::mem::size_of::<Frame>()
-                + self.vals.len() * std::mem::size_of::<Val>()
+            // Capacities, not lengths: a stack that doubles holds both.
+            let bytes = self.frames.capacity() * std::mem::size_of::<Frame>()
+                + self.vals.capacity() * std::mem::size_of::<Val>()
                 + held;
             if bytes > max {
                 return Err(Abort::Limit(LimitKind::Heap));

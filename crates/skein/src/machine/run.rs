@@ -8,6 +8,7 @@ use crate::machine::frame::{Loading, K};
 use crate::machine::limits::Abort;
 use crate::machine::{Machine, Next, Step};
 use crate::read::syntax::Syntax;
+use crate::source::{Site, Span};
 use crate::values::capability::Capability;
 use crate::values::heap;
 use crate::values::value::{error_of, ErrorKind, Val};
@@ -45,6 +46,10 @@ impl Machine {
     }
 
     fn finish_run(&mut self, result: Result<Val, Abort>) -> Result<Val, Abort> {
+        self.stopped_at = match &result {
+            Err(Abort::Limit(_)) => Some(self.stop_site()),
+            _ => None,
+        };
         if let Err(abort) = &result {
             let reason = match abort {
                 Abort::Limit(kind) => format!("aborted: {}", kind.describe()),
@@ -57,6 +62,17 @@ impl Machine {
         self.clear_stacks();
         self.ceiling = None;
         result
+    }
+
+    /// Where a limit stopped the run: the innermost call with a place in
+    /// the source (the loop that counts steps does not keep one for the
+    /// procedure it is in).
+    fn stop_site(&self) -> Site {
+        let mut site = self.site();
+        if site.span == Span::default() && !site.chain.is_empty() {
+            site.span = site.chain.remove(0);
+        }
+        site
     }
 
     pub(crate) fn load_form(&mut self, loading: Rc<Loading>, i: usize, last: Val) -> Step {
