@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use skein::Value;
+use skein::{LogEntry, RequestFailure, Value};
 use skein_sqlite::{FlowInfo, Resume, SourceState, State, StepOutcome, Store, StoreError};
 
 /// Drive durable flows from the shell, kept in a SQLite store
@@ -106,6 +106,36 @@ enum FlowCommand {
         /// so a webhook delivered twice answers nothing the second time.
         #[arg(long, value_name = "TAG", verbatim_doc_comment)]
         expect: Option<String>,
+        /// Refuse unless the flow waits on the request at position P (its
+        /// number of answered requests, from 0: `show` prints it), so an
+        /// answer meant for one request never answers another.
+        #[arg(long, value_name = "P", verbatim_doc_comment)]
+        at: Option<u64>,
+    },
+    /// Fail a suspended flow's request instead of answering it
+    ///
+    /// Fail the request that suspended flow ID waits on with MESSAGE: in the
+    /// flow, the request raises an error for which `request-error?` is true,
+    /// and the flow's own `guard` decides what happens. The failure is logged
+    /// and replayed like an answer.
+    #[command(verbatim_doc_comment)]
+    Fail {
+        /// The flow's id.
+        id: u64,
+        /// Why the request failed, in words the flow's code can show.
+        message: String,
+        /// Fail it as timed out: `request-timeout?` is true too.
+        #[arg(long)]
+        timeout: bool,
+        /// Load the flow from FILE instead, and record FILE as its source.
+        #[arg(long, value_name = "FILE")]
+        source: Option<PathBuf>,
+        /// Refuse unless the flow waits on a request tagged TAG (a datum).
+        #[arg(long, value_name = "TAG")]
+        expect: Option<String>,
+        /// Refuse unless the flow waits on the request at position P.
+        #[arg(long, value_name = "P")]
+        at: Option<u64>,
     },
     /// Cancel a suspended flow; it keeps its log and never runs again.
     Cancel {
@@ -184,6 +214,7 @@ pub fn run(args: FlowArgs) -> ExitCode {
         args.command,
         FlowCommand::Start { .. }
             | FlowCommand::Resume { .. }
+            | FlowCommand::Fail { .. }
             | FlowCommand::Cancel { .. }
             | FlowCommand::Import { .. }
     );
@@ -196,7 +227,19 @@ pub fn run(args: FlowArgs) -> ExitCode {
             datum,
             source,
             expect,
-        } => resume(target, id, &datum, source, expect.as_deref()),
+            at,
+        } => resume(target, id, &datum, source, expect.as_deref(), at),
+        FlowCommand::Fail {
+            id,
+            message,
+            timeout,
+            source,
+            expect,
+            at,
+        } => {
+            let failure = RequestFailure { message, timeout };
+            fail(target, id, failure, source, expect.as_deref(), at)
+        }
         FlowCommand::Cancel { id } => target
             .open(false)
             .and_then(|mut s| s.cancel(id))
@@ -244,13 +287,40 @@ fn resume(
     text: &str,
     source: Option<PathBuf>,
     expect: Option<&str>,
+    at: Option<u64>,
 ) -> Result<(), Failure> {
     let response = datum(text, "the response")?;
-    let expect_tag = expect.map(|t| datum(t, "the expected tag")).transpose()?;
-    let options = Resume { source, expect_tag };
+    let options = answer_options(source, expect, at)?;
     let step = target.open(false)?.resume_with(id, response, &options)?;
     print_step(&step);
     Ok(())
+}
+
+fn fail(
+    target: &Target,
+    id: u64,
+    failure: RequestFailure,
+    source: Option<PathBuf>,
+    expect: Option<&str>,
+    at: Option<u64>,
+) -> Result<(), Failure> {
+    let options = answer_options(source, expect, at)?;
+    let step = target.open(false)?.fail(id, failure, &options)?;
+    print_step(&step);
+    Ok(())
+}
+
+fn answer_options(
+    source: Option<PathBuf>,
+    expect: Option<&str>,
+    at: Option<u64>,
+) -> Result<Resume, Failure> {
+    let expect_tag = expect.map(|t| datum(t, "the expected tag")).transpose()?;
+    Ok(Resume {
+        source,
+        expect_tag,
+        at,
+    })
 }
 
 /// The flow's output, then its state on a line of its own. Called only
@@ -321,11 +391,22 @@ fn list(target: &Target) -> Result<(), Failure> {
 fn show(target: &Target, id: u64) -> Result<(), Failure> {
     let store = target.open(false)?;
     let info = store.flow(id)?;
-    let log = store.log(id)?;
+    let log = store.history(id)?;
     emit(&describe(&info, &log))
 }
 
-fn describe(f: &FlowInfo, log: &[(Value, Value)]) -> String {
+/// One log entry: `(TAG RESPONSE)` as `Engine::log` gives it, then on a
+/// line of its own what else was recorded: the payload and the time.
+fn log_lines(i: usize, e: &LogEntry) -> [String; 2] {
+    let entry = Value::list([e.tag.clone(), e.answer.to_value()]);
+    let at = e.at.map(|t| format!(", at {t}")).unwrap_or_default();
+    [
+        format!("  {i} {}", entry.to_write_string()),
+        format!("      payload {}{at}", e.payload.to_write_string()),
+    ]
+}
+
+fn describe(f: &FlowInfo, log: &[LogEntry]) -> String {
     let mut lines = vec![
         format!("id:       {}", f.id),
         format!("flow:     {}", f.flow.as_deref().unwrap_or("- (anonymous)")),
@@ -344,6 +425,12 @@ fn describe(f: &FlowInfo, log: &[(Value, Value)]) -> String {
     if let Some(detail) = detail(&f.state) {
         lines.push(format!("{label} {detail}"));
     }
+    if let Some(p) = &f.pending {
+        lines.push(format!("position: {}", p.position));
+        if let (Some(deadline), Some(timeout)) = (p.deadline, p.timeout) {
+            lines.push(format!("deadline: {deadline} (timeout {timeout} s)"));
+        }
+    }
     match &f.source {
         Some(source) => {
             lines.push(format!("source:   {}", source.path.display()));
@@ -361,9 +448,8 @@ fn describe(f: &FlowInfo, log: &[(Value, Value)]) -> String {
     lines.push(format!("created:  {}", f.created_at));
     lines.push(format!("updated:  {}", f.updated_at));
     lines.push(format!("log:      {} answered request(s)", log.len()));
-    for (i, (tag, response)) in log.iter().enumerate() {
-        let entry = Value::list([tag.clone(), response.clone()]);
-        lines.push(format!("  {i} {}", entry.to_write_string()));
+    for (i, e) in log.iter().enumerate() {
+        lines.extend(log_lines(i, e));
     }
     lines.iter().map(|l| format!("{l}\n")).collect()
 }

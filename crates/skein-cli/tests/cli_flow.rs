@@ -399,11 +399,11 @@ fn a_store_damaged_inside_is_refused_and_left_alone() {
 #[test]
 fn a_document_of_an_unknown_format_version_is_refused() {
     let s = store_with_one_flow();
-    let v2 = s.export().replace("\"version\": 1", "\"version\": 2");
-    s.file("v2.json", &v2);
-    insta::assert_snapshot!(refused(&s, &["flow", "import", "v2.json"]));
+    let v3 = s.export().replace("\"version\": 2", "\"version\": 3");
+    s.file("v3.json", &v3);
+    insta::assert_snapshot!(refused(&s, &["flow", "import", "v3.json"]));
     // Refused into a new store too, which then never appears.
-    refused(&s, &["flow", "import", "v2.json", "--store", "new.db"]);
+    refused(&s, &["flow", "import", "v3.json", "--store", "new.db"]);
     assert!(!s.path("new.db").exists());
 }
 

@@ -3,7 +3,9 @@
 //! so a step reads and writes one flow, and only what changed.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use skein::{FlowRecord, FlowStatus, LogEntry, PendingRequest, Value};
+use skein::{
+    Answer, FlowRecord, FlowStatus, LogEntry, PendingRequest, RequestFailure, Timestamp, Value,
+};
 
 use crate::source::Source;
 
@@ -13,7 +15,9 @@ pub(crate) type RowError = String;
 // ---- rows ----
 
 pub(crate) const FLOW_COLUMNS: &str =
-    "id, flow, args, status, pending_tag, pending_payload, result, error";
+    "id, flow, args, status, pending_tag, pending_payload, pending_timeout, pending_deadline, result, error";
+/// How many columns [`FLOW_COLUMNS`] names.
+pub(crate) const FLOW_COLUMN_COUNT: usize = 10;
 
 /// A flow's row and log, or `None` if there is no flow `id`.
 pub(crate) fn read(conn: &Connection, id: u64) -> rusqlite::Result<Option<RowResult>> {
@@ -53,25 +57,69 @@ pub(crate) fn read_all(conn: &Connection) -> rusqlite::Result<Vec<RowResult>> {
 /// A record, or what is wrong with its row.
 pub(crate) type RowResult = Result<FlowRecord, RowError>;
 
-type RawEntry = Result<LogEntry, RowError>;
+/// A log row before its columns are checked.
+struct RawEntry {
+    flow: i64,
+    position: i64,
+    tag: String,
+    payload: String,
+    response: Option<String>,
+    failure: Option<String>,
+    at: Option<String>,
+}
+
+impl RawEntry {
+    fn into_entry(self) -> Result<LogEntry, RowError> {
+        let flow = self.flow;
+        let answer = match (self.response, self.failure) {
+            (Some(r), None) => Answer::Response(value_column(flow, "log response", &r)?),
+            (None, Some(f)) => Answer::Failure(
+                serde_json::from_str::<RequestFailure>(&f)
+                    .map_err(|e| format!("flow {flow}: log failure: {e}"))?,
+            ),
+            _ => {
+                return Err(format!(
+                    "flow {flow}: a log entry must have a response or a failure"
+                ))
+            }
+        };
+        Ok(LogEntry {
+            answer,
+            at: self
+                .at
+                .as_deref()
+                .map(|t| time_column(flow, "log at", t))
+                .transpose()?,
+            payload: value_column(flow, "log payload", &self.payload)?,
+            tag: value_column(flow, "log tag", &self.tag)?,
+        })
+    }
+}
+
+type CheckedEntry = Result<LogEntry, RowError>;
 
 /// Log entries by flow and position: of one flow, or of all.
-fn read_log(conn: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<(i64, RawEntry)>> {
+fn read_log(conn: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<(i64, CheckedEntry)>> {
     let mut stmt = conn.prepare(
-        "SELECT flow_id, position, tag, response FROM log
+        "SELECT flow_id, position, tag, payload, response, failure, at FROM log
          WHERE ?1 IS NULL OR flow_id = ?1 ORDER BY flow_id, position",
     )?;
     let mut expected: Option<(i64, i64)> = None;
     let rows = stmt.query_map([id], |r| {
-        let flow: i64 = r.get(0)?;
-        let position: i64 = r.get(1)?;
-        let tag: String = r.get(2)?;
-        let response: String = r.get(3)?;
-        Ok((flow, position, tag, response))
+        Ok(RawEntry {
+            flow: r.get(0)?,
+            position: r.get(1)?,
+            tag: r.get(2)?,
+            payload: r.get(3)?,
+            response: r.get(4)?,
+            failure: r.get(5)?,
+            at: r.get(6)?,
+        })
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (flow, position, tag, response) = row?;
+        let raw = row?;
+        let (flow, position) = (raw.flow, raw.position);
         let want = match expected {
             Some((f, p)) if f == flow => p,
             _ => 0,
@@ -82,16 +130,16 @@ fn read_log(conn: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<(i64, Ra
                 "flow {flow}: the log skips from position {want} to {position}"
             ))
         } else {
-            value_column(flow, "log tag", &tag).and_then(|tag| {
-                Ok(LogEntry {
-                    response: value_column(flow, "log response", &response)?,
-                    tag,
-                })
-            })
+            raw.into_entry()
         };
         out.push((flow, entry));
     }
     Ok(out)
+}
+
+/// A column holding a time (RFC 3339).
+fn time_column(id: i64, what: &str, text: &str) -> Result<Timestamp, RowError> {
+    text.parse().map_err(|e| format!("flow {id}: {what}: {e}"))
 }
 
 /// A column holding one value in the store encoding, read as the engine
@@ -121,6 +169,8 @@ pub(crate) struct RawFlow {
     args: String,
     status: String,
     pending: (Option<String>, Option<String>),
+    timeout: Option<f64>,
+    deadline: Option<String>,
     result: Option<String>,
     error: Option<String>,
 }
@@ -133,19 +183,29 @@ impl RawFlow {
             args: r.get(2)?,
             status: r.get(3)?,
             pending: (r.get(4)?, r.get(5)?),
-            result: r.get(6)?,
-            error: r.get(7)?,
+            timeout: r.get(6)?,
+            deadline: r.get(7)?,
+            result: r.get(8)?,
+            error: r.get(9)?,
         })
     }
 
-    pub(crate) fn into_record(self, log: impl IntoIterator<Item = RawEntry>) -> RowResult {
+    pub(crate) fn into_record(self, log: impl IntoIterator<Item = CheckedEntry>) -> RowResult {
         let id = self.id;
         let col = |what, text: &str| value_column(id, what, text);
         let args = args_column(id, &self.args)?;
+        let log: Vec<LogEntry> = log.into_iter().collect::<Result<_, _>>()?;
         let pending = match self.pending {
             (Some(tag), Some(payload)) => Some(PendingRequest {
+                deadline: self
+                    .deadline
+                    .as_deref()
+                    .map(|t| time_column(id, "pending deadline", t))
+                    .transpose()?,
                 payload: col("pending payload", &payload)?,
+                position: log.len() as u64,
                 tag: col("pending tag", &tag)?,
+                timeout: self.timeout,
             }),
             _ => None,
         };
@@ -154,7 +214,7 @@ impl RawFlow {
             error: self.error,
             flow: self.flow,
             id: u64::try_from(id).map_err(|_| format!("flow id {id} is not positive"))?,
-            log: log.into_iter().collect::<Result<_, _>>()?,
+            log,
             pending,
             result: self.result.map(|r| col("result", &r)).transpose()?,
             status: FlowStatus::parse(&self.status)
@@ -198,8 +258,9 @@ pub(crate) fn insert(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     conn.execute(
         &format!("INSERT INTO flows (id, flow, args, status, pending_tag, pending_payload, result, error,
-                            source_path, source_sha256, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {NOW}, {NOW})"),
+                            source_path, source_sha256, pending_timeout, pending_deadline,
+                            created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, {NOW}, {NOW})"),
         params![
             r.id as i64,
             r.flow,
@@ -211,6 +272,8 @@ pub(crate) fn insert(
             r.error,
             source.map(|s| s.path.display().to_string()),
             source.map(|s| s.sha256.clone()),
+            r.pending.as_ref().and_then(|p| p.timeout),
+            r.pending.as_ref().and_then(|p| p.deadline).map(|d| d.to_string()),
         ],
     )?;
     append_log(conn, r.id, 0, &r.log)
@@ -229,7 +292,8 @@ pub(crate) fn update(
             "UPDATE flows SET status = ?2, pending_tag = ?3, pending_payload = ?4, result = ?5,
                           error = ?6, updated_at = {NOW},
                           source_path = coalesce(?7, source_path),
-                          source_sha256 = coalesce(?8, source_sha256)
+                          source_sha256 = coalesce(?8, source_sha256),
+                          pending_timeout = ?9, pending_deadline = ?10
          WHERE id = ?1"
         ),
         params![
@@ -241,6 +305,11 @@ pub(crate) fn update(
             r.error,
             source.map(|s| s.path.display().to_string()),
             source.map(|s| s.sha256.clone()),
+            r.pending.as_ref().and_then(|p| p.timeout),
+            r.pending
+                .as_ref()
+                .and_then(|p| p.deadline)
+                .map(|d| d.to_string()),
         ],
     )?;
     append_log(conn, r.id, from, r.log.get(from..).unwrap_or_default())
@@ -253,14 +322,28 @@ fn append_log(
     entries: &[LogEntry],
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO log (flow_id, position, tag, response) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO log (flow_id, position, tag, payload, response, failure, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for (i, e) in entries.iter().enumerate() {
+        let (response, failure) =
+            match &e.answer {
+                Answer::Response(v) => (Some(text(v)?), None),
+                Answer::Failure(f) => (
+                    None,
+                    Some(serde_json::to_string(f).map_err(|e| {
+                        rusqlite::Error::ToSqlConversionFailure(e.to_string().into())
+                    })?),
+                ),
+            };
         stmt.execute(params![
             id as i64,
             (from + i) as i64,
             text(&e.tag)?,
-            text(&e.response)?
+            text(&e.payload)?,
+            response,
+            failure,
+            e.at.map(|t| t.to_string()),
         ])?;
     }
     Ok(())

@@ -13,22 +13,18 @@ use crate::error::{classify, StoreError};
 pub const APPLICATION_ID: i32 = 0x736b_6e31;
 
 /// `PRAGMA user_version`: bumped with every change to the tables below.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version 1 stores (no payloads, failures, times or deadlines) are
+/// migrated when opened ([`migrate_from_1`]).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a step waits for another process's step to finish. Steps hold
 /// the write lock while the flow runs, so this bounds a flow's step too.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Version 1. Values are kept in the `skein-store` JSON encoding
-/// (docs/store-format.md), so a document is assembled from columns as they are.
-pub const SCHEMA: &str = "
-CREATE TABLE store (
-    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    -- the id the next start gets; ids are never reused
-    next_id INTEGER NOT NULL CHECK (next_id >= 1)
-);
-INSERT INTO store (singleton, next_id) VALUES (1, 1);
-
+/// The tables version 2 changed, as the migration creates them anew.
+macro_rules! FLOWS_AND_LOG {
+    () => {
+        "
 CREATE TABLE flows (
     id INTEGER PRIMARY KEY CHECK (id >= 1),
     flow TEXT,                    -- the defflow name; NULL only for an imported finished anonymous flow
@@ -36,6 +32,8 @@ CREATE TABLE flows (
     status TEXT NOT NULL CHECK (status IN ('suspended', 'done', 'failed', 'cancelled')),
     pending_tag TEXT,             -- JSON value; set exactly when suspended
     pending_payload TEXT,         -- JSON value; set exactly when suspended
+    pending_timeout REAL,         -- seconds, when the request has a timeout
+    pending_deadline TEXT,        -- RFC 3339, when the request has a timeout
     result TEXT,                  -- JSON value; set when done
     error TEXT,                   -- the message; set when failed
     source_path TEXT,             -- absolute path of the .flow file; NULL if imported without one
@@ -50,7 +48,11 @@ CREATE TABLE log (
     flow_id INTEGER NOT NULL REFERENCES flows (id),
     position INTEGER NOT NULL CHECK (position >= 0),
     tag TEXT NOT NULL,            -- JSON value
-    response TEXT NOT NULL,       -- JSON value
+    payload TEXT NOT NULL,        -- JSON value
+    response TEXT,                -- JSON value; or else
+    failure TEXT,                 -- JSON object: message, timeout
+    at TEXT,                      -- RFC 3339: when the answer was recorded (metadata)
+    CHECK ((response IS NULL) <> (failure IS NULL)),
     PRIMARY KEY (flow_id, position)
 ) WITHOUT ROWID;
 
@@ -58,7 +60,56 @@ CREATE TRIGGER log_is_append_only_update BEFORE UPDATE ON log
 BEGIN SELECT RAISE(ABORT, 'the replay log is append-only'); END;
 CREATE TRIGGER log_is_append_only_delete BEFORE DELETE ON log
 BEGIN SELECT RAISE(ABORT, 'the replay log is append-only'); END;
-";
+"
+    };
+}
+
+/// Version 2. Values are kept in the `skein-store` JSON encoding
+/// (docs/store-format.md), so a document is assembled from columns as they are.
+pub const SCHEMA: &str = concat!(
+    "
+CREATE TABLE store (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    -- the id the next start gets; ids are never reused
+    next_id INTEGER NOT NULL CHECK (next_id >= 1)
+);
+INSERT INTO store (singleton, next_id) VALUES (1, 1);
+",
+    FLOWS_AND_LOG!()
+);
+
+/// Version 1's `flows` and `log` become version 2's: rebuilt under their
+/// names, rows copied (a version 1 entry has no payload: `[]`, the empty
+/// list; nor a time). One transaction: a store is migrated whole or not at all.
+fn migrate_from_1(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another process may have migrated it while this one waited.
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != 1 {
+        return tx.commit();
+    }
+    tx.execute_batch(concat!(
+        "
+DROP TRIGGER log_is_append_only_update;
+DROP TRIGGER log_is_append_only_delete;
+ALTER TABLE log RENAME TO log_v1;
+ALTER TABLE flows RENAME TO flows_v1;
+",
+        FLOWS_AND_LOG!(),
+        "
+INSERT INTO flows (id, flow, args, status, pending_tag, pending_payload, result, error,
+                   source_path, source_sha256, created_at, updated_at)
+    SELECT id, flow, args, status, pending_tag, pending_payload, result, error,
+           source_path, source_sha256, created_at, updated_at FROM flows_v1;
+INSERT INTO log (flow_id, position, tag, payload, response)
+    SELECT flow_id, position, tag, '[]', response FROM log_v1;
+DROP TABLE log_v1;
+DROP TABLE flows_v1;
+PRAGMA user_version = 2;
+"
+    ))?;
+    tx.commit()
+}
 
 /// Open the existing store at `path`, and check it before anything is
 /// read or written: the file is a skein store of this schema version
@@ -89,12 +140,17 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
         _ => {}
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
     // The first read of the header: where a foreign file shows itself.
     let (app_id, version) = identify(&conn).map_err(err)?;
     match (app_id, version) {
         (APPLICATION_ID, SCHEMA_VERSION) => {}
+        (APPLICATION_ID, 1) => {
+            conn.pragma_update(None, "foreign_keys", "OFF")
+                .map_err(err)?;
+            migrate_from_1(&mut conn).map_err(err)?;
+        }
         (APPLICATION_ID, found) if found > SCHEMA_VERSION => {
             return Err(StoreError::NewerSchema {
                 path: name,
@@ -136,7 +192,7 @@ fn verify(conn: &Connection, path: &str) -> Result<(), StoreError> {
     let tx = conn.unchecked_transaction().map_err(err)?;
     if schema_objects(&tx).map_err(err)? != expected_objects().map_err(err)? {
         return Err(damaged(
-            "its tables, indexes or triggers differ from those of store schema version 1".into(),
+            format!("its tables, indexes or triggers differ from those of store schema version {SCHEMA_VERSION}"),
         ));
     }
     let (rows, next_id): (i64, Option<i64>) = tx

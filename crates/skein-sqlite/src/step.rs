@@ -8,7 +8,10 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
-use skein::{Engine, FlowError, FlowRecord, FlowStatus, Limits, Step, StoreDocument, Value};
+use skein::{
+    Answer, Engine, FlowError, FlowRecord, FlowStatus, Limits, RequestFailure, Step, StoreDocument,
+    Value,
+};
 
 use crate::error::{classify, damaged, StoreError};
 use crate::record;
@@ -24,6 +27,9 @@ pub struct Resume {
     /// delivered twice then answers nothing the second time, instead of
     /// answering whatever the flow has gone on to wait for.
     pub expect_tag: Option<Value>,
+    /// Refuse unless the flow waits on the request at this position: the
+    /// exact address of one request, where a tag names many.
+    pub at: Option<u64>,
 }
 
 /// What one step did.
@@ -98,6 +104,27 @@ impl Store {
         response: Value,
         options: &Resume,
     ) -> Result<StepOutcome, StoreError> {
+        self.answer(id, Answer::Response(response), options)
+    }
+
+    /// Fail the pending request of suspended flow `id` instead of answering
+    /// it (`Engine::fail`): its `request` raises a `request-error?` error in
+    /// the flow. Refused as [`Store::resume_with`] is.
+    pub fn fail(
+        &mut self,
+        id: u64,
+        failure: RequestFailure,
+        options: &Resume,
+    ) -> Result<StepOutcome, StoreError> {
+        self.answer(id, Answer::Failure(failure), options)
+    }
+
+    fn answer(
+        &mut self,
+        id: u64,
+        answer: Answer,
+        options: &Resume,
+    ) -> Result<StepOutcome, StoreError> {
         let given = options.source.as_deref().map(Source::read).transpose()?;
         let mut engine = quiet_engine(&self.limits);
         let (path, tx) = self.begin()?;
@@ -117,7 +144,12 @@ impl Store {
         };
         let load_output = load(&mut engine, &file)?;
         rebuild(&mut engine, &tx, &before, &path)?;
-        let step = engine.resume(id, response)?;
+        // The position the answer is for: the one asked, or the pending one.
+        let position = options.at.unwrap_or(before.log.len() as u64);
+        let step = match answer {
+            Answer::Response(v) => engine.resume_at(id, position, v)?,
+            Answer::Failure(f) => engine.fail_at(id, position, f)?,
+        };
         let after = engine.flow_record(id)?;
         if let Err(skein::Error::Flow(
             FlowError::Diverged { .. } | FlowError::ReplayFailed { .. },

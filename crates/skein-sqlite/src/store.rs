@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
-use skein::{Engine, FlowRecord, FlowStatus, Limits, StoreDocument, Value};
+use skein::{
+    Engine, FlowRecord, FlowStatus, Limits, LogEntry, PendingRequest, StoreDocument, Value,
+};
 
 use crate::error::{classify, damaged, StoreError};
 use crate::record::{self, RawFlow, FLOW_COLUMNS};
@@ -44,6 +46,8 @@ pub struct FlowInfo {
     pub flow: Option<String>,
     pub args: Vec<Value>,
     pub state: State,
+    /// The request a suspended flow waits on: position, tag, payload, deadline.
+    pub pending: Option<PendingRequest>,
     /// The source file it runs from, as recorded.
     pub source: Option<Source>,
     /// When the flow was started (or imported) and last changed, UTC,
@@ -186,18 +190,35 @@ impl Store {
         self.info(row)
     }
 
-    /// The replay log of flow `id`: every answered request as `(tag, response)`.
+    /// The replay log of flow `id`: every answered request as `(tag,
+    /// response)`, a failed one's response being `(request-failed
+    /// "message")` or `(request-timed-out "message")`, as `Engine::log`
+    /// gives it. [`Store::history`] has the entries whole.
     pub fn log(&self, id: u64) -> Result<Vec<(Value, Value)>, StoreError> {
-        let record = read_record(&self.conn, id, &self.path.display().to_string())?;
-        Ok(record
-            .log
+        Ok(self
+            .history(id)?
             .into_iter()
-            .map(|e| (e.tag, e.response))
+            .map(|e| (e.tag, e.answer.to_value()))
             .collect())
     }
 
-    fn info(&self, (raw, source, created_at, updated_at): InfoRow) -> Result<FlowInfo, StoreError> {
-        let r = raw.into_record([]).map_err(self.damaged())?;
+    /// The replay log of flow `id`, entry P answering position P: tag,
+    /// payload, answer and when it was recorded.
+    pub fn history(&self, id: u64) -> Result<Vec<LogEntry>, StoreError> {
+        let record = read_record(&self.conn, id, &self.path.display().to_string())?;
+        Ok(record.log)
+    }
+
+    fn info(
+        &self,
+        (raw, source, created_at, updated_at, answered): InfoRow,
+    ) -> Result<FlowInfo, StoreError> {
+        let mut r = raw.into_record([]).map_err(self.damaged())?;
+        // Read without its log: the pending request's position is the log's length.
+        if let Some(p) = &mut r.pending {
+            p.position = answered;
+        }
+        let pending = r.pending.clone();
         let state = match (r.status, r.pending, r.result, r.error) {
             (FlowStatus::Suspended, Some(p), _, _) => State::Suspended {
                 tag: p.tag,
@@ -218,6 +239,7 @@ impl Store {
             flow: r.flow,
             args: r.args,
             state,
+            pending,
             source,
             created_at,
             updated_at,
@@ -282,17 +304,22 @@ impl Store {
     }
 }
 
-type InfoRow = (RawFlow, Option<Source>, String, String);
+type InfoRow = (RawFlow, Option<Source>, String, String, u64);
 
 /// `SELECT` of the columns `info_row` reads, from the rows `which` picks.
 fn select_info(which: &str) -> String {
-    format!("SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at FROM flows {which}")
+    format!(
+        "SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at,
+                (SELECT count(*) FROM log WHERE flow_id = flows.id) FROM flows {which}"
+    )
 }
 
 fn info_row(r: &rusqlite::Row) -> rusqlite::Result<InfoRow> {
     let raw = RawFlow::from_row(r)?;
-    let source = Source::from_columns(r.get(8)?, r.get(9)?);
-    Ok((raw, source, r.get(10)?, r.get(11)?))
+    let at = record::FLOW_COLUMN_COUNT;
+    let source = Source::from_columns(r.get(at)?, r.get(at + 1)?);
+    let answered: i64 = r.get(at + 4)?;
+    Ok((raw, source, r.get(at + 2)?, r.get(at + 3)?, answered as u64))
 }
 
 /// Flow `id` as a document record, read through `conn` (the store at

@@ -113,9 +113,9 @@ fn refused_imports_change_nothing() {
         .start(&flow, "order-lifecycle", vec![datum("\"o-1\"")])
         .unwrap();
     let before = snapshot(&store);
-    let valid_v1 = before.clone();
+    let valid = before.clone();
     let documents = [
-        before.replace("\"version\": 1", "\"version\": 2"),
+        before.replace("\"version\": 2", "\"version\": 3"),
         "{\"format\": \"skein-store\"".to_string(),
         before.replace("\"order-lifecycle\"", "17"),
     ];
@@ -126,11 +126,11 @@ fn refused_imports_change_nothing() {
     let err = store.import_json(&documents[0], None).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "the document was refused: unsupported version 2 (this engine reads version 1)"
+        "the document was refused: unsupported version 3 (this engine reads versions 1 to 2)"
     );
     // A valid document, but the store already holds flows.
     assert!(matches!(
-        store.import_json(&valid_v1, None),
+        store.import_json(&valid, None),
         Err(StoreError::NotEmpty(1))
     ));
     assert_eq!(snapshot(&store), before);

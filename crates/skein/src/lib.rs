@@ -140,9 +140,12 @@ pub use api::convert::{from_value, to_value};
 pub use api::engine::{is_complete, Engine};
 pub use api::error::{Diagnostic, Error, LimitError};
 pub use api::flows::{FlowSummary, Step};
-pub use flow::document::{FlowRecord, LogEntry, PendingRequest, StoreDocument, MAX_FLOW_ID};
+pub use flow::document::{
+    Answer, FlowRecord, LogEntry, PendingRequest, RequestFailure, StoreDocument, MAX_FLOW_ID,
+};
 pub use flow::error::FlowError;
 pub use flow::status::FlowStatus;
+pub use flow::timestamp::Timestamp;
 pub use machine::capabilities::{Capabilities, Loader, MAX_LOAD_BYTES, MAX_LOAD_DEPTH};
 pub use machine::limits::{LimitKind, Limits};
 pub use source::Location;

@@ -2,8 +2,9 @@
 
 use crate::api::engine::Engine;
 use crate::api::error::{Error, LimitError};
-use crate::flow::document::{FlowRecord, StoreDocument};
+use crate::flow::document::{FlowRecord, LogEntry, PendingRequest, RequestFailure, StoreDocument};
 use crate::flow::error::FlowError;
+use crate::flow::model::Answer;
 use crate::flow::model::Outcome;
 use crate::flow::status::FlowStatus;
 use crate::machine::frame::Args;
@@ -99,12 +100,86 @@ impl Engine {
     /// suspended, a response that is not plain data, a flow that must be
     /// rebuilt by replay but is no longer defined.
     pub fn resume(&mut self, id: u64, value: Value) -> Result<Step, Error> {
-        if self.m.suspended(id)?.frames.is_none() {
+        let response = plain(&value, || "the response".to_string())?;
+        self.answer(id, None, Answer::Response(response))
+    }
+
+    /// Answer the request at `position` of suspended flow `id` (its
+    /// [`PendingRequest::position`]) and run it on. Refused as [`resume`]
+    /// is, and when the flow waits on another position
+    /// ([`FlowError::WrongPosition`]): an answer delivered twice never
+    /// answers the next request.
+    ///
+    /// ```
+    /// use skein::{Engine, Error, FlowError, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval("(defflow two (lambda () (list (request 'ask 1) (request 'ask 2))))")?;
+    /// let id = engine.start("two", vec![])?.id();
+    /// engine.resume_at(id, 0, Value::from("first"))?;
+    /// // The same answer again: it was for position 0, the flow now waits at 1.
+    /// let again = engine.resume_at(id, 0, Value::from("first")).unwrap_err();
+    /// assert!(matches!(again, Error::Flow(FlowError::WrongPosition { position: 0, pending: 1, .. })));
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    ///
+    /// [`resume`]: Engine::resume
+    pub fn resume_at(&mut self, id: u64, position: u64, value: Value) -> Result<Step, Error> {
+        let response = plain(&value, || "the response".to_string())?;
+        self.answer(id, Some(position), Answer::Response(response))
+    }
+
+    /// Fail the pending request of suspended flow `id` instead of answering
+    /// it, and run the flow on: its `request` raises an error object for
+    /// which `request-error?` is true (and `request-timeout?` for
+    /// [`RequestFailure::timeout`]), with the message and the request's tag
+    /// and payload as irritants, for the flow's own `guard` to handle. The
+    /// failure is logged; replay raises it again at the same position.
+    ///
+    /// ```
+    /// use skein::{Engine, RequestFailure, Step, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval(r#"
+    ///   (defflow pay (lambda ()
+    ///     (guard (e ((request-error? e) (list 'declined (error-object-message e))))
+    ///       (request 'charge 10))))"#)?;
+    /// let id = engine.start("pay", vec![])?.id();
+    /// let done = engine.fail(id, RequestFailure::new("card declined"))?;
+    /// let expected = Value::List(vec![Value::symbol("declined"), Value::from("card declined")]);
+    /// assert_eq!(done, Step::Done { id, value: expected });
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn fail(&mut self, id: u64, failure: RequestFailure) -> Result<Step, Error> {
+        self.answer(id, None, Answer::Failure(failure))
+    }
+
+    /// [`fail`](Engine::fail) the request at `position` of flow `id`;
+    /// refused if the flow waits on another position.
+    pub fn fail_at(
+        &mut self,
+        id: u64,
+        position: u64,
+        failure: RequestFailure,
+    ) -> Result<Step, Error> {
+        self.answer(id, Some(position), Answer::Failure(failure))
+    }
+
+    fn answer(&mut self, id: u64, position: Option<u64>, answer: Answer) -> Result<Step, Error> {
+        let inst = self.m.suspended(id)?;
+        let pending = inst.log.len() as u64;
+        if let Some(position) = position.filter(|p| *p != pending) {
+            return Err(Error::Flow(FlowError::WrongPosition {
+                id,
+                position,
+                pending,
+            }));
+        }
+        if inst.frames.is_none() {
             self.m.rebuild_target(id)?;
         }
-        let response = plain(&value, || "the response".to_string())?;
-        self.run_flow(id, |m| match m.continue_flow(id, response) {
-            Ok(next) => Ok(next),
+        self.run_flow(id, |m| match m.continue_flow(id, answer, position) {
+            Ok(step) => step,
             // Checked above: a refusal here would be a bug, reported plainly.
             Err(e) => m.raise(crate::values::value::error(e.to_string(), vec![]), false),
         })
@@ -194,8 +269,8 @@ impl Engine {
             .instances
             .iter()
             .filter_map(|(id, inst)| {
-                let (tag, payload) = inst.pending.as_ref()?;
-                Some((*id, Value::from_val(tag), Value::from_val(payload)))
+                let p = inst.pending.as_ref()?;
+                Some((*id, Value::from_val(&p.tag), Value::from_val(&p.payload)))
             })
             .collect()
     }
@@ -234,20 +309,48 @@ impl Engine {
                 waiting: inst
                     .pending
                     .as_ref()
-                    .map(|(tag, payload)| (Value::from_val(tag), Value::from_val(payload))),
+                    .map(|p| (Value::from_val(&p.tag), Value::from_val(&p.payload))),
             })
             .collect()
     }
 
-    /// The replay log of flow `id`: every answered request as `(tag, response)`.
+    /// The replay log of flow `id`: every answered request as `(tag,
+    /// response)`; a failed request's response is the list `(request-failed
+    /// "message")`, or `(request-timed-out "message")`. [`Engine::history`]
+    /// has the entries whole.
     pub fn log(&self, id: u64) -> Option<Vec<(Value, Value)>> {
         let inst = self.m.flows.instances.get(&id)?;
         Some(
             inst.log
                 .iter()
-                .map(|(t, r)| (Value::from_val(t), Value::from_val(r)))
+                .map(|e| (Value::from_val(&e.tag), Value::from_val(&e.answer.to_val())))
                 .collect(),
         )
+    }
+
+    /// The replay log of flow `id`, entry P answering position P: each
+    /// request's tag, payload, answer (response or failure) and the time
+    /// it was recorded.
+    pub fn history(&self, id: u64) -> Option<Vec<LogEntry>> {
+        Some(self.flow_record(id).ok()?.log)
+    }
+
+    /// The request suspended flow `id` waits on: its position, tag, payload
+    /// and deadline. `None` for a flow that is not suspended.
+    ///
+    /// ```
+    /// use skein::{Engine, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval("(defflow pay (lambda () (request 'charge 10 :timeout 60)))")?;
+    /// let id = engine.start("pay", vec![])?.id();
+    /// let pending = engine.pending_request(id).unwrap();
+    /// assert_eq!((pending.position, pending.timeout), (0, Some(60.0)));
+    /// assert!(pending.deadline.is_some());
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn pending_request(&self, id: u64) -> Option<PendingRequest> {
+        self.flow_record(id).ok()?.pending
     }
 
     /// The whole flow store as a [`StoreDocument`]: every flow's name,
@@ -279,7 +382,7 @@ impl Engine {
     /// anonymous flow ([`Error::Store`]).
     ///
     /// ```
-    /// use skein::{Engine, Value};
+    /// use skein::{Answer, Engine, Value};
     ///
     /// let mut engine = Engine::new();
     /// engine.eval("(defflow ask (lambda () (request 'approve (request 'amount '()))))")?;
@@ -287,7 +390,8 @@ impl Engine {
     /// engine.resume(id, Value::from(1800))?;
     /// let record = engine.flow_record(id)?;
     /// assert_eq!(record.log.len(), 1);
-    /// assert_eq!(record.log[0].response, Value::from(1800));
+    /// assert_eq!(record.log[0].answer, Answer::Response(Value::from(1800)));
+    /// assert_eq!(record.pending.map(|p| p.position), Some(1));
     /// # Ok::<(), skein::Error>(())
     /// ```
     pub fn flow_record(&self, id: u64) -> Result<FlowRecord, Error> {

@@ -139,6 +139,19 @@ fn file_error_p(args: &[Val]) -> PrimResult {
     ))
 }
 
+/// `(request-error? obj)`: a flow's request that its host failed (or that timed out).
+fn request_error_p(args: &[Val]) -> PrimResult {
+    Ok(Val::bool(matches!(&args[0], Val::Error(e)
+        if matches!(e.kind, ErrorKind::RequestError | ErrorKind::RequestTimeout))))
+}
+
+/// `(request-timeout? obj)`: a flow's request whose deadline passed unanswered.
+fn request_timeout_p(args: &[Val]) -> PrimResult {
+    Ok(Val::bool(
+        matches!(&args[0], Val::Error(e) if e.kind == ErrorKind::RequestTimeout),
+    ))
+}
+
 fn read_error_p(args: &[Val]) -> PrimResult {
     Ok(Val::bool(
         matches!(&args[0], Val::Error(e) if e.kind == ErrorKind::ReadError),
@@ -194,6 +207,8 @@ pub static PRIMS: &[Prim] = &[
     pure("error-object-message", 1, Some(1), error_object_message),
     pure("error-object-irritants", 1, Some(1), error_object_irritants),
     pure("file-error?", 1, Some(1), file_error_p),
+    pure("request-error?", 1, Some(1), request_error_p),
+    pure("request-timeout?", 1, Some(1), request_timeout_p),
     pure("read-error?", 1, Some(1), read_error_p),
     pure("eof-object", 0, Some(0), eof_object),
     pure("eof-object?", 1, Some(1), eof_object_p),

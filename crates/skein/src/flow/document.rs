@@ -1,4 +1,4 @@
-//! The portable store document (`"format": "skein-store"`, version 1): the
+//! The portable store document (`"format": "skein-store"`, version 2): the
 //! replay logs of every flow as plain data. One type for every form a
 //! document takes: JSON (through serde, `document_json.rs`), Scheme data
 //! (`document_scheme.rs`) and the engine's own store (here). See
@@ -10,20 +10,22 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use serde::ser::{SerializeStruct, Serializer};
+use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::flow::encoding;
-use crate::flow::model::{FlowStore, Instance};
+use crate::flow::model::{self, FlowStore, Instance, Logged, Pending};
 use crate::flow::status::{FlowStatus, Status};
+use crate::flow::timestamp::Timestamp;
 use crate::values::plain::{check_plain_data, is_plain_data, NotPlain, Value};
 use crate::values::symbol::Symbol;
 use crate::values::value::{FlowDef, Val};
 
 /// The document's `"format"`.
 pub const FORMAT: &str = "skein-store";
-/// The document version this engine writes and reads.
-pub const VERSION: i64 = 1;
+/// The document version this engine writes. It also reads version 1,
+/// whose log entries have no payload, failure or time.
+pub const VERSION: i64 = 2;
 
 /// The largest flow id: 2^53 - 1, the largest integer every JSON reader
 /// (JavaScript's doubles included) reads exactly, and far below `i64::MAX`,
@@ -33,7 +35,7 @@ pub const VERSION: i64 = 1;
 /// [`FlowError::NoIdsLeft`](crate::FlowError::NoIdsLeft).
 pub const MAX_FLOW_ID: u64 = (1 << 53) - 1;
 
-/// A whole flow store as plain data: the `skein-store` document, version 1
+/// A whole flow store as plain data: the `skein-store` document, version 2
 /// (docs/store-format.md). [`Engine::export`](crate::Engine::export) makes
 /// one and [`Engine::import`](crate::Engine::import) installs one, after
 /// validating it.
@@ -63,16 +65,18 @@ pub const MAX_FLOW_ID: u64 = (1 << 53) - 1;
 /// let json = serde_json::to_string(&doc)?;
 /// assert_eq!(
 ///     json,
-///     r#"{"flows":[{"args":["o-1"],"flow":"order","id":1,"log":[],"result":{"symbol":"paid"},"status":"done"}],"format":"skein-store","next_id":2,"version":1}"#
+///     r#"{"flows":[{"args":["o-1"],"flow":"order","id":1,"log":[],"result":{"symbol":"paid"},"status":"done"}],"format":"skein-store","next_id":2,"version":2}"#
 /// );
 /// assert_eq!(serde_json::from_str::<StoreDocument>(&json)?, doc);
-/// let newer = json.replace(r#""version":1"#, r#""version":2"#);
+/// let older = json.replace(r#""version":2"#, r#""version":1"#);
+/// assert_eq!(serde_json::from_str::<StoreDocument>(&older)?, doc);
+/// let newer = json.replace(r#""version":2"#, r#""version":3"#);
 /// let refused = serde_json::from_str::<StoreDocument>(&newer).unwrap_err();
-/// assert!(refused.to_string().starts_with("unsupported version 2"));
+/// assert!(refused.to_string().starts_with("unsupported version 3"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-// The header is checked before the flows, and version 1 writes `flows`
+// The header is checked before the flows, and the format writes `flows`
 // first: the document is read whole, then taken apart (document_json.rs).
 #[serde(try_from = "serde_json::Value")]
 pub struct StoreDocument {
@@ -85,7 +89,7 @@ pub struct StoreDocument {
 
 impl Serialize for StoreDocument {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // Version 1 writes its keys in this order, the header included.
+        // The format writes its keys in this order, the header included.
         let mut doc = s.serialize_struct("StoreDocument", 4)?;
         doc.serialize_field("flows", &self.flows)?;
         doc.serialize_field("format", FORMAT)?;
@@ -100,7 +104,7 @@ impl Serialize for StoreDocument {
 /// encoding; a record holding a value that is not plain data does not
 /// serialize, and does not import.
 ///
-/// The fields are declared in the order version 1 writes them.
+/// The fields are declared in the order the format writes them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "serde_json::Value")]
 pub struct FlowRecord {
@@ -130,28 +134,129 @@ pub struct FlowRecord {
     pub status: FlowStatus,
 }
 
-/// One answered request in a flow's replay log. A flow that is rebuilt by
-/// replay gets `response` back from the request at this position, which
-/// must again be tagged `tag`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// One answered request in a flow's replay log: the entry at index P
+/// answered the request at position P. A flow that is rebuilt by replay gets
+/// the same answer from the request at this position, which must again be
+/// tagged `tag`: the response, or the failure raised again.
+#[derive(Clone, Debug, PartialEq)]
 pub struct LogEntry {
-    /// What the host answered.
-    #[serde(serialize_with = "encoding::value")]
-    pub response: Value,
+    /// How the host answered.
+    pub answer: Answer,
+    /// When the answer was recorded; for people, never read by replay.
+    /// `None` in entries imported from version 1.
+    pub at: Option<Timestamp>,
+    /// What the flow asked with the request (`()` in entries imported from
+    /// version 1, which did not keep it).
+    pub payload: Value,
     /// The request's tag.
-    #[serde(serialize_with = "encoding::value")]
     pub tag: Value,
 }
 
+/// How a host answered a request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    /// The value `request` returned.
+    Response(Value),
+    /// The request failed: `request` raised an error (`request-error?`).
+    Failure(RequestFailure),
+}
+
+impl Answer {
+    /// The answer as [`Engine::log`](crate::Engine::log) shows it: the
+    /// response, or `(request-failed "message")` / `(request-timed-out "message")`.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Answer::Response(v) => v.clone(),
+            Answer::Failure(f) => {
+                let kind = if f.timeout {
+                    "request-timed-out"
+                } else {
+                    "request-failed"
+                };
+                Value::List(vec![Value::symbol(kind), Value::from(f.message.as_str())])
+            }
+        }
+    }
+}
+
+/// A request a host failed instead of answering (`Engine::fail`): in the
+/// flow, `request` raises an error object for which `request-error?` is
+/// true, with `message` and the request's tag and payload as irritants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestFailure {
+    /// Why, in the host's words.
+    pub message: String,
+    /// The request's deadline passed: `request-timeout?` is true too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub timeout: bool,
+}
+
+impl RequestFailure {
+    /// A failure with `message`.
+    pub fn new(message: impl Into<String>) -> RequestFailure {
+        RequestFailure {
+            message: message.into(),
+            timeout: false,
+        }
+    }
+
+    /// The request's deadline passed unanswered.
+    pub fn timeout() -> RequestFailure {
+        RequestFailure {
+            message: "the request timed out".to_string(),
+            timeout: true,
+        }
+    }
+}
+
 /// The request a suspended flow waits on.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PendingRequest {
+    /// When its timeout passes (`(request tag payload :timeout seconds)`):
+    /// the time the flow suspended plus the timeout. A host or runtime
+    /// fails the request ([`RequestFailure::timeout`]) once it has passed.
+    pub deadline: Option<Timestamp>,
     /// What the flow asked with it.
-    #[serde(serialize_with = "encoding::value")]
     pub payload: Value,
+    /// Its position: the number of requests the flow had answered before
+    /// it (the length of the log). An answer for another position is refused.
+    pub position: u64,
     /// The request's tag.
-    #[serde(serialize_with = "encoding::value")]
     pub tag: Value,
+    /// The timeout it was made with, in seconds.
+    pub timeout: Option<f64>,
+}
+
+impl Serialize for LogEntry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        if let Some(at) = &self.at {
+            m.serialize_entry("at", at)?;
+        }
+        match &self.answer {
+            Answer::Failure(f) => m.serialize_entry("failure", f)?,
+            Answer::Response(v) => m.serialize_entry("response", &encoding::Encoded(v))?,
+        }
+        m.serialize_entry("payload", &encoding::Encoded(&self.payload))?;
+        m.serialize_entry("tag", &encoding::Encoded(&self.tag))?;
+        m.end()
+    }
+}
+
+impl Serialize for PendingRequest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        if let Some(deadline) = &self.deadline {
+            m.serialize_entry("deadline", deadline)?;
+        }
+        m.serialize_entry("payload", &encoding::Encoded(&self.payload))?;
+        m.serialize_entry("position", &self.position)?;
+        m.serialize_entry("tag", &encoding::Encoded(&self.tag))?;
+        if let Some(timeout) = &self.timeout {
+            m.serialize_entry("timeout", timeout)?;
+        }
+        m.end()
+    }
 }
 
 impl StoreDocument {
@@ -213,6 +318,18 @@ impl StoreDocument {
                 }
                 _ => {}
             }
+            if let Some(p) = &r.pending {
+                if p.position != r.log.len() as u64 {
+                    return Err(format!(
+                        "flow {id}: its pending request is at position {}, but its log has {} entries",
+                        p.position,
+                        r.log.len()
+                    ));
+                }
+                if p.timeout.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
+                    return Err(format!("flow {id}: a timeout must be a number of seconds"));
+                }
+            }
         }
         Ok(())
     }
@@ -225,7 +342,25 @@ impl StoreDocument {
         for r in self.flows {
             let id = r.id;
             let val = |v: &Value| v.to_val().map_err(|e| format!("flow {id}: {e}"));
-            let pair = |a: &Value, b: &Value| Ok::<_, String>((val(a)?, val(b)?));
+            let logged = |e: &LogEntry| {
+                Ok::<_, String>(Logged {
+                    tag: val(&e.tag)?,
+                    payload: val(&e.payload)?,
+                    answer: match &e.answer {
+                        Answer::Response(v) => model::Answer::Response(val(v)?),
+                        Answer::Failure(f) => model::Answer::Failure(f.clone()),
+                    },
+                    at: e.at,
+                })
+            };
+            let pending = |p: &PendingRequest| {
+                Ok::<_, String>(Pending {
+                    tag: val(&p.tag)?,
+                    payload: val(&p.payload)?,
+                    timeout: p.timeout,
+                    deadline: p.deadline,
+                })
+            };
             let inst = Instance {
                 flow: Rc::new(FlowDef {
                     name: r.flow.as_deref().map(Symbol::intern),
@@ -233,16 +368,8 @@ impl StoreDocument {
                 }),
                 args: r.args.iter().map(val).collect::<Result<_, _>>()?,
                 status: Status::from(r.status),
-                log: r
-                    .log
-                    .iter()
-                    .map(|e| pair(&e.tag, &e.response))
-                    .collect::<Result<_, _>>()?,
-                pending: r
-                    .pending
-                    .as_ref()
-                    .map(|p| pair(&p.tag, &p.payload))
-                    .transpose()?,
+                log: r.log.iter().map(logged).collect::<Result<_, _>>()?,
+                pending: r.pending.as_ref().map(pending).transpose()?,
                 result: r.result.as_ref().map(val).transpose()?,
                 error: r.error,
                 frames: None,
@@ -290,20 +417,28 @@ impl FlowRecord {
             log: inst
                 .log
                 .iter()
-                .map(|(tag, response)| {
+                .map(|e| {
                     Ok(LogEntry {
-                        response: value(response)?,
-                        tag: value(tag)?,
+                        answer: match &e.answer {
+                            model::Answer::Response(v) => Answer::Response(value(v)?),
+                            model::Answer::Failure(f) => Answer::Failure(f.clone()),
+                        },
+                        at: e.at,
+                        payload: value(&e.payload)?,
+                        tag: value(&e.tag)?,
                     })
                 })
                 .collect::<Result<_, String>>()?,
             pending: inst
                 .pending
                 .as_ref()
-                .map(|(tag, payload)| {
+                .map(|p| {
                     Ok::<_, String>(PendingRequest {
-                        payload: value(payload)?,
-                        tag: value(tag)?,
+                        deadline: p.deadline,
+                        payload: value(&p.payload)?,
+                        position: inst.log.len() as u64,
+                        tag: value(&p.tag)?,
+                        timeout: p.timeout,
                     })
                 })
                 .transpose()?,
@@ -314,7 +449,15 @@ impl FlowRecord {
 
     /// Every value the record holds.
     fn values(&self) -> impl Iterator<Item = &Value> {
-        let log = self.log.iter().flat_map(|e| [&e.tag, &e.response]);
+        let log = self.log.iter().flat_map(|e| {
+            let response = match &e.answer {
+                Answer::Response(v) => Some(v),
+                Answer::Failure(_) => None,
+            };
+            [Some(&e.tag), Some(&e.payload), response]
+                .into_iter()
+                .flatten()
+        });
         let pending = self.pending.iter().flat_map(|p| [&p.tag, &p.payload]);
         self.args
             .iter()

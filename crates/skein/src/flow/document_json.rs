@@ -5,9 +5,13 @@
 
 use serde_json::Value as Json;
 
-use crate::flow::document::{FlowRecord, LogEntry, PendingRequest, StoreDocument, FORMAT, VERSION};
+use crate::flow::document::{
+    Answer, FlowRecord, LogEntry, PendingRequest, RequestFailure, StoreDocument, FORMAT, VERSION,
+};
 use crate::flow::encoding::decode_value;
 use crate::flow::status::FlowStatus;
+use crate::flow::timestamp::Timestamp;
+use crate::values::plain::Value;
 
 impl TryFrom<Json> for StoreDocument {
     type Error = String;
@@ -17,15 +21,15 @@ impl TryFrom<Json> for StoreDocument {
         if obj.get("format").and_then(Json::as_str) != Some(FORMAT) {
             return Err(format!("not a {FORMAT} document (\"format\")"));
         }
-        match obj.get("version") {
-            Some(v) if v.as_i64() == Some(VERSION) => {}
+        let version = match obj.get("version") {
+            Some(v) if matches!(v.as_i64(), Some(1..=VERSION)) => v.as_i64().unwrap_or(VERSION),
             Some(v) => {
                 return Err(format!(
-                    "unsupported version {v} (this engine reads version {VERSION})"
+                    "unsupported version {v} (this engine reads versions 1 to {VERSION})"
                 ))
             }
             None => return Err("missing \"version\"".into()),
-        }
+        };
         let next_id = obj
             .get("next_id")
             .and_then(Json::as_u64)
@@ -36,7 +40,7 @@ impl TryFrom<Json> for StoreDocument {
             .and_then(Json::as_array)
             .ok_or("missing or invalid \"flows\"")?
             .iter()
-            .map(record)
+            .map(|f| record(f, version))
             .collect::<Result<_, _>>()?;
         Ok(StoreDocument { next_id, flows })
     }
@@ -45,12 +49,13 @@ impl TryFrom<Json> for StoreDocument {
 impl TryFrom<Json> for FlowRecord {
     type Error = String;
 
+    /// A flow record as the current version writes it.
     fn try_from(record_json: Json) -> Result<FlowRecord, String> {
-        record(&record_json)
+        record(&record_json, VERSION)
     }
 }
 
-fn record(f: &Json) -> Result<FlowRecord, String> {
+fn record(f: &Json, version: i64) -> Result<FlowRecord, String> {
     let m = f.as_object().ok_or("each flow must be an object")?;
     let id = m
         .get("id")
@@ -73,32 +78,26 @@ fn record(f: &Json) -> Result<FlowRecord, String> {
         .and_then(Json::as_str)
         .and_then(FlowStatus::parse)
         .ok_or_else(|| format!("flow {id}: missing or invalid \"status\""))?;
-    let entry = |e: &Json, a: &str, b: &str| -> Result<(_, _), String> {
-        let o = e
-            .as_object()
-            .ok_or_else(|| format!("flow {id}: expected {{\"{a}\", \"{b}\"}}"))?;
-        let x = o
-            .get(a)
-            .ok_or_else(|| format!("flow {id}: missing \"{a}\""))?;
-        let y = o
-            .get(b)
-            .ok_or_else(|| format!("flow {id}: missing \"{b}\""))?;
-        Ok((decode_value(x)?, decode_value(y)?))
-    };
-    let log = m
+    let log: Vec<LogEntry> = m
         .get("log")
         .and_then(Json::as_array)
         .ok_or_else(|| format!("flow {id}: missing or invalid \"log\""))?
         .iter()
-        .map(|e| {
-            let (tag, response) = entry(e, "tag", "response")?;
-            Ok(LogEntry { response, tag })
+        .enumerate()
+        .map(|(position, e)| {
+            let at = format!("flow {id}: log entry {position}");
+            let o = e
+                .as_object()
+                .ok_or_else(|| format!("{at}: expected an object"))?;
+            log_entry(o, version).map_err(|e| format!("{at}: {e}"))
         })
         .collect::<Result<_, String>>()?;
     let pending = match m.get("pending") {
         Some(p) => {
-            let (tag, payload) = entry(p, "tag", "payload")?;
-            Some(PendingRequest { payload, tag })
+            let o = p
+                .as_object()
+                .ok_or_else(|| format!("flow {id}: \"pending\" must be an object"))?;
+            Some(pending(o, version, log.len()).map_err(|e| format!("flow {id}: pending: {e}"))?)
         }
         None => None,
     };
@@ -117,5 +116,74 @@ fn record(f: &Json) -> Result<FlowRecord, String> {
         pending,
         result,
         status,
+    })
+}
+
+type Object = serde_json::Map<String, Json>;
+
+fn field<'a>(o: &'a Object, key: &str) -> Result<&'a Json, String> {
+    o.get(key).ok_or_else(|| format!("missing \"{key}\""))
+}
+
+fn value_field(o: &Object, key: &str) -> Result<Value, String> {
+    decode_value(field(o, key)?)
+}
+
+fn time_field(o: &Object, key: &str) -> Result<Option<Timestamp>, String> {
+    match o.get(key) {
+        None => Ok(None),
+        Some(Json::String(text)) => text.parse().map(Some),
+        Some(_) => Err(format!("\"{key}\" must be an RFC 3339 time")),
+    }
+}
+
+/// An answered request; version 1 kept only its tag and response.
+fn log_entry(o: &Object, version: i64) -> Result<LogEntry, String> {
+    let tag = value_field(o, "tag")?;
+    if version == 1 {
+        return Ok(LogEntry {
+            answer: Answer::Response(value_field(o, "response")?),
+            at: None,
+            payload: Value::List(vec![]),
+            tag,
+        });
+    }
+    let answer = match (o.get("response"), o.get("failure")) {
+        (Some(r), None) => Answer::Response(decode_value(r)?),
+        (None, Some(f)) => Answer::Failure(
+            serde_json::from_value::<RequestFailure>(f.clone())
+                .map_err(|e| format!("\"failure\": {e}"))?,
+        ),
+        _ => return Err("expected one of \"response\" and \"failure\"".into()),
+    };
+    Ok(LogEntry {
+        answer,
+        at: time_field(o, "at")?,
+        payload: value_field(o, "payload")?,
+        tag,
+    })
+}
+
+/// The pending request; at `position`, the length of the log (version 1
+/// did not write it).
+fn pending(o: &Object, version: i64, position: usize) -> Result<PendingRequest, String> {
+    let position = match (version, o.get("position")) {
+        (1, _) => position as u64,
+        (_, Some(p)) => p.as_u64().ok_or("\"position\" must be a count")?,
+        (_, None) => return Err("missing \"position\"".into()),
+    };
+    let timeout = match o.get("timeout") {
+        None => None,
+        Some(t) => Some(
+            t.as_f64()
+                .ok_or("\"timeout\" must be a number of seconds")?,
+        ),
+    };
+    Ok(PendingRequest {
+        deadline: time_field(o, "deadline")?,
+        payload: value_field(o, "payload")?,
+        position,
+        tag: value_field(o, "tag")?,
+        timeout,
     })
 }

@@ -108,11 +108,6 @@ impl Serialize for Pairs<'_> {
     }
 }
 
-/// For `#[serde(serialize_with)]`: one value.
-pub(crate) fn value<S: Serializer>(v: &Value, s: S) -> Result<S::Ok, S::Error> {
-    Encoded(v).serialize(s)
-}
-
 /// For `#[serde(serialize_with)]`: a list of values.
 pub(crate) fn values<S: Serializer>(vs: &[Value], s: S) -> Result<S::Ok, S::Error> {
     Items(vs, 1).serialize(s)

@@ -38,6 +38,18 @@ pub enum FlowError {
         /// Where the operation needs it.
         expected: FlowStatus,
     },
+    /// An answer addressed to the request at `position`, but the flow waits
+    /// on the request at `pending`: an answer for an earlier request (a
+    /// webhook delivered twice) never answers a later one.
+    #[error("flow {id} waits on the request at position {pending}, not {position}")]
+    WrongPosition {
+        /// The flow.
+        id: u64,
+        /// The position the answer was for.
+        position: u64,
+        /// The position of the request the flow waits on.
+        pending: u64,
+    },
     /// A value crossing the boundary (argument, response) is not plain data.
     #[error("{what} is not plain data: {value} (what crosses a flow's boundary is numbers, strings, symbols, keywords, chars, booleans, lists, vectors or maps)")]
     NotPlainData {

@@ -8,3 +8,4 @@ pub mod error;
 pub mod model;
 pub mod runtime;
 pub mod status;
+pub mod timestamp;

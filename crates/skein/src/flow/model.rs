@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use crate::flow::document::RequestFailure;
 use crate::flow::error::FlowError;
 use crate::flow::status::Status;
+use crate::flow::timestamp::Timestamp;
 use crate::machine::frame::Frame;
 use crate::values::value::{FlowDef, Val};
 
@@ -14,15 +16,58 @@ pub struct Instance {
     pub flow: Rc<FlowDef>,
     pub args: Vec<Val>,
     pub status: Status,
-    /// Every answered request, in order: (tag, response).
-    pub log: Vec<(Val, Val)>,
-    /// The request a suspended flow waits on: (tag, payload).
-    pub pending: Option<(Val, Val)>,
+    /// Every answered request, in order: entry P answered position P.
+    pub log: Vec<Logged>,
+    /// The request a suspended flow waits on, at position `log.len()`.
+    pub pending: Option<Pending>,
     pub result: Option<Val>,
     pub error: Option<String>,
     /// The live continuation of a suspended flow; `None` after an import
     /// until the flow is rebuilt by replay.
     pub frames: Option<Suspension>,
+}
+
+/// An answered request in a flow's log.
+pub struct Logged {
+    pub tag: Val,
+    pub payload: Val,
+    pub answer: Answer,
+    /// When the answer was recorded: for people, never read by replay.
+    pub at: Option<Timestamp>,
+}
+
+/// How a host answered a request: with a response, or by failing it.
+pub enum Answer {
+    Response(Val),
+    Failure(RequestFailure),
+}
+
+impl Answer {
+    /// The answer as `flow/log` and `Engine::log` show it: the response, or
+    /// `(request-failed "message")` / `(request-timed-out "message")`.
+    pub fn to_val(&self) -> Val {
+        match self {
+            Answer::Response(v) => v.clone(),
+            Answer::Failure(f) => {
+                let kind = if f.timeout {
+                    "request-timed-out"
+                } else {
+                    "request-failed"
+                };
+                Val::list([Val::sym(kind), Val::str(f.message.clone())])
+            }
+        }
+    }
+}
+
+/// The request a suspended flow waits on.
+pub struct Pending {
+    pub tag: Val,
+    pub payload: Val,
+    /// `(request tag payload :timeout seconds)`: the seconds given.
+    pub timeout: Option<f64>,
+    /// When the timeout passes: the time the flow suspended plus `timeout`.
+    pub deadline: Option<Timestamp>,
 }
 
 /// A suspended flow's frames and the values they own, based at 0.
@@ -35,8 +80,8 @@ pub struct Suspension {
 pub struct Replay {
     /// The next log entry to answer from.
     pub pos: usize,
-    /// The response of the resume that triggered the rebuild.
-    pub response: Val,
+    /// The answer of the resume that triggered the rebuild.
+    pub answer: Answer,
 }
 
 #[derive(Default)]

@@ -8,16 +8,20 @@
 //! plus the flow's name and arguments is the durable truth: after an import a
 //! flow has no frames and is rebuilt by replay the first time it is resumed.
 
+use crate::flow::document::RequestFailure;
 use crate::flow::document::StoreDocument;
 use crate::flow::error::FlowError;
-use crate::flow::model::{FlowStore, Instance, Outcome, Replay, Suspension};
+use crate::flow::model::{
+    Answer, FlowStore, Instance, Logged, Outcome, Pending, Replay, Suspension,
+};
 use crate::flow::status::{FlowStatus, Status};
+use crate::flow::timestamp::Timestamp;
 use crate::machine::frame::{Args, Frame, K};
-use crate::machine::{Machine, Next};
+use crate::machine::{Machine, Next, Step};
 use crate::values::plain::{check_plain, NotPlain, Value};
 use crate::values::prim::FlowQuery;
 use crate::values::value::FlowDef;
-use crate::values::value::{error, Val};
+use crate::values::value::{error, ErrorKind, ErrorObj, Val};
 use std::rc::Rc;
 
 fn sym(name: &str) -> Val {
@@ -126,28 +130,77 @@ impl Machine {
     }
 
     /// `(flow/resume id value)`.
-    pub(crate) fn flow_resume(&mut self, args: Args) -> Result<Next, Val> {
-        self.refuse_inside_flow("flow/resume")?;
-        let id = self.flow_id_arg("flow/resume", &args[0])?;
+    pub(crate) fn flow_resume(&mut self, args: Args) -> Step {
         let value = args[1].clone();
-        enter_plain("flow/resume: the response", &value)?;
-        self.continue_flow(id, value)
-            .map_err(|e| error(format!("flow/resume: {e}"), vec![]))
+        let answer =
+            enter_plain("flow/resume: the response", &value).map(|()| Answer::Response(value));
+        self.answer_from_scheme("flow/resume", &args[0], answer)
     }
 
-    /// Answer suspended flow `id`'s pending request with the plain `value`
-    /// and run it on, rebuilding it by replay first if it has no frames: the
-    /// core of `flow/resume` and `Engine::resume`. Refused, changing nothing,
-    /// unless the flow is suspended and can be rebuilt.
-    pub(crate) fn continue_flow(&mut self, id: u64, value: Val) -> Result<Next, FlowError> {
-        if self.suspended(id)?.frames.is_none() {
+    /// `(flow/fail id message)`.
+    pub(crate) fn flow_fail(&mut self, args: Args) -> Step {
+        let answer = match &args[1] {
+            Val::Str(message) => Ok(Answer::Failure(RequestFailure::new(message.to_string()))),
+            other => Err(crate::values::value::type_error(
+                "flow/fail",
+                "a message (a string)",
+                other,
+            )),
+        };
+        self.answer_from_scheme("flow/fail", &args[0], answer)
+    }
+
+    fn answer_from_scheme(&mut self, who: &str, id: &Val, answer: Result<Answer, Val>) -> Step {
+        let answered = self.refuse_inside_flow(who).and_then(|()| {
+            let id = self.flow_id_arg(who, id)?;
+            Ok((id, answer?))
+        });
+        let refused = match answered {
+            Ok((id, answer)) => match self.continue_flow(id, answer, None) {
+                Ok(step) => return step,
+                Err(e) => error(format!("{who}: {e}"), vec![]),
+            },
+            Err(e) => e,
+        };
+        self.raise(refused, false)
+    }
+
+    /// Answer suspended flow `id`'s pending request and run it on,
+    /// rebuilding it by replay first if it has no frames: the core of
+    /// `flow/resume`, `flow/fail`, `Engine::resume` and `Engine::fail`. A
+    /// response is what `request` returns; a failure is raised from it.
+    /// Refused, changing nothing: a flow that is not suspended or cannot be
+    /// rebuilt, and an answer meant for another `position` than the pending one.
+    pub(crate) fn continue_flow(
+        &mut self,
+        id: u64,
+        answer: Answer,
+        position: Option<u64>,
+    ) -> Result<Step, FlowError> {
+        let inst = self.suspended(id)?;
+        let pending = inst.log.len() as u64;
+        if let Some(position) = position.filter(|p| *p != pending) {
+            return Err(FlowError::WrongPosition {
+                id,
+                position,
+                pending,
+            });
+        }
+        if inst.frames.is_none() {
             let flow = self.rebuild_target(id)?;
-            return Ok(self.flow_rebuild(id, flow, value));
+            return Ok(Ok(self.flow_rebuild(id, flow, answer)));
         }
         let inst = self.flows.instances.get_mut(&id).expect("checked above");
         let live = inst.frames.take();
-        let (tag, _) = inst.pending.take().unwrap_or((Val::Null, Val::Null));
-        inst.log.push((tag, value.clone()));
+        let request = inst.pending.take();
+        let (tag, payload) = request.map_or((Val::Null, Val::Null), |p| (p.tag, p.payload));
+        let raised = answer.raised(&tag, &payload);
+        inst.log.push(Logged {
+            tag,
+            payload,
+            answer,
+            at: Some(Timestamp::now()),
+        });
         inst.status = Status::Running;
         self.enter_flow(id);
         if let Some(live) = live {
@@ -158,23 +211,26 @@ impl Machine {
                 f
             }));
         }
-        Ok(Next::Return(value))
+        Ok(match raised {
+            Ok(response) => Ok(Next::Return(response)),
+            Err(e) => self.raise(e, false),
+        })
     }
 
     /// Rebuild a flow that has a log but no frames: run its procedure again,
     /// answering each request from the log, with output suppressed.
-    fn flow_rebuild(&mut self, id: u64, flow: Rc<FlowDef>, response: Val) -> Next {
+    fn flow_rebuild(&mut self, id: u64, flow: Rc<FlowDef>, answer: Answer) -> Next {
         let inst = self.flows.instances.get_mut(&id).expect("caller checked");
         inst.flow = flow.clone();
         inst.status = Status::Running;
         let args: Args = inst.args.iter().cloned().collect();
-        self.flows.replay = Some(Replay { pos: 0, response });
+        self.flows.replay = Some(Replay { pos: 0, answer });
         self.out.suppressed = true;
         self.enter_flow(id);
         Next::Apply(flow.proc.clone(), args)
     }
 
-    /// `(request tag [payload])`.
+    /// `(request tag [payload [:timeout seconds]])`.
     pub(crate) fn flow_request(&mut self, args: Args) -> Result<Next, Val> {
         let Some(id) = self.flows.running else {
             return Err(error(
@@ -184,24 +240,25 @@ impl Machine {
         };
         let tag = args[0].clone();
         let payload = args.get(1).cloned().unwrap_or(Val::Null);
+        let timeout = request_timeout(&args)?;
         enter_plain("request: the tag", &tag)?;
         enter_plain("request: the payload", &payload)?;
         if let Some(replay) = &mut self.flows.replay {
             let inst = self.flows.instances.get(&id).expect("running flow exists");
             let pos = replay.pos;
             let expected = match inst.log.get(pos) {
-                Some((logged, response)) => {
-                    if crate::values::equality::equal(logged, &tag) {
-                        let response = response.clone();
+                Some(logged) => {
+                    if crate::values::equality::equal(&logged.tag, &tag) {
                         replay.pos += 1;
-                        return Ok(Next::Return(response));
+                        // A failure is raised again, at the same position.
+                        return logged.answer.raised(&tag, &payload).map(Next::Return);
                     }
-                    Some(logged.clone())
+                    Some(logged.tag.clone())
                 }
                 // Past the log: this must be the request the flow was waiting on.
                 None => match &inst.pending {
-                    Some((pending, _)) if crate::values::equality::equal(pending, &tag) => None,
-                    Some((pending, _)) => Some(pending.clone()),
+                    Some(p) if crate::values::equality::equal(&p.tag, &tag) => None,
+                    Some(p) => Some(p.tag.clone()),
                     None => None,
                 },
             };
@@ -218,22 +275,27 @@ impl Machine {
                 return Err(e);
             }
             // Replay is complete: answer the pending request with the new
-            // response and run on live.
-            let response = self
+            // answer and run on live.
+            let answer = self
                 .flows
                 .replay
                 .take()
-                .map(|r| r.response)
-                .unwrap_or(Val::Null);
+                .map_or(Answer::Response(Val::Null), |r| r.answer);
             self.out.suppressed = false;
+            let raised = answer.raised(&tag, &payload);
             let inst = self
                 .flows
                 .instances
                 .get_mut(&id)
                 .expect("running flow exists");
             inst.pending = None;
-            inst.log.push((tag, response.clone()));
-            return Ok(Next::Return(response));
+            inst.log.push(Logged {
+                tag,
+                payload,
+                answer,
+                at: Some(Timestamp::now()),
+            });
+            return raised.map(Next::Return);
         }
         // Suspend: move the flow's frames out, down to its prompt.
         let prompt = self.prompt_index().expect("a running flow has a prompt");
@@ -251,8 +313,15 @@ impl Machine {
             .instances
             .get_mut(&id)
             .expect("running flow exists");
+        // The deadline is for the host; the flow's code never reads it.
+        let deadline = timeout.map(|t| Timestamp::now().after(t));
         inst.frames = Some(frames);
-        inst.pending = Some((tag.clone(), payload.clone()));
+        inst.pending = Some(Pending {
+            tag: tag.clone(),
+            payload: payload.clone(),
+            timeout,
+            deadline,
+        });
         inst.status = Status::Suspended;
         Ok(Next::Return(self.left(Outcome::Suspended {
             id,
@@ -268,8 +337,13 @@ impl Machine {
             let pos = replay.pos;
             let inst = self.flows.instances.get(&id);
             let logged = inst
-                .and_then(|i| i.log.get(pos).or(i.pending.as_ref()))
-                .map_or(Value::Unspecified, |(tag, _)| Value::from_val(tag));
+                .and_then(|i| {
+                    i.log
+                        .get(pos)
+                        .map(|e| &e.tag)
+                        .or(i.pending.as_ref().map(|p| &p.tag))
+                })
+                .map_or(Value::Unspecified, Value::from_val);
             let diverged = FlowError::Diverged {
                 id,
                 flow: inst.map(|i| i.flow.display_name()).unwrap_or_default(),
@@ -447,9 +521,7 @@ impl Machine {
             FlowQuery::Waiting => {
                 let (_, inst) = self.instance("flow/waiting", &args[0])?;
                 Ok(match (&inst.status, &inst.pending) {
-                    (Status::Suspended, Some((tag, payload))) => {
-                        Val::list([tag.clone(), payload.clone()])
-                    }
+                    (Status::Suspended, Some(p)) => Val::list([p.tag.clone(), p.payload.clone()]),
                     _ => Val::bool(false),
                 })
             }
@@ -458,7 +530,7 @@ impl Machine {
                 Ok(Val::list(
                     inst.log
                         .iter()
-                        .map(|(t, r)| Val::list([t.clone(), r.clone()]))
+                        .map(|e| Val::list([e.tag.clone(), e.answer.to_val()]))
                         .collect::<Vec<_>>(),
                 ))
             }
@@ -475,8 +547,8 @@ impl Machine {
                     .iter()
                     .filter(|(_, i)| i.status == Status::Suspended)
                     .filter_map(|(id, i)| {
-                        let (tag, payload) = i.pending.as_ref()?;
-                        Some(Val::list([id_val(*id), tag.clone(), payload.clone()]))
+                        let p = i.pending.as_ref()?;
+                        Some(Val::list([id_val(*id), p.tag.clone(), p.payload.clone()]))
                     })
                     .collect::<Vec<_>>(),
             )),
@@ -504,6 +576,50 @@ impl Machine {
                     .and_then(StoreDocument::into_store)
                     .map_err(|m| error(format!("flow-store-import!: {m}"), vec![]))?;
                 Ok(Val::Unspecified)
+            }
+        }
+    }
+}
+
+/// The `:timeout seconds` after a request's payload, if given.
+fn request_timeout(args: &[Val]) -> Result<Option<f64>, Val> {
+    match args.get(2..) {
+        None | Some([]) => Ok(None),
+        Some([Val::Keyword(k), seconds]) if k.name() == "timeout" => {
+            match crate::values::number::to_f64(seconds) {
+                Some(t) if t.is_finite() && t >= 0.0 && seconds.is_number() => Ok(Some(t)),
+                _ => Err(crate::values::value::type_error(
+                    "request",
+                    "a timeout in seconds (a non-negative number)",
+                    seconds,
+                )),
+            }
+        }
+        Some(_) => Err(error(
+            "request: expected (request tag payload :timeout seconds)",
+            vec![],
+        )),
+    }
+}
+
+impl Answer {
+    /// What `request` does with this answer to the request `tag` with
+    /// `payload`: return the response, or raise the failure (an error
+    /// object for which `request-error?` is true).
+    pub(crate) fn raised(&self, tag: &Val, payload: &Val) -> Result<Val, Val> {
+        match self {
+            Answer::Response(v) => Ok(v.clone()),
+            Answer::Failure(f) => {
+                let kind = if f.timeout {
+                    ErrorKind::RequestTimeout
+                } else {
+                    ErrorKind::RequestError
+                };
+                Err(Val::Error(Rc::new(ErrorObj::new(
+                    kind,
+                    f.message.clone(),
+                    vec![tag.clone(), payload.clone()],
+                ))))
             }
         }
     }

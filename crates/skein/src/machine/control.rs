@@ -147,10 +147,8 @@ impl Machine {
                 Ok(next) => Ok(next),
                 Err(e) => self.raise(e, false),
             },
-            ControlOp::FlowResume => match self.flow_resume(args) {
-                Ok(next) => Ok(next),
-                Err(e) => self.raise(e, false),
-            },
+            ControlOp::FlowResume => self.flow_resume(args),
+            ControlOp::FlowFail => self.flow_fail(args),
             ControlOp::Request => match self.flow_request(args) {
                 Ok(next) => Ok(next),
                 Err(e) => self.raise(e, false),

@@ -72,6 +72,7 @@ pub enum ControlOp {
     Load,
     FlowStart,
     FlowResume,
+    FlowFail,
     Request,
     Flow(FlowQuery),
 }

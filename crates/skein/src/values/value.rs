@@ -616,6 +616,10 @@ pub enum ErrorKind {
     ReadError,
     /// The compiler rejected a form (reported as `Error::Syntax`).
     SyntaxError,
+    /// A host failed a flow's request (`request-error?`).
+    RequestError,
+    /// A flow's request timed out (`request-error?` and `request-timeout?`).
+    RequestTimeout,
 }
 
 /// An R7RS error object: what `error` raises and builtins signal.
