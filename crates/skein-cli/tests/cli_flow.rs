@@ -283,6 +283,67 @@ fn a_webhook_delivered_twice_with_expect_answers_once() {
     insta::assert_snapshot!(refused(&s, &payment));
 }
 
+#[test]
+fn an_answer_addressed_to_a_position_answers_that_request_only() {
+    let s = Scratch::new();
+    s.example("order-lifecycle.flow");
+    s.ok(&[
+        "flow",
+        "start",
+        "order-lifecycle.flow",
+        "order-lifecycle",
+        "o",
+    ]);
+    s.ok(&["flow", "resume", "1", "reserved", "--at", "0"]);
+    // The payment webhook's answer, for position 1, delivered twice.
+    let payment = ["flow", "resume", "1", "{:amount 1800}", "--at", "1"];
+    assert_eq!(s.ok(&payment), "suspended 1 (fulfil o)\n");
+    insta::assert_snapshot!(refused(&s, &payment));
+    let show = s.ok(&["flow", "show", "1"]);
+    for line in [
+        "waiting:  (fulfil o)\n",
+        "position: 2\n",
+        "  1 (payment {:amount 1800})\n",
+    ] {
+        assert!(show.contains(line), "show lacks {line:?}:\n{show}");
+    }
+    assert!(show.contains("      payload o, at 20"), "{show}");
+}
+
+#[test]
+fn a_failed_request_is_raised_in_the_flow_and_logged() {
+    let s = Scratch::new();
+    s.file(
+        "pay.flow",
+        r#"(defflow pay (lambda (amount)
+             (guard (e ((request-timeout? e) 'gave-up)
+                       ((request-error? e) (list 'declined (error-object-message e))))
+               (request 'charge amount :timeout 60))))"#,
+    );
+    assert_eq!(
+        s.ok(&["flow", "start", "pay.flow", "pay", "10"]),
+        "suspended 1 (charge 10)\n"
+    );
+    let show = s.ok(&["flow", "show", "1"]);
+    assert!(show.contains("deadline: 20"), "{show}");
+    assert!(show.contains("(timeout 60 s)"), "{show}");
+    insta::assert_snapshot!(refused(&s, &["flow", "fail", "1", "declined", "--at", "3"]));
+    assert_eq!(
+        s.ok(&["flow", "fail", "1", "card declined", "--at", "0"]),
+        "done 1 (declined \"card declined\")\n"
+    );
+    let show = s.ok(&["flow", "show", "1"]);
+    assert!(
+        show.contains("  0 (charge (request-failed \"card declined\"))\n"),
+        "{show}"
+    );
+    s.ok(&["flow", "start", "pay.flow", "pay", "20"]);
+    assert_eq!(
+        s.ok(&["flow", "fail", "2", "no answer in time", "--timeout"]),
+        "done 2 gave-up\n"
+    );
+}
+
 // ---- refusals: a clear message, exit 1, the store unchanged ----
 
 fn store_with_one_flow() -> Scratch {

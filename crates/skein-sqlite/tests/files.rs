@@ -253,3 +253,60 @@ fn a_value_of_the_wrong_type_in_a_row_is_reported_as_damage() {
         assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
     }
 }
+
+/// A store written by the version before store format 2 (schema 1) is
+/// migrated when opened: its flows keep their logs (with empty payloads),
+/// resume, and log the new answers whole.
+#[test]
+fn a_version_1_store_is_migrated_when_opened() {
+    let s = Scratch::new();
+    let mut conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .unwrap();
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch(include_str!("fixtures/schema-v1.sql"))
+        .unwrap();
+    tx.execute_batch(
+        r#"
+        UPDATE store SET next_id = 2;
+        INSERT INTO flows (id, flow, args, status, pending_tag, pending_payload,
+                           created_at, updated_at)
+            VALUES (1, 'order-lifecycle', '["o-1"]', 'suspended', '{"symbol":"payment"}',
+                    '"o-1"', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+        INSERT INTO log (flow_id, position, tag, response)
+            VALUES (1, 0, '{"symbol":"reserve"}', '"north"');
+        "#,
+    )
+    .unwrap();
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+        .unwrap();
+    tx.pragma_update(None, "user_version", 1).unwrap();
+    tx.commit().unwrap();
+    drop(conn);
+
+    let mut store = Store::open(s.db()).unwrap();
+    store.check_integrity().unwrap();
+    let history = store.history(1).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].payload, Value::List(vec![]));
+    assert_eq!(history[0].at, None);
+    assert_eq!(store.flow(1).unwrap().pending.unwrap().position, 1);
+    let options = skein_sqlite::Resume {
+        source: Some(example_flow("order-lifecycle.flow")),
+        at: Some(1),
+        ..Default::default()
+    };
+    store.resume_with(1, datum("paid"), &options).unwrap();
+    let history = store.history(1).unwrap();
+    assert_eq!(history[1].payload, Value::from("o-1"));
+    assert!(history[1].at.is_some());
+    drop(store);
+    // Migrated once: the file now says schema 2, and opens as it is.
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    drop(conn);
+    assert_eq!(Store::open(s.db()).unwrap().history(1).unwrap().len(), 2);
+}
