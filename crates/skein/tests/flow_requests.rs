@@ -283,3 +283,161 @@ fn a_version_2_round_trip_keeps_everything() {
     scheme.eval("(flow-store-import! (saved-doc))").unwrap();
     assert_eq!(scheme.export_json().unwrap(), json);
 }
+
+// ---- the example flows of flows/ that use failures and deadlines ----
+
+fn example(file: &str) -> Engine {
+    let mut e = Engine::new();
+    let path = format!("{}/../../flows/{file}", env!("CARGO_MANIFEST_DIR"));
+    e.load_file(&path).unwrap();
+    e
+}
+
+/// How a host answers one request: a response, or a failure.
+enum Reply {
+    Answer(Value),
+    Fail(RequestFailure),
+}
+
+/// Drive flow `id` from `step` to its end, moving it through a JSON store
+/// document into a fresh engine before every answer. Returns the final
+/// step and the requests made, in order.
+fn drive_restarting(
+    file: &str,
+    mut e: Engine,
+    mut step: Step,
+    host: impl Fn(&Value, &Value) -> Reply,
+) -> (Step, Vec<Value>) {
+    let mut requests = Vec::new();
+    while let Step::Suspended { id, tag, payload } = step.clone() {
+        requests.push(tag.clone());
+        let mut next = example(file);
+        next.import_json(&e.export_json().unwrap()).unwrap();
+        e = next;
+        let position = e.pending_request(id).unwrap().position;
+        step = match host(&tag, &payload) {
+            Reply::Answer(v) => e.resume_at(id, position, v).unwrap(),
+            Reply::Fail(f) => e.fail_at(id, position, f).unwrap(),
+        };
+    }
+    (step, requests)
+}
+
+fn kw(s: &str) -> Value {
+    Value::keyword(s)
+}
+
+#[test]
+fn a_notification_whose_delivery_keeps_failing_reports_the_last_reason() {
+    let file = "delivery.flow";
+    let mut e = example(file);
+    let m = Value::List(vec![Value::from("m-2"), Value::from("bob@example.com")]);
+    let start = e
+        .start("notification", vec![m, Value::from(3), Value::from(60)])
+        .unwrap();
+    let (end, requests) = drive_restarting(file, e, start, |tag, _| match tag {
+        Value::Symbol(s) if s == "sleep" => Reply::Answer(sym("woke")),
+        _ => Reply::Fail(RequestFailure::new("mailbox full")),
+    });
+    let value = Value::List(vec![
+        sym("failed"),
+        Value::from("m-2"),
+        kw("attempts"),
+        Value::from(3),
+        kw("reason"),
+        Value::from("mailbox full"),
+    ]);
+    assert_eq!(end, Step::Done { id: 1, value });
+    let deliver = |n: i64| Value::List(vec![sym("deliver"), Value::from("m-2"), Value::from(n)]);
+    let sleep = sym("sleep");
+    assert_eq!(
+        requests,
+        vec![deliver(1), sleep.clone(), deliver(2), sleep, deliver(3)]
+    );
+}
+
+#[test]
+fn a_notification_delivered_on_a_retry_sleeps_with_backoff_between() {
+    let file = "delivery.flow";
+    let mut e = example(file);
+    let m = Value::List(vec![Value::from("m-1"), Value::from("ada@example.com")]);
+    let start = e
+        .start("notification", vec![m, Value::from(4), Value::from(30)])
+        .unwrap();
+    let sleeps = std::cell::RefCell::new(Vec::new());
+    let (end, _) = drive_restarting(file, e, start, |tag, payload| match tag {
+        Value::Symbol(s) if s == "sleep" => {
+            sleeps.borrow_mut().push(payload.clone());
+            Reply::Answer(sym("woke"))
+        }
+        Value::List(items) if items.last() == Some(&Value::from(3)) => {
+            Reply::Answer(Value::from("receipt-1"))
+        }
+        _ => Reply::Fail(RequestFailure::new("connection reset")),
+    });
+    let Step::Done { value, .. } = end else {
+        panic!("{end:?}")
+    };
+    assert_eq!(
+        value.to_write_string(),
+        "(delivered \"m-1\" :attempts 3 :receipt \"receipt-1\")"
+    );
+    assert_eq!(sleeps.into_inner(), vec![Value::from(30), Value::from(60)]);
+}
+
+#[test]
+fn an_order_whose_payment_times_out_is_compensated() {
+    let file = "order-payment.flow";
+    let mut e = example(file);
+    let start = e
+        .start("order-with-deadline", vec![Value::from("o-3")])
+        .unwrap();
+    e.resume(1, sym("held")).unwrap();
+    // The payment request carries its three-day deadline.
+    let pending = e.pending_request(1).unwrap();
+    assert_eq!(pending.timeout, Some(259_200.0));
+    let deadline = pending.deadline.unwrap();
+    let from_now = deadline.millis() as i64 - Timestamp::now().millis() as i64;
+    assert!(
+        (259_100_000..=259_200_000).contains(&from_now),
+        "{from_now}"
+    );
+    drop(start);
+    let step = e.fail(1, RequestFailure::timeout()).unwrap();
+    assert!(
+        matches!(&step, Step::Suspended { tag, payload, .. } if *tag == sym("release") && *payload == sym("held")),
+        "{step:?}"
+    );
+    let (end, _) = drive_restarting(file, e, step, |_, _| Reply::Answer(sym("released")));
+    let Step::Done { value, .. } = end else {
+        panic!("{end:?}")
+    };
+    assert_eq!(
+        value.to_write_string(),
+        "(cancelled \"o-3\" :reason \"no payment within three days\" :released held)"
+    );
+}
+
+#[test]
+fn an_order_paid_in_time_is_fulfilled() {
+    let file = "order-payment.flow";
+    let mut e = example(file);
+    let start = e
+        .start("order-with-deadline", vec![Value::from("o-1")])
+        .unwrap();
+    let (end, requests) = drive_restarting(file, e, start, |tag, _| match tag {
+        Value::Symbol(s) if s == "payment" => Reply::Answer(Value::from(1800)),
+        _ => Reply::Answer(sym("ok")),
+    });
+    let Step::Done { value, .. } = end else {
+        panic!("{end:?}")
+    };
+    assert_eq!(
+        value.to_write_string(),
+        "(completed \"o-1\" :payment 1800 :shipment ok)"
+    );
+    assert_eq!(
+        requests,
+        vec![sym("reserve"), sym("payment"), sym("fulfil")]
+    );
+}

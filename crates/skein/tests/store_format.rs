@@ -805,3 +805,19 @@ fn a_live_anonymous_flow_refuses_to_export_naming_it() {
     e.eval("(flow/cancel 3)").unwrap();
     assert!(e.export_json().is_ok());
 }
+
+/// The worked example of docs/store-format.md is a document this engine
+/// imports, and exports again byte for byte (bar whitespace).
+#[test]
+fn the_documented_example_imports_and_round_trips() {
+    let doc = include_str!("../../../docs/store-format.md");
+    let start = doc.find("```json\n").expect("an example") + "```json\n".len();
+    let example = &doc[start..start + doc[start..].find("```").unwrap()];
+    let mut e = engine();
+    e.import_json(example).unwrap();
+    let pending = e.pending_request(1).unwrap();
+    assert_eq!((pending.position, pending.timeout), (2, Some(259_200.0)));
+    let parsed: serde_json::Value = serde_json::from_str(example).unwrap();
+    let exported: serde_json::Value = serde_json::from_str(&e.export_json().unwrap()).unwrap();
+    assert_eq!(exported, parsed);
+}

@@ -64,7 +64,7 @@ pub static PRIMS: &[Prim] = &[
     },
     control("flow/start", 1, None, ControlOp::FlowStart),
     control("flow/resume", 2, Some(2), ControlOp::FlowResume),
-    control("flow/fail", 2, Some(2), ControlOp::FlowFail),
+    control("flow/fail", 2, Some(3), ControlOp::FlowFail),
     control("request", 1, Some(4), ControlOp::Request),
     query("flow/status", 1, FlowQuery::Status),
     query("flow/result", 1, FlowQuery::Result),

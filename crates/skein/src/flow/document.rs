@@ -252,8 +252,13 @@ impl Serialize for PendingRequest {
         m.serialize_entry("payload", &encoding::Encoded(&self.payload))?;
         m.serialize_entry("position", &self.position)?;
         m.serialize_entry("tag", &encoding::Encoded(&self.tag))?;
-        if let Some(timeout) = &self.timeout {
-            m.serialize_entry("timeout", timeout)?;
+        match self.timeout {
+            // Whole seconds are written as an integer, as people write them.
+            Some(t) if t.fract() == 0.0 && (0.0..9.0e15).contains(&t) => {
+                m.serialize_entry("timeout", &(t as u64))?
+            }
+            Some(t) => m.serialize_entry("timeout", &t)?,
+            None => {}
         }
         m.end()
     }

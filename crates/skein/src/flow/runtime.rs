@@ -21,7 +21,7 @@ use crate::machine::{Machine, Next, Step};
 use crate::values::plain::{check_plain, NotPlain, Value};
 use crate::values::prim::FlowQuery;
 use crate::values::value::FlowDef;
-use crate::values::value::{error, ErrorKind, ErrorObj, Val};
+use crate::values::value::{error, BoolBits, ErrorKind, ErrorObj, Val};
 use std::rc::Rc;
 
 fn sym(name: &str) -> Val {
@@ -137,10 +137,17 @@ impl Machine {
         self.answer_from_scheme("flow/resume", &args[0], answer)
     }
 
-    /// `(flow/fail id message)`.
+    /// `(flow/fail id message [timed-out?])`: with a true third argument the
+    /// failure is a timeout (`request-timeout?`).
     pub(crate) fn flow_fail(&mut self, args: Args) -> Step {
+        let timeout = args
+            .get(2)
+            .is_some_and(|v| !matches!(v, Val::Bool(BoolBits::FALSE)));
         let answer = match &args[1] {
-            Val::Str(message) => Ok(Answer::Failure(RequestFailure::new(message.to_string()))),
+            Val::Str(message) => Ok(Answer::Failure(RequestFailure {
+                message: message.to_string(),
+                timeout,
+            })),
             other => Err(crate::values::value::type_error(
                 "flow/fail",
                 "a message (a string)",
