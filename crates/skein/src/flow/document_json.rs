@@ -66,43 +66,50 @@ fn record(f: &Json) -> Result<FlowRecord, String> {
         .and_then(Json::as_array)
         .ok_or_else(|| format!("flow {id}: missing or invalid \"args\""))?
         .iter()
-        .map(decode_value)
+        .enumerate()
+        .map(|(i, a)| decode_value(a).map_err(|e| format!("flow {id}, argument {}: {e}", i + 1)))
         .collect::<Result<_, _>>()?;
     let status = m
         .get("status")
         .and_then(Json::as_str)
         .and_then(FlowStatus::parse)
         .ok_or_else(|| format!("flow {id}: missing or invalid \"status\""))?;
-    let entry = |e: &Json, a: &str, b: &str| -> Result<(_, _), String> {
+    // `place` says which entry, so a refusal names the flow and the position.
+    let entry = |e: &Json, place: &str, a: &str, b: &str| -> Result<(_, _), String> {
         let o = e
             .as_object()
-            .ok_or_else(|| format!("flow {id}: expected {{\"{a}\", \"{b}\"}}"))?;
-        let x = o
-            .get(a)
-            .ok_or_else(|| format!("flow {id}: missing \"{a}\""))?;
-        let y = o
-            .get(b)
-            .ok_or_else(|| format!("flow {id}: missing \"{b}\""))?;
-        Ok((decode_value(x)?, decode_value(y)?))
+            .ok_or_else(|| format!("flow {id}, {place}: expected {{\"{a}\", \"{b}\"}}"))?;
+        let field = |name: &str| {
+            let json = o
+                .get(name)
+                .ok_or_else(|| format!("flow {id}, {place}: missing \"{name}\""))?;
+            decode_value(json).map_err(|e| format!("flow {id}, {place}, \"{name}\": {e}"))
+        };
+        Ok((field(a)?, field(b)?))
     };
     let log = m
         .get("log")
         .and_then(Json::as_array)
         .ok_or_else(|| format!("flow {id}: missing or invalid \"log\""))?
         .iter()
-        .map(|e| {
-            let (tag, response) = entry(e, "tag", "response")?;
+        .enumerate()
+        .map(|(position, e)| {
+            let place = format!("log position {position}");
+            let (tag, response) = entry(e, &place, "tag", "response")?;
             Ok(LogEntry { response, tag })
         })
         .collect::<Result<_, String>>()?;
     let pending = match m.get("pending") {
         Some(p) => {
-            let (tag, payload) = entry(p, "tag", "payload")?;
+            let (tag, payload) = entry(p, "the pending request", "tag", "payload")?;
             Some(PendingRequest { payload, tag })
         }
         None => None,
     };
-    let result = m.get("result").map(decode_value).transpose()?;
+    let result = m
+        .get("result")
+        .map(|r| decode_value(r).map_err(|e| format!("flow {id}, \"result\": {e}")))
+        .transpose()?;
     let error = match m.get("error") {
         Some(Json::String(s)) => Some(s.clone()),
         None => None,
