@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand};
 
 mod alloc;
 mod check;
+mod datum;
 mod flow_cmd;
+mod flow_list;
 mod limit_args;
+mod refusals;
 mod repl;
 mod style;
 
