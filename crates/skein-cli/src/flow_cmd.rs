@@ -73,8 +73,17 @@ enum FlowCommand {
     ///   STATUS ID NAME DETAIL
     /// where DETAIL is (TAG PAYLOAD) for a suspended flow, the value of a done
     /// one, the message of a failed one, and nothing for a cancelled one.
+    /// --status and --waiting keep only the flows that match (both: both).
     #[command(verbatim_doc_comment)]
-    List,
+    List {
+        /// Only flows with this status.
+        #[arg(long, value_name = "STATUS", value_enum)]
+        status: Option<crate::flow_list::StatusFilter>,
+        /// Only suspended flows waiting on a request tagged TAG (a datum); a
+        /// list tag such as (deliver id n) matches its first element too.
+        #[arg(long, value_name = "TAG", verbatim_doc_comment)]
+        waiting: Option<String>,
+    },
     /// Show one flow: arguments, status, source file, replay log
     ///
     /// Show one flow: its arguments, where it stands, its source file (and
@@ -220,7 +229,7 @@ pub fn run(args: FlowArgs) -> ExitCode {
     );
     let result = match args.command {
         FlowCommand::Start { file, name, args } => start(target, &file, &name, &args),
-        FlowCommand::List => list(target),
+        FlowCommand::List { status, waiting } => list(target, status, waiting.as_deref()),
         FlowCommand::Show { id } => show(target, id),
         FlowCommand::Resume {
             id,
@@ -266,8 +275,17 @@ pub fn run(args: FlowArgs) -> ExitCode {
 
 /// Read a command-line word as one datum; `what` names it in the message.
 fn datum(text: &str, what: &str) -> Result<Value, Failure> {
-    Value::parse(text)
-        .map_err(|e| Failure::Input(format!("error: {what} is not one datum:\n{}", e.report())))
+    crate::datum::read(text).map_err(|e| match e {
+        skein::Error::Syntax(_) => {
+            Failure::Input(format!("error: {what} is not one datum:\n{}", e.report()))
+        }
+        other => Failure::Input(format!("error: {what}: {other}\n")),
+    })
+}
+
+/// A store refusal: in the shell's words when `say` has them, else as the store words it.
+fn in_shell_words(e: StoreError, say: Option<String>) -> Failure {
+    say.map_or(Failure::Store(e), Failure::Input)
 }
 
 fn start(target: &Target, file: &Path, name: &str, args: &[String]) -> Result<(), Failure> {
@@ -276,7 +294,10 @@ fn start(target: &Target, file: &Path, name: &str, args: &[String]) -> Result<()
         .enumerate()
         .map(|(i, a)| datum(a, &format!("argument {}", i + 1)))
         .collect::<Result<Vec<_>, _>>()?;
-    let step = target.open(true)?.start(file, name, args)?;
+    let step = target.open(true)?.start(file, name, args).map_err(|e| {
+        let say = crate::refusals::start(&e, file);
+        in_shell_words(e, say)
+    })?;
     print_step(&step);
     Ok(())
 }
@@ -291,7 +312,11 @@ fn resume(
 ) -> Result<(), Failure> {
     let response = datum(text, "the response")?;
     let options = answer_options(source, expect, at)?;
-    let step = target.open(false)?.resume_with(id, response, &options)?;
+    let mut store = target.open(false)?;
+    let step = store.resume_with(id, response, &options).map_err(|e| {
+        let say = crate::refusals::resume(&e, &store, options.source.as_deref());
+        in_shell_words(e, say)
+    })?;
     print_step(&step);
     Ok(())
 }
@@ -305,7 +330,11 @@ fn fail(
     at: Option<u64>,
 ) -> Result<(), Failure> {
     let options = answer_options(source, expect, at)?;
-    let step = target.open(false)?.fail(id, failure, &options)?;
+    let mut store = target.open(false)?;
+    let step = store.fail(id, failure, &options).map_err(|e| {
+        let say = crate::refusals::resume(&e, &store, options.source.as_deref());
+        in_shell_words(e, say)
+    })?;
     print_step(&step);
     Ok(())
 }
@@ -374,10 +403,18 @@ fn detail(state: &State) -> Option<String> {
     }
 }
 
-fn list(target: &Target) -> Result<(), Failure> {
+fn list(
+    target: &Target,
+    status: Option<crate::flow_list::StatusFilter>,
+    waiting: Option<&str>,
+) -> Result<(), Failure> {
+    let waiting = waiting.map(|t| datum(t, "the tag")).transpose()?;
     let flows = target.open(false)?.flows()?;
     let mut text = String::new();
-    for f in &flows {
+    let shown = flows
+        .iter()
+        .filter(|f| crate::flow_list::matches(&f.state, status, waiting.as_ref()));
+    for f in shown {
         text.push_str(&state_line(
             f.id,
             Some(f.flow.as_deref().unwrap_or("-")),

@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand};
 
 mod alloc;
 mod check;
+mod datum;
 mod flow_cmd;
+mod flow_list;
 mod limit_args;
+mod refusals;
 mod repl;
 mod style;
 
@@ -47,6 +50,10 @@ enum Command {
         /// The programs to check; each is checked with the files it loads.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// A procedure the host program registers (repeatable): NAME, or
+        /// NAME/N for one that takes exactly N arguments.
+        #[arg(long = "host", value_name = "NAME[/N]", value_parser = check::parse_host)]
+        host: Vec<skein::HostFunction>,
     },
     // Its help is the doc comment of FlowArgs (a doc comment here would replace it).
     Flow(flow_cmd::FlowArgs),
@@ -57,7 +64,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run { file, limits } => run(&file, &limits),
         Command::Repl { file } => repl::run(file.as_deref()),
-        Command::Check { files } => check::run(&files),
+        Command::Check { files, host } => check::run(&files, &host),
         Command::Flow(args) => flow_cmd::run(args),
     }
 }

@@ -25,11 +25,15 @@ a bracket or a string is open; its value is printed as `write` prints it.
 Tab completes bound names and commands; Ctrl-C cancels the entry being typed or
 stops a running evaluation; Ctrl-D leaves. Errors are reported and the session
 goes on. With FILE, its forms are evaluated before the first prompt.
+A datum after a command is data, not code: `'ok` is taken as `ok`.
 
 Commands start with a comma:
   ,load FILE         evaluate every form of FILE
   ,flows             list the flows: id, flow, status, the request it waits on
+  ,start NAME ARG... start the flow NAME with the ARGs (data, not evaluated)
   ,resume ID DATUM   answer flow ID's pending request with DATUM (not evaluated)
+  ,cancel ID         cancel suspended flow ID
+  ,show ID           show flow ID: arguments, status, log by position
   ,log ID            show flow ID's replay log
   ,export FILE       write the flow store to FILE as a skein-store JSON document
   ,import FILE       replace the flow store with the JSON document in FILE
@@ -40,7 +44,8 @@ Commands start with a comma:
 History is kept in $SKEIN_HISTORY if set (empty: no history), else in
 $XDG_DATA_HOME/skein/history or ~/.local/share/skein/history. When standard
 input is not a terminal, entries are read from it without prompts or history,
-so a session can be scripted: `skein repl < session.scm`.";
+so a session can be scripted: `skein repl < session.scm`; it exits 1 if any
+entry failed (unless `(exit n)` says otherwise).";
 
 const PROMPT: &str = "skein> ";
 
@@ -60,6 +65,8 @@ pub struct Session {
     at_line_start: Arc<AtomicBool>,
     /// Set while code runs: Ctrl-C then interrupts it instead of the input.
     evaluating: Arc<AtomicBool>,
+    /// Some entry failed: a script's session then exits 1.
+    failed: bool,
 }
 
 impl Session {
@@ -76,6 +83,7 @@ impl Session {
             colour_err: style::colour_for(&std::io::stderr()),
             at_line_start,
             evaluating: Arc::new(AtomicBool::new(false)),
+            failed: false,
         }
     }
 
@@ -121,6 +129,7 @@ impl Session {
         if let Error::Exit(code) = error {
             return Next::Exit(*code);
         }
+        self.failed = true;
         if matches!(error, Error::Interrupted) && self.interactive {
             // The terminal echoed `^C` where the cursor was: end that line.
             println!();
@@ -280,6 +289,9 @@ pub fn run(file: Option<&Path>) -> ExitCode {
     }
     match next {
         Next::Exit(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        // A script that had an error says so, as `skein run` would; a
+        // person at the terminal has read the reports already.
+        Next::Prompt if session.failed && !interactive => ExitCode::FAILURE,
         Next::Prompt => ExitCode::SUCCESS,
     }
 }

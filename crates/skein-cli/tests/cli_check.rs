@@ -212,3 +212,104 @@ fn the_conformance_programs_check_clean() {
         (Some(0), "")
     );
 }
+
+#[test]
+fn the_check_goes_on_after_syntax_and_read_errors_it_can_recover_from() {
+    let dir = scratch(
+        "recover",
+        &[(
+            "many.flow",
+            "(define (f x)\n  (if))\n\
+             (define (g x) (+ x 1)))\n\
+             (car)\n\
+             (define (h) #<bad> 1)\n\
+             (cdr)\n\
+             (define s \"unterminated)\n\
+             (car)\n",
+        )],
+    );
+    let (code, stderr) = check(&dir, &["many.flow"]);
+    assert_eq!(code, Some(1));
+    let headlines: Vec<&str> = stderr.lines().filter(|l| l.contains("error:")).collect();
+    assert_eq!(
+        headlines,
+        [
+            "many.flow:2:3: error: if: expected (if test then [else])",
+            "many.flow:3:23: error: unexpected `)`: nothing to close",
+            "many.flow:4:1: error: car: expected 1 argument, got 0",
+            "many.flow:5:13: error: unknown syntax `#<bad>`: expected `#t`, `#f`, `#\\`, `#(`, `#u8(`, `#|`, `#;` or a number",
+            "many.flow:6:1: error: cdr: expected 1 argument, got 0",
+            "many.flow:7:11: error: unterminated string: expected `\"`; the check read no further in many.flow",
+        ],
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("skein check: 6 problems in 1 file\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_stray_bracket_loses_no_form_so_unbound_names_are_still_reported() {
+    let dir = scratch(
+        "stray",
+        &[("stray.flow", "(define (g x) (+ x 1)))\n(display (g y))\n")],
+    );
+    let (code, stderr) = check(&dir, &["stray.flow"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("stray.flow:1:23: error: unexpected `)`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stray.flow:2:13: error: unbound variable: y"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn host_functions_named_with_host_are_bound_and_their_arity_is_checked() {
+    let dir = scratch(
+        "host",
+        &[(
+            "quote.flow",
+            "(define (total sku n) (* n (price sku)))\n\
+             (display (price \"tea\" 2))\n\
+             (notify-slack \"#orders\" (total \"tea\" 2))\n",
+        )],
+    );
+    let (code, stderr) = check(&dir, &["quote.flow"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("error: unbound variable: price"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: unbound variable: notify-slack"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = check(
+        &dir,
+        &["quote.flow", "--host", "price/1", "--host", "notify-slack"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr.lines().next(),
+        Some("quote.flow:2:10: error: price: expected 1 argument, got 2"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("skein check: 1 problem in 1 file\n"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = check(
+        &dir,
+        &["quote.flow", "--host", "price", "--host", "notify-slack"],
+    );
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+
+    let out = skein(&["check", "quote.flow", "--host", "two words"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+}

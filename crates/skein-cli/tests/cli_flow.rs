@@ -700,3 +700,160 @@ fn a_value_nested_at_the_maximum_survives_a_resume_and_an_export_and_import() {
     );
     s.ok(&["flow", "export"]);
 }
+
+// ---- what the shell is told (issue 15) ----
+
+#[test]
+fn a_start_with_the_wrong_number_of_arguments_is_refused_and_uses_no_id() {
+    let s = Scratch::new();
+    s.example("order-lifecycle.flow");
+    let file = "order-lifecycle.flow";
+    assert_eq!(
+        refused(&s, &["flow", "start", file, "order-lifecycle"]),
+        "error: order-lifecycle in order-lifecycle.flow takes 1 argument (order-id), got 0\n\
+         note: the store is unchanged\n"
+    );
+    let two = refused(&s, &["flow", "start", file, "order-lifecycle", "a", "b"]);
+    assert!(two.contains("takes 1 argument (order-id), got 2"), "{two}");
+    assert_eq!(
+        s.ok(&["flow", "start", file, "order-lifecycle", "\"o-1\""]),
+        "suspended 1 (reserve \"o-1\")\n",
+        "the refused starts used no id"
+    );
+}
+
+#[test]
+fn a_start_of_a_procedure_says_it_is_a_procedure_not_a_flow() {
+    let s = Scratch::new();
+    s.file(
+        "f.flow",
+        "(define (backoff n) (* n 2))\n(define retries 3)\n(defflow f (lambda (a . more) (request 'go a)))\n",
+    );
+    assert_eq!(
+        refused(&s, &["flow", "start", "f.flow", "backoff", "1"]),
+        "error: backoff in f.flow is a procedure, not a flow: it is defined with define, and flows with defflow\n\
+         note: the store is unchanged\n"
+    );
+    assert_eq!(
+        refused(&s, &["flow", "start", "f.flow", "retries"]),
+        "error: retries in f.flow is a variable, not a flow (flows are defined with defflow)\n\
+         note: the store is unchanged\n"
+    );
+    assert!(refused(&s, &["flow", "start", "f.flow", "f"])
+        .starts_with("error: f in f.flow takes at least 1 argument (a . more), got 0\n"));
+}
+
+#[test]
+fn a_quoted_response_means_the_datum_itself_never_the_list_quote() {
+    let s = Scratch::new();
+    s.file(
+        "charge.flow",
+        "(defflow charge (lambda () (if (eq? (request 'charge 10) 'ok) 'charged 'declined)))\n",
+    );
+    for (id, answer, outcome) in [
+        ("1", "'ok", "done 1 charged\n"),
+        ("2", "(quote ok)", "done 2 charged\n"),
+        ("3", "''ok", "done 3 declined\n"),
+    ] {
+        s.ok(&["flow", "start", "charge.flow", "charge"]);
+        assert_eq!(s.ok(&["flow", "resume", id, answer]), outcome, "{answer}");
+    }
+    assert!(s.ok(&["flow", "show", "3"]).contains("  0 (charge 'ok)\n"));
+    s.ok(&["flow", "start", "charge.flow", "charge"]);
+    assert_eq!(
+        refused(&s, &["flow", "resume", "4", "`ok"]),
+        "error: the response: a datum is not evaluated, so a backquote template cannot be filled in: write the data itself, as in ok\n\
+         note: the store is unchanged\n"
+    );
+    // Arguments and --expect read data the same way.
+    s.file(
+        "echo.flow",
+        "(defflow echo (lambda (v) (request 'more v)))\n",
+    );
+    assert_eq!(
+        s.ok(&["flow", "start", "echo.flow", "echo", "'o-1"]),
+        "suspended 5 (more o-1)\n"
+    );
+    assert_eq!(
+        s.ok(&["flow", "resume", "5", "1", "--expect", "'more"]),
+        "done 5 1\n"
+    );
+}
+
+#[test]
+fn list_keeps_the_flows_of_a_status_or_waiting_on_a_tag() {
+    let s = Scratch::new();
+    s.file(
+        "f.flow",
+        "(defflow pay (lambda (id) (request 'payment id)))\n\
+         (defflow ship (lambda (id) (request (list 'deliver id 1) '())))\n\
+         (defflow boom (lambda () (request 'go '()) (car '())))\n",
+    );
+    s.ok(&["flow", "start", "f.flow", "pay", "a"]);
+    s.ok(&["flow", "start", "f.flow", "ship", "b"]);
+    s.ok(&["flow", "start", "f.flow", "pay", "c"]);
+    s.ok(&["flow", "resume", "3", "paid"]);
+    s.ok(&["flow", "start", "f.flow", "boom"]);
+    s.ok(&["flow", "resume", "4", "go"]);
+    s.ok(&["flow", "start", "f.flow", "ship", "e"]);
+    s.ok(&["flow", "cancel", "5"]);
+    let list = |args: &[&str]| {
+        let args: Vec<&str> = ["flow", "list"].iter().chain(args).copied().collect();
+        let out = s.ok(&args);
+        out.lines()
+            .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(list(&[]).len(), 5);
+    assert_eq!(
+        list(&["--status", "suspended"]),
+        ["suspended 1", "suspended 2"]
+    );
+    assert_eq!(
+        list(&["--status", "waiting"]),
+        ["suspended 1", "suspended 2"]
+    );
+    assert_eq!(list(&["--status", "done"]), ["done 3"]);
+    assert_eq!(list(&["--status", "failed"]), ["failed 4"]);
+    assert_eq!(list(&["--status", "cancelled"]), ["cancelled 5"]);
+    assert_eq!(list(&["--waiting", "payment"]), ["suspended 1"]);
+    // A list tag answers to its first element, and to itself whole.
+    assert_eq!(list(&["--waiting", "deliver"]), ["suspended 2"]);
+    assert_eq!(list(&["--waiting", "(deliver b 1)"]), ["suspended 2"]);
+    assert_eq!(list(&["--waiting", "(deliver e 1)"]), Vec::<String>::new());
+    assert_eq!(
+        list(&["--waiting", "payment", "--status", "done"]),
+        Vec::<String>::new()
+    );
+    let out = s.skein(&["flow", "list", "--status", "asleep"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn a_resume_whose_file_no_longer_defines_the_flow_says_what_to_do_in_the_shell() {
+    let s = store_with_one_flow();
+    s.file("other.flow", "(define (order x) x)\n");
+    let message = refused(&s, &["flow", "resume", "1", "r", "--source", "other.flow"]);
+    assert_eq!(
+        message,
+        "error: flow 1 was not resumed: it is rebuilt by replaying its log, but other.flow defines no flow named order: restore the defflow there, or name a file that has it with --source FILE\n\
+         note: the store is unchanged\n"
+    );
+    assert!(!message.contains("define it, then resume"), "{message}");
+}
+
+#[test]
+fn an_import_refusal_names_the_flow_and_the_log_position() {
+    let s = store_with_one_flow();
+    s.ok(&["flow", "resume", "1", "r"]);
+    let json = s.export();
+    // The second flow's log entry 0 holds a value the format has no tag for.
+    let broken = json.replacen("\"symbol\": \"reserve\"", "\"symbool\": \"reserve\"", 1);
+    assert_ne!(broken, json);
+    s.file("broken.json", &broken);
+    let message = refused(&s, &["flow", "import", "broken.json", "--store", "new.db"]);
+    assert!(
+        message.starts_with("error: the document was refused: flow 1, log position 0, \"tag\": "),
+        "{message}"
+    );
+}

@@ -72,9 +72,10 @@ fn an_error_is_reported_and_the_session_goes_on() {
     );
     assert_eq!(
         out.status.code(),
-        Some(0),
-        "an error never ends the session"
+        Some(1),
+        "a script whose entries failed exits 1"
     );
+    // An error never ends the session: the entries after it ran.
     assert_eq!(text(&out.stdout), "3\n42\n");
     insta::assert_snapshot!(text(&out.stderr));
 }
@@ -130,7 +131,7 @@ fn command_mistakes_are_reported_and_change_nothing() {
          ,import missing.json\n\
          ,flows\n",
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(1), "refused commands are failures");
     assert_eq!(
         text(&out.stdout),
         "(flow-suspended 1 question 1)\n\
@@ -178,7 +179,11 @@ fn an_error_in_the_file_given_is_reported_and_the_session_starts() {
     let dir = scratch_dir("bad_file");
     std::fs::write(dir.join("broken.flow"), "(define x 1)\n(car x)\n").expect("write the file");
     let out = repl(&dir, &["broken.flow"], "(+ x 1)\n");
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the file's error is the script's"
+    );
     assert_eq!(text(&out.stdout), "2\n");
     assert!(
         text(&out.stderr).starts_with("broken.flow:2:1: error: car: expected a pair 1\n"),
@@ -207,9 +212,132 @@ fn the_repl_grants_load_under_the_current_directory_and_the_environment() {
         &[],
         "(load \"lib.scm\")\nfrom-lib\n(string? (get-environment-variable \"PATH\"))\n(load \"../secret.txt\")\n",
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(1), "the refused load failed");
     assert_eq!(text(&out.stdout), "5\n#t\n");
     let err = text(&out.stderr);
     assert!(err.contains("outside the directory"), "{err}");
     assert!(!err.contains("TOP-SECRET"), "{err}");
+}
+
+#[test]
+fn a_script_exits_0_when_every_entry_succeeded_and_1_when_one_failed() {
+    let dir = scratch_dir("exit_status");
+    let ok = repl(&dir, &[], "(define x 1)\n(+ x 1)\n,flows\n");
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    // One failure among successes, even the first entry, is enough.
+    let failed = repl(&dir, &[], "(car '())\n(define x 1)\n(+ x 1)\n");
+    assert_eq!(failed.status.code(), Some(1));
+    assert_eq!(text(&failed.stdout), "2\n", "the session went on");
+    // An explicit exit says what the script means, whatever came before.
+    let exited = repl(&dir, &[], "(car '())\n(exit 0)\n");
+    assert_eq!(exited.status.code(), Some(0));
+}
+
+#[test]
+fn a_quoted_datum_after_a_command_means_the_datum_itself() {
+    let dir = scratch_dir("quoted_datum");
+    let out = repl(
+        &dir,
+        &[],
+        "(defflow charge (lambda () (if (eq? (request 'charge 10) 'ok) 'charged 'declined)))\n\
+         (flow/start charge)\n\
+         ,resume 1 'ok\n\
+         ,start charge\n\
+         ,resume 2 (quote ok)\n\
+         ,start charge\n\
+         ,resume 3 ''ok\n\
+         ,log 3\n\
+         ,start charge\n\
+         ,resume 4 `ok\n",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "(flow-suspended 1 charge 10)\n\
+         (flow-done 1 charged)\n\
+         (flow-suspended 2 charge 10)\n\
+         (flow-done 2 charged)\n\
+         (flow-suspended 3 charge 10)\n\
+         (flow-done 3 declined)\n\
+         pos  request  answer\n\
+         0    charge   'ok\n\
+         (flow-suspended 4 charge 10)\n",
+        "'ok and (quote ok) are ok; only ''ok is the list (quote ok)"
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "error: a datum is not evaluated, so a backquote template cannot be filled in: write the data itself, as in ok\n"
+    );
+}
+
+#[test]
+fn flows_are_started_shown_and_cancelled_with_commands() {
+    let dir = scratch_dir("start_show_cancel");
+    let out = repl(
+        &dir,
+        &[],
+        "(defflow ship (lambda (order carrier) (request (list 'deliver order 1) carrier)))\n\
+         ,start ship \"o-1\" 'dhl\n\
+         ,resume 1 {:tracking \"Z1\"}\n\
+         ,show 1\n\
+         ,start ship \"o-2\" ups\n\
+         ,show 2\n\
+         ,cancel 2\n\
+         ,show 2\n",
+    );
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn start_show_and_cancel_mistakes_are_reported_and_change_nothing() {
+    let dir = scratch_dir("start_show_cancel_mistakes");
+    let out = repl(
+        &dir,
+        &[],
+        "(defflow ship (lambda (order carrier) (request 'deliver order)))\n\
+         (define (backoff n) (* n 2))\n\
+         ,start\n\
+         ,start ship \"o-1\"\n\
+         ,start backoff 1\n\
+         ,start nothing\n\
+         ,start ship 1 2)\n\
+         ,show 1\n\
+         ,cancel 1\n\
+         ,start ship \"o-1\" dhl\n\
+         ,cancel 1\n\
+         ,cancel 1\n\
+         ,show x\n\
+         ,flows\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "(flow-suspended 1 deliver \"o-1\")\n\
+         (flow-cancelled 1)\n\
+         id  flow  status     waiting\n\
+         1   ship  cancelled  -\n",
+        "no refused start used an id"
+    );
+    insta::assert_snapshot!(text(&out.stderr));
+}
+
+#[test]
+fn the_unspecified_value_inside_data_prints_readably_and_reads_back() {
+    let dir = scratch_dir("unspecified");
+    let out = repl(
+        &dir,
+        &[],
+        "(if #f #f)\n\
+         (define m (hash-map :notified (if #f #f) :ok #t))\n\
+         m\n\
+         (list (if #f #f) 1)\n\
+         (let ((p (open-output-string))) (write m p) (equal? (read (open-input-string (get-output-string p))) m))\n",
+    );
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(
+        text(&out.stdout),
+        "{:notified #!unspecified :ok #t}\n(#!unspecified 1)\n#t\n",
+        "a bare unspecified value prints nothing; inside data it has a readable name"
+    );
 }

@@ -134,7 +134,7 @@ mod read;
 mod source;
 mod values;
 
-pub use api::check::{check_file, check_source};
+pub use api::check::{check_file, check_file_with_host, check_source, HostFunction};
 pub use api::convert::error::ConvertError;
 pub use api::convert::{from_value, to_value};
 pub use api::engine::{is_complete, Engine};

@@ -181,7 +181,7 @@ fn a_read_error_is_reported_alone() {
     );
     assert_eq!(found.len(), 1);
     insta::assert_snapshot!(found[0].report, @r"
-    order.flow:1:1: error: unexpected end of input: expected `)` to close this list
+    order.flow:1:1: error: unexpected end of input: expected `)` to close this list; the check read no further in order.flow
       ┌─ order.flow:1:1
       │
     1 │ (define (reserve order)

@@ -131,13 +131,55 @@ fn a_value_that_is_not_plain_data_is_refused_before_anything_changes() {
 }
 
 #[test]
+fn a_start_with_the_wrong_number_of_arguments_is_refused_naming_the_parameters() {
+    let mut e = engine_with(
+        "(defflow two (lambda (order-id amount) (request 'pay amount)))
+         (defflow some (lambda (to . cc) (request 'mail to)))
+         (defflow either (case-lambda ((a) (request 'one a)) ((a b c) (request 'three a))))",
+    );
+    let refused = |e: &mut Engine, name: &str, n: i64| {
+        let args = (0..n).map(Value::from).collect();
+        flow_error(e.start(name, args)).to_string()
+    };
+    assert_eq!(
+        refused(&mut e, "two", 1),
+        "two takes 2 arguments (order-id amount), got 1"
+    );
+    assert_eq!(
+        refused(&mut e, "some", 0),
+        "some takes at least 1 argument (to . cc), got 0"
+    );
+    assert_eq!(
+        refused(&mut e, "either", 2),
+        "either takes 1 argument (a) or 3 arguments (a b c), got 2"
+    );
+    // From Scheme too, and neither way uses an id.
+    let raised = e.eval("(flow/start two 1)").unwrap_err().to_string();
+    assert!(
+        raised.contains("flow/start: two takes 2 arguments (order-id amount), got 1"),
+        "{raised}"
+    );
+    assert_eq!(
+        e.start("two", vec![Value::from(1), Value::from(2)])
+            .unwrap()
+            .id(),
+        1
+    );
+}
+
+#[test]
 fn starting_a_name_that_is_not_a_flow_is_refused_by_name() {
-    let mut e = engine_with("(define (helper) 1)");
+    let mut e = engine_with("(define (helper) 1) (define limit 3)");
     assert_eq!(
         flow_error(e.start("helper", vec![])),
-        FlowError::UndefinedFlow {
-            name: "helper".into()
+        FlowError::NotAFlow {
+            name: "helper".into(),
+            what: "a procedure".into()
         }
+    );
+    assert_eq!(
+        flow_error(e.start("limit", vec![])).to_string(),
+        "limit is a variable, not a flow (flows are defined with defflow)"
     );
     assert_eq!(
         flow_error(e.start("nowhere", vec![])),

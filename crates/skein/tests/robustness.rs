@@ -237,7 +237,7 @@ fn unknown_directives_name_the_ones_there_are() {
         "(a)\n  #!eof",
         2,
         3,
-        &["unknown directive `#!eof`", "`#!fold-case`"],
+        &["unknown `#!eof`", "`#!unspecified`", "`#!fold-case`"],
     );
 }
 

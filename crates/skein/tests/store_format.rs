@@ -754,7 +754,7 @@ fn flow_store_import_refuses_bad_documents_and_changes_nothing() {
         ),
         (
             "(map-set good :flows (list (map-set (car (map-get good :flows)) :log '((a)))))",
-            "log entry 0: expected a map",
+            "log position 0, expected a map",
         ),
     ];
     for (doc, expect) in cases {

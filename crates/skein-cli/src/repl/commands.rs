@@ -12,7 +12,11 @@ use crate::check::plural;
 pub enum Command {
     Load,
     Flows,
+    Start,
     Resume,
+    // `,fail ID MESSAGE` goes here, with failing a request (`Engine::fail`).
+    Cancel,
+    Show,
     Log,
     Export,
     Import,
@@ -22,10 +26,13 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 9] = [
+    pub const ALL: [Command; 12] = [
         Command::Load,
         Command::Flows,
+        Command::Start,
         Command::Resume,
+        Command::Cancel,
+        Command::Show,
         Command::Log,
         Command::Export,
         Command::Import,
@@ -38,7 +45,10 @@ impl Command {
         match self {
             Command::Load => "load",
             Command::Flows => "flows",
+            Command::Start => "start",
             Command::Resume => "resume",
+            Command::Cancel => "cancel",
+            Command::Show => "show",
             Command::Log => "log",
             Command::Export => "export",
             Command::Import => "import",
@@ -59,14 +69,17 @@ impl Command {
 
     /// Its argument is code or data (read on while brackets are open).
     pub fn takes_datum(self) -> bool {
-        matches!(self, Command::Resume | Command::Time)
+        matches!(self, Command::Start | Command::Resume | Command::Time)
     }
 
     fn usage(self) -> &'static str {
         match self {
             Command::Load => ",load FILE",
             Command::Flows => ",flows",
+            Command::Start => ",start NAME ARG...",
             Command::Resume => ",resume ID DATUM",
+            Command::Cancel => ",cancel ID",
+            Command::Show => ",show ID",
             Command::Log => ",log ID",
             Command::Export => ",export FILE",
             Command::Import => ",import FILE",
@@ -80,7 +93,10 @@ impl Command {
         match self {
             Command::Load => "evaluate every form of FILE",
             Command::Flows => "list the flows: id, flow, status, the request it waits on",
+            Command::Start => "start the flow NAME with the ARGs (data, not evaluated)",
             Command::Resume => "answer flow ID's pending request with DATUM (not evaluated)",
+            Command::Cancel => "cancel suspended flow ID; its log stays",
+            Command::Show => "show flow ID: arguments, status, and its log by position",
             Command::Log => "show flow ID's replay log: each request and its answer",
             Command::Export => "write the flow store to FILE as a skein-store JSON document",
             Command::Import => "replace the flow store with the JSON document in FILE",
@@ -119,7 +135,10 @@ pub fn run(session: &mut Session, name: &str, arg: &str) -> Next {
     match command {
         Command::Load => return session.load(file_name(arg)),
         Command::Flows => flows(session),
+        Command::Start => start(session, arg),
         Command::Resume => resume(session, arg),
+        Command::Cancel => cancel(session, arg),
+        Command::Show => show(session, arg),
         Command::Log => log(session, arg),
         Command::Export => export(session, file_name(arg)),
         Command::Import => import(session, file_name(arg)),
@@ -221,7 +240,7 @@ fn resume(session: &mut Session, arg: &str) {
     let Some(id) = flow_id(session, id) else {
         return;
     };
-    let response = match Value::parse(datum) {
+    let response = match crate::datum::read(datum) {
         Ok(v) => v,
         Err(e) => {
             session.report(&e);
@@ -248,6 +267,90 @@ fn step_value(step: Step) -> Value {
     })
 }
 
+/// `,start NAME ARG...`: each ARG a datum, read as `,resume` reads its DATUM.
+fn start(session: &mut Session, arg: &str) {
+    let (name, rest) = arg
+        .split_once(char::is_whitespace)
+        .map_or((arg, ""), |(name, rest)| (name, rest.trim()));
+    let args = if rest.is_empty() {
+        Vec::new()
+    } else {
+        // The arguments, read as the items of one list: one reader call
+        // finds where each datum ends.
+        match crate::datum::read(&format!("({rest})")) {
+            Ok(Value::List(items)) => items.into_iter().map(crate::datum::unquote).collect(),
+            Ok(_) => return session.fail(format!("usage: {}", Command::Start.usage())),
+            Err(e) => {
+                session.report(&e);
+                return;
+            }
+        }
+    };
+    match session.running(|engine| engine.start(name, args)) {
+        Ok(step) => session.show_value(&step_value(step)),
+        Err(e) => {
+            session.report(&e);
+        }
+    }
+}
+
+/// `,cancel ID`: as `(flow/cancel ID)`, printing what it returns.
+fn cancel(session: &mut Session, arg: &str) {
+    let Some(id) = flow_id(session, arg) else {
+        return;
+    };
+    match session.engine.cancel(id) {
+        Ok(()) => session.show_value(&Value::list([
+            Value::symbol("flow-cancelled"),
+            Value::from(i64::try_from(id).unwrap_or(i64::MAX)),
+        ])),
+        Err(e) => {
+            session.report(&e);
+        }
+    }
+}
+
+/// `,show ID`: one flow as `skein flow show` shows one, `key: value` lines.
+fn show(session: &mut Session, arg: &str) {
+    let Some(id) = flow_id(session, arg) else {
+        return;
+    };
+    let Some(summary) = session.engine.flows().into_iter().find(|f| f.id == id) else {
+        return;
+    };
+    // A live anonymous flow has no record (it cannot be exported): no args then.
+    let record = session.engine.flow_record(id).ok();
+    let args = record.as_ref().map_or("-".to_string(), |r| {
+        Value::list(r.args.clone()).to_write_string()
+    });
+    let mut lines = vec![
+        format!("id:       {id}"),
+        format!("flow:     {}", summary.flow),
+        format!("args:     {args}"),
+        format!("status:   {}", summary.status.name()),
+    ];
+    if let Some((tag, payload)) = &summary.waiting {
+        let request = Value::list([tag.clone(), payload.clone()]);
+        lines.push(format!("waiting:  {}", request.to_write_string()));
+    }
+    if let Ok(value) = session.engine.result(id) {
+        lines.push(format!("result:   {}", value.to_write_string()));
+    }
+    if let Some(error) = record.as_ref().and_then(|r| r.error.clone()) {
+        lines.push(format!(
+            "error:    {}",
+            Value::from(error).to_write_string()
+        ));
+    }
+    let log = session.engine.log(id).unwrap_or_default();
+    lines.push(format!("log:      {} answered request(s)", log.len()));
+    for (position, (tag, response)) in log.iter().enumerate() {
+        let entry = Value::list([tag.clone(), response.clone()]);
+        lines.push(format!("  {position} {}", entry.to_write_string()));
+    }
+    session.say(&lines.join("\n"));
+}
+
 fn log(session: &mut Session, arg: &str) {
     let Some(id) = flow_id(session, arg) else {
         return;
@@ -259,15 +362,16 @@ fn log(session: &mut Session, arg: &str) {
     let rows: Vec<Vec<String>> = entries
         .iter()
         .enumerate()
-        .map(|(i, (tag, response))| {
+        // Positions from 0, as `request` positions are counted everywhere.
+        .map(|(position, (tag, response))| {
             vec![
-                (i + 1).to_string(),
+                position.to_string(),
                 tag.to_write_string(),
                 response.to_write_string(),
             ]
         })
         .collect();
-    session.say(&table(&["#", "request", "answer"], &rows));
+    session.say(&table(&["pos", "request", "answer"], &rows));
 }
 
 fn export(session: &mut Session, path: &Path) {

@@ -14,10 +14,11 @@ use std::rc::Rc;
 use crate::api::engine::Engine;
 use crate::api::error::{diagnose, Diagnostic};
 use crate::compile::tree::{Lambda, Node};
+use crate::read::reader::{read_one_from, ReadError};
 use crate::read::syntax::Syntax;
 use crate::source::Span;
 use crate::values::prim::{arity_message, expected_count};
-use crate::values::symbol::GlobalId;
+use crate::values::symbol::{GlobalId, Symbol};
 use crate::values::value::Val;
 
 /// Check the program in the file at `path`, following the files it loads with
@@ -35,8 +36,42 @@ use crate::values::value::Val;
 /// assert_eq!(problems[0].message, "twice: expected 1 argument, got 2");
 /// ```
 pub fn check_file(path: impl AsRef<Path>) -> Vec<Diagnostic> {
+    check_file_with_host(path, &[])
+}
+
+/// A procedure the host program registers ([`Engine::register_fn`]), which
+/// the program may call though no file of it defines it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostFunction {
+    /// The name it is registered under.
+    pub name: String,
+    /// How many arguments it takes, when the host says: a call with another
+    /// count is reported. `None`: any count is fine.
+    pub arity: Option<usize>,
+}
+
+/// [`check_file`], for a program run by a host that registers `host`: they
+/// are not reported as unbound, and calls to those with a known arity are
+/// checked.
+///
+/// ```
+/// use skein::HostFunction;
+///
+/// let dir = std::env::temp_dir().join(format!("skein-check-host-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("quote.flow"), "(price \"tea\")\n(price \"tea\" 2)\n").unwrap();
+/// let price = HostFunction { name: "price".into(), arity: Some(1) };
+/// let problems = skein::check_file_with_host(dir.join("quote.flow"), &[price]);
+/// assert_eq!(problems.len(), 1);
+/// assert_eq!(problems[0].message, "price: expected 1 argument, got 2");
+/// ```
+pub fn check_file_with_host(path: impl AsRef<Path>, host: &[HostFunction]) -> Vec<Diagnostic> {
     let path = path.as_ref();
     let mut check = Check::new();
+    for f in host {
+        let gid = check.engine.m.globals.id(Symbol::intern(&f.name));
+        check.host.insert(gid, f.arity);
+    }
     // Loads are followed where `skein run` lets them reach: under the
     // program's own directory (docs/security.md).
     check.root = match path.parent() {
@@ -94,6 +129,8 @@ struct Check {
     calls: Vec<(GlobalId, usize, Span)>,
     /// Names defined by forms that failed to compile: not reported as unbound.
     salvaged: HashSet<String>,
+    /// Procedures the host registers, with their arity when known.
+    host: HashMap<GlobalId, Option<usize>>,
     /// Part of the program could not be read (or is loaded from a computed
     /// path), so a reference that looks unbound may be defined there.
     partial: bool,
@@ -112,6 +149,7 @@ impl Check {
             refs: Vec::new(),
             calls: Vec::new(),
             salvaged: HashSet::new(),
+            host: HashMap::new(),
             partial: false,
             visited: HashSet::new(),
             load_depth: 0,
@@ -130,29 +168,50 @@ impl Check {
     }
 
     /// Read and compile every form of one source text, following its loads.
+    /// Forms are read one at a time, so a read error is reported and the
+    /// check goes on with the next top-level form where it can find one.
     fn source(&mut self, name: &str, text: &str, dir: Option<&Path>) {
         let file = self.engine.m.sources.add(name, text);
-        let forms = match crate::read::reader::read_all(text, file) {
-            Ok(forms) => forms,
-            Err(e) => {
-                self.partial = true;
-                return self.problem(Some(e.span), e.message);
+        // A byte order mark, as some editors save it, is not part of the program.
+        let mut pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        loop {
+            match read_one_from(text, file, pos) {
+                Ok((None, _)) => return,
+                Ok((Some(form), end)) => {
+                    pos = end;
+                    self.form(&form, dir);
+                }
+                Err(e) => match next_form_after(text, file, pos, &e) {
+                    Some((next, lost)) => {
+                        // A lost form may define names: unbound reports would lie.
+                        self.partial |= lost;
+                        self.problem(Some(e.span), e.message);
+                        pos = next;
+                    }
+                    None => {
+                        self.partial = true;
+                        let message = format!("{}; the check read no further in {name}", e.message);
+                        return self.problem(Some(e.span), message);
+                    }
+                },
             }
-        };
-        for form in &forms {
-            match self.engine.m.compiler().compile_toplevel(form) {
-                Ok(node) => {
-                    let loads = self.walk(&node);
-                    for (path, span) in loads {
-                        self.load(&path, span, dir);
-                    }
+        }
+    }
+
+    /// Compile one top-level form and follow the literal loads it makes.
+    fn form(&mut self, form: &Syntax, dir: Option<&Path>) {
+        match self.engine.m.compiler().compile_toplevel(form) {
+            Ok(node) => {
+                let loads = self.walk(&node);
+                for (path, span) in loads {
+                    self.load(&path, span, dir);
                 }
-                Err(e) => {
-                    if let Some(name) = defined_name(form) {
-                        self.salvaged.insert(name);
-                    }
-                    self.problem(Some(e.span), e.message);
+            }
+            Err(e) => {
+                if let Some(name) = defined_name(form) {
+                    self.salvaged.insert(name);
                 }
+                self.problem(Some(e.span), e.message);
             }
         }
     }
@@ -296,6 +355,7 @@ impl Check {
 
     fn is_bound(&self, gid: GlobalId) -> bool {
         self.globals.get(&gid).is_some_and(|g| g.defines > 0)
+            || self.host.contains_key(&gid)
             || !matches!(self.engine.m.globals.get(gid), Val::Unassigned)
             || self
                 .salvaged
@@ -310,6 +370,10 @@ impl Check {
                 let clauses = std::iter::successors(Some(l), |l| l.next_case.as_ref());
                 arity_mismatch(clauses.map(|l| (l.required, l.rest)), argc)
             }),
+            _ if self.host.contains_key(&gid) => match self.host[&gid] {
+                Some(n) if n != argc => Some(n.to_string()),
+                _ => None,
+            },
             _ => match self.engine.m.globals.get(gid) {
                 Val::Prim(p) => {
                     let fits = argc >= p.min_args && p.max_args.is_none_or(|max| argc <= max);
@@ -345,6 +409,27 @@ fn arity_mismatch(clauses: impl Iterator<Item = (usize, bool)>, argc: usize) -> 
         expected.push(expected_count(required, (!rest).then_some(required)));
     }
     Some(expected.join(" or "))
+}
+
+/// Where to read on after read error `e`, met reading from `pos`, and
+/// whether a form was lost: after a stray closing bracket at top level, just
+/// past it (nothing is lost); after an error inside a form, at the next line
+/// that opens a form in its first column, the usual start of a top-level
+/// form. `None` when the text ran out inside a datum (an unclosed list or
+/// string swallows the rest), or no further form starts a line.
+fn next_form_after(text: &str, file: u32, pos: usize, e: &ReadError) -> Option<(usize, bool)> {
+    if e.incomplete {
+        return None;
+    }
+    let at = e.span.start as usize;
+    let stray_close = matches!(read_one_from(&text[..at], file, pos), Ok((None, _)))
+        && text[at..].starts_with([')', ']', '}']);
+    if stray_close {
+        return Some((at + 1, false));
+    }
+    let line_end = text[at..].find('\n')? + at;
+    let next = text[line_end..].find("\n(")? + line_end + 1;
+    Some((next, true))
 }
 
 /// The global a top-level definition form names, read from its syntax: a form

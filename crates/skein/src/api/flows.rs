@@ -67,9 +67,23 @@ pub struct FlowSummary {
 
 impl Engine {
     /// Start the flow bound to `name` (by `defflow`) with plain-data arguments.
-    /// Refused, using no id: a name that is not a flow
-    /// ([`FlowError::UndefinedFlow`]), an argument that is not plain data
-    /// ([`FlowError::NotPlainData`]).
+    /// Refused, using no id: a name that is not bound
+    /// ([`FlowError::UndefinedFlow`]) or is bound to something else than a
+    /// flow ([`FlowError::NotAFlow`]), a number of arguments the flow's
+    /// procedure does not take ([`FlowError::WrongArgCount`]), an argument
+    /// that is not plain data ([`FlowError::NotPlainData`]).
+    ///
+    /// ```
+    /// use skein::{Engine, Error, FlowError, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval("(defflow order (lambda (order-id) (request 'pay order-id)))")?;
+    /// let refused = engine.start("order", vec![]).unwrap_err();
+    /// assert_eq!(refused.to_string(), "order takes 1 argument (order-id), got 0");
+    /// assert!(matches!(refused, Error::Flow(FlowError::WrongArgCount { got: 0, .. })));
+    /// assert!(engine.flows().is_empty()); // no flow was created
+    /// # Ok::<(), skein::Error>(())
+    /// ```
     pub fn start(&mut self, name: &str, args: Vec<Value>) -> Result<Step, Error> {
         let flow = self
             .m
@@ -78,16 +92,28 @@ impl Engine {
             .map(|id| self.m.globals.get(id).clone());
         let flow = match flow {
             Some(Val::Flow(f)) => f,
-            _ => {
+            None | Some(Val::Unassigned) => {
                 return Err(Error::Flow(FlowError::UndefinedFlow {
                     name: name.to_string(),
                 }))
+            }
+            Some(other) => {
+                let what = if other.is_procedure() {
+                    "a procedure"
+                } else {
+                    "a variable"
+                };
+                return Err(Error::Flow(FlowError::NotAFlow {
+                    name: name.to_string(),
+                    what: what.to_string(),
+                }));
             }
         };
         let mut plain_args = Args::new();
         for (i, a) in args.iter().enumerate() {
             plain_args.push(plain(a, || format!("argument {}", i + 1))?);
         }
+        crate::flow::arity::check_arity(&flow, args.len())?;
         let id = self.m.flows.next_id;
         if id > crate::MAX_FLOW_ID {
             return Err(Error::Flow(FlowError::NoIdsLeft { next_id: id }));

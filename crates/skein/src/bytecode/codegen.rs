@@ -787,8 +787,9 @@ impl Gen<'_> {
         self.prepare_slots(0, &l.boxed, params, true);
         self.with_scope(0, &l.boxed, |g| g.gen(&l.body, Tail::Return));
         let f = self.funcs.pop().expect("pushed above");
-        self.finish(f, l.name, l.required, l.rest, l.is_loop, Box::new([]))
-            .with_next(next)
+        let mut proto = self.finish(f, l.name, l.required, l.rest, l.is_loop, Box::new([]));
+        proto.params = l.params.clone();
+        proto.with_next(next)
     }
 
     fn finish(
@@ -807,6 +808,7 @@ impl Gen<'_> {
             name,
             required,
             rest,
+            params: Box::new([]),
             slots: f.max_slots,
             code: code.into(),
             spans: f.spans.into(),

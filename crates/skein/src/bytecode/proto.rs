@@ -237,6 +237,8 @@ pub struct Proto {
     pub name: Option<Symbol>,
     pub required: usize,
     pub rest: bool,
+    /// The parameters' names (the rest parameter last), for messages.
+    pub params: Box<[Symbol]>,
     /// Slots in the window: parameters, then `let` and internal variables.
     pub slots: usize,
     pub code: Box<[Op]>,

@@ -384,6 +384,7 @@ impl<'a> Compiler<'a> {
         }
         let (ids, rest) = self.parse_params(params)?;
         let required = ids.len() - usize::from(rest);
+        let params = ids.iter().map(|id| id.name).collect();
         self.scopes.push_lambda_frame(Scopes::slots(&ids));
         // Internal definitions recurse through here, not `compile`: nested
         // `(define (f) (define (g) ...))` must not overflow the stack either.
@@ -396,6 +397,7 @@ impl<'a> Compiler<'a> {
             name,
             required,
             rest,
+            params,
             frame_size,
             boxed: frame.map(|f| f.boxed()).unwrap_or_default(),
             span,

@@ -55,6 +55,8 @@ pub struct Lambda {
     pub name: Option<Symbol>,
     pub required: usize,
     pub rest: bool,
+    /// The parameters' names (the rest parameter last), for messages.
+    pub params: Box<[Symbol]>,
     /// Parameters plus the body's internal variable definitions.
     pub frame_size: usize,
     /// Which of those slots hold boxed variables (see `ScopeFrame::boxed`).

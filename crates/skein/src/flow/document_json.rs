@@ -71,7 +71,8 @@ fn record(f: &Json, version: i64) -> Result<FlowRecord, String> {
         .and_then(Json::as_array)
         .ok_or_else(|| format!("flow {id}: missing or invalid \"args\""))?
         .iter()
-        .map(decode_value)
+        .enumerate()
+        .map(|(i, a)| decode_value(a).map_err(|e| format!("flow {id}, argument {}: {e}", i + 1)))
         .collect::<Result<_, _>>()?;
     let status = m
         .get("status")
@@ -85,11 +86,11 @@ fn record(f: &Json, version: i64) -> Result<FlowRecord, String> {
         .iter()
         .enumerate()
         .map(|(position, e)| {
-            let at = format!("flow {id}: log entry {position}");
+            let at = format!("flow {id}, log position {position}");
             let o = e
                 .as_object()
-                .ok_or_else(|| format!("{at}: expected an object"))?;
-            log_entry(o, version).map_err(|e| format!("{at}: {e}"))
+                .ok_or_else(|| format!("{at}, expected an object"))?;
+            log_entry(o, version).map_err(|e| format!("{at}, {e}"))
         })
         .collect::<Result<_, String>>()?;
     let pending = match m.get("pending") {
@@ -97,11 +98,17 @@ fn record(f: &Json, version: i64) -> Result<FlowRecord, String> {
             let o = p
                 .as_object()
                 .ok_or_else(|| format!("flow {id}: \"pending\" must be an object"))?;
-            Some(pending(o, version, log.len()).map_err(|e| format!("flow {id}: pending: {e}"))?)
+            Some(
+                pending(o, version, log.len())
+                    .map_err(|e| format!("flow {id}, the pending request, {e}"))?,
+            )
         }
         None => None,
     };
-    let result = m.get("result").map(decode_value).transpose()?;
+    let result = m
+        .get("result")
+        .map(|r| decode_value(r).map_err(|e| format!("flow {id}, \"result\": {e}")))
+        .transpose()?;
     let error = match m.get("error") {
         Some(Json::String(s)) => Some(s.clone()),
         None => None,
@@ -126,7 +133,7 @@ fn field<'a>(o: &'a Object, key: &str) -> Result<&'a Json, String> {
 }
 
 fn value_field(o: &Object, key: &str) -> Result<Value, String> {
-    decode_value(field(o, key)?)
+    decode_value(field(o, key)?).map_err(|e| format!("\"{key}\": {e}"))
 }
 
 fn time_field(o: &Object, key: &str) -> Result<Option<Timestamp>, String> {
@@ -149,7 +156,9 @@ fn log_entry(o: &Object, version: i64) -> Result<LogEntry, String> {
         });
     }
     let answer = match (o.get("response"), o.get("failure")) {
-        (Some(r), None) => Answer::Response(decode_value(r)?),
+        (Some(r), None) => {
+            Answer::Response(decode_value(r).map_err(|e| format!("\"response\": {e}"))?)
+        }
         (None, Some(f)) => Answer::Failure(
             serde_json::from_value::<RequestFailure>(f.clone())
                 .map_err(|e| format!("\"failure\": {e}"))?,

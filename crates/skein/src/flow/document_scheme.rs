@@ -158,13 +158,13 @@ impl StoreDocument {
                 .enumerate()
                 .map(|(position, e)| {
                     log_entry(id, e, version)
-                        .map_err(|why| format!("flow {id}: log entry {position}: {why}"))
+                        .map_err(|why| format!("flow {id}, log position {position}, {why}"))
                 })
                 .collect::<Result<_, String>>()?;
             let pending = match get(m, "pending") {
                 Some(p) => Some(
                     pending(id, &p, version, log.len())
-                        .map_err(|why| format!("flow {id}: :pending: {why}"))?,
+                        .map_err(|why| format!("flow {id}, :pending, {why}"))?,
                 ),
                 None => None,
             };

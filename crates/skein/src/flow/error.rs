@@ -20,6 +20,26 @@ pub enum FlowError {
         /// The name given to `start`.
         name: String,
     },
+    /// `start` named a variable bound to something else than a flow.
+    #[error("{name} is {what}, not a flow (flows are defined with defflow{})", if what == "a procedure" { ", procedures with define" } else { "" })]
+    NotAFlow {
+        /// The name given to `start`.
+        name: String,
+        /// What it is: `a procedure`, `a variable`.
+        what: String,
+    },
+    /// `start` gave a flow a number of arguments its procedure does not take.
+    /// Refused before the flow is created, so no id is used.
+    #[error("{name} takes {takes}, got {got}")]
+    WrongArgCount {
+        /// The flow's name (`anonymous` for a `flow-node`).
+        name: String,
+        /// What its procedure takes, with the parameters' names:
+        /// `1 argument (order-id)`, `at least 1 argument (to . cc)`.
+        takes: String,
+        /// How many it was given.
+        got: usize,
+    },
     /// The flow must be rebuilt by replay, but its name no longer names a flow.
     #[error("flow {id} must be rebuilt by replay, but `{name}` is not defined as a flow: define it, then resume")]
     NotRebuildable {

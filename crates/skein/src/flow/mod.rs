@@ -1,5 +1,6 @@
 //! Flows: instances, the machine's flow operations, and the portable store document.
 
+pub(crate) mod arity;
 pub mod document;
 mod document_json;
 mod document_scheme;

@@ -92,6 +92,9 @@ impl Machine {
                 }
             }
         }
+        if let Err(refused) = crate::flow::arity::check_arity(&flow, args.len()) {
+            return Err(error(format!("flow/start: {refused}"), vec![]));
+        }
         let next_id = self.flows.next_id;
         if next_id > crate::MAX_FLOW_ID {
             let refused = FlowError::NoIdsLeft { next_id };

@@ -65,9 +65,19 @@ pub fn read_all(text: &str, file: u32) -> Result<Vec<Syntax>, ReadError> {
 /// Read the first datum of `text`: the datum (or `None` at the end of the
 /// text) and the byte offset just after it. For `read` on string ports.
 pub fn read_one(text: &str, file: u32) -> Result<(Option<Syntax>, usize), ReadError> {
+    read_one_from(text, file, 0)
+}
+
+/// [`read_one`] from byte offset `start` of `text` (a character boundary),
+/// with spans into the whole text: for reading a file form by form.
+pub fn read_one_from(
+    text: &str,
+    file: u32,
+    start: usize,
+) -> Result<(Option<Syntax>, usize), ReadError> {
     let mut reader = Reader {
         text,
-        pos: 0,
+        pos: start,
         file,
         stack: Vec::new(),
         out: Vec::new(),
@@ -532,11 +542,16 @@ impl<'a> Reader<'a> {
             match tok {
                 "#!fold-case" => self.fold_case = true,
                 "#!no-fold-case" => self.fold_case = false,
+                // How `write` prints the unspecified value inside data.
+                "#!unspecified" => {
+                    let span = self.span(start, self.pos);
+                    self.datum(Syntax::atom(Val::Unspecified, span))?;
+                }
                 _ if tok.starts_with("#!") => {
                     return Err(self.error(
                         format!(
-                            "unknown directive `{tok}`: expected `#!fold-case` or \
-                             `#!no-fold-case`"
+                            "unknown `{tok}`: expected `#!unspecified`, or the directive \
+                             `#!fold-case` or `#!no-fold-case`"
                         ),
                         start,
                         start + tok.len(),

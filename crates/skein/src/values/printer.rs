@@ -24,7 +24,9 @@ pub fn print(v: &Val, write: bool, out: &mut String) {
 fn print_inner(v: &Val, write: bool, out: &mut String) {
     match v {
         Val::Null => out.push_str("()"),
-        Val::Unspecified => {}
+        // Readable, so data holding it (a map of results) prints with no
+        // hole and reads back; the REPL prints nothing for a bare one.
+        Val::Unspecified => out.push_str("#!unspecified"),
         Val::Unassigned => out.push_str("#<unassigned>"),
         Val::Eof => out.push_str("#<eof>"),
         Val::Bool(b) => out.push_str(if b.get() { "#t" } else { "#f" }),
