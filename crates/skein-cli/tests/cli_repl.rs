@@ -341,3 +341,28 @@ fn the_unspecified_value_inside_data_prints_readably_and_reads_back() {
         "a bare unspecified value prints nothing; inside data it has a readable name"
     );
 }
+
+#[test]
+fn a_request_is_failed_with_a_command_and_the_flow_handles_it() {
+    let dir = scratch_dir("fail");
+    let out = repl(
+        &dir,
+        &[],
+        "(defflow pay (lambda () (guard (e ((request-error? e) (list 'declined (error-object-message e)))) (request 'charge 10))))\n\
+         ,start pay\n\
+         ,fail 1 card declined\n\
+         ,log 1\n",
+    );
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(text(&out.stdout));
+    let refused = repl(
+        &dir,
+        &[],
+        "(defflow w (lambda () (request 'x)))\n,start w\n,fail 1\n,fail 9 why\n",
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let err = text(&refused.stderr);
+    assert!(err.contains("usage: ,fail ID MESSAGE"), "{err}");
+    assert!(err.contains("no flow with id 9"), "{err}");
+}

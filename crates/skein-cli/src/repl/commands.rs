@@ -14,7 +14,7 @@ pub enum Command {
     Flows,
     Start,
     Resume,
-    // `,fail ID MESSAGE` goes here, with failing a request (`Engine::fail`).
+    Fail,
     Cancel,
     Show,
     Log,
@@ -26,11 +26,12 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 12] = [
+    pub const ALL: [Command; 13] = [
         Command::Load,
         Command::Flows,
         Command::Start,
         Command::Resume,
+        Command::Fail,
         Command::Cancel,
         Command::Show,
         Command::Log,
@@ -47,6 +48,7 @@ impl Command {
             Command::Flows => "flows",
             Command::Start => "start",
             Command::Resume => "resume",
+            Command::Fail => "fail",
             Command::Cancel => "cancel",
             Command::Show => "show",
             Command::Log => "log",
@@ -78,6 +80,7 @@ impl Command {
             Command::Flows => ",flows",
             Command::Start => ",start NAME ARG...",
             Command::Resume => ",resume ID DATUM",
+            Command::Fail => ",fail ID MESSAGE",
             Command::Cancel => ",cancel ID",
             Command::Show => ",show ID",
             Command::Log => ",log ID",
@@ -95,6 +98,9 @@ impl Command {
             Command::Flows => "list the flows: id, flow, status, the request it waits on",
             Command::Start => "start the flow NAME with the ARGs (data, not evaluated)",
             Command::Resume => "answer flow ID's pending request with DATUM (not evaluated)",
+            Command::Fail => {
+                "fail flow ID's pending request: it raises a request-error in the flow"
+            }
             Command::Cancel => "cancel suspended flow ID; its log stays",
             Command::Show => "show flow ID: arguments, status, and its log by position",
             Command::Log => "show flow ID's replay log: each request and its answer",
@@ -137,6 +143,7 @@ pub fn run(session: &mut Session, name: &str, arg: &str) -> Next {
         Command::Flows => flows(session),
         Command::Start => start(session, arg),
         Command::Resume => resume(session, arg),
+        Command::Fail => fail(session, arg),
         Command::Cancel => cancel(session, arg),
         Command::Show => show(session, arg),
         Command::Log => log(session, arg),
@@ -248,6 +255,26 @@ fn resume(session: &mut Session, arg: &str) {
         }
     };
     match session.running(|engine| engine.resume(id, response)) {
+        Ok(step) => session.show_value(&step_value(step)),
+        Err(e) => {
+            session.report(&e);
+        }
+    }
+}
+
+/// `,fail ID MESSAGE`: the rest of the line is the message, as written.
+fn fail(session: &mut Session, arg: &str) {
+    let (id, message) = arg
+        .split_once(char::is_whitespace)
+        .map_or((arg, ""), |(id, rest)| (id, rest.trim()));
+    if message.is_empty() {
+        return session.fail(format!("usage: {}", Command::Fail.usage()));
+    }
+    let Some(id) = flow_id(session, id) else {
+        return;
+    };
+    let failure = skein::RequestFailure::new(message);
+    match session.running(|engine| engine.fail(id, failure)) {
         Ok(step) => session.show_value(&step_value(step)),
         Err(e) => {
             session.report(&e);
