@@ -420,6 +420,10 @@ fn list(
             Some(f.flow.as_deref().unwrap_or("-")),
             &f.state,
         ));
+        // A request made with :timeout says when it times out.
+        if let Some(deadline) = f.pending.as_ref().and_then(|p| p.deadline) {
+            text.push_str(&format!(" until {deadline}"));
+        }
         text.push('\n');
     }
     emit(&text)
