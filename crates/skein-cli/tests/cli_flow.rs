@@ -327,7 +327,10 @@ fn a_failed_request_is_raised_in_the_flow_and_logged() {
     let show = s.ok(&["flow", "show", "1"]);
     assert!(show.contains("deadline: 20"), "{show}");
     let list = s.ok(&["flow", "list"]);
-    assert!(list.starts_with("suspended 1 pay (charge 10) until 20"), "{list}");
+    assert!(
+        list.starts_with("suspended 1 pay (charge 10) until 20"),
+        "{list}"
+    );
     assert!(show.contains("(timeout 60 s)"), "{show}");
     insta::assert_snapshot!(refused(&s, &["flow", "fail", "1", "declined", "--at", "3"]));
     assert_eq!(
