@@ -482,9 +482,7 @@ impl Engine {
     /// levels, however deep that makes the JSON; text nested deeper than any
     /// such value needs is refused before it is parsed.
     pub fn import_json(&mut self, json: &str) -> Result<(), Error> {
-        let doc = crate::flow::encoding::with_json(json, StoreDocument::try_from)
-            .map_err(Error::Store)?
-            .map_err(Error::Store)?;
+        let doc = StoreDocument::from_json_str(json).map_err(Error::Store)?;
         self.import(doc)
     }
 }

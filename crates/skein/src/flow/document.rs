@@ -265,6 +265,28 @@ impl Serialize for PendingRequest {
 }
 
 impl StoreDocument {
+    /// Read a document from `skein-store` JSON, as
+    /// [`Engine::import_json`](crate::Engine::import_json) does: values may
+    /// nest up to [`MAX_VALUE_DEPTH`](crate::MAX_VALUE_DEPTH) levels.
+    /// `serde_json::from_str` reads the same documents but stops at
+    /// serde_json's own limit of 128 levels of JSON.
+    ///
+    /// ```
+    /// use skein::{Engine, StoreDocument};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval("(defflow deep (lambda () (request 'hold (let loop ((n 500) (v '())) (if (= n 0) v (loop (- n 1) (list v)))))))")?;
+    /// engine.start("deep", vec![])?;
+    /// let json = engine.export_json()?;
+    /// assert!(serde_json::from_str::<StoreDocument>(&json).is_err());
+    /// let doc = StoreDocument::from_json_str(&json).unwrap();
+    /// assert_eq!(doc, engine.export()?);
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn from_json_str(json: &str) -> Result<StoreDocument, String> {
+        encoding::with_json(json, StoreDocument::try_from)?
+    }
+
     /// The document of `store`. Refused: a live (suspended) instance of an
     /// anonymous flow, which could not be rebuilt elsewhere.
     pub(crate) fn from_store(store: &FlowStore) -> Result<StoreDocument, String> {
