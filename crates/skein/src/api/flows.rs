@@ -177,7 +177,7 @@ impl Engine {
     /// # Ok::<(), skein::Error>(())
     /// ```
     pub fn fail(&mut self, id: u64, failure: RequestFailure) -> Result<Step, Error> {
-        self.answer(id, None, Answer::Failure(failure))
+        self.answer(id, None, Answer::Failure(Box::new(failure)))
     }
 
     /// [`fail`](Engine::fail) the request at `position` of flow `id`;
@@ -188,7 +188,7 @@ impl Engine {
         position: u64,
         failure: RequestFailure,
     ) -> Result<Step, Error> {
-        self.answer(id, Some(position), Answer::Failure(failure))
+        self.answer(id, Some(position), Answer::Failure(Box::new(failure)))
     }
 
     fn answer(&mut self, id: u64, position: Option<u64>, answer: Answer) -> Result<Step, Error> {

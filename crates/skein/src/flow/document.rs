@@ -375,7 +375,7 @@ impl StoreDocument {
                     payload: val(&e.payload)?,
                     answer: match &e.answer {
                         Answer::Response(v) => model::Answer::Response(val(v)?),
-                        Answer::Failure(f) => model::Answer::Failure(f.clone()),
+                        Answer::Failure(f) => model::Answer::Failure(Box::new(f.clone())),
                     },
                     at: e.at,
                 })
@@ -448,7 +448,7 @@ impl FlowRecord {
                     Ok(LogEntry {
                         answer: match &e.answer {
                             model::Answer::Response(v) => Answer::Response(value(v)?),
-                            model::Answer::Failure(f) => Answer::Failure(f.clone()),
+                            model::Answer::Failure(f) => Answer::Failure((**f).clone()),
                         },
                         at: e.at,
                         payload: value(&e.payload)?,

@@ -36,10 +36,11 @@ pub struct Logged {
     pub at: Option<Timestamp>,
 }
 
-/// How a host answered a request: with a response, or by failing it.
+/// How a host answered a request: with a response, or by failing it
+/// (boxed: failures are rare, and every log entry holds an answer).
 pub enum Answer {
     Response(Val),
-    Failure(RequestFailure),
+    Failure(Box<RequestFailure>),
 }
 
 impl Answer {

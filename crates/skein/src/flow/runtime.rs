@@ -147,10 +147,10 @@ impl Machine {
             .get(2)
             .is_some_and(|v| !matches!(v, Val::Bool(BoolBits::FALSE)));
         let answer = match &args[1] {
-            Val::Str(message) => Ok(Answer::Failure(RequestFailure {
+            Val::Str(message) => Ok(Answer::Failure(Box::new(RequestFailure {
                 message: message.to_string(),
                 timeout,
-            })),
+            }))),
             other => Err(crate::values::value::type_error(
                 "flow/fail",
                 "a message (a string)",

@@ -3,6 +3,7 @@
 //! pending request's deadline passes. Replay never reads them, so they
 //! cannot make a flow's code depend on the clock.
 
+use std::num::NonZeroU64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -11,18 +12,22 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// (`2026-12-05T20:30:00.125Z`) in store documents and reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
-    millis: u64,
+    /// Milliseconds since the epoch, plus one: never zero, so an
+    /// `Option<Timestamp>` (kept in every log entry) is one word.
+    after_epoch: NonZeroU64,
 }
 
 impl Timestamp {
     /// The moment `millis` milliseconds after the Unix epoch.
     pub fn from_millis(millis: u64) -> Timestamp {
-        Timestamp { millis }
+        Timestamp {
+            after_epoch: NonZeroU64::MIN.saturating_add(millis),
+        }
     }
 
     /// Milliseconds since the Unix epoch.
     pub fn millis(self) -> u64 {
-        self.millis
+        self.after_epoch.get() - 1
     }
 
     /// Now, by the system clock (the Unix epoch if the clock is before it).
@@ -40,11 +45,11 @@ impl Timestamp {
         } else {
             0
         };
-        Timestamp::from_millis(self.millis.saturating_add(ms))
+        Timestamp::from_millis(self.millis().saturating_add(ms))
     }
 
     fn system_time(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.millis)
+        UNIX_EPOCH + Duration::from_millis(self.millis())
     }
 }
 
@@ -99,5 +104,7 @@ mod tests {
         assert_eq!(t.after(1.5).millis(), 1_796_502_601_625);
         assert_eq!(t.after(-3.0), t);
         assert!("yesterday".parse::<Timestamp>().is_err());
+        assert_eq!(Timestamp::from_millis(0).millis(), 0);
+        assert_eq!(std::mem::size_of::<Option<Timestamp>>(), 8);
     }
 }
