@@ -18,7 +18,12 @@ fn main() {
         });
         engine.capture_output();
         engine.capture_error_output();
-        match engine.eval(src) {
+        let started = std::time::Instant::now();
+        let result = engine.eval(src);
+        if skein_fuzz::show() {
+            eprintln!("after {:?}: {result:?}", started.elapsed());
+        }
+        match result {
             Ok(v) => skein_fuzz::check_printing(&v),
             Err(e) => skein_fuzz::check_error(&e),
         }

@@ -13,10 +13,16 @@ fn main() {
         };
         let _ = skein::is_complete(src);
         for d in skein::check_source("fuzz.scm", src) {
-            let _ = d.headline();
+            if skein_fuzz::show() {
+                eprintln!("check: {}", d.headline());
+            }
             let _ = d.report.len();
         }
-        match skein::Value::parse(src) {
+        let parsed = skein::Value::parse(src);
+        if skein_fuzz::show() {
+            eprintln!("parse: {parsed:?}");
+        }
+        match parsed {
             Ok(v) => skein_fuzz::check_printing(&v),
             Err(e) => skein_fuzz::check_error(&e),
         }

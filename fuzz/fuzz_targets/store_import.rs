@@ -40,7 +40,11 @@ fn main() {
         };
         let mut first = engine();
         let empty = first.export().expect("an empty store exports");
-        if let Err(e) = first.import_json(json) {
+        let imported = first.import_json(json);
+        if skein_fuzz::show() {
+            eprintln!("import: {imported:?}");
+        }
+        if let Err(e) = imported {
             skein_fuzz::check_error(&e);
             assert_eq!(
                 first.export().expect("an empty store exports"),
@@ -86,11 +90,12 @@ fn main() {
             if first.status(s.id) != Some(FlowStatus::Suspended) {
                 continue;
             }
-            match first.resume(s.id, Value::symbol("ok")) {
-                Ok(step) => {
-                    let _ = format!("{step:?}");
-                }
-                Err(e) => skein_fuzz::check_error(&e),
+            let step = first.resume(s.id, Value::symbol("ok"));
+            if skein_fuzz::show() {
+                eprintln!("resume {}: {step:?}", s.id);
+            }
+            if let Err(e) = step {
+                skein_fuzz::check_error(&e);
             }
             let _ = first.status(s.id);
             let _ = first.log(s.id);

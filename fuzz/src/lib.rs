@@ -4,6 +4,13 @@
 
 use skein::{Error, Value};
 
+/// Whether to print what each input came to (set `SKEIN_FUZZ_SHOW=1` when
+/// replaying an input by hand: `SKEIN_FUZZ_SHOW=1 target/release/evaluator < FILE`).
+pub fn show() -> bool {
+    static SHOW: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SHOW.get_or_init(|| std::env::var_os("SKEIN_FUZZ_SHOW").is_some())
+}
+
 /// Whether `v` is data `Value::parse` can read back: nothing `Opaque` or
 /// `Unspecified` anywhere in it (those print as `#<...>`). Walked with a work
 /// list, like the engine's own walks, so deep data cannot overflow the stack.
