@@ -355,11 +355,15 @@ fn exact_expt(base: &Val, power: &Val) -> PrimResult {
         }
     }
     let (numer, denom) = (r.numer().pow(n), r.denom().pow(n));
-    Ok(normalize_rat(if negative_power {
-        BigRational::new(denom, numer)
-    } else {
-        BigRational::new(numer, denom)
-    }))
+    // The estimate above is of the larger part; a rational holds both.
+    number::bounded(
+        "expt",
+        normalize_rat(if negative_power {
+            BigRational::new(denom, numer)
+        } else {
+            BigRational::new(numer, denom)
+        }),
+    )
 }
 
 // ---- exactness and text ----

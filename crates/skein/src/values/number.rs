@@ -16,12 +16,28 @@ use num_traits::{One, Signed, ToPrimitive, Zero};
 use crate::values::heap::{self, Counted};
 use crate::values::value::{error, type_error, Val};
 
-/// Largest exact operand size, in bits, that multiplication and rational arithmetic accept:
-/// repeated squaring would otherwise exhaust memory within a few dozen steps.
-pub const MAX_BITS: u64 = 8 * 1024 * 1024;
+/// The largest exact number, in bits (an integer's magnitude; a rational's
+/// numerator and denominator together). One bound for everything exact:
+/// arithmetic refuses to produce more, and literals, `string->number` and
+/// store documents accept at least this much, so every exact result prints
+/// and reads back, and every flow that holds one exports. Repeated squaring
+/// would otherwise exhaust memory within a few dozen steps, and the
+/// quadratic algorithms (division, gcd, printing) take seconds beyond it.
+pub const MAX_BITS: u64 = 1_000_000;
 
-/// Largest result, in bits, that `expt` and exact decimal exponents (`#e1e300`) may build.
-pub const MAX_POWER_BITS: f64 = 1_000_000.0;
+/// [`MAX_BITS`] as a float, for the size estimates of `expt` and `#e1e300`.
+pub const MAX_POWER_BITS: f64 = MAX_BITS as f64;
+
+/// Refuse an exact result larger than [`MAX_BITS`].
+pub(crate) fn bounded(who: &str, v: Val) -> Result<Val, Val> {
+    if exact_bits(&v) > MAX_BITS {
+        return Err(error(
+            format!("{who}: exact result would exceed {MAX_BITS} bits"),
+            vec![],
+        ));
+    }
+    Ok(v)
+}
 
 // ---- normalisation and conversion ----
 
@@ -129,15 +145,18 @@ pub fn neg(v: &Val) -> Val {
 
 fn exact_bits(v: &Val) -> u64 {
     match v {
-        Val::Int(_) => 64,
+        Val::Int(i) => u64::from(64 - i.unsigned_abs().leading_zeros()),
         Val::Big(b) => b.bits(),
         Val::Rat(r) => r.numer().bits() + r.denom().bits(),
         _ => 0,
     }
 }
 
+/// Refuse before computing what is sure to exceed [`MAX_BITS`]: a product
+/// of an m-bit and an n-bit number has at least m + n - 1 bits (results
+/// that may fit are computed, then checked by [`bounded`]).
 fn check_size(who: &str, a: &Val, b: &Val) -> Result<(), Val> {
-    if exact_bits(a).saturating_add(exact_bits(b)) > MAX_BITS {
+    if exact_bits(a).saturating_add(exact_bits(b)) > MAX_BITS + 1 {
         Err(error(
             format!("{who}: exact result would exceed {MAX_BITS} bits"),
             vec![],
@@ -230,16 +249,16 @@ fn arith(op: Op, a: &Val, b: &Val) -> Result<Val, Val> {
                     check_size(op.who(), a, b)?;
                 }
                 let (x, y) = (to_bigint(a), to_bigint(b));
-                Ok(normalize_big(
-                    op.big(x.unwrap_or_default(), y.unwrap_or_default()),
-                ))
+                let r = op.big(x.unwrap_or_default(), y.unwrap_or_default());
+                bounded(op.who(), normalize_big(r))
             } else {
                 check_size(op.who(), a, b)?;
                 let (x, y) = (to_rational(a), to_rational(b));
-                Ok(normalize_rat(op.rat(
+                let r = op.rat(
                     x.unwrap_or_else(BigRational::zero),
                     y.unwrap_or_else(BigRational::zero),
-                )))
+                );
+                bounded(op.who(), normalize_rat(r))
             }
         }
     }
@@ -278,11 +297,44 @@ pub fn div(a: &Val, b: &Val) -> Result<Val, Val> {
             }
         }
     }
-    check_size("/", a, b)?;
+    // No size check before: a quotient may be small whatever the operands
+    // (each within MAX_BITS, so their cross products stay cheap to make).
     match (to_rational(a), to_rational(b)) {
-        (Some(x), Some(y)) => Ok(normalize_rat(x / y)),
+        (Some(x), Some(y)) => {
+            let (xn, xd) = x.into_raw();
+            let (yn, yd) = y.into_raw();
+            bounded("/", normalize_rat(reduced(xn * yd, xd * yn)))
+        }
         _ => Err(type_error("/", "a number", a)),
     }
+}
+
+/// `n/d` in lowest terms with a positive denominator (`d` is not zero).
+/// The common factor of a large number and a word-sized one is found from
+/// the remainder in one division: the binary algorithm `Ratio` uses takes
+/// time quadratic in the large one's size (4.7 s to divide a
+/// 1,000,000-bit integer by 3).
+fn reduced(n: BigInt, d: BigInt) -> BigRational {
+    let small = |x: &BigInt| x.magnitude().to_u64();
+    let g = match (small(&n), small(&d)) {
+        (Some(s), _) if s != 0 => word_gcd(s, (d.magnitude() % s).to_u64().unwrap_or(0)),
+        (_, Some(s)) => word_gcd(s, (n.magnitude() % s).to_u64().unwrap_or(0)),
+        _ => return BigRational::new(n, d),
+    };
+    let g = BigInt::from(g.max(1));
+    let (mut n, mut d) = (n / &g, d / &g);
+    if d.is_negative() {
+        n = -n;
+        d = -d;
+    }
+    BigRational::new_raw(n, d)
+}
+
+fn word_gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 // ---- comparison ----
@@ -445,12 +497,14 @@ fn parse_uinteger(s: &str, radix: u32) -> Option<BigInt> {
     BigInt::parse_bytes(s.as_bytes(), radix)
 }
 
-/// Whether `digits` digits in `radix` stay within [`MAX_POWER_BITS`], the
-/// size `#e` literals and `expt` may reach. Asked before any parsing: the
-/// bignum parser's time grows with the square of the digits, and a store
-/// document or `string->number` must not make it run for minutes.
+/// Whether `digits` digits in `radix` can hold a number within
+/// [`MAX_BITS`]. Asked before any parsing: the bignum parser's time grows
+/// with the square of the digits, and a store document or `string->number`
+/// must not make it run for minutes. The estimate allows a few bits more
+/// than `MAX_BITS`: a decimal digit is 3.32 bits, so the printed form of a
+/// number of exactly `MAX_BITS` bits estimates slightly above it.
 pub fn within_literal_bits(digits: usize, radix: u32) -> bool {
-    digits as f64 * f64::from(radix).log2() <= MAX_POWER_BITS
+    digits as f64 * f64::from(radix).log2() <= MAX_POWER_BITS + 8.0
 }
 
 fn parse_unsigned(s: &str, radix: u32, want_exact: bool) -> Option<Parsed> {
