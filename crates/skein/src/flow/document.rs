@@ -14,6 +14,8 @@ use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::flow::encoding;
+/// Defined with the flow model, which keeps failures in its log.
+pub use crate::flow::model::RequestFailure;
 use crate::flow::model::{self, FlowStore, Instance, Logged, Pending};
 use crate::flow::status::{FlowStatus, Status};
 use crate::flow::timestamp::Timestamp;
@@ -175,36 +177,6 @@ impl Answer {
                 };
                 Value::List(vec![Value::symbol(kind), Value::from(f.message.as_str())])
             }
-        }
-    }
-}
-
-/// A request a host failed instead of answering (`Engine::fail`): in the
-/// flow, `request` raises an error object for which `request-error?` is
-/// true, with `message` and the request's tag and payload as irritants.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequestFailure {
-    /// Why, in the host's words.
-    pub message: String,
-    /// The request's deadline passed: `request-timeout?` is true too.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub timeout: bool,
-}
-
-impl RequestFailure {
-    /// A failure with `message`.
-    pub fn new(message: impl Into<String>) -> RequestFailure {
-        RequestFailure {
-            message: message.into(),
-            timeout: false,
-        }
-    }
-
-    /// The request's deadline passed unanswered.
-    pub fn timeout() -> RequestFailure {
-        RequestFailure {
-            message: "the request timed out".to_string(),
-            timeout: true,
         }
     }
 }

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::flow::document::RequestFailure;
+use serde::{Deserialize, Serialize};
+
 use crate::flow::error::FlowError;
 use crate::flow::status::Status;
 use crate::flow::timestamp::Timestamp;
@@ -69,6 +70,36 @@ pub struct Pending {
     pub timeout: Option<f64>,
     /// When the timeout passes: the time the flow suspended plus `timeout`.
     pub deadline: Option<Timestamp>,
+}
+
+/// A request a host failed instead of answering (`Engine::fail`): in the
+/// flow, `request` raises an error object for which `request-error?` is
+/// true, with `message` and the request's tag and payload as irritants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestFailure {
+    /// Why, in the host's words.
+    pub message: String,
+    /// The request's deadline passed: `request-timeout?` is true too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub timeout: bool,
+}
+
+impl RequestFailure {
+    /// A failure with `message`.
+    pub fn new(message: impl Into<String>) -> RequestFailure {
+        RequestFailure {
+            message: message.into(),
+            timeout: false,
+        }
+    }
+
+    /// The request's deadline passed unanswered.
+    pub fn timeout() -> RequestFailure {
+        RequestFailure {
+            message: "the request timed out".to_string(),
+            timeout: true,
+        }
+    }
 }
 
 /// A suspended flow's frames and the values they own, based at 0.

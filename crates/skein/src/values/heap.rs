@@ -15,8 +15,6 @@
 
 use std::cell::Cell;
 
-use crate::values::value::{error, Val};
-
 thread_local! {
     /// Bytes held by the values made (and not yet freed) on this thread.
     static HELD: Cell<i64> = const { Cell::new(0) };
@@ -50,19 +48,23 @@ pub fn over_ceiling(bytes: usize) -> bool {
     i64::try_from(bytes).map_or(true, |b| held().saturating_add(b) > ceiling)
 }
 
-/// Ask leave to allocate `bytes` before allocating them. Refused past the
-/// ceiling: the caller returns the error, and the machine, seeing the
+/// An allocation the heap budget refused. A primitive returns it as its
+/// error (it converts into an error object); the machine, seeing the
 /// refusal, stops the run with the heap limit rather than raising it.
-pub fn reserve(bytes: usize) -> Result<(), Val> {
+#[derive(Debug)]
+pub struct Refused;
+
+/// Ask leave to allocate `bytes` before allocating them: refused past the ceiling.
+pub fn reserve(bytes: usize) -> Result<(), Refused> {
     if over_ceiling(bytes) {
         REFUSED.with(|r| r.set(true));
-        return Err(error("not enough memory (max_heap_bytes)", vec![]));
+        return Err(Refused);
     }
     Ok(())
 }
 
 /// [`reserve`] room for `n` items of `size` bytes each.
-pub fn reserve_items(n: usize, size: usize) -> Result<(), Val> {
+pub fn reserve_items(n: usize, size: usize) -> Result<(), Refused> {
     reserve(n.saturating_mul(size))
 }
 

@@ -869,6 +869,14 @@ impl Iterator for ListIter {
     }
 }
 
+/// A refused allocation as the error a primitive returns (the machine turns
+/// it into the heap limit; see [`heap::Refused`]).
+impl From<heap::Refused> for Val {
+    fn from(_: heap::Refused) -> Val {
+        error("not enough memory (max_heap_bytes)", vec![])
+    }
+}
+
 /// Build the error object builtins raise: `message` plus the values it concerns.
 pub fn error(message: impl Into<String>, irritants: Vec<Val>) -> Val {
     Val::Error(Rc::new(ErrorObj::new(
