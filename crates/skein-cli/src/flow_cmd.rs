@@ -311,14 +311,9 @@ fn resume(
     at: Option<u64>,
 ) -> Result<(), Failure> {
     let response = datum(text, "the response")?;
-    let options = answer_options(source, expect, at)?;
-    let mut store = target.open(false)?;
-    let step = store.resume_with(id, response, &options).map_err(|e| {
-        let say = crate::refusals::resume(&e, &store, options.source.as_deref());
-        in_shell_words(e, say)
-    })?;
-    print_step(&step);
-    Ok(())
+    answer(target, source, expect, at, |store, options| {
+        store.resume_with(id, response, options)
+    })
 }
 
 fn fail(
@@ -329,27 +324,33 @@ fn fail(
     expect: Option<&str>,
     at: Option<u64>,
 ) -> Result<(), Failure> {
-    let options = answer_options(source, expect, at)?;
+    answer(target, source, expect, at, |store, options| {
+        store.fail(id, failure, options)
+    })
+}
+
+/// Answer or fail (`step`) a flow's request under the options of
+/// `resume` and `fail`, with refusals in the shell's words.
+fn answer(
+    target: &Target,
+    source: Option<PathBuf>,
+    expect: Option<&str>,
+    at: Option<u64>,
+    step: impl FnOnce(&mut Store, &Resume) -> Result<StepOutcome, StoreError>,
+) -> Result<(), Failure> {
+    let expect_tag = expect.map(|t| datum(t, "the expected tag")).transpose()?;
+    let options = Resume {
+        source,
+        expect_tag,
+        at,
+    };
     let mut store = target.open(false)?;
-    let step = store.fail(id, failure, &options).map_err(|e| {
+    let step = step(&mut store, &options).map_err(|e| {
         let say = crate::refusals::resume(&e, &store, options.source.as_deref());
         in_shell_words(e, say)
     })?;
     print_step(&step);
     Ok(())
-}
-
-fn answer_options(
-    source: Option<PathBuf>,
-    expect: Option<&str>,
-    at: Option<u64>,
-) -> Result<Resume, Failure> {
-    let expect_tag = expect.map(|t| datum(t, "the expected tag")).transpose()?;
-    Ok(Resume {
-        source,
-        expect_tag,
-        at,
-    })
 }
 
 /// The flow's output, then its state on a line of its own. Called only

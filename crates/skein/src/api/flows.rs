@@ -192,18 +192,8 @@ impl Engine {
     }
 
     fn answer(&mut self, id: u64, position: Option<u64>, answer: Answer) -> Result<Step, Error> {
-        let inst = self.m.suspended(id)?;
-        let pending = inst.log.len() as u64;
-        if let Some(position) = position.filter(|p| *p != pending) {
-            return Err(Error::Flow(FlowError::WrongPosition {
-                id,
-                position,
-                pending,
-            }));
-        }
-        if inst.frames.is_none() {
-            self.m.rebuild_target(id)?;
-        }
+        // Refused here, before the run: inside it a refusal would be raised.
+        self.m.answerable(id, position)?;
         self.run_flow(id, |m| match m.continue_flow(id, answer, position) {
             Ok(step) => step,
             // Checked above: a refusal here would be a bug, reported plainly.

@@ -169,14 +169,10 @@ impl Answer {
     pub fn to_value(&self) -> Value {
         match self {
             Answer::Response(v) => v.clone(),
-            Answer::Failure(f) => {
-                let kind = if f.timeout {
-                    "request-timed-out"
-                } else {
-                    "request-failed"
-                };
-                Value::List(vec![Value::symbol(kind), Value::from(f.message.as_str())])
-            }
+            Answer::Failure(f) => Value::List(vec![
+                Value::symbol(f.log_name()),
+                Value::from(f.message.as_str()),
+            ]),
         }
     }
 }

@@ -37,6 +37,18 @@ pub struct Logged {
     pub at: Option<Timestamp>,
 }
 
+impl Logged {
+    /// The answer to a request, recorded now.
+    pub fn now(tag: Val, payload: Val, answer: Answer) -> Logged {
+        Logged {
+            tag,
+            payload,
+            answer,
+            at: Some(Timestamp::now()),
+        }
+    }
+}
+
 /// How a host answered a request: with a response, or by failing it
 /// (boxed: failures are rare, and every log entry holds an answer).
 pub enum Answer {
@@ -50,14 +62,7 @@ impl Answer {
     pub fn to_val(&self) -> Val {
         match self {
             Answer::Response(v) => v.clone(),
-            Answer::Failure(f) => {
-                let kind = if f.timeout {
-                    "request-timed-out"
-                } else {
-                    "request-failed"
-                };
-                Val::list([Val::sym(kind), Val::str(f.message.clone())])
-            }
+            Answer::Failure(f) => Val::list([Val::sym(f.log_name()), Val::str(f.message.clone())]),
         }
     }
 }
@@ -90,6 +95,15 @@ impl RequestFailure {
         RequestFailure {
             message: message.into(),
             timeout: false,
+        }
+    }
+
+    /// How `(flow/log id)` and `Engine::log` name it in place of a response.
+    pub fn log_name(&self) -> &'static str {
+        if self.timeout {
+            "request-timed-out"
+        } else {
+            "request-failed"
         }
     }
 

@@ -187,17 +187,7 @@ impl Machine {
         answer: Answer,
         position: Option<u64>,
     ) -> Result<Step, FlowError> {
-        let inst = self.suspended(id)?;
-        let pending = inst.log.len() as u64;
-        if let Some(position) = position.filter(|p| *p != pending) {
-            return Err(FlowError::WrongPosition {
-                id,
-                position,
-                pending,
-            });
-        }
-        if inst.frames.is_none() {
-            let flow = self.rebuild_target(id)?;
+        if let Some(flow) = self.answerable(id, position)? {
             return Ok(Ok(self.flow_rebuild(id, flow, answer)));
         }
         let inst = self.flows.instances.get_mut(&id).expect("checked above");
@@ -205,12 +195,7 @@ impl Machine {
         let request = inst.pending.take();
         let (tag, payload) = request.map_or((Val::Null, Val::Null), |p| (p.tag, p.payload));
         let raised = answer.raised(&tag, &payload);
-        inst.log.push(Logged {
-            tag,
-            payload,
-            answer,
-            at: Some(Timestamp::now()),
-        });
+        inst.log.push(Logged::now(tag, payload, answer));
         inst.status = Status::Running;
         self.enter_flow(id);
         if let Some(live) = live {
@@ -225,6 +210,31 @@ impl Machine {
             Ok(response) => Ok(Next::Return(response)),
             Err(e) => self.raise(e, false),
         })
+    }
+
+    /// Whether suspended flow `id` may take an answer for `position` (the
+    /// pending one if `None`), changing nothing: refused if it is not
+    /// suspended, waits on another position, or must be rebuilt by replay
+    /// from a name that no longer names a flow. `Some(flow)`: the definition
+    /// to rebuild it from, for a flow that has no frames.
+    pub(crate) fn answerable(
+        &self,
+        id: u64,
+        position: Option<u64>,
+    ) -> Result<Option<Rc<FlowDef>>, FlowError> {
+        let inst = self.suspended(id)?;
+        let pending = inst.log.len() as u64;
+        if let Some(position) = position.filter(|p| *p != pending) {
+            return Err(FlowError::WrongPosition {
+                id,
+                position,
+                pending,
+            });
+        }
+        match inst.frames {
+            Some(_) => Ok(None),
+            None => self.rebuild_target(id).map(Some),
+        }
     }
 
     /// Rebuild a flow that has a log but no frames: run its procedure again,
@@ -299,12 +309,7 @@ impl Machine {
                 .get_mut(&id)
                 .expect("running flow exists");
             inst.pending = None;
-            inst.log.push(Logged {
-                tag,
-                payload,
-                answer,
-                at: Some(Timestamp::now()),
-            });
+            inst.log.push(Logged::now(tag, payload, answer));
             return raised.map(Next::Return);
         }
         // Suspend: move the flow's frames out, down to its prompt.
