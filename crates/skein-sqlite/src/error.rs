@@ -70,6 +70,15 @@ pub enum StoreError {
     NotEmpty(u64),
 }
 
+impl From<skein_runtime::SourceError> for StoreError {
+    fn from(e: skein_runtime::SourceError) -> StoreError {
+        StoreError::Source {
+            path: e.path,
+            err: e.err,
+        }
+    }
+}
+
 impl StoreError {
     /// The message for people: an engine error with a place in the source
     /// comes with its rendered report (source line, caret, call chain).

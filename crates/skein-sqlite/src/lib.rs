@@ -36,12 +36,11 @@
 mod error;
 mod record;
 mod schema;
-mod source;
 mod step;
 mod store;
 
 pub use error::StoreError;
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT, SCHEMA, SCHEMA_VERSION};
-pub use source::{Source, SourceState};
+pub use skein_runtime::{FlowInfo, Source, SourceState, State};
 pub use step::{Resume, StepOutcome};
-pub use store::{FlowInfo, State, Store};
+pub use store::Store;

@@ -7,7 +7,7 @@ use skein::{
     Answer, FlowRecord, FlowStatus, LogEntry, PendingRequest, RequestFailure, Timestamp, Value,
 };
 
-use crate::source::Source;
+use skein_runtime::Source;
 
 /// A row that breaks the schema's promises (edited by hand, or damaged).
 pub(crate) type RowError = String;

@@ -15,8 +15,9 @@ use skein::{
 
 use crate::error::{classify, damaged, StoreError};
 use crate::record;
-use crate::source::Source;
-use crate::store::{next_id, read_record, set_next_id, State, Store};
+use crate::store::{next_id, read_record, set_next_id, Store};
+use skein_runtime::Source;
+use skein_runtime::State;
 
 /// Options of [`Store::resume_with`].
 #[derive(Clone, Debug, Default)]

@@ -4,14 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
-use skein::{
-    Engine, FlowRecord, FlowStatus, Limits, LogEntry, PendingRequest, StoreDocument, Value,
-};
+use skein::{Engine, FlowRecord, FlowStatus, Limits, LogEntry, StoreDocument};
 
 use crate::error::{classify, damaged, StoreError};
 use crate::record::{self, RawFlow, FLOW_COLUMNS};
 use crate::schema::{self, Unpublished};
-use crate::source::Source;
+use skein_runtime::{FlowInfo, Source, State};
 
 /// A skein store: a SQLite file holding flow instances and their replay
 /// logs. Each operation is one transaction; several processes may use one
@@ -21,39 +19,6 @@ pub struct Store {
     pub(crate) path: PathBuf,
     /// For the engine of every step.
     pub(crate) limits: Limits,
-}
-
-/// Where a flow stands.
-#[derive(Clone, Debug, PartialEq)]
-pub enum State {
-    /// Waiting for the response to a request.
-    Suspended {
-        tag: Value,
-        payload: Value,
-    },
-    Done(Value),
-    /// The flow raised an error it did not handle: the message.
-    Failed(String),
-    Cancelled,
-}
-
-/// One flow instance as the store holds it (without its log: [`Store::log`]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct FlowInfo {
-    pub id: u64,
-    /// The `defflow` name; `None` only for a finished anonymous flow that
-    /// came in with an import.
-    pub flow: Option<String>,
-    pub args: Vec<Value>,
-    pub state: State,
-    /// The request a suspended flow waits on: position, tag, payload, deadline.
-    pub pending: Option<PendingRequest>,
-    /// The source file it runs from, as recorded.
-    pub source: Option<Source>,
-    /// When the flow was started (or imported) and last changed, UTC,
-    /// ISO 8601: for people only, never seen by the flow.
-    pub created_at: String,
-    pub updated_at: String,
 }
 
 impl Store {

@@ -5,3 +5,4 @@ pub mod convert;
 pub mod engine;
 pub mod error;
 pub mod flows;
+pub mod warm;

@@ -383,6 +383,17 @@ impl FlowRecord {
     /// The record of instance `id`. Refused: a running flow, and a live
     /// instance of an anonymous flow.
     pub(crate) fn of_instance(id: u64, inst: &Instance) -> Result<FlowRecord, String> {
+        FlowRecord::of_instance_from(id, inst, 0)
+    }
+
+    /// [`of_instance`](FlowRecord::of_instance), with only the log entries
+    /// from position `from` on: what a step added, without the cost of the
+    /// whole history.
+    pub(crate) fn of_instance_from(
+        id: u64,
+        inst: &Instance,
+        from: usize,
+    ) -> Result<FlowRecord, String> {
         let live = matches!(inst.status, Status::Suspended | Status::Running);
         if live && inst.flow.name.is_none() {
             return Err(format!(
@@ -411,6 +422,8 @@ impl FlowRecord {
             id,
             log: inst
                 .log
+                .get(from..)
+                .unwrap_or_default()
                 .iter()
                 .map(|e| {
                     Ok(LogEntry {

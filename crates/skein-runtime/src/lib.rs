@@ -1,0 +1,19 @@
+//! skein-runtime: one long-running loop that drives the flows of a durable
+//! store so that a host need not (`skein serve`). It answers `now`,
+//! `random` and `sleep` itself (a sleep is a durable timer), fails requests
+//! whose deadline passed, dispatches the others to handlers with retries and
+//! dead letters, keeps the flows it works on warm in memory, and groups the
+//! steps of many flows into one commit.
+//!
+//! Storage is a [`RuntimeStore`]: `skein-sqlite` implements it.
+
+#![warn(missing_docs)]
+
+mod flow_info;
+mod store;
+
+pub use flow_info::{FlowInfo, Source, SourceError, SourceState, State};
+pub use store::{
+    Applied, DeadLetter, Due, Filter, Loaded, RuntimeStore, Schedule, StoreFailure, StoreResult,
+    Write,
+};
