@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
-use skein::{Engine, FlowRecord, FlowStatus, Limits, LogEntry, StoreDocument};
+use skein::{Engine, FlowRecord, FlowStatus, Limits, LogEntry, StoreDocument, Value};
 
 use crate::error::{classify, damaged, StoreError};
 use crate::record::{self, RawFlow, FLOW_COLUMNS};
