@@ -275,7 +275,7 @@ pub fn run(args: FlowArgs) -> ExitCode {
 
 /// Read a command-line word as one datum; `what` names it in the message.
 fn datum(text: &str, what: &str) -> Result<Value, Failure> {
-    crate::datum::read(text).map_err(|e| match e {
+    skein_runtime::datum::read(text).map_err(|e| match e {
         skein::Error::Syntax(_) => {
             Failure::Input(format!("error: {what} is not one datum:\n{}", e.report()))
         }

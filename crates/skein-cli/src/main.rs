@@ -7,7 +7,6 @@ use clap::{Parser, Subcommand};
 
 mod alloc;
 mod check;
-mod datum;
 mod flow_cmd;
 mod flow_list;
 mod limit_args;

@@ -9,10 +9,23 @@
 
 #![warn(missing_docs)]
 
+mod backoff;
+pub mod datum;
 mod flow_info;
+mod handler;
+mod metrics;
+mod program;
+mod request_kind;
+mod runtime;
 mod store;
+mod worker;
 
+pub use backoff::Backoff;
 pub use flow_info::{FlowInfo, Source, SourceError, SourceState, State};
+pub use handler::{Handler, HandlerFuture, HandlerRequest};
+pub use metrics::Metrics;
+pub use program::Program;
+pub use runtime::{Client, Config, Runtime, RuntimeError, StepReport};
 pub use store::{
     Applied, DeadLetter, Due, Filter, Loaded, RuntimeStore, Schedule, StoreFailure, StoreResult,
     Write,

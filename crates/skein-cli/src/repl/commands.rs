@@ -247,7 +247,7 @@ fn resume(session: &mut Session, arg: &str) {
     let Some(id) = flow_id(session, id) else {
         return;
     };
-    let response = match crate::datum::read(datum) {
+    let response = match skein_runtime::datum::read(datum) {
         Ok(v) => v,
         Err(e) => {
             session.report(&e);
@@ -304,8 +304,11 @@ fn start(session: &mut Session, arg: &str) {
     } else {
         // The arguments, read as the items of one list: one reader call
         // finds where each datum ends.
-        match crate::datum::read(&format!("({rest})")) {
-            Ok(Value::List(items)) => items.into_iter().map(crate::datum::unquote).collect(),
+        match skein_runtime::datum::read(&format!("({rest})")) {
+            Ok(Value::List(items)) => items
+                .into_iter()
+                .map(skein_runtime::datum::unquote)
+                .collect(),
             Ok(_) => return session.fail(format!("usage: {}", Command::Start.usage())),
             Err(e) => {
                 session.report(&e);

@@ -1,4 +1,5 @@
-//! Data typed after a REPL command or given on a `skein flow` command line:
+//! Data typed after a REPL command, given on a `skein flow` command line or
+//! printed by a handler:
 //! read, never evaluated, with the quote a Scheme programmer types by habit
 //! taken at its word (docs/cli.md, "Arguments and responses").
 
