@@ -12,6 +12,7 @@ mod flow_list;
 mod limit_args;
 mod refusals;
 mod repl;
+mod serve;
 mod style;
 
 #[global_allocator]
@@ -56,6 +57,8 @@ enum Command {
     },
     // Its help is the doc comment of FlowArgs (a doc comment here would replace it).
     Flow(flow_cmd::FlowArgs),
+    // Its help is the doc comment of ServeArgs.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Repl { file } => repl::run(file.as_deref()),
         Command::Check { files, host } => check::run(&files, &host),
         Command::Flow(args) => flow_cmd::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 

@@ -134,6 +134,9 @@ pub(crate) struct Worker {
 /// handler timeout: then another server (or this one, restarted) tries again.
 const LEASE_GRACE: Duration = Duration::from_secs(5);
 
+/// The shortest wait for due work when nothing else is to be done.
+const MIN_WAIT: Duration = Duration::from_millis(2);
+
 /// Built-in requests answered in one step before it is committed anyway.
 const MAX_CHAINED_BUILTINS: usize = 64;
 
@@ -203,7 +206,9 @@ impl Worker {
         let due = self.next_due.map_or(poll, |due| {
             Duration::from_millis(due.millis().saturating_sub(Timestamp::now().millis()))
         });
-        poll.min(due)
+        // Never a busy loop, should the store call a flow due that it
+        // then does not hand over.
+        poll.min(due).max(MIN_WAIT)
     }
 
     /// One batch: take up to `max_batch` pieces of work, commit them
@@ -345,9 +350,15 @@ impl Worker {
                         payload: due.pending.payload.clone(),
                         attempt: due.attempts + 1,
                     };
-                    // The claim holds it for the attempt: nothing to write.
                     self.dispatch(Dispatch { handler, request });
-                    return;
+                    // The claim holds the request for the attempt, unless
+                    // its deadline comes first.
+                    let lease = self.lease_schedule(now, deadline, due.attempts);
+                    if lease.due_at == deadline {
+                        lease
+                    } else {
+                        return;
+                    }
                 }
             }
             RequestKind::Outside => Schedule {
@@ -437,6 +448,14 @@ impl Worker {
     /// Apply an answer (or failure) to its flow, into `batch`.
     fn answer(&mut self, a: AnswerMsg, batch: &mut Batch) {
         let taken = Instant::now();
+        if self
+            .in_flight
+            .get(&a.id)
+            .is_some_and(|f| Some(f.position) == a.position)
+        {
+            // The handler's answer, or the deadline that overtook it.
+            self.in_flight.remove(&a.id);
+        }
         match self.answer_write(&a) {
             Ok((write, report, dispatch)) => {
                 let (reply, retry) = match a.reply {

@@ -1,0 +1,147 @@
+//! Steps per second through the runtime, on disk with full durability
+//! (SQLite, `synchronous = FULL`), with no-op Rust handlers; and the cost
+//! of one step as the flows' history grows. Run:
+//!
+//! ```sh
+//! cargo bench -p skein-runtime --bench serve            # in a directory on disk
+//! SKEIN_BENCH_DIR=/dev/shm cargo bench -p skein-runtime --bench serve  # tmpfs
+//! ```
+//!
+//! A plain binary, not criterion: each figure is one run of thousands of
+//! steps, printed as steps per second and microseconds per step.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use skein::{Answer, FlowRecord, FlowStatus, LogEntry, PendingRequest, StoreDocument, Value};
+use skein_runtime::{Config, Filter, Handler, Program, Runtime};
+use skein_sqlite::Store;
+
+const FLOW: &str = "
+(defflow worker
+  (lambda (n)
+    (let loop ((i 0))
+      (if (< i n)
+          (begin (request 'work i) (loop (+ i 1)))
+          'done))))
+";
+
+fn main() {
+    let base = std::env::var_os("SKEIN_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
+    let dir = tempfile::tempdir_in(base).expect("a scratch directory");
+    let flow = dir.path().join("worker.flow");
+    std::fs::write(&flow, FLOW).expect("the flow file");
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio");
+
+    println!("store in {}", dir.path().display());
+    // Throughput: many flows at once, each step a handler call.
+    let (flows, steps) = (200, 50);
+    let rate = run(&tokio, dir.path(), &flow, "throughput", flows, 0, steps);
+    println!("{flows} flows x {steps} steps, history 0: {rate:.0} durable steps/s");
+
+    // Step cost against history: flows that already answered `history` requests.
+    for history in [10u64, 1_000, 10_000] {
+        let rate = run(&tokio, dir.path(), &flow, "history", 50, history, 40);
+        println!(
+            "history {history:>6}: {rate:.0} steps/s, {:.1} us per step",
+            1e6 / rate
+        );
+    }
+}
+
+/// Steps per second for `flows` flows that each have answered `history`
+/// requests and take `steps` more, after one warm-up step each.
+fn run(
+    tokio: &tokio::runtime::Runtime,
+    dir: &std::path::Path,
+    flow: &std::path::Path,
+    label: &str,
+    flows: u64,
+    history: u64,
+    steps: u64,
+) -> f64 {
+    let db = dir.join(format!("{label}-{history}.db"));
+    let total = history + steps + 1;
+    let document = StoreDocument {
+        next_id: flows + 1,
+        flows: (1..=flows).map(|id| worker(id, history, total)).collect(),
+    };
+    let json = serde_json::to_string(&document).expect("a document");
+    Store::import_json_at(&db, &json, Some(flow)).expect("the import");
+
+    let answered = Arc::new(AtomicU64::new(0));
+    let counter = answered.clone();
+    let noop = Handler::rust(move |req| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        async move { Ok(req.payload) }
+    });
+    let config = Config {
+        handlers: vec![("work".to_string(), noop)],
+        poll_interval: Duration::from_millis(20),
+        ..Config::default()
+    };
+    let store = Store::open(&db).expect("the store");
+    let runtime =
+        Runtime::start(store, Program::new([flow]), config, tokio.handle().clone()).expect("start");
+    let client = runtime.client();
+    // The warm-up: every flow is claimed (it is due), rebuilt by replay and
+    // takes its first step.
+    wait_until(|| answered.load(Ordering::Relaxed) >= flows);
+    let start = Instant::now();
+    // Every answer given (the last ones commit within one more batch).
+    wait_until(|| answered.load(Ordering::Relaxed) >= flows * (steps + 1));
+    let done = Filter {
+        status: Some(FlowStatus::Done),
+        waiting: None,
+    };
+    wait_until(|| {
+        let finished = tokio
+            .block_on(client.flows(done.clone()))
+            .expect("a listing");
+        finished.len() as u64 == flows
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    runtime.shutdown();
+    (flows * steps) as f64 / elapsed
+}
+
+fn wait_until(mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !ready() {
+        assert!(Instant::now() < deadline, "the benchmark stalled");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A `worker` flow of `total` requests that has answered `history` of them.
+fn worker(id: u64, history: u64, total: u64) -> FlowRecord {
+    let work = Value::symbol("work");
+    FlowRecord {
+        args: vec![Value::from(total as i64)],
+        error: None,
+        flow: Some("worker".to_string()),
+        id,
+        log: (0..history)
+            .map(|i| LogEntry {
+                answer: Answer::Response(Value::from(i as i64)),
+                at: None,
+                payload: Value::from(i as i64),
+                tag: work.clone(),
+            })
+            .collect(),
+        pending: Some(PendingRequest {
+            deadline: None,
+            payload: Value::from(history as i64),
+            position: history,
+            tag: work,
+            timeout: None,
+        }),
+        result: None,
+        status: FlowStatus::Suspended,
+    }
+}
