@@ -12,7 +12,7 @@
 mod flow_info;
 mod store;
 
-pub use flow_info::{FlowInfo, Source, SourceError, SourceState, State};
+pub use flow_info::{tag_matches, FlowInfo, Source, SourceError, SourceState, State};
 pub use store::{
     Applied, DeadLetter, Due, Filter, Loaded, RuntimeStore, Schedule, StoreFailure, StoreResult,
     Write,

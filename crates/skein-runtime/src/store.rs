@@ -154,6 +154,14 @@ pub struct Filter {
     pub waiting: Option<Value>,
 }
 
+impl Filter {
+    /// Whether `flow` is listed under this filter.
+    pub fn matches(&self, flow: &FlowInfo) -> bool {
+        self.status.is_none_or(|s| s == flow.state.status())
+            && self.waiting.as_ref().is_none_or(|w| flow.state.waits_on(w))
+    }
+}
+
 /// Durable storage for a runtime. Every method is one transaction; a method
 /// that fails changes nothing. Several processes may share one store: a
 /// write that finds a flow at another version than expected is a

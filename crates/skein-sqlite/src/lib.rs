@@ -41,6 +41,6 @@ mod store;
 
 pub use error::StoreError;
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT, SCHEMA, SCHEMA_VERSION};
-pub use skein_runtime::{FlowInfo, Source, SourceState, State};
+pub use skein_runtime::{Filter, FlowInfo, Source, SourceState, State};
 pub use step::{Resume, StepOutcome};
 pub use store::Store;

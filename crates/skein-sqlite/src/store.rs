@@ -9,7 +9,7 @@ use skein::{Engine, FlowRecord, FlowStatus, Limits, LogEntry, StoreDocument, Val
 use crate::error::{classify, damaged, StoreError};
 use crate::record::{self, RawFlow, FLOW_COLUMNS};
 use crate::schema::{self, Unpublished};
-use skein_runtime::{FlowInfo, Source, State};
+use skein_runtime::{Filter, FlowInfo, Source, State};
 
 /// A skein store: a SQLite file holding flow instances and their replay
 /// logs. Each operation is one transaction; several processes may use one
@@ -128,18 +128,25 @@ impl Store {
         move |detail| damaged(&self.path.display().to_string(), detail)
     }
 
-    /// Every flow, by id.
-    pub fn flows(&self) -> Result<Vec<FlowInfo>, StoreError> {
+    /// The flows `filter` keeps (`Filter::default()`: every flow), by id.
+    pub fn flows(&self, filter: &Filter) -> Result<Vec<FlowInfo>, StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
         let mut stmt = tx
-            .prepare(&select_info("ORDER BY id"))
+            .prepare(&select_info("WHERE ?1 IS NULL OR status = ?1 ORDER BY id"))
             .map_err(self.sql())?;
         let rows = stmt
-            .query_map([], info_row)
+            .query_map([filter.status.map(FlowStatus::name)], info_row)
             .map_err(self.sql())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.sql())?;
-        rows.into_iter().map(|row| self.info(row)).collect()
+        let mut flows = Vec::new();
+        for row in rows {
+            let info = self.info(row)?;
+            if filter.matches(&info) {
+                flows.push(info);
+            }
+        }
+        Ok(flows)
     }
 
     /// Flow `id`; [`StoreError::UnknownFlow`] if there is none.

@@ -19,7 +19,7 @@ fn opening_a_missing_store_without_create_is_refused_and_creates_nothing() {
 fn a_new_store_is_marked_as_one_and_empty() {
     let s = Scratch::new();
     let store = s.store();
-    assert!(store.flows().unwrap().is_empty());
+    assert!(store.flows(&Default::default()).unwrap().is_empty());
     let conn = rusqlite::Connection::open(s.db()).unwrap();
     let app: i32 = conn
         .pragma_query_value(None, "application_id", |r| r.get(0))
