@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use skein::{Engine, FlowRecord, FlowStatus, Limits, LogEntry, StoreDocument, Value};
 
 use crate::error::{classify, damaged, StoreError};
-use crate::record::{self, RawFlow, FLOW_COLUMNS};
+use crate::record::{self, Bookkeeping, RawFlow, FLOW_COLUMNS, LOG_LENGTH};
 use crate::schema::{self, Unpublished};
 use skein_runtime::{Filter, FlowInfo, Source, State};
 
@@ -259,6 +259,7 @@ impl Store {
             flows: records,
         } = engine.export()?;
         let source = source.map(Source::read).transpose()?;
+        let book = Bookkeeping::now();
         let (path, tx) = self.begin()?;
         let sql = |e| classify(&path, e);
         let held: i64 = tx
@@ -268,7 +269,7 @@ impl Store {
             return Err(StoreError::NotEmpty(held as u64));
         }
         for r in &records {
-            record::insert(&tx, r, source.as_ref()).map_err(sql)?;
+            record::insert(&tx, r, source.as_ref(), &book).map_err(sql)?;
         }
         set_next_id(&tx, next_id).map_err(sql)?;
         tx.commit().map_err(sql)?;
@@ -281,8 +282,8 @@ type InfoRow = (RawFlow, Option<Source>, String, String, u64);
 /// `SELECT` of the columns `info_row` reads, from the rows `which` picks.
 fn select_info(which: &str) -> String {
     format!(
-        "SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at,
-                (SELECT count(*) FROM log WHERE flow_id = flows.id) FROM flows {which}"
+        "SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at, {LOG_LENGTH}
+         FROM flows {which}"
     )
 }
 
