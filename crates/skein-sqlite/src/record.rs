@@ -7,7 +7,7 @@ use skein::{
     Answer, FlowRecord, FlowStatus, LogEntry, PendingRequest, RequestFailure, Timestamp, Value,
 };
 
-use skein_runtime::{Schedule, Source};
+use skein_runtime::{DeadLetter, Schedule, Source};
 
 /// A row that breaks the schema's promises (edited by hand, or damaged).
 pub(crate) type RowError = String;
@@ -240,7 +240,7 @@ pub(crate) fn read_source(conn: &Connection, id: u64) -> rusqlite::Result<Option
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /// `v` as column text: its store encoding.
-fn text(v: &Value) -> rusqlite::Result<String> {
+pub(crate) fn text(v: &Value) -> rusqlite::Result<String> {
     v.to_store_json_string()
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.to_string().into()))
 }
@@ -248,6 +248,11 @@ fn text(v: &Value) -> rusqlite::Result<String> {
 /// `t` as an INTEGER column holds it: milliseconds since the Unix epoch.
 pub(crate) fn millis(t: Timestamp) -> i64 {
     i64::try_from(t.millis()).unwrap_or(i64::MAX)
+}
+
+/// An INTEGER column of milliseconds as a time.
+pub(crate) fn timestamp(ms: i64) -> Timestamp {
+    Timestamp::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 /// What a write sets besides the flow itself: the runtime's bookkeeping.
@@ -397,6 +402,38 @@ pub(crate) fn update(
     Ok(Some(written as u64))
 }
 
+/// New bookkeeping alone for flow `id`, if it is still at `version`: its
+/// new version, or `None` (then nothing is written).
+pub(crate) fn reschedule(
+    conn: &Connection,
+    id: u64,
+    version: u64,
+    schedule: &Schedule,
+) -> rusqlite::Result<Option<u64>> {
+    let written: Option<i64> = conn
+        .prepare_cached(&format!(
+            "UPDATE flows SET due_at = iif(status = 'suspended', ?3, NULL),
+                              attempts = iif(status = 'suspended', ?4, 0),
+                              version = {NEXT_VERSION}
+             WHERE id = ?1 AND version = ?2
+             RETURNING version"
+        ))?
+        .query_row(
+            params![
+                id as i64,
+                version as i64,
+                schedule.due_at.map(millis),
+                schedule.attempts
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if written.is_some() {
+        count_change(conn)?;
+    }
+    Ok(written.map(|v| v as u64))
+}
+
 /// The length of flow `id`'s log, read from its last entry: the cost does
 /// not grow with the history (the log's key is (flow, position)).
 pub(crate) const LOG_LENGTH: &str =
@@ -429,5 +466,71 @@ fn append_log(conn: &Connection, id: u64, from: u64, entries: &[LogEntry]) -> ru
             e.at.map(|t| t.to_string()),
         ])?;
     }
+    Ok(())
+}
+
+/// A `dead_letters` row before its columns are checked.
+pub(crate) struct RawDeadLetter {
+    flow: i64,
+    position: i64,
+    tag: String,
+    payload: String,
+    handler: String,
+    attempts: i64,
+    error: String,
+    at: String,
+}
+
+impl RawDeadLetter {
+    pub(crate) fn from_row(r: &rusqlite::Row) -> rusqlite::Result<RawDeadLetter> {
+        Ok(RawDeadLetter {
+            flow: r.get(0)?,
+            position: r.get(1)?,
+            tag: r.get(2)?,
+            payload: r.get(3)?,
+            handler: r.get(4)?,
+            attempts: r.get(5)?,
+            error: r.get(6)?,
+            at: r.get(7)?,
+        })
+    }
+
+    pub(crate) fn into_dead_letter(self) -> Result<DeadLetter, RowError> {
+        let id = self.flow;
+        let count = |what, n: i64| {
+            u64::try_from(n).map_err(|_| format!("flow {id}: dead letter {what} {n}"))
+        };
+        Ok(DeadLetter {
+            flow: count("flow", id)?,
+            position: count("position", self.position)?,
+            tag: value_column(id, "dead letter tag", &self.tag)?,
+            payload: value_column(id, "dead letter payload", &self.payload)?,
+            handler: self.handler,
+            attempts: u32::try_from(self.attempts)
+                .map_err(|_| format!("flow {id}: dead letter attempts {}", self.attempts))?,
+            error: self.error,
+            at: time_column(id, "dead letter at", &self.at)?,
+        })
+    }
+}
+
+/// Keep dead letter `d`, replacing an earlier one for the same request
+/// (a request is given up on once per position; a second is the newer word).
+pub(crate) fn put_dead_letter(conn: &Connection, d: &DeadLetter) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO dead_letters
+             (flow_id, position, tag, payload, handler, attempts, error, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        d.flow as i64,
+        d.position as i64,
+        text(&d.tag)?,
+        text(&d.payload)?,
+        d.handler,
+        d.attempts,
+        d.error,
+        d.at.to_string(),
+    ])?;
     Ok(())
 }

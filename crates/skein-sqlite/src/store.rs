@@ -1,6 +1,7 @@
 //! [`Store`]: an open store file, what it holds, and its exchange with
 //! `skein-store` documents. Steps (start, resume, cancel) are in `step.rs`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -9,7 +10,7 @@ use skein::{Engine, FlowRecord, FlowStatus, Limits, LogEntry, StoreDocument, Val
 use crate::error::{classify, damaged, StoreError};
 use crate::record::{self, Bookkeeping, RawFlow, FLOW_COLUMNS, LOG_LENGTH};
 use crate::schema::{self, Unpublished};
-use skein_runtime::{Filter, FlowInfo, Source, State};
+use skein_runtime::{DeadLetter, Filter, FlowInfo, Source, State};
 
 /// A skein store: a SQLite file holding flow instances and their replay
 /// logs. Each operation is one transaction; several processes may use one
@@ -19,6 +20,10 @@ pub struct Store {
     pub(crate) path: PathBuf,
     /// For the engine of every step.
     pub(crate) limits: Limits,
+    /// The source files a runtime's inserts named, read once each: a
+    /// server loads its files once, so the hash of that reading is the
+    /// code its flows run, and a hot loop of starts hashes nothing.
+    pub(crate) sources: HashMap<PathBuf, Source>,
 }
 
 impl Store {
@@ -42,6 +47,7 @@ impl Store {
             conn: schema::open(path)?,
             path: path.to_path_buf(),
             limits: Limits::default(),
+            sources: HashMap::new(),
         })
     }
 
@@ -70,6 +76,7 @@ impl Store {
                 conn,
                 path: path.to_path_buf(),
                 limits: Limits::default(),
+                sources: HashMap::new(),
             };
             // Refused: `store`, then `aside` (removing the file), are dropped.
             let count = store.import_json(json, source)?;
@@ -179,6 +186,26 @@ impl Store {
     pub fn history(&self, id: u64) -> Result<Vec<LogEntry>, StoreError> {
         let record = read_record(&self.conn, id, &self.path.display().to_string())?;
         Ok(record.log)
+    }
+
+    /// Every dead letter ([`skein_runtime::DeadLetter`]: a request whose
+    /// handler failed every attempt), oldest first.
+    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT flow_id, position, tag, payload, handler, attempts, error, at
+                 FROM dead_letters ORDER BY at, flow_id, position",
+            )
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([], record::RawDeadLetter::from_row)
+            .map_err(self.sql())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.sql())?;
+        rows.into_iter()
+            .map(|row| row.into_dead_letter().map_err(self.damaged()))
+            .collect()
     }
 
     fn info(
