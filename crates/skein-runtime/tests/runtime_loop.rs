@@ -67,7 +67,10 @@ impl Fixture {
             if !matches!(info.state, State::Suspended { .. }) {
                 return info.state;
             }
-            assert!(Instant::now() < deadline, "flow {id} never finished: {info:?}");
+            assert!(
+                Instant::now() < deadline,
+                "flow {id} never finished: {info:?}"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -95,9 +98,13 @@ fn now_and_random_are_answered_in_the_step_that_asks() {
     let State::Done(Value::List(items)) = report.state else {
         panic!("{report:?}")
     };
-    let Value::Int(roll) = items[0] else { panic!("{items:?}") };
+    let Value::Int(roll) = items[0] else {
+        panic!("{items:?}")
+    };
     assert!((0..6).contains(&roll));
-    let Value::Real(now) = items[1] else { panic!("{items:?}") };
+    let Value::Real(now) = items[1] else {
+        panic!("{items:?}")
+    };
     assert!(now >= before && now < before + 60.0, "{now} vs {before}");
     let (_, history) = f.block(client.flow(report.id)).unwrap();
     let tags: Vec<_> = history.iter().map(|e| e.tag.clone()).collect();
@@ -109,7 +116,10 @@ fn a_sleep_wakes_at_its_time_and_not_before() {
     let f = Fixture::new();
     let runtime = f.runtime(Config::default());
     let client = runtime.client();
-    let report = f.block(client.start("nap", vec![Value::Real(0.3)])).unwrap();
+    let asked = Timestamp::now();
+    let report = f
+        .block(client.start("nap", vec![Value::Real(0.3)]))
+        .unwrap();
     assert_eq!(
         report.state,
         State::Suspended {
@@ -120,6 +130,8 @@ fn a_sleep_wakes_at_its_time_and_not_before() {
     assert_eq!(f.finished(&client, report.id), State::Done(sym("awake")));
     let (_, history) = f.block(client.flow(report.id)).unwrap();
     assert_eq!(history[0].answer, Answer::Response(Value::Bool(true)));
+    let woke = history[0].at.expect("the answer's time");
+    assert!(woke >= asked.after(0.3), "woke at {woke}, asked at {asked}");
 }
 
 #[test]
@@ -148,7 +160,10 @@ fn a_request_past_its_deadline_fails_as_a_timeout() {
     let report = f.block(client.start("approval", vec![])).unwrap();
     let pending = report.pending.expect("it waits");
     assert!(pending.deadline.is_some());
-    assert_eq!(f.finished(&client, report.id), State::Done(sym("timed-out")));
+    assert_eq!(
+        f.finished(&client, report.id),
+        State::Done(sym("timed-out"))
+    );
     // The deadline's answer is logged once, as a timeout.
     let (_, history) = f.block(client.flow(report.id)).unwrap();
     assert_eq!(history.len(), 1);
@@ -183,12 +198,20 @@ fn a_handler_that_fails_then_succeeds_is_retried_and_logged_once() {
     };
     let runtime = f.runtime(config);
     let client = runtime.client();
-    let id = f.block(client.start("order", vec![Value::from("o-1")])).unwrap().id;
+    let id = f
+        .block(client.start("order", vec![Value::from("o-1")]))
+        .unwrap()
+        .id;
     let done = f.finished(&client, id);
     let ok = |v: &str| Value::list([sym("ok"), Value::from(v)]);
     assert_eq!(
         done,
-        State::Done(Value::list([sym("reserved"), ok("o-1"), sym("paid"), ok("o-1")]))
+        State::Done(Value::list([
+            sym("reserved"),
+            ok("o-1"),
+            sym("paid"),
+            ok("o-1")
+        ]))
     );
     assert_eq!(reserves.load(Ordering::SeqCst), 3);
     assert_eq!(payments.load(Ordering::SeqCst), 1);
@@ -208,13 +231,21 @@ fn a_handler_that_always_fails_fails_the_request_and_leaves_a_dead_letter() {
     };
     let runtime = f.runtime(config);
     let client = runtime.client();
-    let id = f.block(client.start("order", vec![Value::from("o-2")])).unwrap().id;
+    let id = f
+        .block(client.start("order", vec![Value::from("o-2")]))
+        .unwrap()
+        .id;
     let State::Done(Value::List(gave_up)) = f.finished(&client, id) else {
         panic!()
     };
     assert_eq!(gave_up[0], sym("gave-up"));
-    let Value::Str(message) = &gave_up[1] else { panic!("{gave_up:?}") };
-    assert!(message.contains("failed 3 times") && message.contains("attempt 3 failed"), "{message}");
+    let Value::Str(message) = &gave_up[1] else {
+        panic!("{gave_up:?}")
+    };
+    assert!(
+        message.contains("failed 3 times") && message.contains("attempt 3 failed"),
+        "{message}"
+    );
     assert_eq!(gave_up[2], Value::Bool(false));
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     let letters = f.block(client.dead_letters()).unwrap();
@@ -240,10 +271,18 @@ fn a_handler_that_hangs_past_its_timeout_counts_as_failed() {
     };
     let runtime = f.runtime(config);
     let client = runtime.client();
-    let id = f.block(client.start("order", vec![Value::from("o-3")])).unwrap().id;
-    assert!(matches!(f.finished(&client, id), State::Done(Value::List(v)) if v[0] == sym("gave-up")));
+    let id = f
+        .block(client.start("order", vec![Value::from("o-3")]))
+        .unwrap()
+        .id;
+    assert!(
+        matches!(f.finished(&client, id), State::Done(Value::List(v)) if v[0] == sym("gave-up"))
+    );
     let letters = f.block(client.dead_letters()).unwrap();
-    assert!(letters[0].error.contains("no answer within 0.1 s"), "{letters:?}");
+    assert!(
+        letters[0].error.contains("no answer within 0.1 s"),
+        "{letters:?}"
+    );
     assert_eq!(letters[0].attempts, 2);
 }
 
@@ -252,13 +291,27 @@ fn an_answer_is_for_one_position_and_is_taken_once() {
     let f = Fixture::new();
     let runtime = f.runtime(Config::default());
     let client = runtime.client();
-    let id = f.block(client.start("order", vec![Value::from("o-4")])).unwrap().id;
+    let id = f
+        .block(client.start("order", vec![Value::from("o-4")]))
+        .unwrap()
+        .id;
     let report = f.block(client.answer(id, Some(0), sym("north"))).unwrap();
     assert_eq!(report.pending.map(|p| p.position), Some(1));
     // The webhook delivered twice: refused, and nothing changes.
-    let again = f.block(client.answer(id, Some(0), sym("north"))).unwrap_err();
+    let again = f
+        .block(client.answer(id, Some(0), sym("north")))
+        .unwrap_err();
     assert!(
-        matches!(again, skein_runtime::RuntimeError::Engine(skein::Error::Flow(skein::FlowError::WrongPosition { position: 0, pending: 1, .. }))),
+        matches!(
+            again,
+            skein_runtime::RuntimeError::Engine(skein::Error::Flow(
+                skein::FlowError::WrongPosition {
+                    position: 0,
+                    pending: 1,
+                    ..
+                }
+            ))
+        ),
         "{again:?}"
     );
     let (_, history) = f.block(client.flow(id)).unwrap();
@@ -268,7 +321,11 @@ fn an_answer_is_for_one_position_and_is_taken_once() {
         .unwrap();
     assert_eq!(
         failed.state,
-        State::Done(Value::list([sym("gave-up"), Value::from("card declined"), Value::Bool(false)]))
+        State::Done(Value::list([
+            sym("gave-up"),
+            Value::from("card declined"),
+            Value::Bool(false)
+        ]))
     );
 }
 
@@ -280,24 +337,39 @@ fn work_written_by_other_processes_is_noticed_and_never_overwritten() {
     let flow_file = f.dir.path().join("flows.flow");
     // Started by another process: the runtime notices it and wakes it.
     let mut other = Store::open_or_create(f.db()).unwrap();
-    let napping = other.start(&flow_file, "nap", vec![Value::from(0)]).unwrap().id;
+    let napping = other
+        .start(&flow_file, "nap", vec![Value::from(0)])
+        .unwrap()
+        .id;
     assert_eq!(f.finished(&client, napping), State::Done(sym("awake")));
 
     // A flow warm in the runtime, then answered by another process.
-    let id = f.block(client.start("order", vec![Value::from("o-5")])).unwrap().id;
+    let id = f
+        .block(client.start("order", vec![Value::from("o-5")]))
+        .unwrap()
+        .id;
     other.resume(id, sym("south"), None).unwrap();
     // The runtime's answer for the same position is refused, not written over it.
-    let refused = f.block(client.answer(id, Some(0), sym("north"))).unwrap_err();
+    let refused = f
+        .block(client.answer(id, Some(0), sym("north")))
+        .unwrap_err();
     assert!(refused.to_string().contains("position"), "{refused}");
     let (info, history) = f.block(client.flow(id)).unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].answer, Answer::Response(sym("south")));
     assert_eq!(info.pending.map(|p| p.position), Some(1));
     // And the runtime goes on from the other process's answer.
-    let done = f.block(client.answer(id, Some(1), Value::from(1800))).unwrap();
+    let done = f
+        .block(client.answer(id, Some(1), Value::from(1800)))
+        .unwrap();
     assert_eq!(
         done.state,
-        State::Done(Value::list([sym("reserved"), sym("south"), sym("paid"), Value::from(1800)]))
+        State::Done(Value::list([
+            sym("reserved"),
+            sym("south"),
+            sym("paid"),
+            Value::from(1800)
+        ]))
     );
     let listed = f
         .block(client.flows(Filter {
@@ -328,7 +400,10 @@ fn a_command_handler_gets_the_request_and_its_identity() {
     };
     let runtime = f.runtime(config);
     let client = runtime.client();
-    let id = f.block(client.start("order", vec![Value::from("o-6")])).unwrap().id;
+    let id = f
+        .block(client.start("order", vec![Value::from("o-6")]))
+        .unwrap()
+        .id;
     let deadline = Instant::now() + Duration::from_secs(20);
     let history = loop {
         let (_, history) = f.block(client.flow(id)).unwrap();
