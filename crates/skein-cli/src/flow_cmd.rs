@@ -410,12 +410,10 @@ fn list(
     waiting: Option<&str>,
 ) -> Result<(), Failure> {
     let waiting = waiting.map(|t| datum(t, "the tag")).transpose()?;
-    let flows = target.open(false)?.flows()?;
+    let filter = crate::flow_list::filter(status, waiting);
+    let flows = target.open(false)?.flows(&filter)?;
     let mut text = String::new();
-    let shown = flows
-        .iter()
-        .filter(|f| crate::flow_list::matches(&f.state, status, waiting.as_ref()));
-    for f in shown {
+    for f in &flows {
         text.push_str(&state_line(
             f.id,
             Some(f.flow.as_deref().unwrap_or("-")),

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use skein::{PendingRequest, Value};
+use skein::{FlowStatus, PendingRequest, Value};
 
 use sha2::{Digest, Sha256};
 
@@ -59,6 +59,51 @@ pub struct FlowInfo {
     pub created_at: String,
     /// See `created_at`.
     pub updated_at: String,
+}
+
+impl State {
+    /// The status this state is in.
+    pub fn status(&self) -> FlowStatus {
+        match self {
+            State::Suspended { .. } => FlowStatus::Suspended,
+            State::Done(_) => FlowStatus::Done,
+            State::Failed(_) => FlowStatus::Failed,
+            State::Cancelled => FlowStatus::Cancelled,
+        }
+    }
+
+    /// Whether this is a flow waiting on a request that `wanted` names
+    /// ([`tag_matches`]).
+    pub fn waits_on(&self, wanted: &Value) -> bool {
+        match self {
+            State::Suspended { tag, .. } => tag_matches(tag, wanted),
+            _ => false,
+        }
+    }
+}
+
+/// `tag` is `wanted`, or a list whose first element is: `(deliver id n)`
+/// answers to `deliver`, as a handler for `deliver` serves it. One rule
+/// for listings (`--waiting`) and handlers alike.
+///
+/// ```
+/// use skein::Value;
+/// use skein_runtime::tag_matches;
+///
+/// let deliver = Value::parse("(deliver 7 2)")?;
+/// assert!(tag_matches(&deliver, &Value::symbol("deliver")));
+/// assert!(tag_matches(&deliver, &deliver));
+/// assert!(!tag_matches(&deliver, &Value::from(7)));
+/// # Ok::<(), skein::Error>(())
+/// ```
+pub fn tag_matches(tag: &Value, wanted: &Value) -> bool {
+    if tag == wanted {
+        return true;
+    }
+    match tag {
+        Value::List(items) | Value::DottedList(items, _) => items.first() == Some(wanted),
+        _ => false,
+    }
 }
 
 impl Source {

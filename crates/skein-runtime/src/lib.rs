@@ -23,7 +23,7 @@ mod store;
 mod worker;
 
 pub use backoff::Backoff;
-pub use flow_info::{FlowInfo, Source, SourceError, SourceState, State};
+pub use flow_info::{tag_matches, FlowInfo, Source, SourceError, SourceState, State};
 pub use handler::{Handler, HandlerFuture, HandlerRequest};
 pub use metrics::Metrics;
 pub use program::Program;

@@ -106,7 +106,9 @@ pub enum Write {
         schedule: Schedule,
     },
     /// A request given up on after its handler's last attempt: kept for
-    /// people to inspect. Written whatever the flow's version.
+    /// people to inspect. Written whatever the flow's version, which it
+    /// leaves as it is ([`Applied::Written`] gives it); a second dead letter
+    /// for the same request replaces the first.
     DeadLetter(DeadLetter),
 }
 
@@ -118,8 +120,8 @@ pub enum Applied {
         /// The flow's new version.
         version: u64,
     },
-    /// The flow changed meanwhile (another process answered it): nothing
-    /// of this write was written.
+    /// The flow changed meanwhile (another process answered it), or there
+    /// is no such flow: nothing of this write was written.
     Conflict,
 }
 
@@ -152,6 +154,14 @@ pub struct Filter {
     /// Only suspended flows waiting on a request with this tag (or, for a
     /// list tag, whose first element is this).
     pub waiting: Option<Value>,
+}
+
+impl Filter {
+    /// Whether `flow` is listed under this filter.
+    pub fn matches(&self, flow: &FlowInfo) -> bool {
+        self.status.is_none_or(|s| s == flow.state.status())
+            && self.waiting.as_ref().is_none_or(|w| flow.state.waits_on(w))
+    }
 }
 
 /// Durable storage for a runtime. Every method is one transaction; a method

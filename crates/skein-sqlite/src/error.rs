@@ -68,6 +68,27 @@ pub enum StoreError {
     /// Import fills an empty store only: ids in the document are kept.
     #[error("the store already holds {0} flow(s): import into a new store")]
     NotEmpty(u64),
+    /// A runtime inserted a flow under an id the store cannot give: one
+    /// given before (ids are never reused), or beyond the largest.
+    #[error("flow id {id} is not free: the store gives ids from {next_id} to {max}", max = skein::MAX_FLOW_ID)]
+    IdNotFree { id: u64, next_id: u64 },
+    /// A runtime's step does not continue the stored log where it ends:
+    /// writing it would leave a gap or overwrite an answer.
+    #[error(
+        "flow {id}: a step's log entries start at position {from}, but its log holds {length}"
+    )]
+    LogMismatch { id: u64, from: u64, length: u64 },
+}
+
+/// A runtime sees an unknown flow as such, and the rest as the store's
+/// own error, for people.
+impl From<StoreError> for skein_runtime::StoreFailure {
+    fn from(e: StoreError) -> skein_runtime::StoreFailure {
+        match e {
+            StoreError::UnknownFlow(id) => skein_runtime::StoreFailure::UnknownFlow(id),
+            other => skein_runtime::StoreFailure::Other(Box::new(other)),
+        }
+    }
 }
 
 impl From<skein_runtime::SourceError> for StoreError {

@@ -35,12 +35,13 @@
 
 mod error;
 mod record;
+mod runtime_store;
 mod schema;
 mod step;
 mod store;
 
 pub use error::StoreError;
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT, SCHEMA, SCHEMA_VERSION};
-pub use skein_runtime::{FlowInfo, Source, SourceState, State};
+pub use skein_runtime::{DeadLetter, Filter, FlowInfo, Source, SourceState, State};
 pub use step::{Resume, StepOutcome};
 pub use store::Store;

@@ -7,7 +7,7 @@ use skein::{
     Answer, FlowRecord, FlowStatus, LogEntry, PendingRequest, RequestFailure, Timestamp, Value,
 };
 
-use skein_runtime::Source;
+use skein_runtime::{DeadLetter, Schedule, Source};
 
 /// A row that breaks the schema's promises (edited by hand, or damaged).
 pub(crate) type RowError = String;
@@ -240,27 +240,80 @@ pub(crate) fn read_source(conn: &Connection, id: u64) -> rusqlite::Result<Option
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /// `v` as column text: its store encoding.
-fn text(v: &Value) -> rusqlite::Result<String> {
+pub(crate) fn text(v: &Value) -> rusqlite::Result<String> {
     v.to_store_json_string()
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.to_string().into()))
 }
 
-/// Add a new flow's row and its log.
+/// `t` as an INTEGER column holds it: milliseconds since the Unix epoch.
+pub(crate) fn millis(t: Timestamp) -> i64 {
+    i64::try_from(t.millis()).unwrap_or(i64::MAX)
+}
+
+/// An INTEGER column of milliseconds as a time.
+pub(crate) fn timestamp(ms: i64) -> Timestamp {
+    Timestamp::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// What a write sets besides the flow itself: the runtime's bookkeeping.
+/// A flow that is not suspended has none (its columns become NULL and 0,
+/// whatever is given here), so a server never looks at it again.
+pub(crate) struct Bookkeeping {
+    /// When the pending request was made; `None`: the stored time stands
+    /// (the flow waits on the request it waited on).
+    pub(crate) since: Option<Timestamp>,
+    pub(crate) schedule: Schedule,
+}
+
+impl Bookkeeping {
+    /// What a plain step (`skein flow start|resume|fail`, an import)
+    /// writes: it leaves a flow on a new request (a resume logs an answer),
+    /// due now, so a running server notices the flow and classifies it.
+    pub(crate) fn now() -> Bookkeeping {
+        let now = Timestamp::now();
+        Bookkeeping {
+            since: Some(now),
+            schedule: Schedule {
+                due_at: Some(now),
+                attempts: 0,
+            },
+        }
+    }
+}
+
+/// A flow's new version: the store's change counter after this write.
+/// The write stamps it first, then [`count_change`] moves the counter, so
+/// a write that matched no row (a conflict) changes nothing at all.
+const NEXT_VERSION: &str = "(SELECT seq + 1 FROM store)";
+
+fn count_change(conn: &Connection) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE store SET seq = seq + 1")?
+        .execute([])?;
+    Ok(())
+}
+
+/// Add a new flow's row and its log; its version.
 pub(crate) fn insert(
     conn: &Connection,
     r: &FlowRecord,
     source: Option<&Source>,
-) -> rusqlite::Result<()> {
+    book: &Bookkeeping,
+) -> rusqlite::Result<u64> {
     let args = r
         .args
         .iter()
         .map(text)
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    conn.execute(
-        &format!("INSERT INTO flows (id, flow, args, status, pending_tag, pending_payload, result, error,
+    let suspended = r.status == FlowStatus::Suspended;
+    let sql = format!(
+        "INSERT INTO flows (id, flow, args, status, pending_tag, pending_payload, result, error,
                             source_path, source_sha256, pending_timeout, pending_deadline,
-                            created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, {NOW}, {NOW})"),
+                            created_at, updated_at, version, pending_since, due_at, attempts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, {NOW}, {NOW}, {NEXT_VERSION},
+                 ?13, ?14, ?15)
+         RETURNING version"
+    );
+    let version: i64 = conn.prepare_cached(&sql)?.query_row(
         params![
             r.id as i64,
             r.flow,
@@ -273,59 +326,126 @@ pub(crate) fn insert(
             source.map(|s| s.path.display().to_string()),
             source.map(|s| s.sha256.clone()),
             r.pending.as_ref().and_then(|p| p.timeout),
-            r.pending.as_ref().and_then(|p| p.deadline).map(|d| d.to_string()),
-        ],
-    )?;
-    append_log(conn, r.id, 0, &r.log)
-}
-
-/// Write what a step changed: the log entries past `from`, the new state,
-/// and, if given, a newly recorded source.
-pub(crate) fn update(
-    conn: &Connection,
-    r: &FlowRecord,
-    from: usize,
-    source: Option<&Source>,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        &format!(
-            "UPDATE flows SET status = ?2, pending_tag = ?3, pending_payload = ?4, result = ?5,
-                          error = ?6, updated_at = {NOW},
-                          source_path = coalesce(?7, source_path),
-                          source_sha256 = coalesce(?8, source_sha256),
-                          pending_timeout = ?9, pending_deadline = ?10
-         WHERE id = ?1"
-        ),
-        params![
-            r.id as i64,
-            r.status.name(),
-            r.pending.as_ref().map(|p| text(&p.tag)).transpose()?,
-            r.pending.as_ref().map(|p| text(&p.payload)).transpose()?,
-            r.result.as_ref().map(text).transpose()?,
-            r.error,
-            source.map(|s| s.path.display().to_string()),
-            source.map(|s| s.sha256.clone()),
-            r.pending.as_ref().and_then(|p| p.timeout),
             r.pending
                 .as_ref()
                 .and_then(|p| p.deadline)
                 .map(|d| d.to_string()),
+            book.since.filter(|_| suspended).map(millis),
+            book.schedule.due_at.filter(|_| suspended).map(millis),
+            if suspended { book.schedule.attempts } else { 0 },
         ],
+        |row| row.get(0),
     )?;
-    append_log(conn, r.id, from, r.log.get(from..).unwrap_or_default())
+    count_change(conn)?;
+    append_log(conn, r.id, 0, &r.log)?;
+    Ok(version as u64)
 }
 
-fn append_log(
+/// Write what a step changed: `tail`'s log entries, which answer positions
+/// `from` on, its state, its bookkeeping, and, if given, a newly recorded
+/// source. With `version`, only if the flow is still at it. The flow's new
+/// version, or `None` if it is not at `version` (then nothing is written).
+/// Its cost does not grow with the flow's history.
+pub(crate) fn update(
+    conn: &Connection,
+    tail: &FlowRecord,
+    from: u64,
+    book: &Bookkeeping,
+    source: Option<&Source>,
+    version: Option<u64>,
+) -> rusqlite::Result<Option<u64>> {
+    let suspended = tail.status == FlowStatus::Suspended;
+    let written: Option<i64> = conn
+        .prepare_cached(&format!(
+            "UPDATE flows SET status = ?2, pending_tag = ?3, pending_payload = ?4, result = ?5,
+                          error = ?6, updated_at = {NOW},
+                          source_path = coalesce(?7, source_path),
+                          source_sha256 = coalesce(?8, source_sha256),
+                          pending_timeout = ?9, pending_deadline = ?10,
+                          version = {NEXT_VERSION},
+                          pending_since = iif(?2 = 'suspended', coalesce(?11, pending_since), NULL),
+                          due_at = ?12, attempts = ?13
+             WHERE id = ?1 AND (?14 IS NULL OR version = ?14)
+             RETURNING version"
+        ))?
+        .query_row(
+            params![
+                tail.id as i64,
+                tail.status.name(),
+                tail.pending.as_ref().map(|p| text(&p.tag)).transpose()?,
+                tail.pending
+                    .as_ref()
+                    .map(|p| text(&p.payload))
+                    .transpose()?,
+                tail.result.as_ref().map(text).transpose()?,
+                tail.error,
+                source.map(|s| s.path.display().to_string()),
+                source.map(|s| s.sha256.clone()),
+                tail.pending.as_ref().and_then(|p| p.timeout),
+                tail.pending
+                    .as_ref()
+                    .and_then(|p| p.deadline)
+                    .map(|d| d.to_string()),
+                book.since.map(millis),
+                book.schedule.due_at.filter(|_| suspended).map(millis),
+                if suspended { book.schedule.attempts } else { 0 },
+                version.map(|v| v as i64),
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(written) = written else {
+        return Ok(None);
+    };
+    count_change(conn)?;
+    append_log(conn, tail.id, from, &tail.log)?;
+    Ok(Some(written as u64))
+}
+
+/// New bookkeeping alone for flow `id`, if it is still at `version`: its
+/// new version, or `None` (then nothing is written).
+pub(crate) fn reschedule(
     conn: &Connection,
     id: u64,
-    from: usize,
-    entries: &[LogEntry],
-) -> rusqlite::Result<()> {
+    version: u64,
+    schedule: &Schedule,
+) -> rusqlite::Result<Option<u64>> {
+    let written: Option<i64> = conn
+        .prepare_cached(&format!(
+            "UPDATE flows SET due_at = iif(status = 'suspended', ?3, NULL),
+                              attempts = iif(status = 'suspended', ?4, 0),
+                              version = {NEXT_VERSION}
+             WHERE id = ?1 AND version = ?2
+             RETURNING version"
+        ))?
+        .query_row(
+            params![
+                id as i64,
+                version as i64,
+                schedule.due_at.map(millis),
+                schedule.attempts
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if written.is_some() {
+        count_change(conn)?;
+    }
+    Ok(written.map(|v| v as u64))
+}
+
+/// The length of flow `id`'s log, read from its last entry: the cost does
+/// not grow with the history (the log's key is (flow, position)).
+pub(crate) const LOG_LENGTH: &str =
+    "coalesce((SELECT position + 1 FROM log WHERE flow_id = flows.id
+                                               ORDER BY position DESC LIMIT 1), 0)";
+
+fn append_log(conn: &Connection, id: u64, from: u64, entries: &[LogEntry]) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO log (flow_id, position, tag, payload, response, failure, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    for (i, e) in entries.iter().enumerate() {
+    for (e, position) in entries.iter().zip(from..) {
         let (response, failure) =
             match &e.answer {
                 Answer::Response(v) => (Some(text(v)?), None),
@@ -338,7 +458,7 @@ fn append_log(
             };
         stmt.execute(params![
             id as i64,
-            (from + i) as i64,
+            position as i64,
             text(&e.tag)?,
             text(&e.payload)?,
             response,
@@ -346,5 +466,71 @@ fn append_log(
             e.at.map(|t| t.to_string()),
         ])?;
     }
+    Ok(())
+}
+
+/// A `dead_letters` row before its columns are checked.
+pub(crate) struct RawDeadLetter {
+    flow: i64,
+    position: i64,
+    tag: String,
+    payload: String,
+    handler: String,
+    attempts: i64,
+    error: String,
+    at: String,
+}
+
+impl RawDeadLetter {
+    pub(crate) fn from_row(r: &rusqlite::Row) -> rusqlite::Result<RawDeadLetter> {
+        Ok(RawDeadLetter {
+            flow: r.get(0)?,
+            position: r.get(1)?,
+            tag: r.get(2)?,
+            payload: r.get(3)?,
+            handler: r.get(4)?,
+            attempts: r.get(5)?,
+            error: r.get(6)?,
+            at: r.get(7)?,
+        })
+    }
+
+    pub(crate) fn into_dead_letter(self) -> Result<DeadLetter, RowError> {
+        let id = self.flow;
+        let count = |what, n: i64| {
+            u64::try_from(n).map_err(|_| format!("flow {id}: dead letter {what} {n}"))
+        };
+        Ok(DeadLetter {
+            flow: count("flow", id)?,
+            position: count("position", self.position)?,
+            tag: value_column(id, "dead letter tag", &self.tag)?,
+            payload: value_column(id, "dead letter payload", &self.payload)?,
+            handler: self.handler,
+            attempts: u32::try_from(self.attempts)
+                .map_err(|_| format!("flow {id}: dead letter attempts {}", self.attempts))?,
+            error: self.error,
+            at: time_column(id, "dead letter at", &self.at)?,
+        })
+    }
+}
+
+/// Keep dead letter `d`, replacing an earlier one for the same request
+/// (a request is given up on once per position; a second is the newer word).
+pub(crate) fn put_dead_letter(conn: &Connection, d: &DeadLetter) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO dead_letters
+             (flow_id, position, tag, payload, handler, attempts, error, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        d.flow as i64,
+        d.position as i64,
+        text(&d.tag)?,
+        text(&d.payload)?,
+        d.handler,
+        d.attempts,
+        d.error,
+        d.at.to_string(),
+    ])?;
     Ok(())
 }

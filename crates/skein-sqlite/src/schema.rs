@@ -13,18 +13,27 @@ use crate::error::{classify, StoreError};
 pub const APPLICATION_ID: i32 = 0x736b_6e31;
 
 /// `PRAGMA user_version`: bumped with every change to the tables below.
-/// Version 1 stores (no payloads, failures, times or deadlines) are
-/// migrated when opened ([`migrate_from_1`]).
-pub const SCHEMA_VERSION: i64 = 2;
+/// Stores of versions 1 (no payloads, failures, times or deadlines) and 2
+/// (no runtime bookkeeping) are migrated when opened ([`migrate`]).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a step waits for another process's step to finish. Steps hold
 /// the write lock while the flow runs, so this bounds a flow's step too.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The tables version 2 changed, as the migration creates them anew.
-macro_rules! FLOWS_AND_LOG {
+/// Every table, index and trigger of version 3, as a new store and a
+/// migration create them.
+macro_rules! TABLES {
     () => {
         "
+CREATE TABLE store (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    -- the id the next start gets; ids are never reused
+    next_id INTEGER NOT NULL CHECK (next_id >= 1),
+    -- the change counter: every write to a flow adds one and sets the flow's version to it
+    seq INTEGER NOT NULL DEFAULT 0
+);
+
 CREATE TABLE flows (
     id INTEGER PRIMARY KEY CHECK (id >= 1),
     flow TEXT,                    -- the defflow name; NULL only for an imported finished anonymous flow
@@ -40,9 +49,18 @@ CREATE TABLE flows (
     source_sha256 TEXT,           -- of the file's bytes when recorded
     created_at TEXT NOT NULL,     -- metadata only: never read by a flow
     updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0, -- store.seq at the flow's last write
+    pending_since INTEGER,        -- ms since the Unix epoch: when the pending request was made; set exactly when suspended
+    due_at INTEGER,               -- ms since the Unix epoch: when a server should next look at the flow; NULL: nothing to do
+    attempts INTEGER NOT NULL DEFAULT 0, -- handler attempts on the pending request
     CHECK ((status = 'suspended') = (pending_tag IS NOT NULL AND pending_payload IS NOT NULL)),
-    CHECK (status <> 'done' OR result IS NOT NULL)
+    CHECK (status <> 'done' OR result IS NOT NULL),
+    CHECK ((status = 'suspended') = (pending_since IS NOT NULL)),
+    CHECK (status = 'suspended' OR due_at IS NULL)
 );
+
+-- What a server polls: the few flows with something to do, earliest first.
+CREATE INDEX flows_due ON flows (due_at) WHERE due_at IS NOT NULL;
 
 CREATE TABLE log (
     flow_id INTEGER NOT NULL REFERENCES flows (id),
@@ -60,52 +78,94 @@ CREATE TRIGGER log_is_append_only_update BEFORE UPDATE ON log
 BEGIN SELECT RAISE(ABORT, 'the replay log is append-only'); END;
 CREATE TRIGGER log_is_append_only_delete BEFORE DELETE ON log
 BEGIN SELECT RAISE(ABORT, 'the replay log is append-only'); END;
+
+-- Requests whose handler failed every attempt, for people to inspect. One
+-- per request: a second dead letter for a position replaces the first.
+CREATE TABLE dead_letters (
+    flow_id INTEGER NOT NULL REFERENCES flows (id),
+    position INTEGER NOT NULL CHECK (position >= 0),
+    tag TEXT NOT NULL,            -- JSON value
+    payload TEXT NOT NULL,        -- JSON value
+    handler TEXT NOT NULL,        -- as configured: a command or a URL
+    attempts INTEGER NOT NULL,
+    error TEXT NOT NULL,          -- the last attempt's
+    at TEXT NOT NULL,             -- RFC 3339: when it was given up on
+    PRIMARY KEY (flow_id, position)
+) WITHOUT ROWID;
 "
     };
 }
 
-/// Version 2. Values are kept in the `skein-store` JSON encoding
+/// Version 3. Values are kept in the `skein-store` JSON encoding
 /// (docs/store-format.md), so a document is assembled from columns as they are.
 pub const SCHEMA: &str = concat!(
-    "
-CREATE TABLE store (
-    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    -- the id the next start gets; ids are never reused
-    next_id INTEGER NOT NULL CHECK (next_id >= 1)
-);
-INSERT INTO store (singleton, next_id) VALUES (1, 1);
-",
-    FLOWS_AND_LOG!()
+    TABLES!(),
+    "INSERT INTO store (singleton, next_id) VALUES (1, 1);\n"
 );
 
-/// Version 1's `flows` and `log` become version 2's: rebuilt under their
-/// names, rows copied (a version 1 entry has no payload: `[]`, the empty
-/// list; nor a time). One transaction: a store is migrated whole or not at all.
-fn migrate_from_1(conn: &mut Connection) -> rusqlite::Result<()> {
+/// The columns of `flows` and `log` a store of version `from` has, as the
+/// migration copies them: (flows columns, log columns as inserted, log
+/// columns as selected). A version 1 log entry has no payload (`[]`, the
+/// empty list), failure or time.
+fn old_columns(from: i64) -> Option<(&'static str, &'static str, &'static str)> {
+    const FLOWS_V1: &str = "id, flow, args, status, pending_tag, pending_payload, result, error,
+        source_path, source_sha256, created_at, updated_at";
+    const FLOWS_V2: &str = "id, flow, args, status, pending_tag, pending_payload, result, error,
+        source_path, source_sha256, created_at, updated_at, pending_timeout, pending_deadline";
+    const LOG_V2: &str = "flow_id, position, tag, payload, response, failure, at";
+    match from {
+        1 => Some((
+            FLOWS_V1,
+            "flow_id, position, tag, payload, response",
+            "flow_id, position, tag, '[]', response",
+        )),
+        2 => Some((FLOWS_V2, LOG_V2, LOG_V2)),
+        _ => None,
+    }
+}
+
+/// A version 1 or 2 store becomes version 3: its tables are rebuilt under
+/// their names and their rows copied (`open` compares the tables' SQL
+/// with [`SCHEMA`] exactly, which `ALTER TABLE ... ADD COLUMN` would not
+/// give). Each flow's version is its id, below the new change counter; a
+/// suspended flow's request counts as made `now`, and it is due `now`, so
+/// the first server to look classifies it (a sleep then wakes a full
+/// sleep after the migration, never early). One transaction: a store is
+/// migrated whole or not at all.
+fn migrate(conn: &mut Connection, now: i64) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Another process may have migrated it while this one waited.
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 1 {
+    let from: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let Some((flows, log_into, log_from)) = old_columns(from) else {
         return tx.commit();
-    }
+    };
     tx.execute_batch(concat!(
         "
 DROP TRIGGER log_is_append_only_update;
 DROP TRIGGER log_is_append_only_delete;
-ALTER TABLE log RENAME TO log_v1;
-ALTER TABLE flows RENAME TO flows_v1;
+ALTER TABLE log RENAME TO log_old;
+ALTER TABLE flows RENAME TO flows_old;
+ALTER TABLE store RENAME TO store_old;
 ",
-        FLOWS_AND_LOG!(),
+        TABLES!()
+    ))?;
+    tx.execute(
+        &format!(
+            "INSERT INTO flows ({flows}, version, pending_since, due_at)
+             SELECT {flows}, id, iif(status = 'suspended', ?1, NULL),
+                    iif(status = 'suspended', ?1, NULL) FROM flows_old"
+        ),
+        [now],
+    )?;
+    tx.execute_batch(&format!(
         "
-INSERT INTO flows (id, flow, args, status, pending_tag, pending_payload, result, error,
-                   source_path, source_sha256, created_at, updated_at)
-    SELECT id, flow, args, status, pending_tag, pending_payload, result, error,
-           source_path, source_sha256, created_at, updated_at FROM flows_v1;
-INSERT INTO log (flow_id, position, tag, payload, response)
-    SELECT flow_id, position, tag, '[]', response FROM log_v1;
-DROP TABLE log_v1;
-DROP TABLE flows_v1;
-PRAGMA user_version = 2;
+INSERT INTO log ({log_into}) SELECT {log_from} FROM log_old;
+INSERT INTO store (singleton, next_id, seq)
+    SELECT singleton, next_id, (SELECT coalesce(max(id), 0) FROM flows) FROM store_old;
+DROP TABLE log_old;
+DROP TABLE flows_old;
+DROP TABLE store_old;
+PRAGMA user_version = {SCHEMA_VERSION};
 "
     ))?;
     tx.commit()
@@ -146,10 +206,10 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     let (app_id, version) = identify(&conn).map_err(err)?;
     match (app_id, version) {
         (APPLICATION_ID, SCHEMA_VERSION) => {}
-        (APPLICATION_ID, 1) => {
+        (APPLICATION_ID, 1 | 2) => {
             conn.pragma_update(None, "foreign_keys", "OFF")
                 .map_err(err)?;
-            migrate_from_1(&mut conn).map_err(err)?;
+            migrate(&mut conn, crate::record::millis(skein::Timestamp::now())).map_err(err)?;
         }
         (APPLICATION_ID, found) if found > SCHEMA_VERSION => {
             return Err(StoreError::NewerSchema {

@@ -14,7 +14,7 @@ use skein::{
 };
 
 use crate::error::{classify, damaged, StoreError};
-use crate::record;
+use crate::record::{self, Bookkeeping};
 use crate::store::{next_id, read_record, set_next_id, Store};
 use skein_runtime::Source;
 use skein_runtime::State;
@@ -69,7 +69,7 @@ impl Store {
         })?;
         let step = engine.start(name, args)?;
         let after = engine.flow_record(step.id())?;
-        record::insert(&tx, &after, Some(&source)).map_err(sql)?;
+        record::insert(&tx, &after, Some(&source), &Bookkeeping::now()).map_err(sql)?;
         // Ids are never reused: the next start gets the one after.
         set_next_id(&tx, after.id + 1).map_err(sql)?;
         tx.commit().map_err(sql)?;
@@ -151,7 +151,7 @@ impl Store {
             Answer::Response(v) => engine.resume_at(id, position, v)?,
             Answer::Failure(f) => engine.fail_at(id, position, f)?,
         };
-        let after = engine.flow_record(id)?;
+        let mut after = engine.flow_record(id)?;
         if let Err(skein::Error::Flow(
             FlowError::Diverged { .. } | FlowError::ReplayFailed { .. },
         )) = engine.result(id)
@@ -169,7 +169,10 @@ impl Store {
                 format!("flow {id}: replay changed its logged entries"),
             ));
         }
-        record::update(&tx, &after, logged, given.as_ref()).map_err(sql)?;
+        // Only what the step added is written.
+        after.log.drain(..logged);
+        let book = Bookkeeping::now();
+        record::update(&tx, &after, logged as u64, &book, given.as_ref(), None).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(outcome(step, &mut engine, load_output))
     }
@@ -183,8 +186,9 @@ impl Store {
         // Cancelling runs no flow code, so the source is not needed.
         rebuild(&mut engine, &tx, &before, &path)?;
         engine.cancel(id)?;
-        let after = engine.flow_record(id)?;
-        record::update(&tx, &after, before.log.len(), None).map_err(sql)?;
+        let after = engine.flow_record_from(id, before.log.len() as u64)?;
+        let book = Bookkeeping::now();
+        record::update(&tx, &after, before.log.len() as u64, &book, None, None).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(StepOutcome {
             id,

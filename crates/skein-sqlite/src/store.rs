@@ -1,15 +1,16 @@
 //! [`Store`]: an open store file, what it holds, and its exchange with
 //! `skein-store` documents. Steps (start, resume, cancel) are in `step.rs`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use skein::{Engine, FlowRecord, FlowStatus, Limits, LogEntry, StoreDocument, Value};
 
 use crate::error::{classify, damaged, StoreError};
-use crate::record::{self, RawFlow, FLOW_COLUMNS};
+use crate::record::{self, Bookkeeping, RawFlow, FLOW_COLUMNS, LOG_LENGTH};
 use crate::schema::{self, Unpublished};
-use skein_runtime::{FlowInfo, Source, State};
+use skein_runtime::{DeadLetter, Filter, FlowInfo, Source, State};
 
 /// A skein store: a SQLite file holding flow instances and their replay
 /// logs. Each operation is one transaction; several processes may use one
@@ -19,6 +20,10 @@ pub struct Store {
     pub(crate) path: PathBuf,
     /// For the engine of every step.
     pub(crate) limits: Limits,
+    /// The source files a runtime's inserts named, read once each: a
+    /// server loads its files once, so the hash of that reading is the
+    /// code its flows run, and a hot loop of starts hashes nothing.
+    pub(crate) sources: HashMap<PathBuf, Source>,
 }
 
 impl Store {
@@ -42,6 +47,7 @@ impl Store {
             conn: schema::open(path)?,
             path: path.to_path_buf(),
             limits: Limits::default(),
+            sources: HashMap::new(),
         })
     }
 
@@ -70,6 +76,7 @@ impl Store {
                 conn,
                 path: path.to_path_buf(),
                 limits: Limits::default(),
+                sources: HashMap::new(),
             };
             // Refused: `store`, then `aside` (removing the file), are dropped.
             let count = store.import_json(json, source)?;
@@ -128,18 +135,25 @@ impl Store {
         move |detail| damaged(&self.path.display().to_string(), detail)
     }
 
-    /// Every flow, by id.
-    pub fn flows(&self) -> Result<Vec<FlowInfo>, StoreError> {
+    /// The flows `filter` keeps (`Filter::default()`: every flow), by id.
+    pub fn flows(&self, filter: &Filter) -> Result<Vec<FlowInfo>, StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
         let mut stmt = tx
-            .prepare(&select_info("ORDER BY id"))
+            .prepare(&select_info("WHERE ?1 IS NULL OR status = ?1 ORDER BY id"))
             .map_err(self.sql())?;
         let rows = stmt
-            .query_map([], info_row)
+            .query_map([filter.status.map(FlowStatus::name)], info_row)
             .map_err(self.sql())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.sql())?;
-        rows.into_iter().map(|row| self.info(row)).collect()
+        let mut flows = Vec::new();
+        for row in rows {
+            let info = self.info(row)?;
+            if filter.matches(&info) {
+                flows.push(info);
+            }
+        }
+        Ok(flows)
     }
 
     /// Flow `id`; [`StoreError::UnknownFlow`] if there is none.
@@ -172,6 +186,26 @@ impl Store {
     pub fn history(&self, id: u64) -> Result<Vec<LogEntry>, StoreError> {
         let record = read_record(&self.conn, id, &self.path.display().to_string())?;
         Ok(record.log)
+    }
+
+    /// Every dead letter ([`skein_runtime::DeadLetter`]: a request whose
+    /// handler failed every attempt), oldest first.
+    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT flow_id, position, tag, payload, handler, attempts, error, at
+                 FROM dead_letters ORDER BY at, flow_id, position",
+            )
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([], record::RawDeadLetter::from_row)
+            .map_err(self.sql())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.sql())?;
+        rows.into_iter()
+            .map(|row| row.into_dead_letter().map_err(self.damaged()))
+            .collect()
     }
 
     fn info(
@@ -252,6 +286,7 @@ impl Store {
             flows: records,
         } = engine.export()?;
         let source = source.map(Source::read).transpose()?;
+        let book = Bookkeeping::now();
         let (path, tx) = self.begin()?;
         let sql = |e| classify(&path, e);
         let held: i64 = tx
@@ -261,7 +296,7 @@ impl Store {
             return Err(StoreError::NotEmpty(held as u64));
         }
         for r in &records {
-            record::insert(&tx, r, source.as_ref()).map_err(sql)?;
+            record::insert(&tx, r, source.as_ref(), &book).map_err(sql)?;
         }
         set_next_id(&tx, next_id).map_err(sql)?;
         tx.commit().map_err(sql)?;
@@ -274,8 +309,8 @@ type InfoRow = (RawFlow, Option<Source>, String, String, u64);
 /// `SELECT` of the columns `info_row` reads, from the rows `which` picks.
 fn select_info(which: &str) -> String {
     format!(
-        "SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at,
-                (SELECT count(*) FROM log WHERE flow_id = flows.id) FROM flows {which}"
+        "SELECT {FLOW_COLUMNS}, source_path, source_sha256, created_at, updated_at, {LOG_LENGTH}
+         FROM flows {which}"
     )
 }
 

@@ -19,7 +19,7 @@ fn opening_a_missing_store_without_create_is_refused_and_creates_nothing() {
 fn a_new_store_is_marked_as_one_and_empty() {
     let s = Scratch::new();
     let store = s.store();
-    assert!(store.flows().unwrap().is_empty());
+    assert!(store.flows(&Default::default()).unwrap().is_empty());
     let conn = rusqlite::Connection::open(s.db()).unwrap();
     let app: i32 = conn
         .pragma_query_value(None, "application_id", |r| r.get(0))
@@ -309,4 +309,89 @@ fn a_version_1_store_is_migrated_when_opened() {
     assert_eq!(version, SCHEMA_VERSION);
     drop(conn);
     assert_eq!(Store::open(s.db()).unwrap().history(1).unwrap().len(), 2);
+}
+
+/// A store written before `skein serve` (schema 2) is migrated when opened:
+/// every flow and log row is kept, each flow gets a version of its own, and
+/// a suspended flow becomes due, so the first server to look at it sees it.
+#[test]
+fn a_version_2_store_is_migrated_with_its_rows_and_its_waiting_flows_due() {
+    use skein_runtime::RuntimeStore;
+
+    let s = Scratch::new();
+    let mut conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .unwrap();
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch(include_str!("fixtures/schema-v2.sql"))
+        .unwrap();
+    tx.execute_batch(
+        r#"
+        UPDATE store SET next_id = 5;
+        INSERT INTO flows (id, flow, args, status, pending_tag, pending_payload,
+                           pending_timeout, pending_deadline, source_path, source_sha256,
+                           created_at, updated_at)
+            VALUES (1, 'order-lifecycle', '["o-1"]', 'suspended', '{"symbol":"payment"}',
+                    '"o-1"', 30.0, '2026-01-01T00:00:30.000Z', '/flows/order.flow', 'abc',
+                    '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+        INSERT INTO flows (id, flow, args, status, result, created_at, updated_at)
+            VALUES (3, 'f', '[]', 'done', '7', '2026-01-01T00:00:00.000Z',
+                    '2026-01-01T00:00:00.000Z');
+        INSERT INTO log (flow_id, position, tag, payload, response, at)
+            VALUES (1, 0, '{"symbol":"reserve"}', '"o-1"', '"north"', '2026-01-01T00:00:10.000Z');
+        INSERT INTO log (flow_id, position, tag, payload, failure)
+            VALUES (3, 0, '{"symbol":"go"}', '[]', '{"message":"no","timeout":false}');
+        "#,
+    )
+    .unwrap();
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+        .unwrap();
+    tx.pragma_update(None, "user_version", 2).unwrap();
+    tx.commit().unwrap();
+    drop(conn);
+
+    let before = skein::Timestamp::now();
+    let mut store = Store::open(s.db()).unwrap();
+    let after = skein::Timestamp::now();
+    store.check_integrity().unwrap();
+    // Every row as it was.
+    let json = store.export_json().unwrap();
+    let document: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(document["next_id"], 5);
+    let flows = document["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 2);
+    assert_eq!(flows[0]["pending"]["deadline"], "2026-01-01T00:00:30.000Z");
+    assert_eq!(flows[0]["log"][0]["at"], "2026-01-01T00:00:10.000Z");
+    assert_eq!(flows[1]["log"][0]["failure"]["message"], "no");
+    let source = store.flow(1).unwrap().source.unwrap();
+    assert_eq!(
+        (source.path.to_str(), source.sha256.as_str()),
+        (Some("/flows/order.flow"), "abc")
+    );
+
+    // The waiting flow is due (from the migration on), the finished one is not.
+    let waiting = RuntimeStore::load(&mut store, 1).unwrap();
+    let done = RuntimeStore::load(&mut store, 3).unwrap();
+    let since = waiting.since.unwrap();
+    assert!(before <= since && since <= after, "{since}");
+    assert_eq!((done.since, waiting.attempts), (None, 0));
+    assert_ne!(waiting.version, done.version);
+    let claimed = store.claim_due(after, after.after(60.0), 10).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].id, claimed[0].pending.position), (1, 1));
+
+    // A write after the migration gives a version above every migrated one.
+    let options = skein_sqlite::Resume {
+        source: Some(example_flow("order-lifecycle.flow")),
+        ..Default::default()
+    };
+    store.resume_with(1, datum("paid"), &options).unwrap();
+    let resumed = RuntimeStore::load(&mut store, 1).unwrap();
+    assert!(resumed.version > waiting.version.max(done.version));
+    drop(store);
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
 }
