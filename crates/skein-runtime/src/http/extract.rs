@@ -31,11 +31,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 ApiError::new(status, "unreadable-body", e.body_text())
             }
         })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::bad_request(
-                "bad-json",
-                "the request has no body: it takes a JSON object",
-            ));
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => {
+                return Err(ApiError::bad_request(
+                    "bad-json",
+                    "the request has no body: it takes a JSON object",
+                ))
+            }
+            // serde would read a struct from an array too: `[1]` is no body.
+            Some(b'{') => {}
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "bad-json",
+                    "the body is not a JSON object: this route takes one, as openapi.json says",
+                ))
+            }
         }
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
             let what = if e.is_data() {
@@ -88,14 +98,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
                 ));
             }
             match name.as_str() {
-                "status" => filter.status = Some(FlowStatus::parse(&text).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "bad-query",
-                        format!(
+                "status" => {
+                    filter.status = Some(FlowStatus::parse(&text).ok_or_else(|| {
+                        ApiError::bad_request(
+                            "bad-query",
+                            format!(
                             "`{text}` is not a status: use suspended, done, failed or cancelled"
                         ),
-                    )
-                })?),
+                        )
+                    })?)
+                }
                 "waiting" if text.is_empty() => {
                     return Err(ApiError::bad_request(
                         "bad-query",

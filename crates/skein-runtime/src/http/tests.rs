@@ -145,6 +145,15 @@ async fn a_body_that_is_not_json_is_refused_in_the_error_shape() {
         (StatusCode::BAD_REQUEST, "bad-json")
     );
     assert!(message.starts_with("the body is not JSON"), "{message}");
+    let (status, code, message) = refusal(post_body(" [1] ")).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "bad-json")
+    );
+    assert!(
+        message.starts_with("the body is not a JSON object"),
+        "{message}"
+    );
     let (status, code, message) = refusal(post_body("")).await;
     assert_eq!(
         (status, code.as_str()),
