@@ -3,7 +3,20 @@
 //! travel in the `skein-store` value encoding (docs/store-format.md); every
 //! refusal is `{"error": {"code", "message"}}` with a 4xx status and
 //! changes nothing. `openapi.json` documents it, and a test holds the two
-//! to each other through [`routes`].
+//! to each other through one list of routes.
+//!
+//! | route | does |
+//! | --- | --- |
+//! | `POST /flows` | start a flow: `{"flow": "order", "args": ["o-1"]}` → 201 and a step report |
+//! | `GET /flows?status=&waiting=` | list flows, by status and by the tag they wait on |
+//! | `GET /flows/{id}` | one flow, with its `history` |
+//! | `POST /flows/{id}/answer` | `{"position": 0, "value": ...}` or `{"position": 0, "datum": "(paid 1800)"}` |
+//! | `POST /flows/{id}/fail` | `{"position": 0, "message": "card declined", "timeout": false}` |
+//! | `POST /flows/{id}/cancel` | cancel a suspended flow |
+//! | `GET /dead-letters` | requests whose handler failed every attempt |
+//! | `GET /export` | the store as a `skein-store` document |
+//! | `GET /metrics` | Prometheus metrics |
+//! | `GET /openapi.json` | [`OPENAPI`] |
 //!
 //! Built on axum: it runs on the tokio runtime the runtime's handlers
 //! already use, takes tower middleware, and is well kept.
@@ -37,6 +50,28 @@ pub fn router(client: Client) -> Router {
 
 /// Serve the API on `listener` until `shutdown` completes; then stop taking
 /// connections and let the requests under way finish.
+///
+/// ```
+/// use skein_runtime::{http, Config, Program, Runtime};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = tempfile::tempdir()?;
+/// let store = skein_sqlite::Store::open_or_create(dir.path().join("skein.db"))?;
+/// let runtime = Runtime::start(store, Program::default(), Config::default(),
+///                              tokio::runtime::Handle::current())?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let server = tokio::spawn(http::serve(listener, runtime.client(), async {
+///     stopped.await.ok();
+/// }));
+/// // ... until SIGTERM:
+/// stop.send(()).ok();
+/// server.await??;
+/// runtime.shutdown();
+/// # Ok(())
+/// # }
+/// ```
 pub async fn serve(
     listener: tokio::net::TcpListener,
     client: Client,
