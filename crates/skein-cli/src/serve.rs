@@ -138,11 +138,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         store = %args.store.display(),
         "skein serve: listening on http://{address}"
     );
-    let served: std::io::Result<()> = {
-        drop(listener);
-        tokio.block_on(stop_signal());
-        Ok(())
-    };
+    let served = tokio.block_on(skein_runtime::http::serve(
+        listener,
+        runtime.client(),
+        stop_signal(),
+    ));
     tracing::info!("stopping: finishing the steps in hand");
     runtime.shutdown();
     tracing::info!("stopped");

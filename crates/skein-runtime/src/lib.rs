@@ -5,7 +5,8 @@
 //! dead letters, keeps the flows it works on warm in memory, and groups the
 //! steps of many flows into one commit.
 //!
-//! Storage is a [`RuntimeStore`]: `skein-sqlite` implements it.
+//! Storage is a [`RuntimeStore`]: `skein-sqlite` implements it. [`http`]
+//! serves a runtime's [`Client`] as the JSON API of `skein serve`.
 
 #![warn(missing_docs)]
 
@@ -13,6 +14,7 @@ mod backoff;
 pub mod datum;
 mod flow_info;
 mod handler;
+pub mod http;
 mod metrics;
 mod program;
 mod request_kind;
