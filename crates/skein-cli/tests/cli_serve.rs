@@ -28,6 +28,7 @@ const CHAIN: &str = "
 /// The step handler: records each call's idempotency key, answers the payload.
 const STEP_HANDLER: &str = "#!/bin/sh
 body=$(cat)
+sleep 0.02
 echo \"$SKEIN_IDEMPOTENCY_KEY\" >> calls.log
 echo \"$body\" | sed -e 's/.*\"payload\":\\([0-9]*\\).*/\\1/'
 ";
@@ -167,6 +168,16 @@ fn assert_all_done(s: &Scratch, ids: &[u64], n: u32) {
     }
 }
 
+/// How many flows of the store still wait.
+fn unfinished(s: &Scratch) -> usize {
+    let store = Store::open(s.path("skein.db")).unwrap();
+    let flows = store.flows(&Default::default()).unwrap();
+    flows
+        .iter()
+        .filter(|f| matches!(f.state, State::Suspended { .. }))
+        .count()
+}
+
 /// Wait (bounded) until every flow of the store is finished.
 fn wait_all_finished(s: &Scratch) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -200,16 +211,17 @@ fn handler_commands_drive_flows_to_the_end() {
 fn sigterm_finishes_the_step_in_hand_and_a_restart_goes_on() {
     let s = scratch();
     let server = Server::start(&s, &[]);
-    let ids = start_chains(&server, 10, 6);
-    std::thread::sleep(Duration::from_millis(150));
+    let ids = start_chains(&server, 10, 30);
+    std::thread::sleep(Duration::from_millis(200));
     server.signal("-TERM");
     let status = server.wait();
     assert!(status.success(), "it stops cleanly: {status:?}");
-    // Every acknowledged start is in the store; then a restart finishes them.
+    // It stopped in the middle of the work, with every step it took recorded.
+    assert!(unfinished(&s) > 0, "the work was over before the signal");
     let server = Server::start(&s, &[]);
     wait_all_finished(&s);
     drop(server);
-    assert_all_done(&s, &ids, 6);
+    assert_all_done(&s, &ids, 30);
 }
 
 #[test]
@@ -218,21 +230,25 @@ fn sigkill_in_the_middle_of_work_loses_nothing_acknowledged() {
     let mut ids = Vec::new();
     for round in 0..3 {
         let server = Server::start(&s, &[]);
-        ids.extend(start_chains(&server, 8, 5));
+        ids.extend(start_chains(&server, 8, 20));
         std::thread::sleep(Duration::from_millis(100 + 80 * round));
         server.signal("-KILL");
         server.wait();
+        assert!(
+            unfinished(&s) > 0,
+            "round {round}: the work was over before the kill"
+        );
     }
     // Restarted: the requests cut off by a kill are tried again once their
     // claim runs out (the handler timeout plus a grace period).
     let server = Server::start(&s, &[]);
     wait_all_finished(&s);
     drop(server);
-    assert_all_done(&s, &ids, 5);
+    assert_all_done(&s, &ids, 20);
     // Every request was handled at least once (at least once, not exactly).
     let calls = std::fs::read_to_string(s.path("calls.log")).unwrap();
     for &id in &ids {
-        for position in 0..5 {
+        for position in 0..20 {
             let key = format!("skein-{id}-{position}");
             assert!(calls.lines().any(|l| l == key), "{key} never handled");
         }

@@ -477,14 +477,9 @@ impl Worker {
         let id = a.id;
         let version = self.warm_up(id, None)?;
         let Some(before) = self.pending(id) else {
-            let status = self.engine.status(id).unwrap_or(skein::FlowStatus::Done);
-            return Err(RuntimeError::Engine(skein::Error::Flow(
-                FlowError::WrongStatus {
-                    id,
-                    status,
-                    expected: skein::FlowStatus::Suspended,
-                },
-            )));
+            // Not suspended: the engine says why, typed.
+            self.engine.answerable(id, a.position)?;
+            return Err(RuntimeError::Conflict(id));
         };
         let from = before.position;
         let position = a.position.unwrap_or(from);

@@ -74,6 +74,7 @@ fn engine_status(e: &skein::Error) -> (StatusCode, &'static str) {
             FlowError::UndefinedFlow { .. } => (StatusCode::NOT_FOUND, "undefined-flow"),
             FlowError::WrongStatus { .. } => (StatusCode::CONFLICT, "wrong-status"),
             FlowError::WrongPosition { .. } => (StatusCode::CONFLICT, "wrong-position"),
+            FlowError::AlreadyAnswered { .. } => (StatusCode::CONFLICT, "already-answered"),
             FlowError::NotAFlow { .. } => (UNPROCESSABLE, "not-a-flow"),
             FlowError::WrongArgCount { .. } => (UNPROCESSABLE, "wrong-arg-count"),
             FlowError::NotRebuildable { .. } => (UNPROCESSABLE, "not-rebuildable"),

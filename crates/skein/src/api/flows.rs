@@ -191,6 +191,29 @@ impl Engine {
         self.answer(id, Some(position), Answer::Failure(Box::new(failure)))
     }
 
+    /// Whether flow `id` would take an answer now (for the request at
+    /// `position`, if given), without running it: `Ok`, or the refusal
+    /// [`resume_at`](Engine::resume_at) would give. A position the flow
+    /// answered before it finished is [`FlowError::AlreadyAnswered`].
+    ///
+    /// ```
+    /// use skein::{Engine, Error, FlowError, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval("(defflow pay (lambda () (request 'payment '())))")?;
+    /// let id = engine.start("pay", vec![])?.id();
+    /// assert!(engine.answerable(id, Some(0)).is_ok());
+    /// engine.resume_at(id, 0, Value::from(1800))?;
+    /// // The webhook again, after the flow finished.
+    /// let again = engine.answerable(id, Some(0)).unwrap_err();
+    /// assert!(matches!(again, Error::Flow(FlowError::AlreadyAnswered { position: 0, .. })));
+    /// # Ok::<(), skein::Error>(())
+    /// ```
+    pub fn answerable(&self, id: u64, position: Option<u64>) -> Result<(), Error> {
+        self.m.answerable(id, position)?;
+        Ok(())
+    }
+
     fn answer(&mut self, id: u64, position: Option<u64>, answer: Answer) -> Result<Step, Error> {
         // Refused here, before the run: inside it a refusal would be raised.
         self.m.answerable(id, position)?;

@@ -70,6 +70,17 @@ pub enum FlowError {
         /// The position of the request the flow waits on.
         pending: u64,
     },
+    /// An answer for a request the flow answered already, and has moved on
+    /// from to finish (a webhook delivered again after the flow ended).
+    #[error("the request at position {position} of flow {id} was answered already; the flow is {} now", status.name())]
+    AlreadyAnswered {
+        /// The flow.
+        id: u64,
+        /// The position the answer was for.
+        position: u64,
+        /// Where the flow stands.
+        status: FlowStatus,
+    },
     /// A value crossing the boundary (argument, response) is not plain data.
     #[error("{what} is not plain data: {value} (what crosses a flow's boundary is numbers, strings, symbols, keywords, chars, booleans, lists, vectors or maps)")]
     NotPlainData {

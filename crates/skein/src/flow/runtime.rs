@@ -222,6 +222,16 @@ impl Machine {
         id: u64,
         position: Option<u64>,
     ) -> Result<Option<Rc<FlowDef>>, FlowError> {
+        if let (Some(position), Some(inst)) = (position, self.flows.instances.get(&id)) {
+            let status = inst.status.public();
+            if status != FlowStatus::Suspended && position < inst.log.len() as u64 {
+                return Err(FlowError::AlreadyAnswered {
+                    id,
+                    position,
+                    status,
+                });
+            }
+        }
         let inst = self.suspended(id)?;
         let pending = inst.log.len() as u64;
         if let Some(position) = position.filter(|p| *p != pending) {
