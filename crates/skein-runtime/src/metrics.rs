@@ -23,6 +23,8 @@ pub struct Metrics {
     pub(crate) handler_calls: Counter,
     /// Steps written over by another process (rebuilt and retried).
     pub(crate) conflicts: Counter,
+    /// Flows read from the store and rebuilt by replay (a warm flow is not).
+    pub(crate) rebuilds: Counter,
     /// Flows kept live in memory.
     pub(crate) warm_flows: Gauge,
     /// Seconds from taking a piece of work to its commit.
@@ -42,6 +44,7 @@ impl Default for Metrics {
             deadlines_passed: Counter::default(),
             handler_calls: Counter::default(),
             conflicts: Counter::default(),
+            rebuilds: Counter::default(),
             warm_flows: Gauge::default(),
             step_latency: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
             batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 12)),
@@ -69,6 +72,11 @@ impl Default for Metrics {
             "conflicts",
             "Steps refused because another process changed the flow first",
             m.conflicts.clone(),
+        );
+        registry.register(
+            "rebuilds",
+            "Flows read from the store to be rebuilt by replay",
+            m.rebuilds.clone(),
         );
         registry.register("warm_flows", "Flows live in memory", m.warm_flows.clone());
         registry.register(

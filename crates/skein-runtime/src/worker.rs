@@ -400,6 +400,7 @@ impl Worker {
         self.evict(id);
         let loaded = self.store.load(id)?;
         self.engine.admit(loaded.record)?;
+        self.metrics.rebuilds.inc();
         self.keep_warm(id, loaded.version);
         Ok(loaded.version)
     }
@@ -778,6 +779,12 @@ impl Worker {
                     .step_latency
                     .observe(taken.elapsed().as_secs_f64());
                 self.keep_warm(report.id, version);
+                match &report.state {
+                    State::Suspended { .. } => {}
+                    State::Done(v) => tracing::info!(flow = report.id, result = %v, "done"),
+                    State::Failed(e) => tracing::info!(flow = report.id, error = %e, "failed"),
+                    State::Cancelled => tracing::info!(flow = report.id, "cancelled"),
+                }
                 if let Some(d) = dispatch {
                     self.dispatch(d);
                 }

@@ -416,3 +416,39 @@ fn a_command_handler_gets_the_request_and_its_identity() {
     let expected = Value::parse(&format!("(reserve {id} 0 1 \"skein-{id}-0\")")).unwrap();
     assert_eq!(history[0].answer, Answer::Response(expected));
 }
+
+/// The value of counter `name` in the runtime's metrics.
+fn counter(client: &Client, name: &str) -> u64 {
+    let text = client.metrics();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_warm_flow_is_stepped_without_replay_and_a_cold_one_is_rebuilt_once() {
+    let f = Fixture::new();
+    let id = {
+        let runtime = f.runtime(Config::default());
+        let client = runtime.client();
+        let id = f
+            .block(client.start("order", vec![Value::from("o-7")]))
+            .unwrap()
+            .id;
+        f.block(client.answer(id, Some(0), sym("north"))).unwrap();
+        // Started here and warm since: never read back from the store.
+        assert_eq!(counter(&client, "skein_rebuilds_total"), 0);
+        id
+    };
+    let runtime = f.runtime(Config::default());
+    let client = runtime.client();
+    let done = f
+        .block(client.answer(id, Some(1), Value::from(1800)))
+        .unwrap();
+    assert!(matches!(done.state, State::Done(_)));
+    // A new runtime read the flow from the store once, to rebuild it.
+    assert_eq!(counter(&client, "skein_rebuilds_total"), 1);
+    assert_eq!(counter(&client, "skein_steps_total"), 1);
+}
