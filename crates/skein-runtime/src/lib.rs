@@ -5,8 +5,39 @@
 //! dead letters, keeps the flows it works on warm in memory, and groups the
 //! steps of many flows into one commit.
 //!
-//! Storage is a [`RuntimeStore`]: `skein-sqlite` implements it. [`http`]
-//! serves a runtime's [`Client`] as the JSON API of `skein serve`.
+//! Storage is a [`RuntimeStore`]: `skein-sqlite` implements it. Handlers
+//! are commands, loopback URLs or Rust async functions. [`http`] serves a
+//! runtime's [`Client`] as the JSON API of `skein serve` (docs/serve.md).
+//!
+//! ```
+//! use skein::Value;
+//! use skein_runtime::{Config, Handler, Program, Runtime, State};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let flow = dir.path().join("order.flow");
+//! std::fs::write(&flow, "(defflow order (lambda (id) (list (request 'reserve id) (request 'payment id))))")?;
+//! let store = skein_sqlite::Store::open_or_create(dir.path().join("skein.db"))?;
+//!
+//! let reserve = Handler::rust(|req| async move { Ok(Value::list([Value::symbol("reserved"), req.payload])) });
+//! let config = Config { handlers: vec![("reserve".into(), reserve)], ..Config::default() };
+//! let tokio = tokio::runtime::Runtime::new()?;
+//! let runtime = Runtime::start(store, Program::new([&flow]), config, tokio.handle().clone())?;
+//! let client = runtime.client();
+//!
+//! let id = tokio.block_on(client.start("order", vec![Value::from("o-1")]))?.id;
+//! // `reserve` goes to its handler; `payment` waits for the outside world.
+//! let waiting = loop {
+//!     let (info, _) = tokio.block_on(client.flow(id))?;
+//!     if let Some(p) = info.pending.filter(|p| p.position == 1) { break p; }
+//!     std::thread::sleep(std::time::Duration::from_millis(5));
+//! };
+//! assert_eq!(waiting.tag, Value::symbol("payment"));
+//! let done = tokio.block_on(client.answer(id, Some(1), Value::from(1800)))?;
+//! let reserved = Value::list([Value::symbol("reserved"), Value::from("o-1")]);
+//! assert_eq!(done.state, State::Done(Value::list([reserved, Value::from(1800)])));
+//! runtime.shutdown();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![warn(missing_docs)]
 
