@@ -137,12 +137,9 @@ impl Handler {
         }
     }
 
-    /// One attempt, stopped after `timeout`.
-    pub(crate) async fn call(
-        &self,
-        req: HandlerRequest,
-        timeout: Duration,
-    ) -> Result<Value, String> {
+    /// One attempt at `req`, stopped after `timeout`: the answer, or why
+    /// the attempt failed.
+    pub async fn call(&self, req: HandlerRequest, timeout: Duration) -> Result<Value, String> {
         let attempt = async {
             match self {
                 Handler::Command(command) => run_command(command, &req).await,
