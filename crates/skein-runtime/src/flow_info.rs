@@ -38,7 +38,8 @@ pub enum State {
     Cancelled,
 }
 
-/// One flow instance as the store holds it (without its log: [`Store::log`]).
+/// One flow instance as the store holds it (without its log:
+/// [`RuntimeStore::history`](crate::RuntimeStore::history)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlowInfo {
     /// The flow's id in its store.

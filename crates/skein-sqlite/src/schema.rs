@@ -14,7 +14,7 @@ pub const APPLICATION_ID: i32 = 0x736b_6e31;
 
 /// `PRAGMA user_version`: bumped with every change to the tables below.
 /// Stores of versions 1 (no payloads, failures, times or deadlines) and 2
-/// (no runtime bookkeeping) are migrated when opened ([`migrate`]).
+/// (no runtime bookkeeping) are migrated when opened (by a rebuild of the tables in one transaction).
 pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a step waits for another process's step to finish. Steps hold
