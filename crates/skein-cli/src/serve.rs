@@ -139,16 +139,41 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         store = %args.store.display(),
         "skein serve: listening on http://{address}"
     );
-    let served = tokio.block_on(skein_runtime::http::serve(
+    let (stopping, stopped) = tokio::sync::oneshot::channel();
+    let shutdown = async move {
+        stop_signal().await;
+        let _ = stopping.send(());
+    };
+    let api = tokio.spawn(skein_runtime::http::serve(
         listener,
         runtime.client(),
-        stop_signal(),
+        shutdown,
     ));
+    // Requests under way get a little time to finish; a client that keeps
+    // its connection half-sent does not keep the server from stopping.
+    let served = tokio.block_on(async {
+        let grace = async {
+            let _ = stopped.await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        let mut api = api;
+        tokio::select! {
+            done = &mut api => done.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            () = grace => {
+                tracing::warn!("requests still open after {} s: closing them", SHUTDOWN_GRACE.as_secs());
+                api.abort();
+                Ok(())
+            }
+        }
+    });
     tracing::info!("stopping: finishing the steps in hand");
     runtime.shutdown();
     tracing::info!("stopped");
     served.map_err(|e| format!("the HTTP API failed: {e}"))
 }
+
+/// How long requests under way may take to finish once a stop is asked.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// SIGTERM or SIGINT.
 async fn stop_signal() {

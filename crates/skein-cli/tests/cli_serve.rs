@@ -276,3 +276,22 @@ fn a_sleep_wakes_after_the_server_was_restarted() {
         State::Done(Value::symbol("awake"))
     );
 }
+
+#[test]
+fn sigterm_is_obeyed_while_a_client_holds_a_half_sent_request() {
+    let s = scratch();
+    let server = Server::start(&s, &[]);
+    let mut stuck = TcpStream::connect(&server.address).expect("a connection");
+    write!(
+        stuck,
+        "POST /flows HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{\"flow\""
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    server.signal("-TERM");
+    // Stops after its grace period for requests under way, not when the
+    // client gives up (Server::wait allows 30 s).
+    let status = server.wait();
+    assert!(status.success(), "{status:?}");
+    drop(stuck);
+}

@@ -95,6 +95,11 @@ impl Handler {
             return Ok(Handler::Command(spec.to_string()));
         };
         let authority = rest.split('/').next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(format!(
+                "{spec}: a handler URL has no user part: write http://127.0.0.1:PORT/PATH"
+            ));
+        }
         let host = match authority.rsplit_once(':') {
             Some((host, _port)) if !host.ends_with(']') || authority.starts_with('[') => host,
             _ => authority,
@@ -267,6 +272,7 @@ mod tests {
         let far = Handler::parse("http://example.com/hook").unwrap_err();
         assert!(far.contains("must be on loopback"), "{far}");
         assert!(Handler::parse("https://127.0.0.1/").is_err());
+        assert!(Handler::parse("http://127.0.0.1:80@example.com/").is_err());
         assert!(matches!(
             Handler::parse("./reserve.sh --fast"),
             Ok(Handler::Command(_))

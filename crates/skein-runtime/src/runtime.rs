@@ -58,6 +58,11 @@ impl Config {
     /// Refuse handlers the runtime cannot use: one for a built-in request,
     /// two for one tag.
     pub(crate) fn check(&self) -> Result<(), RuntimeError> {
+        if self.max_batch == 0 {
+            return Err(RuntimeError::Config(
+                "max_batch must be at least 1".to_string(),
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         for (tag, _) in &self.handlers {
             if matches!(tag.as_str(), "now" | "random" | "sleep") {

@@ -188,6 +188,11 @@ pub trait RuntimeStore: Send + 'static {
         limit: usize,
     ) -> StoreResult<Vec<Due>>;
 
+    /// Make every suspended flow that has no due time due at `now` (a
+    /// runtime starting up looks again at the flows that wait for the
+    /// outside world: its handlers may serve some now). How many.
+    fn make_waiting_due(&mut self, now: Timestamp) -> StoreResult<u64>;
+
     /// The earliest due time of any flow, if any is due at all.
     fn next_due(&mut self) -> StoreResult<Option<Timestamp>>;
 

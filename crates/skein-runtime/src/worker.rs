@@ -58,6 +58,8 @@ pub(crate) struct AnswerMsg {
     answer: Answer,
     /// A host waiting for the step; `None` for a handler's answer.
     reply: Option<Reply<StepReport>>,
+    /// The handler attempt that answered, if a handler did.
+    attempt: Option<u32>,
     /// Tried once already and written over by another process.
     retried: bool,
 }
@@ -74,6 +76,7 @@ impl Msg {
             position,
             answer,
             reply,
+            attempt: None,
             retried: false,
         })
     }
@@ -112,6 +115,9 @@ type Stepped0 = (Schedule, StepReport, Option<Dispatch>);
 struct InFlight {
     position: u64,
     attempt: u32,
+    /// The flow's version when the attempt began, to release its claim.
+    version: u64,
+    began: Instant,
 }
 
 pub(crate) struct Worker {
@@ -128,6 +134,8 @@ pub(crate) struct Worker {
     metrics: Arc<Metrics>,
     next_poll: Instant,
     next_due: Option<Timestamp>,
+    /// The last claim failed: wait for the next poll, not the due time.
+    claim_failing: bool,
 }
 
 /// How long after its start a handler attempt's claim runs out, beyond the
@@ -157,6 +165,16 @@ impl Worker {
         if !loaded.output.is_empty() {
             tracing::info!(output = %loaded.output.trim_end(), "the flow files wrote");
         }
+        let mut store = store;
+        // Flows that wait on the outside world are not due; one a handler
+        // now serves (or that a runtime parked) must be looked at again.
+        let woken = store.make_waiting_due(Timestamp::now())?;
+        if woken > 0 {
+            tracing::info!(
+                flows = woken,
+                "looking again at the flows waiting without a due time"
+            );
+        }
         let capacity = NonZeroUsize::new(config.warm_flows.max(1)).unwrap_or(NonZeroUsize::MIN);
         Ok(Worker {
             engine,
@@ -171,6 +189,7 @@ impl Worker {
             metrics,
             next_poll: Instant::now(),
             next_due: None,
+            claim_failing: false,
         })
     }
 
@@ -203,7 +222,8 @@ impl Worker {
     fn time_to_next_work(&self) -> Duration {
         let now = Instant::now();
         let poll = self.next_poll.saturating_duration_since(now);
-        let due = self.next_due.map_or(poll, |due| {
+        let due = self.next_due.filter(|_| !self.claim_failing);
+        let due = due.map_or(poll, |due| {
             Duration::from_millis(due.millis().saturating_sub(Timestamp::now().millis()))
         });
         // Never a busy loop, should the store call a flow due that it
@@ -280,7 +300,8 @@ impl Worker {
     /// Claim the flows the store says are due, when it is time to ask.
     fn take_due(&mut self, batch: &mut Batch) {
         let now = Timestamp::now();
-        let asked = Instant::now() >= self.next_poll || self.next_due.is_some_and(|d| d <= now);
+        let due = !self.claim_failing && self.next_due.is_some_and(|d| d <= now);
+        let asked = Instant::now() >= self.next_poll || due;
         let room = self.config.max_batch.saturating_sub(batch.len());
         if !asked || room == 0 {
             return;
@@ -291,9 +312,12 @@ impl Worker {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::error!(store = %self.store.name(), "cannot claim due work: {e}");
+                // Ask again at the next poll, not in a busy loop.
+                self.claim_failing = true;
                 return;
             }
         };
+        self.claim_failing = false;
         for due in claimed {
             // Written in this batch already: that write sets when it is due.
             if !batch.touches(due.id) {
@@ -335,10 +359,11 @@ impl Worker {
             }
             RequestKind::Handler(handler) => {
                 let handler = handler.clone();
+                let lost_after = self.config.handler_timeout + LEASE_GRACE;
                 if self
                     .in_flight
                     .get(&id)
-                    .is_some_and(|f| f.position == position)
+                    .is_some_and(|f| f.position == position && f.began.elapsed() < lost_after)
                 {
                     // Still under way here: let it finish or time out.
                     self.lease_schedule(now, deadline, due.attempts)
@@ -350,7 +375,7 @@ impl Worker {
                         payload: due.pending.payload.clone(),
                         attempt: due.attempts + 1,
                     };
-                    self.dispatch(Dispatch { handler, request });
+                    self.dispatch(Dispatch { handler, request }, due.version);
                     // The claim holds the request for the attempt, unless
                     // its deadline comes first.
                     let lease = self.lease_schedule(now, deadline, due.attempts);
@@ -376,6 +401,32 @@ impl Worker {
         );
     }
 
+    /// Flow `id` cannot take the step the runtime owed it (a limit trips, its
+    /// replay diverges): it waits, not due, for people to look (its error
+    /// is logged) and for the next server start, which looks at it again.
+    fn park(&mut self, id: u64, e: &RuntimeError, batch: &mut Batch) {
+        tracing::error!(
+            flow = id,
+            "the flow cannot take its step; it waits for a restart or an answer: {e}"
+        );
+        self.evict(id);
+        let Ok(loaded) = self.store.load(id) else {
+            return;
+        };
+        let schedule = Schedule {
+            due_at: None,
+            attempts: loaded.attempts,
+        };
+        batch.push(
+            Write::Reschedule {
+                id,
+                version: loaded.version,
+                schedule,
+            },
+            After::Reschedule { id },
+        );
+    }
+
     fn lease_schedule(
         &self,
         now: Timestamp,
@@ -393,7 +444,7 @@ impl Worker {
     /// the caller knows it): its version.
     fn warm_up(&mut self, id: u64, known: Option<u64>) -> Result<u64, RuntimeError> {
         if let Some(&version) = self.warm.get(&id) {
-            if known.is_none_or(|k| k == version) {
+            if known.is_none_or(|k| k == version) && self.engine.status(id).is_some() {
                 return Ok(version);
             }
         }
@@ -427,8 +478,12 @@ impl Worker {
 
     fn start(&mut self, name: &str, args: Vec<Value>) -> Result<Stepped, RuntimeError> {
         let next = self.store.next_id()?;
-        self.engine.reserve_ids_below(next);
-        let step = self.engine.start(name, args)?;
+        // The store owns the ids: a start refused here uses none.
+        self.engine.set_next_flow_id(next);
+        let step = self.engine.start(name, args).inspect_err(|_| {
+            self.engine.evict(next);
+            let _ = self.engine.take_output();
+        })?;
         let id = step.id();
         let result = self.run_on(id, step).and_then(|_| {
             let record = self.engine.flow_record(id)?;
@@ -466,9 +521,19 @@ impl Worker {
                 batch.push(write, After::step(report, dispatch, reply, retry, taken));
             }
             Err(e) => {
-                tracing::debug!(flow = a.id, position = ?a.position, "answer not taken: {e}");
+                // What a refused step wrote is not the flow's output.
+                let _ = self.engine.take_output();
                 if let Some(reply) = a.reply {
                     let _ = reply.send(Err(e));
+                } else if is_unwanted(&e) {
+                    tracing::debug!(flow = a.id, position = ?a.position, "answer not taken: {e}");
+                } else if let (Some(attempt), Some(position)) = (a.attempt, a.position) {
+                    // The flow cannot take what the handler answered: a
+                    // failed attempt, retried and in the end dead-lettered.
+                    let error = format!("its answer was refused: {e}");
+                    self.handler_failed(a.id, position, attempt, &error, batch);
+                } else {
+                    self.park(a.id, &e, batch);
                 }
             }
         }
@@ -698,17 +763,33 @@ impl Worker {
     }
 
     /// Start a handler attempt; its outcome comes back as a message.
-    fn dispatch(&mut self, d: Dispatch) {
+    fn dispatch(&mut self, d: Dispatch, version: u64) {
         let Dispatch { handler, request } = d;
         let (id, position, attempt) = (request.flow, request.position, request.attempt);
-        self.in_flight.insert(id, InFlight { position, attempt });
+        let began = Instant::now();
+        let flight = InFlight {
+            position,
+            attempt,
+            version,
+            began,
+        };
+        self.in_flight.insert(id, flight);
         self.metrics.handler_calls.inc();
         tracing::debug!(flow = id, position, attempt, handler = %handler.describe(), "calling the handler");
         let inbox = self.to_self.clone();
         let timeout = self.config.handler_timeout;
+        let tokio = self.tokio.clone();
         self.tokio.spawn(async move {
-            let msg = match handler.call(request, timeout).await {
-                Ok(value) => Msg::answer(id, Some(position), Answer::Response(value), None),
+            // Its own task: a handler that panics fails its attempt.
+            let call = tokio.spawn(async move { handler.call(request, timeout).await });
+            let outcome = call
+                .await
+                .unwrap_or_else(|e| Err(format!("the handler panicked: {e}")));
+            let msg = match outcome {
+                Ok(value) => Msg::Answer(AnswerMsg {
+                    attempt: Some(attempt),
+                    ..answer_msg(id, position, Answer::Response(value))
+                }),
                 Err(error) => Msg::HandlerFailed {
                     id,
                     position,
@@ -742,11 +823,17 @@ impl Worker {
                     if let Some(id) = write_id(&write) {
                         self.evict(id);
                     }
-                    if let After::Step(step) = after {
-                        let Some(reply) = step.reply else { continue };
+                    let After::Step(step) = after else { continue };
+                    let StepAfter { reply, retry, .. } = *step;
+                    if let Some(reply) = reply {
                         let _ = reply.send(Err(RuntimeError::Store(
                             crate::store::StoreFailure::Other(message.clone().into()),
                         )));
+                    } else if let Some(mut again) = retry.filter(|r| !r.retried) {
+                        // Nobody waits on it (a timer, a handler's answer):
+                        // try it once more rather than wait out its claim.
+                        again.retried = true;
+                        let _ = self.to_self.send(Msg::Answer(again));
                     }
                 }
                 // Do not spin on a store that keeps failing.
@@ -762,7 +849,7 @@ impl Worker {
                 self.metrics.dead_letters.inc();
             }
             (After::Reschedule { id }, Applied::Written { version }) => {
-                if self.warm.contains(&id) {
+                if self.warm.contains(&id) && self.engine.status(id).is_some() {
                     self.keep_warm(id, version);
                 }
             }
@@ -778,7 +865,12 @@ impl Worker {
                 self.metrics
                     .step_latency
                     .observe(taken.elapsed().as_secs_f64());
-                self.keep_warm(report.id, version);
+                // Evicted later in this batch to make room: not warm.
+                if self.engine.status(report.id).is_some() {
+                    self.keep_warm(report.id, version);
+                } else {
+                    self.warm.pop(&report.id);
+                }
                 match &report.state {
                     State::Suspended { .. } => {}
                     State::Done(v) => tracing::info!(flow = report.id, result = %v, "done"),
@@ -786,7 +878,7 @@ impl Worker {
                     State::Cancelled => tracing::info!(flow = report.id, "cancelled"),
                 }
                 if let Some(d) = dispatch {
-                    self.dispatch(d);
+                    self.dispatch(d, version);
                 }
                 if let Some(reply) = reply {
                     let _ = reply.send(Ok(report));
@@ -826,16 +918,17 @@ impl Worker {
     fn release_in_flight(&mut self) {
         let mut writes = Vec::new();
         for (&id, flight) in &self.in_flight {
-            if let Some(&version) = self.warm.peek(&id) {
-                writes.push(Write::Reschedule {
-                    id,
-                    version,
-                    schedule: Schedule {
-                        due_at: Some(Timestamp::now()),
-                        attempts: flight.attempt.saturating_sub(1),
-                    },
-                });
-            }
+            // The version the attempt began at, or the one a later write of
+            // this runtime gave it (a conflict just leaves the claim).
+            let version = self.warm.peek(&id).copied().unwrap_or(flight.version);
+            writes.push(Write::Reschedule {
+                id,
+                version,
+                schedule: Schedule {
+                    due_at: Some(Timestamp::now()),
+                    attempts: flight.attempt.saturating_sub(1),
+                },
+            });
         }
         if !writes.is_empty() {
             if let Err(e) = self.store.commit(&writes) {
@@ -910,8 +1003,24 @@ fn answer_msg(id: u64, position: u64, answer: Answer) -> AnswerMsg {
         position: Some(position),
         answer,
         reply: None,
+        attempt: None,
         retried: false,
     }
+}
+
+/// A refusal that says the answer is not wanted (the flow moved on, or is
+/// gone), as against one that says the flow cannot take it.
+fn is_unwanted(e: &RuntimeError) -> bool {
+    matches!(
+        e,
+        RuntimeError::Conflict(_)
+            | RuntimeError::Engine(skein::Error::Flow(
+                FlowError::WrongPosition { .. }
+                    | FlowError::AlreadyAnswered { .. }
+                    | FlowError::WrongStatus { .. }
+                    | FlowError::UnknownFlow { .. }
+            ))
+    ) || e.is_unknown_flow()
 }
 
 /// What the runtime answers a built-in request with.

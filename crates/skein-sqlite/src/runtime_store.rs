@@ -66,6 +66,18 @@ impl RuntimeStore for Store {
         Ok(claimed)
     }
 
+    fn make_waiting_due(&mut self, now: Timestamp) -> StoreResult<u64> {
+        let (path, tx) = self.begin()?;
+        let woken = tx
+            .execute(
+                "UPDATE flows SET due_at = ?1 WHERE status = 'suspended' AND due_at IS NULL",
+                [millis(now)],
+            )
+            .map_err(|e| classify(&path, e))?;
+        tx.commit().map_err(|e| classify(&path, e))?;
+        Ok(woken as u64)
+    }
+
     fn next_due(&mut self) -> StoreResult<Option<Timestamp>> {
         let due: Option<i64> = self
             .conn

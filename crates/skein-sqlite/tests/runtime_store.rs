@@ -164,7 +164,7 @@ fn inserts_keep_the_engines_ids_and_move_the_stores_next_id_on() {
         .start(&flow, "order", vec![Value::from("cli")])
         .unwrap();
     let mut engine = server(&flow);
-    engine.reserve_ids_below(store.next_id().unwrap());
+    engine.set_next_flow_id(store.next_id().unwrap());
     let mut insert = |arg: &str| {
         let id = engine.start("order", vec![Value::from(arg)]).unwrap().id();
         Write::Insert {

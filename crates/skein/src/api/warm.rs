@@ -53,12 +53,13 @@ impl Engine {
         self.m.flows.instances.remove(&id).is_some()
     }
 
-    /// Keep ids below `next_id` from being given to new flows: a host whose
-    /// storage holds more flows than the engine does says where its ids end.
-    /// An engine never gives an id twice, so a lower `next_id` changes nothing.
-    pub fn reserve_ids_below(&mut self, next_id: u64) {
+    /// Give new flows ids from `next_id` on: for a host whose storage owns
+    /// the ids (it holds more flows than the engine does). Never below an id
+    /// the engine holds: a lower `next_id` is raised past them.
+    pub fn set_next_flow_id(&mut self, next_id: u64) {
         let flows = &mut self.m.flows;
-        flows.next_id = flows.next_id.max(next_id);
+        let held = flows.instances.keys().next_back().map_or(1, |id| id + 1);
+        flows.next_id = next_id.max(held);
     }
 
     /// The id the next [`Engine::start`] gives.
