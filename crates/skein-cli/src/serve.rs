@@ -105,8 +105,10 @@ fn init_logging() {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
-    let mut store = Store::open_or_create(&args.store).map_err(|e| e.to_string())?;
-    store.set_limits(args.limits.limits());
+    // What can be checked before anything is created or bound.
+    for file in &args.files {
+        std::fs::metadata(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    }
     let config = Config {
         handlers: args.handlers,
         backoff: Backoff {
@@ -119,6 +121,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         limits: args.limits.limits(),
         ..Config::default()
     };
+    config.check().map_err(|e| e.to_string())?;
+    let mut store = Store::open_or_create(&args.store).map_err(|e| e.to_string())?;
+    store.set_limits(args.limits.limits());
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

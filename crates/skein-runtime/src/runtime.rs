@@ -57,7 +57,7 @@ impl Default for Config {
 impl Config {
     /// Refuse handlers the runtime cannot use: one for a built-in request,
     /// two for one tag.
-    pub(crate) fn check(&self) -> Result<(), RuntimeError> {
+    pub fn check(&self) -> Result<(), RuntimeError> {
         if self.max_batch == 0 {
             return Err(RuntimeError::Config(
                 "max_batch must be at least 1".to_string(),
