@@ -295,3 +295,19 @@ fn sigterm_is_obeyed_while_a_client_holds_a_half_sent_request() {
     assert!(status.success(), "{status:?}");
     drop(stuck);
 }
+
+#[test]
+fn a_refused_start_creates_no_store_and_binds_no_port() {
+    let s = scratch();
+    let missing = s.skein(&["serve", "nope.flow", "--listen", "127.0.0.1:0"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("cannot read nope.flow"), "{stderr}");
+    let builtin = s.skein(&["serve", "chain.flow", "--handler", "sleep=./wake.sh"]);
+    assert_eq!(builtin.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&builtin.stderr);
+    assert!(stderr.contains("`sleep` is a built-in request"), "{stderr}");
+    let far = s.skein(&["serve", "chain.flow", "--handler", "step=http://example.com/"]);
+    assert_eq!(far.status.code(), Some(2), "a usage error");
+    assert!(!s.path("skein.db").exists(), "no store was created");
+}
