@@ -251,9 +251,15 @@ fn show(args: &[&std::ffi::OsStr]) -> String {
 
 /// The directory holding `initdb` and `pg_ctl`.
 fn binaries() -> Result<PathBuf, ClusterError> {
-    let both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
+    find_binaries(&path, Path::new("/usr/lib/postgresql"))
+}
+
+/// [`binaries`], looking on `path` (as `PATH` is), then in `debian`'s
+/// version directories.
+fn find_binaries(path: &std::ffi::OsStr, debian: &Path) -> Result<PathBuf, ClusterError> {
+    let both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    for dir in std::env::split_paths(path) {
         // A link on PATH (/usr/local/bin/initdb) leads to the real directory.
         let Ok(initdb) = std::fs::canonicalize(dir.join("initdb")) else {
             continue;
@@ -263,7 +269,7 @@ fn binaries() -> Result<PathBuf, ClusterError> {
         }
     }
     // Debian's postgresql package keeps them off PATH, by major version.
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir(debian)
         .into_iter()
         .flatten()
         .flatten()
@@ -344,4 +350,34 @@ rm -rf "$2"
     // directory removed by a drop), it is reaped.
     std::thread::spawn(move || child.wait());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_postgresql_the_tests_fail_saying_to_install_it() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = find_binaries(empty.path().as_os_str(), empty.path()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("install PostgreSQL to run these tests"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_highest_debian_version_is_taken_when_path_has_none() {
+        let root = tempfile::tempdir().unwrap();
+        for version in ["9", "15", "13", "notes"] {
+            let bin = root.path().join(version).join("bin");
+            std::fs::create_dir_all(&bin).unwrap();
+            for program in ["initdb", "pg_ctl"] {
+                std::fs::write(bin.join(program), "").unwrap();
+            }
+        }
+        let found = find_binaries("".as_ref(), root.path()).unwrap();
+        assert_eq!(found, root.path().join("15").join("bin"));
+    }
 }
