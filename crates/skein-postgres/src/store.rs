@@ -28,6 +28,8 @@ use crate::schema;
 /// [`RuntimeStore`]: skein_runtime::RuntimeStore
 pub struct Store {
     pub(crate) client: Client,
+    /// The server process of `client`: its own notifications are no news.
+    backend_pid: i32,
     config: postgres::Config,
     /// The URL without its password: the store's name in messages.
     pub(crate) url: String,
@@ -60,11 +62,12 @@ impl Store {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
-        let mut client = connect(&config, &name)?;
+        let (mut client, backend_pid) = connect(&config, &name)?;
         schema::migrate(&mut client, &name)?;
         schema::verify(&mut client, &name)?;
         Ok(Store {
             client,
+            backend_pid,
             config,
             url: name,
             statements: HashMap::new(),
@@ -82,7 +85,7 @@ impl Store {
     /// network cut): the next operation then runs on a new one.
     pub(crate) fn reconnect_if_lost(&mut self) -> Result<(), StoreError> {
         if self.client.is_closed() {
-            self.client = connect(&self.config, &self.url)?;
+            (self.client, self.backend_pid) = connect(&self.config, &self.url)?;
             self.statements.clear();
         }
         Ok(())
@@ -261,8 +264,9 @@ impl Store {
         Ok(records.len())
     }
 
-    /// Wait until another process commits work that may be due (a start, an
-    /// answer, a retry or timer put at some time) or `timeout` passes:
+    /// Wait until another process (or another handle in this one) commits
+    /// work that may be due (a start, an answer, a retry or timer put at
+    /// some time) or `timeout` passes:
     /// `true` if work was announced, `false` on the timeout. Every write
     /// that leaves a flow due at some time sends a notification on
     /// [`DUE_CHANNEL`] (`NOTIFY`, delivered when its transaction commits)
@@ -284,7 +288,7 @@ impl Store {
             Some(listener) if !listener.is_closed() => listener,
             _ => {
                 self.listener = None;
-                let mut listener = connect(&self.config, &self.url)?;
+                let (mut listener, _) = connect(&self.config, &self.url)?;
                 listener
                     .batch_execute(&format!("LISTEN {DUE_CHANNEL}"))
                     .map_err(&sql)?;
@@ -292,23 +296,59 @@ impl Store {
                 return Ok(true);
             }
         };
+        // This store's own commits are no news to it: it knows its work.
+        let own = self.backend_pid;
         let mut notifications = listener.notifications();
-        let heard = notifications.timeout_iter(timeout).next().map_err(&sql)?;
-        if heard.is_some() {
+        let mut heard = false;
+        let until = std::time::Instant::now() + timeout;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match notifications.timeout_iter(left).next().map_err(&sql)? {
+                Some(n) if n.process_id() == own => continue,
+                Some(_) => {
+                    heard = true;
+                    break;
+                }
+                // The timeout, or a lost connection: the next call
+                // connects again (and says there may be work).
+                None => break,
+            }
+        }
+        if heard {
             // One wake-up for everything announced so far.
             while notifications.iter().next().map_err(&sql)?.is_some() {}
         }
-        // `None` is also what a lost connection gives: the next call
-        // connects again (and says there may be work).
-        Ok(heard.is_some())
+        Ok(heard)
     }
 }
 
-fn connect(config: &postgres::Config, url: &str) -> Result<Client, StoreError> {
-    config.connect(NoTls).map_err(|source| StoreError::Connect {
-        url: url.to_string(),
-        source,
-    })
+/// A connection, and its server process's id. A server configured with
+/// `synchronous_commit = off` would acknowledge commits it could still
+/// lose: this connection turns it back on (any other setting keeps at
+/// least a local flush).
+fn connect(config: &postgres::Config, url: &str) -> Result<(Client, i32), StoreError> {
+    let mut client = config
+        .connect(NoTls)
+        .map_err(|source| StoreError::Connect {
+            url: url.to_string(),
+            source,
+        })?;
+    let row = client
+        .query_one(
+            "SELECT pg_backend_pid(), current_setting('synchronous_commit')",
+            &[],
+        )
+        .map_err(database(url))?;
+    let (pid, synchronous): (i32, String) = (
+        row.try_get(0).map_err(database(url))?,
+        row.try_get(1).map_err(database(url))?,
+    );
+    if synchronous == "off" {
+        client
+            .batch_execute("SET synchronous_commit = on")
+            .map_err(database(url))?;
+    }
+    Ok((client, pid))
 }
 
 /// Announce, when the transaction commits, that work is due at `due`.
@@ -434,6 +474,23 @@ fn read_all(
 #[cfg(test)]
 mod tests {
     use super::redact;
+
+    #[cfg(feature = "test-cluster")]
+    #[test]
+    fn a_database_that_would_acknowledge_commits_it_can_lose_is_made_to_wait_for_the_disk() {
+        let url = crate::testing::shared().create_database();
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        admin
+            .batch_execute("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = off', current_database()); END $$")
+            .unwrap();
+        let mut store = super::Store::connect(&url).unwrap();
+        let setting: String = store
+            .client
+            .query_one("SHOW synchronous_commit", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(setting, "on");
+    }
 
     #[test]
     fn a_password_never_reaches_a_message() {

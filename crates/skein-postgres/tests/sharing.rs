@@ -75,6 +75,13 @@ fn a_server_waiting_for_work_wakes_when_another_commits_some() {
     // Flows that wait for the outside world are no work for a server.
     insert(&mut Store::connect(&url).unwrap(), 2, PARKED);
     assert!(!waiting.wait_for_work(Duration::from_millis(300)).unwrap());
+    // Nor is what a store committed itself: it knows its own work.
+    let soon = Schedule {
+        due_at: Some(Timestamp::now()),
+        attempts: 0,
+    };
+    insert(&mut waiting, 2, soon);
+    assert!(!waiting.wait_for_work(Duration::from_millis(300)).unwrap());
 }
 
 #[test]
