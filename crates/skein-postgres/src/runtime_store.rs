@@ -17,7 +17,7 @@ use crate::error::{damaged, database, StoreError};
 use crate::rows::{
     self, key, millis, text, timestamp, FlowColumns, LogColumns, RawFlow, FLOW_COLUMN_COUNT,
 };
-use crate::store::{next_id, notify, read_record, Store};
+use crate::store::{notify, read_record, Store};
 
 /// The channel every write that leaves a flow due notifies, with the
 /// earliest due time it wrote (ms since the Unix epoch) as the payload.
@@ -55,13 +55,15 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, nextval('skein_versio
 RETURNING version";
 
 /// Add a new flow's row (not its log: the caller appends it); its version.
-/// An id already taken is [`StoreError::IdNotFree`].
+/// An id already taken is [`StoreError::IdNotFree`], naming `next_id`, the
+/// store's next id (the transaction is aborted by then: it cannot be read).
 pub(crate) fn insert(
     client: &mut impl GenericClient,
     cache: &mut HashMap<&'static str, Statement>,
     r: &FlowRecord,
     source: Option<&Source>,
     book: &Bookkeeping,
+    next_id: u64,
     url: &str,
 ) -> Result<u64, StoreError> {
     let sql = database(url);
@@ -96,7 +98,6 @@ pub(crate) fn insert(
         Ok(row) => Ok(row.try_get::<_, i64>(0).map_err(&sql)? as u64),
         // The id check before this makes it rare (a store edited by hand).
         Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-            let next_id = next_id(client).map_err(&sql)?;
             Err(StoreError::IdNotFree { id: r.id, next_id })
         }
         Err(e) => Err(sql(e)),
@@ -203,9 +204,10 @@ impl Store {
         self.reconnect_if_lost()?;
         let url = self.url.clone();
         let sql = database(&url);
-        let statement = prepared(&mut self.client, &mut self.statements, CLAIM).map_err(&sql)?;
-        let rows = self
-            .client
+        // One transaction: claims whose rows turn out damaged are not kept.
+        let mut tx = self.client.transaction().map_err(&sql)?;
+        let statement = prepared(&mut tx, &mut self.statements, CLAIM).map_err(&sql)?;
+        let rows = tx
             .query(
                 &statement,
                 &[
@@ -244,6 +246,7 @@ impl Store {
             };
             claimed.push((was_due, due));
         }
+        tx.commit().map_err(&sql)?;
         // RETURNING keeps no order: earliest first, as the trait promises.
         claimed.sort_by_key(|(was_due, due)| (*was_due, due.id));
         Ok(claimed.into_iter().map(|(_, due)| due).collect())
@@ -373,7 +376,7 @@ impl Batch {
                     since: Some(now),
                     schedule: *schedule,
                 };
-                let version = insert(tx, statements, record, source, &book, url)?;
+                let version = insert(tx, statements, record, source, &book, next_id, url)?;
                 self.log.push(record.id, 0, &record.log)?;
                 self.held
                     .insert(record.id, (version, record.log.len() as u64));

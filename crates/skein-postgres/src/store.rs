@@ -247,6 +247,7 @@ impl Store {
                 r,
                 source.as_ref(),
                 &book,
+                next_id,
                 &url,
             )?;
             log.push(r.id, 0, &r.log)?;

@@ -1,6 +1,7 @@
 //! Connecting to a database: the tables created once however many servers
 //! start together, stores of a newer schema or another program refused, the
-//! password kept out of messages, a lost connection made again.
+//! password kept out of messages, a lost connection made again; and rows
+//! damaged or edited by hand refused without a change.
 
 use std::sync::{Arc, Barrier};
 
@@ -151,4 +152,86 @@ fn a_lost_connection_is_made_again_by_the_next_operation() {
     // The operation under way when it happened fails; the next one works.
     let _ = store.next_id();
     assert_eq!(store.next_id().unwrap(), 1);
+}
+
+/// A store with flows 1 and 2, both due now, through `url`.
+fn two_due_flows(url: &str) -> Store {
+    use skein_runtime::{RuntimeStore, Schedule, Write};
+    let mut store = Store::connect(url).unwrap();
+    let mut engine = skein::Engine::new();
+    engine
+        .eval("(defflow ask (lambda () (request 'ask '())))")
+        .unwrap();
+    let now = skein::Timestamp::now();
+    let inserts: Vec<_> = (0..2)
+        .map(|_| {
+            let id = engine.start("ask", vec![]).unwrap().id();
+            Write::Insert {
+                record: engine.flow_record(id).unwrap(),
+                source: None,
+                schedule: Schedule {
+                    due_at: Some(now),
+                    attempts: 0,
+                },
+            }
+        })
+        .collect();
+    store.commit(&inserts).unwrap();
+    store
+}
+
+#[test]
+fn a_claim_that_meets_a_damaged_row_fails_and_claims_nothing() {
+    use skein_runtime::RuntimeStore;
+    let url = testing::shared().create_database();
+    let mut store = two_due_flows(&url);
+    admin(&url)
+        .execute("UPDATE skein_flows SET pending_tag = '{' WHERE id = 2", &[])
+        .unwrap();
+    let due = store.next_due().unwrap().unwrap();
+    let err = store
+        .claim_due(due, due.after(60.0), 10)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the store is damaged: flow 2: pending tag"),
+        "{err}"
+    );
+    // Neither flow was leased: both are due as they were.
+    let rows = admin(&url)
+        .query("SELECT due_at FROM skein_flows ORDER BY id", &[])
+        .unwrap();
+    let dues: Vec<Option<i64>> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(dues, [Some(due.millis() as i64); 2]);
+}
+
+#[test]
+fn an_insert_over_a_flow_that_a_hand_edit_left_below_next_id_is_refused() {
+    use skein_runtime::{RuntimeStore, Schedule, Write};
+    let url = testing::shared().create_database();
+    let mut store = two_due_flows(&url);
+    let before = store.export_json().unwrap();
+    admin(&url)
+        .execute("UPDATE skein_store SET next_id = 2", &[])
+        .unwrap();
+    let mut engine = skein::Engine::new();
+    engine
+        .eval("(defflow ask (lambda () (request 'ask '())))")
+        .unwrap();
+    engine.reserve_ids_below(2);
+    let id = engine.start("ask", vec![]).unwrap().id();
+    let insert = Write::Insert {
+        record: engine.flow_record(id).unwrap(),
+        source: None,
+        schedule: Schedule {
+            due_at: None,
+            attempts: 0,
+        },
+    };
+    let err = store.commit(&[insert]).unwrap_err().to_string();
+    assert!(err.starts_with("flow id 2 is not free"), "{err}");
+    admin(&url)
+        .execute("UPDATE skein_store SET next_id = 3", &[])
+        .unwrap();
+    assert_eq!(store.export_json().unwrap(), before);
 }
