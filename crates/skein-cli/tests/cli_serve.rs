@@ -307,7 +307,12 @@ fn a_refused_start_creates_no_store_and_binds_no_port() {
     assert_eq!(builtin.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&builtin.stderr);
     assert!(stderr.contains("`sleep` is a built-in request"), "{stderr}");
-    let far = s.skein(&["serve", "chain.flow", "--handler", "step=http://example.com/"]);
+    let far = s.skein(&[
+        "serve",
+        "chain.flow",
+        "--handler",
+        "step=http://example.com/",
+    ]);
     assert_eq!(far.status.code(), Some(2), "a usage error");
     assert!(!s.path("skein.db").exists(), "no store was created");
 }

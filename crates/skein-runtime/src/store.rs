@@ -1,6 +1,7 @@
 //! What the runtime needs from durable storage: the [`RuntimeStore`]
-//! trait, which SQLite (`skein-sqlite`) implements, and the data it trades
-//! in. A store keeps flows as `skein-store` records plus a little
+//! trait, which SQLite (`skein-sqlite`) and PostgreSQL (`skein-postgres`)
+//! implement alike (tests/store_contract.rs runs one suite on both), and
+//! the data it trades in. A store keeps flows as `skein-store` records plus a little
 //! bookkeeping of the runtime's own: a per-flow version, when a server
 //! should next look at a flow, how many handler attempts its pending
 //! request has had, and dead letters.
