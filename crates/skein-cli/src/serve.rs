@@ -37,9 +37,10 @@ pub struct ServeArgs {
     /// The .flow files to load, in order.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// The store file (created if missing).
-    #[arg(long, value_name = "PATH", default_value = "skein.db")]
-    store: PathBuf,
+    /// The store: a SQLite file (created if missing), or a postgres:// URL
+    /// (several servers may share one database).
+    #[arg(long, value_name = "PATH|URL", default_value = "skein.db")]
+    store: String,
     /// Where the HTTP API listens (loopback unless you say otherwise; port 0
     /// picks a free one, printed at start).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
@@ -122,8 +123,6 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         ..Config::default()
     };
     config.check().map_err(|e| e.to_string())?;
-    let mut store = Store::open_or_create(&args.store).map_err(|e| e.to_string())?;
-    store.set_limits(args.limits.limits());
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -133,15 +132,23 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .block_on(tokio::net::TcpListener::bind(&args.listen))
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let runtime = Runtime::start(
-        store,
-        Program::new(&args.files),
-        config,
-        tokio.handle().clone(),
-    )
-    .map_err(|e| e.to_string())?;
+    let program = Program::new(&args.files);
+    let handle = tokio.handle().clone();
+    let (runtime, store_name) = if is_postgres_url(&args.store) {
+        let store = skein_postgres::Store::connect(&args.store).map_err(|e| e.to_string())?;
+        let name = store.url().to_string();
+        (Runtime::start(store, program, config, handle), name)
+    } else {
+        let mut store = Store::open_or_create(&args.store).map_err(|e| e.to_string())?;
+        store.set_limits(args.limits.limits());
+        (
+            Runtime::start(store, program, config, handle),
+            args.store.clone(),
+        )
+    };
+    let runtime = runtime.map_err(|e| e.to_string())?;
     tracing::info!(
-        store = %args.store.display(),
+        store = %store_name,
         "skein serve: listening on http://{address}"
     );
     let (stopping, stopped) = tokio::sync::oneshot::channel();
@@ -175,6 +182,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     runtime.shutdown();
     tracing::info!("stopped");
     served.map_err(|e| format!("the HTTP API failed: {e}"))
+}
+
+/// A PostgreSQL store, rather than a SQLite file.
+fn is_postgres_url(store: &str) -> bool {
+    store.starts_with("postgres://") || store.starts_with("postgresql://")
 }
 
 /// How long requests under way may take to finish once a stop is asked.

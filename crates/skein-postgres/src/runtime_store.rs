@@ -563,6 +563,10 @@ impl RuntimeStore for Store {
         Ok(due.map(timestamp))
     }
 
+    fn notifier(&mut self) -> StoreResult<Option<Box<dyn skein_runtime::Notifier>>> {
+        Ok(Some(Box::new(self.new_listener())))
+    }
+
     fn commit(&mut self, writes: &[Write]) -> StoreResult<Vec<Applied>> {
         Ok(self.commit_batch(writes)?)
     }

@@ -35,9 +35,8 @@ pub struct Store {
     pub(crate) url: String,
     /// Statements prepared on `client`, by their text.
     pub(crate) statements: HashMap<&'static str, Statement>,
-    /// A second connection, listening on [`DUE_CHANNEL`] once
-    /// [`Store::wait_for_work`] has been called.
-    listener: Option<Client>,
+    /// Listens on [`DUE_CHANNEL`] for [`Store::wait_for_work`].
+    listener: Listener,
     /// The source files a runtime's inserts named, read once each (as
     /// SQLite's store does: the hash of that reading is the code its flows run).
     pub(crate) sources: HashMap<PathBuf, Source>,
@@ -65,13 +64,14 @@ impl Store {
         let (mut client, backend_pid) = connect(&config, &name)?;
         schema::migrate(&mut client, &name)?;
         schema::verify(&mut client, &name)?;
+        let listener = Listener::new(config.clone(), name.clone(), backend_pid);
         Ok(Store {
             client,
             backend_pid,
             config,
             url: name,
             statements: HashMap::new(),
-            listener: None,
+            listener,
             sources: HashMap::new(),
         })
     }
@@ -284,21 +284,51 @@ impl Store {
     /// [`RuntimeStore::claim_due`]: skein_runtime::RuntimeStore::claim_due
     /// [`RuntimeStore::next_due`]: skein_runtime::RuntimeStore::next_due
     pub fn wait_for_work(&mut self, timeout: Duration) -> Result<bool, StoreError> {
+        self.listener.wait(timeout)
+    }
+
+    /// A listener of its own, for a runtime's thread that waits for news.
+    pub(crate) fn new_listener(&self) -> Listener {
+        Listener::new(self.config.clone(), self.url.clone(), self.backend_pid)
+    }
+}
+
+/// A second connection that `LISTEN`s on [`DUE_CHANNEL`], made on the first
+/// wait: news of due work committed by other connections.
+pub(crate) struct Listener {
+    config: postgres::Config,
+    url: String,
+    /// The server process of the store's own connection: its news is none.
+    own: i32,
+    client: Option<Client>,
+}
+
+impl Listener {
+    fn new(config: postgres::Config, url: String, own: i32) -> Listener {
+        Listener {
+            config,
+            url,
+            own,
+            client: None,
+        }
+    }
+
+    pub(crate) fn wait(&mut self, timeout: Duration) -> Result<bool, StoreError> {
         let sql = database(&self.url);
-        let listener = match &mut self.listener {
+        let listener = match &mut self.client {
             Some(listener) if !listener.is_closed() => listener,
             _ => {
-                self.listener = None;
+                self.client = None;
                 let (mut listener, _) = connect(&self.config, &self.url)?;
                 listener
                     .batch_execute(&format!("LISTEN {DUE_CHANNEL}"))
                     .map_err(&sql)?;
-                self.listener = Some(listener);
+                self.client = Some(listener);
                 return Ok(true);
             }
         };
         // This store's own commits are no news to it: it knows its work.
-        let own = self.backend_pid;
+        let own = self.own;
         let mut notifications = listener.notifications();
         let mut heard = false;
         let until = std::time::Instant::now() + timeout;
@@ -320,6 +350,12 @@ impl Store {
             while notifications.iter().next().map_err(&sql)?.is_some() {}
         }
         Ok(heard)
+    }
+}
+
+impl skein_runtime::Notifier for Listener {
+    fn wait(&mut self, timeout: Duration) -> skein_runtime::StoreResult<bool> {
+        Ok(Listener::wait(self, timeout)?)
     }
 }
 

@@ -60,6 +60,6 @@ pub use metrics::Metrics;
 pub use program::Program;
 pub use runtime::{Client, Config, Runtime, RuntimeError, StepReport};
 pub use store::{
-    Applied, DeadLetter, Due, Filter, Loaded, RuntimeStore, Schedule, StoreFailure, StoreResult,
-    Write,
+    Applied, DeadLetter, Due, Filter, Loaded, Notifier, RuntimeStore, Schedule, StoreFailure,
+    StoreResult, Write,
 };

@@ -2,6 +2,7 @@
 //! API, a Rust program) asks it to start, answer, fail or cancel flows and
 //! reads what the store holds.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -15,7 +16,7 @@ use crate::flow_info::{FlowInfo, State};
 use crate::handler::Handler;
 use crate::metrics::Metrics;
 use crate::program::Program;
-use crate::store::{DeadLetter, Filter, RuntimeStore, StoreFailure};
+use crate::store::{DeadLetter, Filter, Notifier, RuntimeStore, StoreFailure};
 use crate::worker::{Msg, Read, Worker};
 
 /// How a runtime works.
@@ -145,6 +146,40 @@ pub struct Runtime {
     inbox: mpsc::Sender<Msg>,
     worker: Option<JoinHandle<()>>,
     metrics: Arc<Metrics>,
+    /// Tells the notification thread to end.
+    stop: Arc<AtomicBool>,
+}
+
+/// How often a runtime with notifications asks the store anyway.
+const FALLBACK_POLL: Duration = Duration::from_secs(2);
+
+/// A thread that waits for the store's news of due work and wakes the
+/// worker, until `stop`.
+fn listen(
+    mut notifier: Box<dyn Notifier>,
+    inbox: mpsc::Sender<Msg>,
+    stop: Arc<AtomicBool>,
+) -> Result<(), RuntimeError> {
+    std::thread::Builder::new()
+        .name("skein-listen".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match notifier.wait(Duration::from_millis(500)) {
+                    Ok(true) => {
+                        if inbox.send(Msg::Wake).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!("no news of due work from the store (it is polled): {e}");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+            }
+        })
+        .map(drop)
+        .map_err(|e| RuntimeError::Config(format!("cannot start listening: {e}")))
 }
 
 impl Runtime {
@@ -158,8 +193,25 @@ impl Runtime {
         tokio: tokio::runtime::Handle,
     ) -> Result<Runtime, RuntimeError> {
         config.check()?;
+        let mut store = store;
         let metrics = Arc::new(Metrics::default());
         let (inbox, rx) = mpsc::channel();
+        let notifier = store.notifier()?;
+        let listening = notifier.is_some();
+        let stop = Arc::new(AtomicBool::new(false));
+        if let Some(notifier) = notifier {
+            listen(notifier, inbox.clone(), stop.clone())?;
+        }
+        let config = Config {
+            // News of other processes' work comes by notification: polling
+            // is only the fallback for news that was lost.
+            poll_interval: if listening {
+                config.poll_interval.max(FALLBACK_POLL)
+            } else {
+                config.poll_interval
+            },
+            ..config
+        };
         let (ready_tx, ready_rx) = mpsc::channel();
         let worker = {
             let inbox = inbox.clone();
@@ -185,8 +237,10 @@ impl Runtime {
                 inbox,
                 worker: Some(worker),
                 metrics,
+                stop,
             }),
             Ok(Err(e)) => {
+                stop.store(true, Ordering::Relaxed);
                 let _ = worker.join();
                 Err(e)
             }
@@ -210,6 +264,7 @@ impl Runtime {
     }
 
     fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
         let _ = self.inbox.send(Msg::Shutdown);
         if let Some(worker) = self.worker.take() {
             let _ = worker.join();

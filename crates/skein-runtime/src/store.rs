@@ -7,6 +7,7 @@
 //! request has had, and dead letters.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use skein::{FlowRecord, LogEntry, PendingRequest, Timestamp, Value};
 
@@ -18,6 +19,10 @@ pub enum StoreFailure {
     /// No flow has this id.
     #[error("no flow with id {0}")]
     UnknownFlow(u64),
+    /// An insert's id was taken meanwhile (another server started a flow
+    /// under it): nothing of the batch was written; start again.
+    #[error("flow id {0} was taken by another process")]
+    IdTaken(u64),
     /// The store's own error (database, damage, ...), for people.
     #[error("{0}")]
     Other(Box<dyn std::error::Error + Send + Sync>),
@@ -165,6 +170,14 @@ impl Filter {
     }
 }
 
+/// Tells a runtime that another process made work due, so that it need not
+/// poll the store often (PostgreSQL's `LISTEN`/`NOTIFY`).
+pub trait Notifier: Send + 'static {
+    /// Wait up to `timeout` for news of due work: `true` if some came (or
+    /// may have: after a reconnection).
+    fn wait(&mut self, timeout: Duration) -> StoreResult<bool>;
+}
+
 /// Durable storage for a runtime. Every method is one transaction; a method
 /// that fails changes nothing. Several processes may share one store: a
 /// write that finds a flow at another version than expected is a
@@ -216,4 +229,10 @@ pub trait RuntimeStore: Send + 'static {
 
     /// The whole store as a `skein-store` JSON document.
     fn export_json(&mut self) -> StoreResult<String>;
+
+    /// A [`Notifier`] on this store, if it can tell of other processes'
+    /// work; `None` (the default): the runtime polls.
+    fn notifier(&mut self) -> StoreResult<Option<Box<dyn Notifier>>> {
+        Ok(None)
+    }
 }

@@ -48,6 +48,8 @@ pub(crate) enum Msg {
         reply: Reply<StepReport>,
     },
     Read(Read),
+    /// Another process made work due: ask the store now.
+    Wake,
     Shutdown,
 }
 
@@ -244,18 +246,17 @@ impl Worker {
             }
             match msg {
                 Msg::Shutdown => stop = true,
+                Msg::Wake => self.next_poll = Instant::now(),
                 Msg::Read(read) => read(self.store.as_mut()),
                 Msg::Start { name, args, reply } => {
                     // Alone in its commit: an id taken meanwhile by another
                     // process fails only this start.
                     self.commit(std::mem::take(&mut batch));
                     let taken = Instant::now();
-                    match self.start(&name, args) {
-                        Ok((write, report, dispatch)) => {
-                            let mut alone = Batch::default();
+                    match self.start_committed(&name, args) {
+                        Ok((write, report, dispatch, applied)) => {
                             let after = After::step(report, dispatch, Some(reply), None, taken);
-                            alone.push(write, after);
-                            self.commit(alone);
+                            self.after_commit(write, after, applied);
                         }
                         Err(e) => {
                             let _ = reply.send(Err(e));
@@ -474,6 +475,37 @@ impl Worker {
     /// The request flow `id` waits on, without reading its log.
     fn pending(&self, id: u64) -> Option<PendingRequest> {
         self.engine.flow_record_from(id, u64::MAX).ok()?.pending
+    }
+
+    /// Start flow `name` and commit it alone: an id another server took
+    /// meanwhile fails only this start, which then runs again under the
+    /// next id.
+    fn start_committed(
+        &mut self,
+        name: &str,
+        args: Vec<Value>,
+    ) -> Result<(Write, StepReport, Option<Dispatch>, Applied), RuntimeError> {
+        const TRIES: usize = 8;
+        let mut last = None;
+        for _ in 0..TRIES {
+            let (write, report, dispatch) = self.start(name, args.clone())?;
+            match self.store.commit(std::slice::from_ref(&write)) {
+                Ok(applied) => {
+                    let applied = applied.first().copied().unwrap_or(Applied::Conflict);
+                    self.metrics.batch_size.observe(1.0);
+                    return Ok((write, report, dispatch, applied));
+                }
+                Err(e) => {
+                    self.engine.evict(report.id);
+                    let _ = self.engine.take_output();
+                    if !matches!(e, crate::store::StoreFailure::IdTaken(_)) {
+                        return Err(e.into());
+                    }
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.map_or(RuntimeError::ShuttingDown, RuntimeError::Store))
     }
 
     fn start(&mut self, name: &str, args: Vec<Value>) -> Result<Stepped, RuntimeError> {

@@ -86,6 +86,10 @@ impl From<StoreError> for skein_runtime::StoreFailure {
     fn from(e: StoreError) -> skein_runtime::StoreFailure {
         match e {
             StoreError::UnknownFlow(id) => skein_runtime::StoreFailure::UnknownFlow(id),
+            // Below the next id: another process started a flow under it.
+            StoreError::IdNotFree { id, next_id } if id < next_id => {
+                skein_runtime::StoreFailure::IdTaken(id)
+            }
             other => skein_runtime::StoreFailure::Other(Box::new(other)),
         }
     }

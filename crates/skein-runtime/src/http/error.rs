@@ -55,7 +55,9 @@ impl From<RuntimeError> for ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "store-failure")
             }
             RuntimeError::Diverged { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "diverged"),
-            RuntimeError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            RuntimeError::Conflict(_) | RuntimeError::Store(StoreFailure::IdTaken(_)) => {
+                (StatusCode::CONFLICT, "conflict")
+            }
             // Refused when the runtime starts, so never seen by a request.
             RuntimeError::Config(_) => (StatusCode::INTERNAL_SERVER_ERROR, "config"),
             RuntimeError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting-down"),
