@@ -75,12 +75,29 @@ impl Cluster {
     /// Create a cluster in a new temporary directory and start it on a free
     /// port of 127.0.0.1.
     pub fn start() -> Result<Cluster, ClusterError> {
+        Cluster::start_with(false)
+    }
+
+    /// A cluster that syncs its commits to disk (`fsync` on), in a
+    /// directory under `parent`: for benchmarks of durable throughput.
+    pub fn start_durable(parent: &Path) -> Result<Cluster, ClusterError> {
+        Cluster::start_in(Some(parent), true)
+    }
+
+    fn start_with(durable: bool) -> Result<Cluster, ClusterError> {
+        Cluster::start_in(None, durable)
+    }
+
+    fn start_in(parent: Option<&Path>, durable: bool) -> Result<Cluster, ClusterError> {
         let bin = binaries()?;
         let run_as = is_root()?.then_some(UNPRIVILEGED);
-        let dir = tempfile::Builder::new()
-            .prefix("skein-pg-")
-            .tempdir()
-            .map_err(|e| fail(format!("cannot create a directory for the cluster: {e}")))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("skein-pg-");
+        let dir = match parent {
+            Some(parent) => builder.tempdir_in(parent),
+            None => builder.tempdir(),
+        }
+        .map_err(|e| fail(format!("cannot create a directory for the cluster: {e}")))?;
         if let Some(user) = run_as {
             let (uid, gid) = (id(&["-u", user])?, id(&["-g", user])?);
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| {
@@ -119,7 +136,8 @@ impl Cluster {
         for _ in 0..5 {
             let port = free_port()?;
             let options = format!(
-                "-F -k '{}' -h 127.0.0.1 -p {port}",
+                "{} -k '{}' -h 127.0.0.1 -p {port}",
+                if durable { "" } else { "-F" },
                 cluster.dir.path().display()
             );
             let _ = std::fs::remove_file(&log);
