@@ -39,6 +39,7 @@ pub struct Server {
 }
 
 impl Server {
+    /// `skein serve chain.flow` with the `step` handler command, and `extra`.
     pub fn start(s: &Scratch, extra: &[&str]) -> Server {
         let mut args = vec![
             "serve",
@@ -51,8 +52,13 @@ impl Server {
             "2",
         ];
         args.extend_from_slice(extra);
+        Server::start_with(s, &args)
+    }
+
+    /// `skein` with `args` (which start with `serve`), once it listens.
+    pub fn start_with(s: &Scratch, args: &[&str]) -> Server {
         let mut child = s
-            .command(&args)
+            .command(args)
             .env("RUST_LOG", "info")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
