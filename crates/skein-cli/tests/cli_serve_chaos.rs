@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use flow_common::{Rng, Scratch};
 use serve_common::*;
 use skein::{Answer, Value};
-use skein_runtime::{Filter, RuntimeStore, State};
+use skein_runtime::{Filter, State};
 
 /// `n` rounds of: a short durable sleep every other round, then a handler
 /// request whose answer must be its payload.
