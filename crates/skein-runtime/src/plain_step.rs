@@ -12,9 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use skein::{
-    Answer, Engine, FlowError, FlowRecord, FlowStatus, Limits, Step, Timestamp, Value,
-};
+use skein::{Answer, Engine, FlowError, FlowRecord, FlowStatus, Limits, Step, Timestamp, Value};
 
 use crate::flow_info::{Source, SourceError, State};
 use crate::store::{Loaded, Schedule, Write};
