@@ -23,10 +23,11 @@ impl Location {
     }
 }
 
-/// An open store of either kind.
+/// An open store of either kind. A command opens one, once: its size is no cost.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyStore {
     Sqlite(skein_sqlite::Store),
-    Postgres(Box<skein_postgres::Store>),
+    Postgres(skein_postgres::Store),
 }
 
 /// A refusal from either kind of store.
@@ -86,9 +87,7 @@ impl AnyStore {
                 AnyStore::Sqlite(skein_sqlite::Store::open_or_create(path)?)
             }
             Location::Sqlite(path) => AnyStore::Sqlite(skein_sqlite::Store::open(path)?),
-            Location::Postgres(url) => {
-                AnyStore::Postgres(Box::new(skein_postgres::Store::connect(url)?))
-            }
+            Location::Postgres(url) => AnyStore::Postgres(skein_postgres::Store::connect(url)?),
         })
     }
 
