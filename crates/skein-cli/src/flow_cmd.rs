@@ -1,5 +1,6 @@
-//! `skein flow`: drive durable flows from the shell against a SQLite store
-//! (the store itself is the `skein-sqlite` crate; this is its command line).
+//! `skein flow`: drive durable flows from the shell against a store: a
+//! SQLite file (`skein-sqlite`) or a PostgreSQL database (`skein-postgres`);
+//! this is their command line.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -7,9 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use skein::{LogEntry, RequestFailure, Value};
-use skein_sqlite::{FlowInfo, Resume, SourceState, State, StepOutcome, Store, StoreError};
+use skein_sqlite::{FlowInfo, Resume, SourceState, State, StepOutcome};
 
-/// Drive durable flows from the shell, kept in a SQLite store
+use crate::any_store::{AnyError as StoreError, AnyStore as Store, Location};
+
+/// Drive durable flows from the shell, kept in a SQLite or PostgreSQL store
 ///
 /// Every command is one step in its own process: `start` runs a flow until it
 /// waits on a request, `resume` answers that request and runs it on. Between
@@ -40,9 +43,15 @@ Examples:
   skein flow export > backup.json"
 )]
 pub struct FlowArgs {
-    /// The store file (created by `start` and `import` if missing).
-    #[arg(long, value_name = "PATH", default_value = "skein.db", global = true)]
-    store: PathBuf,
+    /// The store: a SQLite file (created by `start` and `import` if
+    /// missing), or a PostgreSQL database as a postgres:// URL.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        default_value = "skein.db",
+        global = true
+    )]
+    store: String,
     #[command(flatten)]
     limits: crate::limit_args::LimitArgs,
     #[command(subcommand)]
@@ -179,7 +188,7 @@ enum FlowCommand {
 
 /// How to open the store: `--store`, and the limits steps run under.
 struct Target {
-    path: PathBuf,
+    location: Location,
     limits: crate::limit_args::LimitArgs,
 }
 
@@ -191,11 +200,7 @@ impl Target {
     /// the damaged pages. The check reads the whole file once: cheap for
     /// the stores a command line drives, and a step must not build on damage.
     fn open(&self, create: bool) -> Result<Store, StoreError> {
-        let mut store = if create {
-            Store::open_or_create(&self.path)?
-        } else {
-            Store::open(&self.path)?
-        };
+        let mut store = Store::open(&self.location, create)?;
         store.check_integrity()?;
         store.set_limits(self.limits.limits());
         Ok(store)
@@ -216,7 +221,7 @@ impl From<StoreError> for Failure {
 
 pub fn run(args: FlowArgs) -> ExitCode {
     let target = &Target {
-        path: args.store,
+        location: Location::parse(&args.store),
         limits: args.limits,
     };
     let changes = matches!(
@@ -346,7 +351,7 @@ fn answer(
     };
     let mut store = target.open(false)?;
     let step = step(&mut store, &options).map_err(|e| {
-        let say = crate::refusals::resume(&e, &store, options.source.as_deref());
+        let say = crate::refusals::resume(&e, &mut store, options.source.as_deref());
         in_shell_words(e, say)
     })?;
     print_step(&step);
@@ -429,7 +434,7 @@ fn list(
 }
 
 fn show(target: &Target, id: u64) -> Result<(), Failure> {
-    let store = target.open(false)?;
+    let mut store = target.open(false)?;
     let info = store.flow(id)?;
     let log = store.history(id)?;
     emit(&describe(&info, &log))
@@ -537,7 +542,7 @@ fn import(target: &Target, file: &Path, source: Option<&Path>) -> Result<(), Fai
             .map_err(|e| Failure::Input(format!("error: cannot read {}: {e}\n", file.display())))?
     };
     // Into a missing store, the store appears only with the whole document.
-    let count = Store::import_json_at(&target.path, &json, source)?;
+    let count = crate::any_store::import_json(&target.location, &json, source)?;
     // The import is committed: a failure to say so changes nothing.
     let _ = emit(&format!("imported {count}\n"));
     Ok(())

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod alloc;
+mod any_store;
 mod check;
 mod flow_cmd;
 mod flow_list;

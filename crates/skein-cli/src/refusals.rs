@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
+use crate::any_store::{AnyError, AnyStore};
 use skein::{Error, FlowError};
-use skein_sqlite::{Store, StoreError};
 
 /// `skein flow start FILE NAME ...` refused by the engine: what to say, if
 /// the engine's words would not do.
-pub fn start(e: &StoreError, file: &Path) -> Option<String> {
+pub fn start(e: &AnyError, file: &Path) -> Option<String> {
     let file = file.display();
     let message = match flow_error(e)? {
         FlowError::UndefinedFlow { name } => {
@@ -31,7 +31,7 @@ pub fn start(e: &StoreError, file: &Path) -> Option<String> {
 
 /// `skein flow resume ID ...` refused by the engine: what to say, if the
 /// engine's words would not do. `source` is `--source`, if given.
-pub fn resume(e: &StoreError, store: &Store, source: Option<&Path>) -> Option<String> {
+pub fn resume(e: &AnyError, store: &mut AnyStore, source: Option<&Path>) -> Option<String> {
     let FlowError::NotRebuildable { id, name } = flow_error(e)? else {
         return None;
     };
@@ -47,9 +47,9 @@ pub fn resume(e: &StoreError, store: &Store, source: Option<&Path>) -> Option<St
     ))
 }
 
-fn flow_error(e: &StoreError) -> Option<&FlowError> {
-    match e {
-        StoreError::Engine(Error::Flow(f)) => Some(f),
+fn flow_error(e: &AnyError) -> Option<&FlowError> {
+    match e.engine()? {
+        Error::Flow(f) => Some(f),
         _ => None,
     }
 }

@@ -519,7 +519,7 @@ fn help_reads_like_a_unix_tool() {
     ] {
         let help = s.ok(&["flow", sub, "--help"]);
         assert!(help.contains(&format!("Usage: skein flow {sub}")), "{help}");
-        assert!(help.contains("--store <PATH>"), "{help}");
+        assert!(help.contains("--store <PATH|URL>"), "{help}");
     }
     insta::assert_snapshot!("resume_help", s.ok(&["flow", "resume", "--help"]));
 }

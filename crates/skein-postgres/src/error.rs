@@ -39,6 +39,25 @@ pub enum StoreError {
     },
     #[error("no flow with id {0}")]
     UnknownFlow(u64),
+    #[error("flow {id} is {status}, not suspended")]
+    NotSuspended { id: u64, status: &'static str },
+    /// A resume that expected another request than the one the flow waits on.
+    #[error("flow {id} waits on {waiting}, not {expected}")]
+    WaitsOnOther {
+        id: u64,
+        waiting: String,
+        expected: String,
+    },
+    #[error("flow {0} has no recorded source file (it was imported without one): name one with --source FILE")]
+    NoSource(u64),
+    /// A resumed flow failed while replaying its log: its code no longer
+    /// makes the requests the log records.
+    #[error("flow {id} was not resumed: replaying its log failed: {message}")]
+    Diverged { id: u64, message: String },
+    /// Other processes kept changing the flow (or taking the next id)
+    /// while this step ran, every time it tried.
+    #[error("{url}: flow {id} was changed by another process each of {tries} times this step ran: try again")]
+    Contended { url: String, id: u64, tries: u32 },
     #[error("cannot read the flow source {path}: {err}")]
     Source { path: String, err: std::io::Error },
     /// The engine refused a value or a document.
@@ -82,6 +101,39 @@ impl From<skein_runtime::SourceError> for StoreError {
         StoreError::Source {
             path: e.path,
             err: e.err,
+        }
+    }
+}
+
+impl StoreError {
+    /// The message for people: an engine error with a place in the source
+    /// comes with its rendered report (source line, caret, call chain).
+    pub fn report(&self) -> String {
+        match self {
+            StoreError::Engine(e) if e.diagnostic().is_some() => e.report(),
+            other => format!("error: {other}\n"),
+        }
+    }
+
+    /// A plain step's refusal, the store named as `url` where it is damaged.
+    pub(crate) fn from_step(e: skein_runtime::plain_step::StepError, url: &str) -> StoreError {
+        use skein_runtime::plain_step::StepError as S;
+        match e {
+            S::NotSuspended { id, status } => StoreError::NotSuspended { id, status },
+            S::WaitsOnOther {
+                id,
+                waiting,
+                expected,
+            } => StoreError::WaitsOnOther {
+                id,
+                waiting,
+                expected,
+            },
+            S::NoSource(id) => StoreError::NoSource(id),
+            S::Source(e) => e.into(),
+            S::Engine(e) => StoreError::Engine(e),
+            S::Diverged { id, message } => StoreError::Diverged { id, message },
+            S::Damaged(detail) => damaged(url, detail),
         }
     }
 }

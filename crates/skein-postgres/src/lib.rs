@@ -47,6 +47,7 @@ mod error;
 mod rows;
 mod runtime_store;
 mod schema;
+mod step;
 mod store;
 #[cfg(feature = "test-cluster")]
 pub mod testing;
@@ -54,4 +55,5 @@ pub mod testing;
 pub use error::StoreError;
 pub use runtime_store::DUE_CHANNEL;
 pub use schema::{MIGRATION_LOCK, SCHEMA_VERSION};
+pub use skein_runtime::{Resume, StepOutcome};
 pub use store::Store;

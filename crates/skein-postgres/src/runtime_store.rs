@@ -146,7 +146,7 @@ impl Store {
         Ok(read)
     }
 
-    fn load_flow(&mut self, id: u64) -> Result<Loaded, StoreError> {
+    pub(crate) fn load_flow(&mut self, id: u64) -> Result<Loaded, StoreError> {
         self.reconnect_if_lost()?;
         let url = self.url.clone();
         let sql = database(&url);
@@ -252,7 +252,18 @@ impl Store {
         Ok(claimed.into_iter().map(|(_, due)| due).collect())
     }
 
-    fn commit_batch(&mut self, writes: &[Write]) -> Result<Vec<Applied>, StoreError> {
+    pub(crate) fn commit_batch(&mut self, writes: &[Write]) -> Result<Vec<Applied>, StoreError> {
+        self.commit_recording(writes, None)
+    }
+
+    /// [`Store::commit_batch`], also recording `recorded.1` as the source
+    /// file of flow `recorded.0` if its write was applied (a resume with
+    /// `--source`), in the same transaction.
+    pub(crate) fn commit_recording(
+        &mut self,
+        writes: &[Write],
+        recorded: Option<(u64, &Source)>,
+    ) -> Result<Vec<Applied>, StoreError> {
         // Sources are read before the transaction: hashing holds no lock.
         let sources = writes
             .iter()
@@ -314,6 +325,18 @@ impl Store {
         for (write, source) in writes.iter().zip(&sources) {
             let one = batch.apply(&mut tx, statements, write, source.as_ref(), now, &url)?;
             applied.push(one);
+        }
+        if let Some((id, source)) = recorded {
+            let written = writes.iter().zip(&applied).any(|(w, a)| {
+                matches!((w, a), (Write::Update { tail, .. }, Applied::Written { .. }) if tail.id == id)
+            });
+            if written {
+                tx.execute(
+                    "UPDATE skein_flows SET source_path = $2, source_sha256 = $3 WHERE id = $1",
+                    &[&key(id), &source.path.display().to_string(), &source.sha256],
+                )
+                .map_err(&sql)?;
+            }
         }
         if let Some((next_id, true)) = batch.next_id {
             tx.execute("UPDATE skein_store SET next_id = $1", &[&key(next_id)])

@@ -40,6 +40,8 @@ pub struct Store {
     /// The source files a runtime's inserts named, read once each (as
     /// SQLite's store does: the hash of that reading is the code its flows run).
     pub(crate) sources: HashMap<PathBuf, Source>,
+    /// The limits plain steps run under ([`Store::set_limits`]).
+    pub(crate) limits: skein::Limits,
 }
 
 impl Store {
@@ -73,7 +75,14 @@ impl Store {
             statements: HashMap::new(),
             listener,
             sources: HashMap::new(),
+            limits: skein::Limits::default(),
         })
+    }
+
+    /// The limits plain steps ([`Store::start`], [`Store::resume_with`], ...)
+    /// run under.
+    pub fn set_limits(&mut self, limits: skein::Limits) {
+        self.limits = limits;
     }
 
     /// The store's name in messages: its URL without the password.

@@ -47,6 +47,7 @@ mod flow_info;
 mod handler;
 pub mod http;
 mod metrics;
+pub mod plain_step;
 mod program;
 mod request_kind;
 mod runtime;
@@ -57,6 +58,7 @@ pub use backoff::Backoff;
 pub use flow_info::{tag_matches, FlowInfo, Source, SourceError, SourceState, State};
 pub use handler::{Handler, HandlerFuture, HandlerRequest};
 pub use metrics::Metrics;
+pub use plain_step::{Resume, StepOutcome};
 pub use program::Program;
 pub use runtime::{Client, Config, Runtime, RuntimeError, StepReport};
 pub use store::{

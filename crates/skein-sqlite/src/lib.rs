@@ -42,6 +42,7 @@ mod store;
 
 pub use error::StoreError;
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT, SCHEMA, SCHEMA_VERSION};
-pub use skein_runtime::{DeadLetter, Filter, FlowInfo, Source, SourceState, State};
-pub use step::{Resume, StepOutcome};
+pub use skein_runtime::{
+    DeadLetter, Filter, FlowInfo, Resume, Source, SourceState, State, StepOutcome,
+};
 pub use store::Store;

@@ -5,46 +5,19 @@
 //! engine and write what changed: the new log entries and the new state. A
 //! step the engine refuses rolls back: nothing is written.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::Connection;
 use skein::{
-    Answer, Engine, FlowError, FlowRecord, FlowStatus, Limits, RequestFailure, Step, StoreDocument,
-    Value,
+    Answer, Engine, FlowError, FlowRecord, FlowStatus, RequestFailure, StoreDocument, Value,
 };
 
 use crate::error::{classify, damaged, StoreError};
 use crate::record::{self, Bookkeeping};
 use crate::store::{next_id, read_record, set_next_id, Store};
+use skein_runtime::plain_step::{load, outcome, quiet_engine, Resume, StepOutcome};
 use skein_runtime::Source;
 use skein_runtime::State;
-
-/// Options of [`Store::resume_with`].
-#[derive(Clone, Debug, Default)]
-pub struct Resume {
-    /// Load the flow from this file instead, and record it as its source.
-    pub source: Option<PathBuf>,
-    /// Refuse unless the flow waits on a request with this tag: a webhook
-    /// delivered twice then answers nothing the second time, instead of
-    /// answering whatever the flow has gone on to wait for.
-    pub expect_tag: Option<Value>,
-    /// Refuse unless the flow waits on the request at this position: the
-    /// exact address of one request, where a tag names many.
-    pub at: Option<u64>,
-}
-
-/// What one step did.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StepOutcome {
-    pub id: u64,
-    /// Where the flow stands after the step.
-    pub state: State,
-    /// What the flow's code wrote while it ran. Code that replay re-runs
-    /// writes nothing, so each piece of output comes out once.
-    pub output: String,
-    /// What loading the source file wrote (its top-level forms run every step).
-    pub load_output: String,
-}
 
 impl Store {
     /// Start flow `name`, defined in the file `source`, with `args`; it runs
@@ -199,30 +172,6 @@ impl Store {
     }
 }
 
-/// An engine whose program output is collected, to be shown once the step is
-/// recorded (a refused step's output is never shown).
-fn quiet_engine(limits: &Limits) -> Engine {
-    let mut engine = Engine::new();
-    engine.capture_output();
-    engine.set_limits(limits.clone());
-    engine
-}
-
-fn load(engine: &mut Engine, file: &Path) -> Result<String, StoreError> {
-    // A flow file may `load` the files beside it (at top level: inside a
-    // flow nothing is loaded), and reach nothing else outside the engine.
-    let root = match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    engine.set_capabilities(skein::Capabilities {
-        load: Some(root),
-        ..skein::Capabilities::none()
-    });
-    engine.load_file(file)?;
-    Ok(engine.take_output())
-}
-
 /// Flow `id`'s record, which must be suspended.
 fn suspended(conn: &Connection, id: u64, path: &str) -> Result<FlowRecord, StoreError> {
     let record = read_record(conn, id, path)?;
@@ -264,18 +213,4 @@ fn rebuild(
             flows: vec![r.clone()],
         })
         .map_err(|e| damaged(path, format!("flow {}: {e}", r.id)))
-}
-
-fn outcome(step: Step, engine: &mut Engine, load_output: String) -> StepOutcome {
-    let (id, state) = match step {
-        Step::Suspended { id, tag, payload } => (id, State::Suspended { tag, payload }),
-        Step::Done { id, value } => (id, State::Done(value)),
-        Step::Failed { id, error } => (id, State::Failed(error)),
-    };
-    StepOutcome {
-        id,
-        state,
-        output: engine.take_output(),
-        load_output,
-    }
 }
