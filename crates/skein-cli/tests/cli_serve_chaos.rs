@@ -1,6 +1,6 @@
 //! The load-and-fault harness of many machines, bounded in count and time
 //! and on loopback only: three `skein serve` processes on one PostgreSQL
-//! database (a private cluster), a thousand flows that sleep on durable
+//! database (a private cluster), two thousand flows that sleep on durable
 //! timers and call a handler, and servers killed with SIGKILL at seeded
 //! random moments and restarted. Every flow must finish, and every log must
 //! hold each request's answer exactly once.
@@ -32,7 +32,7 @@ const JOB: &str = "
               (if (equal? answer i) (loop (+ i 1)) (error \"wrong answer\" i answer))))
           'done))))";
 
-const FLOWS: usize = 1000;
+const FLOWS: usize = 2000;
 const ROUNDS: i64 = 6;
 const SERVERS: usize = 3;
 const KILLS: usize = 4;
@@ -114,26 +114,32 @@ fn servers_killed_at_random_finish_every_flow_with_exact_logs() {
     let mut servers: Vec<Server> = (0..SERVERS)
         .map(|_| Server::start_with(&s, &args))
         .collect();
+    let mut store = skein_postgres::Store::connect(&url).unwrap();
+    let mut rng = Rng::new(SEED);
     let mut ids = Vec::new();
+    // The kills come while flows are being started, so each lands in the
+    // middle of the work whatever the machine's speed.
+    let kill_every = FLOWS / (KILLS + 1);
     for i in 0..FLOWS {
         let body = format!(r#"{{"flow": "job", "args": [{ROUNDS}]}}"#);
         let (status, reply) = servers[i % SERVERS].http("POST", "/flows", &body);
         assert_eq!(status, 201, "{reply}");
         let json: serde_json::Value = serde_json::from_str(&reply).unwrap();
         ids.push(json["id"].as_u64().unwrap());
-    }
-    let mut store = skein_postgres::Store::connect(&url).unwrap();
-    let mut rng = Rng::new(SEED);
-    for kill in 0..KILLS {
-        std::thread::sleep(Duration::from_millis(200 + rng.below(600)));
-        let victim = rng.below(SERVERS as u64) as usize;
-        let dead = servers.swap_remove(victim);
-        dead.signal("-KILL");
-        dead.wait();
-        let left = unfinished(&mut store);
-        eprintln!("kill {kill}: server {victim} killed, {left} flows unfinished");
-        assert!(left > 0, "kill {kill} came after the work was over");
-        servers.push(Server::start_with(&s, &args));
+        if (i + 1) % kill_every == 0 && (i + 1) / kill_every <= KILLS {
+            std::thread::sleep(Duration::from_millis(rng.below(300)));
+            let victim = rng.below(SERVERS as u64) as usize;
+            let dead = servers.swap_remove(victim);
+            dead.signal("-KILL");
+            dead.wait();
+            let left = unfinished(&mut store);
+            eprintln!(
+                "after {} starts: server {victim} killed, {left} flows unfinished",
+                i + 1
+            );
+            assert!(left > 0, "a kill came after the work was over");
+            servers.push(Server::start_with(&s, &args));
+        }
     }
     let deadline = Instant::now() + Duration::from_secs(120);
     while unfinished(&mut store) > 0 {
