@@ -3,15 +3,15 @@
 //! written as SQLite's store does, so both hold the same text.
 
 use postgres::{GenericClient, Row};
-use skein::{
-    Answer, FlowRecord, FlowStatus, LogEntry, PendingRequest, RequestFailure, Timestamp, Value,
-};
-use skein_runtime::{DeadLetter, FlowInfo, Source, State};
+use skein::{Answer, FlowRecord, FlowStatus, LogEntry, PendingRequest, Value};
+use skein_runtime::{FlowInfo, Source, State};
 
 use crate::error::StoreError;
 
 /// A row that breaks the schema's promises (edited by hand, or damaged).
-pub(crate) type RowError = String;
+pub(crate) use skein_runtime::columns::{
+    args_column, millis, time_column, timestamp, value_column, DeadLetterRow, LogRow, RowError,
+};
 
 /// The columns [`RawFlow::from_row`] reads, in order.
 pub(crate) const FLOW_COLUMNS: &str =
@@ -36,38 +36,9 @@ pub(crate) fn text(v: &Value) -> Result<String, StoreError> {
     Ok(v.to_store_json_string()?)
 }
 
-/// `t` as a bigint column holds it: milliseconds since the Unix epoch.
-pub(crate) fn millis(t: Timestamp) -> i64 {
-    i64::try_from(t.millis()).unwrap_or(i64::MAX)
-}
-
-/// A bigint column of milliseconds as a time.
-pub(crate) fn timestamp(ms: i64) -> Timestamp {
-    Timestamp::from_millis(u64::try_from(ms).unwrap_or(0))
-}
-
 /// A flow id or position as a bigint column holds it.
 pub(crate) fn key(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A column holding a time (RFC 3339).
-fn time_column(id: i64, what: &str, text: &str) -> Result<Timestamp, RowError> {
-    text.parse().map_err(|e| format!("flow {id}: {what}: {e}"))
-}
-
-/// A column holding one value in the store encoding, read as the engine
-/// reads a document.
-fn value_column(id: i64, what: &str, text: &str) -> Result<Value, RowError> {
-    Value::from_store_json_str(text).map_err(|e| format!("flow {id}: {what}: {}", message(e)))
-}
-
-/// An engine refusal without its "store document" prefix.
-fn message(e: skein::Error) -> String {
-    match e {
-        skein::Error::Store(m) => m,
-        other => other.to_string(),
-    }
 }
 
 /// The columns of a flow's row that hold its record, as written.
@@ -174,54 +145,16 @@ impl LogColumns {
 }
 
 /// A log row before its columns are checked.
-struct RawEntry {
-    flow: i64,
-    position: i64,
-    tag: String,
-    payload: String,
-    response: Option<String>,
-    failure: Option<String>,
-    at: Option<String>,
-}
-
-impl RawEntry {
-    fn from_row(r: &Row) -> Result<RawEntry, postgres::Error> {
-        Ok(RawEntry {
-            flow: r.try_get(0)?,
-            position: r.try_get(1)?,
-            tag: r.try_get(2)?,
-            payload: r.try_get(3)?,
-            response: r.try_get(4)?,
-            failure: r.try_get(5)?,
-            at: r.try_get(6)?,
-        })
-    }
-
-    fn into_entry(self) -> Result<LogEntry, RowError> {
-        let flow = self.flow;
-        let answer = match (self.response, self.failure) {
-            (Some(r), None) => Answer::Response(value_column(flow, "log response", &r)?),
-            (None, Some(f)) => Answer::Failure(
-                serde_json::from_str::<RequestFailure>(&f)
-                    .map_err(|e| format!("flow {flow}: log failure: {e}"))?,
-            ),
-            _ => {
-                return Err(format!(
-                    "flow {flow}: a log entry must have a response or a failure"
-                ))
-            }
-        };
-        Ok(LogEntry {
-            answer,
-            at: self
-                .at
-                .as_deref()
-                .map(|t| time_column(flow, "log at", t))
-                .transpose()?,
-            payload: value_column(flow, "log payload", &self.payload)?,
-            tag: value_column(flow, "log tag", &self.tag)?,
-        })
-    }
+fn log_row(r: &Row) -> Result<LogRow, postgres::Error> {
+    Ok(LogRow {
+        flow: r.try_get(0)?,
+        position: r.try_get(1)?,
+        tag: r.try_get(2)?,
+        payload: r.try_get(3)?,
+        response: r.try_get(4)?,
+        failure: r.try_get(5)?,
+        at: r.try_get(6)?,
+    })
 }
 
 type CheckedEntry = Result<LogEntry, RowError>;
@@ -239,7 +172,7 @@ pub(crate) fn read_log(
     let mut expected: Option<(i64, i64)> = None;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
-        let raw = RawEntry::from_row(row)?;
+        let raw = log_row(row)?;
         let (flow, position) = (raw.flow, raw.position);
         let want = match expected {
             Some((f, p)) if f == flow => p,
@@ -294,8 +227,7 @@ impl RawFlow {
     ) -> Result<FlowRecord, RowError> {
         let id = self.id;
         let col = |what, text: &str| value_column(id, what, text);
-        let args = Value::vec_from_store_json_str(&self.args)
-            .map_err(|e| format!("flow {id}: args: {}", message(e)))?;
+        let args = args_column(id, &self.args)?;
         let log: Vec<LogEntry> = log.into_iter().collect::<Result<_, _>>()?;
         let pending = match self.pending {
             (Some(tag), Some(payload)) => Some(PendingRequest {
@@ -362,46 +294,15 @@ impl RawFlow {
 }
 
 /// A `skein_dead_letters` row before its columns are checked.
-pub(crate) struct RawDeadLetter {
-    flow: i64,
-    position: i64,
-    tag: String,
-    payload: String,
-    handler: String,
-    attempts: i64,
-    error: String,
-    at: String,
-}
-
-impl RawDeadLetter {
-    pub(crate) fn from_row(r: &Row) -> Result<RawDeadLetter, postgres::Error> {
-        Ok(RawDeadLetter {
-            flow: r.try_get(0)?,
-            position: r.try_get(1)?,
-            tag: r.try_get(2)?,
-            payload: r.try_get(3)?,
-            handler: r.try_get(4)?,
-            attempts: r.try_get(5)?,
-            error: r.try_get(6)?,
-            at: r.try_get(7)?,
-        })
-    }
-
-    pub(crate) fn into_dead_letter(self) -> Result<DeadLetter, RowError> {
-        let id = self.flow;
-        let count = |what, n: i64| {
-            u64::try_from(n).map_err(|_| format!("flow {id}: dead letter {what} {n}"))
-        };
-        Ok(DeadLetter {
-            flow: count("flow", id)?,
-            position: count("position", self.position)?,
-            tag: value_column(id, "dead letter tag", &self.tag)?,
-            payload: value_column(id, "dead letter payload", &self.payload)?,
-            handler: self.handler,
-            attempts: u32::try_from(self.attempts)
-                .map_err(|_| format!("flow {id}: dead letter attempts {}", self.attempts))?,
-            error: self.error,
-            at: time_column(id, "dead letter at", &self.at)?,
-        })
-    }
+pub(crate) fn dead_letter_row(r: &Row) -> Result<DeadLetterRow, postgres::Error> {
+    Ok(DeadLetterRow {
+        flow: r.try_get(0)?,
+        position: r.try_get(1)?,
+        tag: r.try_get(2)?,
+        payload: r.try_get(3)?,
+        handler: r.try_get(4)?,
+        attempts: r.try_get(5)?,
+        error: r.try_get(6)?,
+        at: r.try_get(7)?,
+    })
 }

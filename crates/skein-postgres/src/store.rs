@@ -173,7 +173,7 @@ impl Store {
             .map_err(database(&self.url))?;
         rows.iter()
             .map(|row| {
-                rows::RawDeadLetter::from_row(row)
+                rows::dead_letter_row(row)
                     .map_err(database(&self.url))?
                     .into_dead_letter()
                     .map_err(|d| damaged(&self.url, d))

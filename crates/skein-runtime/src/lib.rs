@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod backoff;
+pub mod columns;
 pub mod datum;
 mod flow_info;
 mod handler;

@@ -3,14 +3,14 @@
 //! so a step reads and writes one flow, and only what changed.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use skein::{
-    Answer, FlowRecord, FlowStatus, LogEntry, PendingRequest, RequestFailure, Timestamp, Value,
-};
+use skein::{Answer, FlowRecord, FlowStatus, LogEntry, PendingRequest, Timestamp, Value};
 
 use skein_runtime::{DeadLetter, Schedule, Source};
 
 /// A row that breaks the schema's promises (edited by hand, or damaged).
-pub(crate) type RowError = String;
+pub(crate) use skein_runtime::columns::{
+    args_column, millis, time_column, timestamp, value_column, DeadLetterRow, LogRow, RowError,
+};
 
 // ---- rows ----
 
@@ -57,45 +57,6 @@ pub(crate) fn read_all(conn: &Connection) -> rusqlite::Result<Vec<RowResult>> {
 /// A record, or what is wrong with its row.
 pub(crate) type RowResult = Result<FlowRecord, RowError>;
 
-/// A log row before its columns are checked.
-struct RawEntry {
-    flow: i64,
-    position: i64,
-    tag: String,
-    payload: String,
-    response: Option<String>,
-    failure: Option<String>,
-    at: Option<String>,
-}
-
-impl RawEntry {
-    fn into_entry(self) -> Result<LogEntry, RowError> {
-        let flow = self.flow;
-        let answer = match (self.response, self.failure) {
-            (Some(r), None) => Answer::Response(value_column(flow, "log response", &r)?),
-            (None, Some(f)) => Answer::Failure(
-                serde_json::from_str::<RequestFailure>(&f)
-                    .map_err(|e| format!("flow {flow}: log failure: {e}"))?,
-            ),
-            _ => {
-                return Err(format!(
-                    "flow {flow}: a log entry must have a response or a failure"
-                ))
-            }
-        };
-        Ok(LogEntry {
-            answer,
-            at: self
-                .at
-                .as_deref()
-                .map(|t| time_column(flow, "log at", t))
-                .transpose()?,
-            payload: value_column(flow, "log payload", &self.payload)?,
-            tag: value_column(flow, "log tag", &self.tag)?,
-        })
-    }
-}
-
 type CheckedEntry = Result<LogEntry, RowError>;
 
 /// Log entries by flow and position: of one flow, or of all.
@@ -106,7 +67,7 @@ fn read_log(conn: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<(i64, Ch
     )?;
     let mut expected: Option<(i64, i64)> = None;
     let rows = stmt.query_map([id], |r| {
-        Ok(RawEntry {
+        Ok(LogRow {
             flow: r.get(0)?,
             position: r.get(1)?,
             tag: r.get(2)?,
@@ -135,31 +96,6 @@ fn read_log(conn: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<(i64, Ch
         out.push((flow, entry));
     }
     Ok(out)
-}
-
-/// A column holding a time (RFC 3339).
-fn time_column(id: i64, what: &str, text: &str) -> Result<Timestamp, RowError> {
-    text.parse().map_err(|e| format!("flow {id}: {what}: {e}"))
-}
-
-/// A column holding one value in the store encoding, read as the engine
-/// reads a document: values up to `skein::MAX_VALUE_DEPTH` levels deep,
-/// without overflowing the stack however deep the text nests.
-fn value_column(id: i64, what: &str, text: &str) -> Result<Value, RowError> {
-    Value::from_store_json_str(text).map_err(|e| format!("flow {id}: {what}: {}", message(e)))
-}
-
-/// The `args` column: a JSON array of values.
-fn args_column(id: i64, text: &str) -> Result<Vec<Value>, RowError> {
-    Value::vec_from_store_json_str(text).map_err(|e| format!("flow {id}: args: {}", message(e)))
-}
-
-/// An engine refusal without its "store document" prefix.
-fn message(e: skein::Error) -> String {
-    match e {
-        skein::Error::Store(m) => m,
-        other => other.to_string(),
-    }
 }
 
 /// A `flows` row before its JSON columns are checked.
@@ -243,16 +179,6 @@ const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 pub(crate) fn text(v: &Value) -> rusqlite::Result<String> {
     v.to_store_json_string()
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.to_string().into()))
-}
-
-/// `t` as an INTEGER column holds it: milliseconds since the Unix epoch.
-pub(crate) fn millis(t: Timestamp) -> i64 {
-    i64::try_from(t.millis()).unwrap_or(i64::MAX)
-}
-
-/// An INTEGER column of milliseconds as a time.
-pub(crate) fn timestamp(ms: i64) -> Timestamp {
-    Timestamp::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 /// What a write sets besides the flow itself: the runtime's bookkeeping.
@@ -470,48 +396,17 @@ fn append_log(conn: &Connection, id: u64, from: u64, entries: &[LogEntry]) -> ru
 }
 
 /// A `dead_letters` row before its columns are checked.
-pub(crate) struct RawDeadLetter {
-    flow: i64,
-    position: i64,
-    tag: String,
-    payload: String,
-    handler: String,
-    attempts: i64,
-    error: String,
-    at: String,
-}
-
-impl RawDeadLetter {
-    pub(crate) fn from_row(r: &rusqlite::Row) -> rusqlite::Result<RawDeadLetter> {
-        Ok(RawDeadLetter {
-            flow: r.get(0)?,
-            position: r.get(1)?,
-            tag: r.get(2)?,
-            payload: r.get(3)?,
-            handler: r.get(4)?,
-            attempts: r.get(5)?,
-            error: r.get(6)?,
-            at: r.get(7)?,
-        })
-    }
-
-    pub(crate) fn into_dead_letter(self) -> Result<DeadLetter, RowError> {
-        let id = self.flow;
-        let count = |what, n: i64| {
-            u64::try_from(n).map_err(|_| format!("flow {id}: dead letter {what} {n}"))
-        };
-        Ok(DeadLetter {
-            flow: count("flow", id)?,
-            position: count("position", self.position)?,
-            tag: value_column(id, "dead letter tag", &self.tag)?,
-            payload: value_column(id, "dead letter payload", &self.payload)?,
-            handler: self.handler,
-            attempts: u32::try_from(self.attempts)
-                .map_err(|_| format!("flow {id}: dead letter attempts {}", self.attempts))?,
-            error: self.error,
-            at: time_column(id, "dead letter at", &self.at)?,
-        })
-    }
+pub(crate) fn dead_letter_row(r: &rusqlite::Row) -> rusqlite::Result<DeadLetterRow> {
+    Ok(DeadLetterRow {
+        flow: r.get(0)?,
+        position: r.get(1)?,
+        tag: r.get(2)?,
+        payload: r.get(3)?,
+        handler: r.get(4)?,
+        attempts: r.get(5)?,
+        error: r.get(6)?,
+        at: r.get(7)?,
+    })
 }
 
 /// Keep dead letter `d`, replacing an earlier one for the same request

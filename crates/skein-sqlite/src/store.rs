@@ -199,7 +199,7 @@ impl Store {
             )
             .map_err(self.sql())?;
         let rows = stmt
-            .query_map([], record::RawDeadLetter::from_row)
+            .query_map([], record::dead_letter_row)
             .map_err(self.sql())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.sql())?;
